@@ -1,0 +1,56 @@
+# reelguard — the two set-up commands are `make run` and `make test`; both work on a
+# fresh machine (they create the virtualenv, build the player assets, fetch test media
+# and install the Debian packages the tests need).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMPS := .make
+PLAYER_JS := src/reelguard/web/static/shaka-player.compiled.js
+APT_PACKAGES := chromium fonts-liberation
+
+.PHONY: run test setup player media system-deps lint typecheck bench clean
+
+run: setup
+	$(BIN)/reelguard demo
+
+test: setup system-deps
+	@$(BIN)/pytest $(PYTEST_ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "pytest collected no tests: failing on purpose"; exit 1; fi; \
+	exit $$status
+
+setup: $(STAMPS)/venv player media
+
+$(STAMPS)/venv: pyproject.toml
+	@mkdir -p $(STAMPS)
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+player: $(PLAYER_JS)
+
+$(PLAYER_JS): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	cp node_modules/shaka-player/dist/shaka-player.compiled.js $@
+
+media: $(STAMPS)/venv
+	$(BIN)/python scripts/fetch_test_media.py media
+
+# Debian packages for the browser tests; skipped when already present.
+system-deps:
+	@if ! command -v chromium >/dev/null 2>&1; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+lint: $(STAMPS)/venv
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/mypy
+
+bench: setup
+	$(BIN)/python benchmarks/packaging_overhead.py
+	$(BIN)/python benchmarks/license_throughput.py
+	$(BIN)/python benchmarks/ingest_speed.py
+
+clean:
+	rm -rf $(STAMPS) $(PLAYER_JS) .reelguard

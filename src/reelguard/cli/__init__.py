@@ -1,0 +1,1 @@
+"""Command-line shell: one module per command group."""

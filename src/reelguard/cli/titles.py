@@ -1,0 +1,83 @@
+"""``reelguard titles``: add (ingest), list, show and resume titles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from reelguard.cli._shared import console, emit, ingest_progress, json_option, open_runtime
+from reelguard.ingest.records import title_view
+from reelguard.ingest.service import IngestService
+from reelguard.store import repositories
+
+__all__ = ["titles"]
+
+
+@click.group()
+def titles() -> None:
+    """Ingest and inspect catalog titles."""
+
+
+def _render_title(data: dict[str, Any]) -> None:
+    table = Table(show_header=False, box=None)
+    for field in ("name", "id", "status", "stage", "duration_seconds", "width", "height", "has_audio", "error"):
+        table.add_row(field, str(data.get(field)))
+    for stream in data.get("streams", []):
+        size = f" {stream['width']}x{stream['height']}" if "width" in stream else ""
+        table.add_row("stream", f"{stream['name']} ({stream['kind']}{size}, tier {stream['tier']}, kid {stream['kid']})")
+    console.print(table)
+
+
+@titles.command("add")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--name", required=True, help="Catalog name (letters, digits, . _ -).")
+@json_option
+@click.pass_context
+def add(ctx: click.Context, path: Path, name: str, as_json: bool) -> None:
+    """Validate PATH, store it, create keys, transcode the ladder and package it encrypted."""
+    with open_runtime(ctx) as runtime, ingest_progress(not as_json) as progress:
+        view = IngestService(runtime).add_title(path, name=name, on_progress=progress)
+    emit(view.to_json(), as_json, _render_title)
+
+
+@titles.command("resume")
+@click.argument("name")
+@json_option
+@click.pass_context
+def resume(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Continue an interrupted or failed ingest from its last completed stage."""
+    with open_runtime(ctx) as runtime, ingest_progress(not as_json) as progress:
+        view = IngestService(runtime).resume_title(name, on_progress=progress)
+    emit(view.to_json(), as_json, _render_title)
+
+
+@titles.command("show")
+@click.argument("name")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, name: str, as_json: bool) -> None:
+    """Show one title: status, stage, streams and their (public) key IDs."""
+    with open_runtime(ctx) as runtime, runtime.db.session() as session:
+        view = title_view(repositories.get_title(session, name))
+    emit(view.to_json(), as_json, _render_title)
+
+
+@titles.command("list")
+@json_option
+@click.pass_context
+def list_(ctx: click.Context, as_json: bool) -> None:
+    """List the catalog."""
+    with open_runtime(ctx) as runtime, runtime.db.session() as session:
+        views = [title_view(row).to_json() for row in repositories.list_titles(session)]
+
+    def render(rows: list[dict[str, Any]]) -> None:
+        table = Table("name", "status", "stage", "duration", "size", "streams")
+        for row in rows:
+            table.add_row(row["name"], row["status"], row["stage"], f"{row['duration_seconds']:.1f} s",
+                          f"{row['width']}x{row['height']}", str(len(row["streams"])))
+        console.print(table)
+
+    emit(views, as_json, render)

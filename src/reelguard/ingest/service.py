@@ -1,0 +1,221 @@
+"""Ingest: a master file in, a ready (encrypted, packaged) title out.
+
+``add_title`` refuses unplayable input before anything is stored, then records the title
+and walks its stages; ``resume_title`` continues a title from the stage it reached::
+
+    received ──keys──► keys ──transcode──► transcoded ──package──► packaged (status: ready)
+
+Every stage is recorded when it completes, so a crash leaves a title that is
+``ingesting`` (or ``failed``, with the error) at a known stage — never one that looks
+ready. Packaged output is built in a work folder and published to the blob store
+atomically; the title becomes ``ready`` only after that, in one transaction::
+
+    service = IngestService(runtime)
+    title = service.add_title(Path("ep01.mp4"), name="ep01", on_progress=print)
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from reelguard.drm.keys import ContentKey, TrackTier
+from reelguard.drm.packaging import PackageStream, package_title
+from reelguard.errors import Conflict, InvalidInput, ReelguardError
+from reelguard.ingest.records import TitleView, title_view
+from reelguard.media.ladder import Rendition, plan_ladder
+from reelguard.media.probe import MediaInfo, probe_master
+from reelguard.media.transcode import AUDIO_OUTPUT, TranscodePlan, run_transcode
+from reelguard.runtime import Runtime
+from reelguard.store import repositories
+from reelguard.store.models import TitleRow
+
+__all__ = ["IngestService", "Progress"]
+
+Progress = Callable[[str, float, float], None]  # (step, done, total)
+_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
+STAGES = ("received", "keys", "transcoded", "packaged")
+
+
+def _no_progress(_step: str, _done: float, _total: float) -> None:
+    return None
+
+
+class IngestService:
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    # -- public ----------------------------------------------------------------------
+    def add_title(self, path: Path, *, name: str, on_progress: Progress = _no_progress) -> TitleView:
+        """Validate, store and fully ingest ``path`` as title ``name``."""
+        _require_title_name(name)
+        self._rt.tools.check()
+        info = probe_master(self._rt.tools, path)
+        self._require_unused_name(name)
+        title_id = self._record_title(path, name, info)
+        return self.resume_title(title_id, on_progress=on_progress)
+
+    def resume_title(self, name_or_id: str, *, on_progress: Progress = _no_progress) -> TitleView:
+        """Continue a title from its last completed stage; a ready title is returned as is."""
+        title = self._load(name_or_id)
+        if title.status == "ready":
+            return title_view(title)
+        self._set_status(title.id, "ingesting", error=None)
+        try:
+            self._run_stages(title.id, on_progress)
+        except (ReelguardError, OSError) as exc:
+            self._set_status(title.id, "failed", error=str(exc))
+            raise
+        return title_view(self._load(title.id))
+
+    # -- stages ----------------------------------------------------------------------
+    def _run_stages(self, title_id: str, on_progress: Progress) -> None:
+        title = self._load(title_id)
+        if title.stage == "received":
+            self._create_keys(title)
+        title = self._load(title_id)
+        renditions = self._renditions(title)
+        transcode_dir = self._work(title_id) / "transcode"
+        if title.stage in ("keys", "transcoded") and not _transcoded(transcode_dir, renditions, title.has_audio):
+            self._transcode(title, renditions, transcode_dir, on_progress)
+        self._package(self._load(title_id), renditions, transcode_dir, on_progress)
+        shutil.rmtree(self._work(title_id), ignore_errors=True)
+
+    def _create_keys(self, title: TitleRow) -> None:
+        tiers = sorted({r.tier for r in self._renditions(title)} | ({TrackTier.AUDIO} if title.has_audio else set()))
+        with self._rt.db.transaction() as session:
+            self._rt.keystore.create_title_keys(session, title.id, tiers, now=self._rt.clock())
+            row = repositories.get_title(session, title.id)
+            row.stage, row.updated_at = "keys", self._rt.clock()
+
+    def _transcode(self, title: TitleRow, renditions: list[Rendition], out_dir: Path,
+                   on_progress: Progress) -> None:
+        shutil.rmtree(out_dir, ignore_errors=True)
+        plan = TranscodePlan(tuple(renditions), self._rt.settings.segment_seconds, title.frame_rate,
+                             title.has_audio, self._rt.settings.x264_preset, self._rt.settings.audio_bitrate_kbps)
+        master = self._master_path(title)
+        run_transcode(self._rt.tools, plan, master, out_dir,
+                      on_progress=lambda done: on_progress("transcode", min(done, title.duration_seconds),
+                                                           title.duration_seconds))
+        self._set_stage(title.id, "transcoded")
+
+    def _package(self, title: TitleRow, renditions: list[Rendition], transcode_dir: Path,
+                 on_progress: Progress) -> None:
+        on_progress("package", 0, 1)
+        with self._rt.db.session() as session:
+            keys = self._rt.keystore.keys_of_title(session, title.id)
+        streams = _package_streams(renditions, transcode_dir, title.has_audio)
+        out_dir = self._work(title.id) / "package"
+        shutil.rmtree(out_dir, ignore_errors=True)
+        package_title(self._rt.tools, streams, keys, out_dir=out_dir, title_id=title.id,
+                      segment_seconds=self._rt.settings.segment_seconds)
+        self._rt.blobs.publish_tree(f"packages/{title.id}", out_dir)
+        with self._rt.db.transaction() as session:
+            row = repositories.get_title(session, title.id)
+            row.package = _package_record(title.id, renditions, streams, keys, self._rt.settings.segment_seconds)
+            row.stage, row.status, row.error, row.updated_at = "packaged", "ready", None, self._rt.clock()
+        on_progress("package", 1, 1)
+
+    # -- records ---------------------------------------------------------------------
+    def _record_title(self, path: Path, name: str, info: MediaInfo) -> str:
+        title_id = str(uuid.uuid4())
+        blob_key = f"masters/{title_id}/master{_safe_suffix(path)}"
+        self._rt.blobs.put_file(blob_key, path)
+        now = self._rt.clock()
+        try:
+            with self._rt.db.transaction() as session:
+                session.add(TitleRow(
+                    id=title_id, name=name, status="ingesting", stage="received", master_blob=blob_key,
+                    source_filename=path.name[:400], source_bytes=info.size_bytes,
+                    duration_seconds=info.duration_seconds, width=info.width, height=info.height,
+                    frame_rate=info.frame_rate, has_audio=info.has_audio, package=None, error=None,
+                    created_at=now, updated_at=now,
+                ))
+        except IntegrityError as exc:
+            self._rt.blobs.delete_prefix(f"masters/{title_id}")
+            raise Conflict(f"a title named {name!r} already exists") from exc
+        return title_id
+
+    def _require_unused_name(self, name: str) -> None:
+        with self._rt.db.session() as session:
+            if repositories.find_title(session, name) is not None:
+                raise Conflict(f"a title named {name!r} already exists; pick another --name or "
+                               f"'reelguard titles resume {name}'")
+
+    def _load(self, name_or_id: str) -> TitleRow:
+        with self._rt.db.session() as session:
+            return repositories.get_title(session, name_or_id)
+
+    def _set_stage(self, title_id: str, stage: str) -> None:
+        with self._rt.db.transaction() as session:
+            row = repositories.get_title(session, title_id)
+            row.stage, row.updated_at = stage, self._rt.clock()
+
+    def _set_status(self, title_id: str, status: str, *, error: str | None) -> None:
+        with self._rt.db.transaction() as session:
+            row = repositories.get_title(session, title_id)
+            row.status, row.error, row.updated_at = status, error, self._rt.clock()
+
+    def _renditions(self, title: TitleRow) -> list[Rendition]:
+        return plan_ladder(title.width, title.height, self._rt.settings.ladder)
+
+    def _work(self, title_id: str) -> Path:
+        return self._rt.work_dir / title_id
+
+    def _master_path(self, title: TitleRow) -> Path:
+        local = self._rt.blobs.local_path(title.master_blob)
+        if local is not None:
+            return local
+        target = self._work(title.id) / "master"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(self._rt.blobs.get_bytes(title.master_blob))
+        return target
+
+
+def _require_title_name(name: str) -> None:
+    if not _NAME_PATTERN.match(name):
+        raise InvalidInput(
+            f"expected a title name of 1-100 letters, digits, '.', '_' or '-' (starting with a letter "
+            f"or digit), got {name[:60]!r}"
+        )
+
+
+def _safe_suffix(path: Path) -> str:
+    suffix = path.suffix.lower()
+    return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
+
+
+def _transcoded(out_dir: Path, renditions: list[Rendition], has_audio: bool) -> bool:
+    files = [out_dir / f"{r.name}.mp4" for r in renditions] + ([out_dir / AUDIO_OUTPUT] if has_audio else [])
+    return all(f.is_file() and f.stat().st_size > 0 for f in files)
+
+
+def _package_streams(renditions: list[Rendition], transcode_dir: Path, has_audio: bool) -> list[PackageStream]:
+    streams = [PackageStream(r.name, transcode_dir / f"{r.name}.mp4", "video", r.tier) for r in renditions]
+    if has_audio:
+        streams.append(PackageStream("audio", transcode_dir / AUDIO_OUTPUT, "audio", TrackTier.AUDIO))
+    return streams
+
+
+def _package_record(title_id: str, renditions: list[Rendition], streams: list[PackageStream],
+                    keys: list[ContentKey], segment_seconds: int) -> dict[str, Any]:
+    kid_by_tier = {k.tier: k.kid.uuid for k in keys}
+    sizes = {r.name: r for r in renditions}
+    return {
+        "blob_prefix": f"packages/{title_id}",
+        "dash_manifest": "dash/manifest.mpd",
+        "hls_master": "hls/master.m3u8",
+        "segment_seconds": segment_seconds,
+        "streams": [
+            {"name": s.name, "kind": s.kind, "tier": s.tier.value, "kid": kid_by_tier[s.tier],
+             **({"width": sizes[s.name].width, "height": sizes[s.name].height,
+                 "bitrate_kbps": sizes[s.name].bitrate_kbps} if s.name in sizes else {})}
+            for s in streams
+        ],
+    }

@@ -1,0 +1,199 @@
+"""Entitlement tokens: JWTs the platform's backend signs and the licence server checks.
+
+A token says *account* ``sub`` may play *title* ``title`` on *device* ``device`` until
+``exp``; ``jti`` names it; ``aud``/``iss`` pin it to this licence service. Tokens are
+signed with EdDSA (Ed25519) or ES256, with a ``kid`` header so keys can rotate. The
+verifier accepts only those algorithms and only for the key type the ``kid`` names, so
+``alg: none`` and the HS256-with-the-public-key confusion are refused before any
+signature check::
+
+    signer = TokenSigner(load_or_create_signing_key(path), issuer="backend", audience="reelguard-license")
+    token = signer.issue(account="acct-1", title="ep01", device="tv-1", ttl_seconds=300, now=now)
+    claims = TokenVerifier.for_signer(signer, settings).verify(token, now=now)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from reelguard.drm.keys import b64url_encode
+from reelguard.errors import AuthenticationError, ConfigurationError, InvalidInput, TokenExpired
+from reelguard.settings import Settings
+
+__all__ = [
+    "EntitlementClaims",
+    "TokenSigner",
+    "TokenVerifier",
+    "load_or_create_signing_key",
+]
+
+PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
+PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
+_MAX_TOKEN_CHARS = 4096
+_REQUIRED = ["exp", "iat", "sub", "jti", "aud", "iss"]
+
+
+@dataclass(frozen=True, slots=True)
+class EntitlementClaims:
+    account: str
+    title: str
+    device: str
+    token_id: str
+    issued_at: int
+    expires_at: int
+
+
+def _algorithm_for(key: PublicKey | PrivateKey) -> str:
+    if isinstance(key, ed25519.Ed25519PublicKey | ed25519.Ed25519PrivateKey):
+        return "EdDSA"
+    if isinstance(key, ec.EllipticCurvePublicKey | ec.EllipticCurvePrivateKey) and isinstance(
+        key.curve, ec.SECP256R1
+    ):
+        return "ES256"
+    raise ConfigurationError("token keys must be Ed25519 or ECDSA P-256 (ES256)")
+
+
+def key_id_of(public_key: PublicKey) -> str:
+    """A stable ``kid``: base64url of the SHA-256 of the public key's DER, first 16 chars."""
+    der = public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    return b64url_encode(hashlib.sha256(der).digest())[:16]
+
+
+def load_or_create_signing_key(path: Path) -> PrivateKey:
+    """Read the backend's PEM signing key, creating an Ed25519 one (0600) on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pem = ed25519.Ed25519PrivateKey.generate().private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(pem)
+        except FileExistsError:
+            pass
+    try:
+        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(f"token signing key {path} is not an unencrypted PEM private key") from exc
+    if not isinstance(key, ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey):
+        raise ConfigurationError(f"token signing key {path} must be Ed25519 or ECDSA P-256")
+    _algorithm_for(key)
+    return key
+
+
+@dataclass(frozen=True)
+class TokenSigner:
+    """Mints entitlement tokens (the platform backend's job; here for the demo and tests)."""
+
+    private_key: PrivateKey = field(repr=False)
+    issuer: str
+    audience: str
+
+    @property
+    def public_key(self) -> PublicKey:
+        return self.private_key.public_key()
+
+    @property
+    def kid(self) -> str:
+        return key_id_of(self.public_key)
+
+    def issue(self, *, account: str, title: str, device: str, ttl_seconds: int, now: datetime,
+              extra: dict[str, Any] | None = None) -> str:
+        for name, value in (("account", account), ("title", title), ("device", device)):
+            if not value or len(value) > 200:
+                raise InvalidInput(f"{name} must be 1-200 characters, got {len(value)}")
+        if ttl_seconds <= 0:
+            raise InvalidInput(f"ttl must be a positive number of seconds, got {ttl_seconds}")
+        issued = int(now.timestamp())
+        claims: dict[str, Any] = {
+            "iss": self.issuer, "aud": self.audience, "sub": account, "title": title,
+            "device": device, "iat": issued, "exp": issued + ttl_seconds, "jti": uuid.uuid4().hex,
+            **(extra or {}),
+        }
+        return jwt.encode(claims, self.private_key, algorithm=_algorithm_for(self.private_key),
+                          headers={"kid": self.kid})
+
+
+class TokenVerifier:
+    """Checks signature, algorithm, audience, issuer, expiry and lifetime of a token."""
+
+    def __init__(self, keys: dict[str, PublicKey], *, issuer: str, audience: str,
+                 max_ttl_seconds: int, leeway_seconds: int) -> None:
+        self._keys = dict(keys)
+        self._issuer, self._audience = issuer, audience
+        self._max_ttl, self._leeway = max_ttl_seconds, leeway_seconds
+
+    @classmethod
+    def for_signer(cls, signer: TokenSigner, settings: Settings) -> TokenVerifier:
+        return cls({signer.kid: signer.public_key}, issuer=settings.token_issuer,
+                   audience=settings.token_audience, max_ttl_seconds=settings.token_max_ttl_seconds,
+                   leeway_seconds=settings.token_leeway_seconds)
+
+    def verify(self, token: str, *, now: datetime) -> EntitlementClaims:
+        key, algorithm = self._key_for(token)
+        try:
+            claims = jwt.decode(
+                token, key, algorithms=[algorithm], audience=self._audience, issuer=self._issuer,
+                leeway=self._leeway, options={"require": _REQUIRED, "verify_iat": False, "verify_exp": False},
+            )
+        except jwt.InvalidAudienceError as exc:
+            raise AuthenticationError(f"token audience is not {self._audience!r}") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise AuthenticationError(f"token issuer is not {self._issuer!r}") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise AuthenticationError(f"token lacks the required claim {exc.claim!r}") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise AuthenticationError("token signature does not verify") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"token is not valid: {exc}") from exc
+        return self._check_claims(claims, int(now.timestamp()))
+
+    def _key_for(self, token: str) -> tuple[PublicKey, str]:
+        # (1) bound the size, then read the header without trusting it
+        if len(token) > _MAX_TOKEN_CHARS:
+            raise AuthenticationError(f"token is {len(token)} characters; at most {_MAX_TOKEN_CHARS} accepted")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError("expected a JWT (header.payload.signature), got something else") from exc
+        # (2) the kid must name a trusted key, and alg must be that key's algorithm
+        key = self._keys.get(str(header.get("kid")))
+        if key is None:
+            raise AuthenticationError(f"token kid {str(header.get('kid'))[:40]!r} is not a trusted signing key")
+        expected = _algorithm_for(key)
+        if header.get("alg") != expected:
+            raise AuthenticationError(
+                f"token algorithm must be {expected} for kid {header.get('kid')!r}, got {str(header.get('alg'))[:20]!r}"
+            )
+        return key, expected
+
+    def _check_claims(self, claims: dict[str, Any], now: int) -> EntitlementClaims:
+        # (3) expiry and lifetime: short-lived tokens only
+        exp, iat = claims.get("exp"), claims.get("iat")
+        if not isinstance(exp, int) or not isinstance(iat, int):
+            raise AuthenticationError("token exp and iat must be integer seconds")
+        if exp + self._leeway < now:
+            raise TokenExpired(f"token expired {now - exp} s ago; ask the backend for a fresh one")
+        if iat - self._leeway > now:
+            raise AuthenticationError("token is issued in the future (check the backend's clock)")
+        if exp - iat > self._max_ttl:
+            raise AuthenticationError(f"token lifetime {exp - iat} s exceeds the {self._max_ttl} s cap")
+        # (4) the entitlement itself
+        values = {name: claims.get(name) for name in ("sub", "title", "device", "jti")}
+        for name, value in values.items():
+            if not isinstance(value, str) or not value:
+                raise AuthenticationError(f"token claim {name!r} must be a non-empty string")
+        return EntitlementClaims(account=str(values["sub"]), title=str(values["title"]),
+                                 device=str(values["device"]), token_id=str(values["jti"]),
+                                 issued_at=iat, expires_at=exp)

@@ -1,0 +1,127 @@
+"""Typed settings: defaults, then a TOML file, then ``REELGUARD_*`` environment variables.
+
+The embedded defaults need no configuration at all: everything lives under one data
+folder (``./.reelguard`` unless ``REELGUARD_DATA_DIR`` says otherwise) with a SQLite
+database, a local blob folder and generated secrets::
+
+    settings = Settings.load()            # reads $REELGUARD_CONFIG or <data_dir>/reelguard.toml
+    settings.database_url                 # sqlite:///.../reelguard.db unless overridden
+
+Fields are grouped by concern below (storage, secrets, media, packaging, server,
+tokens); the environment variable of a field is ``REELGUARD_`` + its upper-case name,
+e.g. ``REELGUARD_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from reelguard.errors import ConfigurationError
+
+__all__ = ["DEFAULT_LADDER", "Settings"]
+
+DEFAULT_LADDER: tuple[int, ...] = (360, 540, 720, 1080)
+
+
+class Settings(BaseSettings):
+    """All of reelguard's knobs. Immutable once loaded."""
+
+    model_config = SettingsConfigDict(env_prefix="REELGUARD_", frozen=True, extra="forbid")
+
+    # -- storage ---------------------------------------------------------------------
+    data_dir: Path = Field(default=Path(".reelguard"), description="Root of all local state.")
+    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite file if empty.")
+    blob_dir: Path | None = Field(default=None, description="Local blob folder; data_dir/blobs.")
+
+    # -- secrets ---------------------------------------------------------------------
+    kek_file: Path | None = Field(
+        default=None, description="Key-encryption key (32 raw bytes); data_dir/kek.bin."
+    )
+    token_signing_key_file: Path | None = Field(
+        default=None, description="Backend EdDSA/ES256 PEM key; data_dir/token-signing-key.pem."
+    )
+
+    # -- media -----------------------------------------------------------------------
+    ffmpeg: str | None = Field(default=None, description="ffmpeg path; wheel's if unset.")
+    ffprobe: str | None = Field(default=None, description="ffprobe path; wheel's if unset.")
+    packager: str | None = Field(default=None, description="Shaka Packager path.")
+    ladder: tuple[int, ...] = Field(default=DEFAULT_LADDER, description="Rendition heights.")
+    x264_preset: str = Field(default="veryfast")
+    audio_bitrate_kbps: int = Field(default=128, ge=32, le=512)
+
+    # -- packaging -------------------------------------------------------------------
+    segment_seconds: int = Field(default=4, ge=1, le=30)
+
+    # -- server ----------------------------------------------------------------------
+    host: str = Field(default="127.0.0.1")
+    port: int = Field(default=8700, ge=0, le=65535)
+    max_license_body_bytes: int = Field(default=16_384, ge=256)
+
+    # -- tokens ----------------------------------------------------------------------
+    token_audience: str = Field(default="reelguard-license")
+    token_issuer: str = Field(default="reelguard-backend")
+    token_max_ttl_seconds: int = Field(default=86_400, ge=1)
+    token_leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    @field_validator("ladder")
+    @classmethod
+    def _ladder_heights_are_even_and_positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(h <= 0 or h % 2 for h in value):
+            raise ValueError(f"ladder must be positive even heights, got {list(value)}")
+        return tuple(sorted(set(value)))
+
+    # -- derived paths ---------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.data_dir / 'reelguard.db').resolve()}"
+
+    @property
+    def resolved_blob_dir(self) -> Path:
+        return (self.blob_dir or self.data_dir / "blobs").resolve()
+
+    @property
+    def resolved_kek_file(self) -> Path:
+        return (self.kek_file or self.data_dir / "kek.bin").resolve()
+
+    @property
+    def resolved_token_signing_key_file(self) -> Path:
+        return (self.token_signing_key_file or self.data_dir / "token-signing-key.pem").resolve()
+
+    @classmethod
+    def load(cls, config_file: Path | None = None, **overrides: Any) -> Settings:
+        """Build settings from the TOML file (if any), the environment and overrides."""
+        file_values = _read_toml(config_file or _default_config_file())
+        try:
+            return cls(**{**file_values, **overrides})
+        except ValidationError as exc:
+            raise ConfigurationError(f"invalid settings: {_summarise(exc)}") from exc
+
+
+def _default_config_file() -> Path:
+    explicit = os.environ.get("REELGUARD_CONFIG")
+    if explicit:
+        return Path(explicit)
+    return Path(os.environ.get("REELGUARD_DATA_DIR", ".reelguard")) / "reelguard.toml"
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        values = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from exc
+    env_set = {k.removeprefix("REELGUARD_").lower() for k in os.environ if k.startswith("REELGUARD_")}
+    return {k: v for k, v in values.items() if k not in env_set}
+
+
+def _summarise(exc: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+    )

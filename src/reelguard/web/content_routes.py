@@ -1,0 +1,54 @@
+"""Origin: serves a ready title's packaged DASH/HLS files from the blob store.
+
+Segments are encrypted, so the origin needs no token; it refuses titles that are not
+ready and any path that is not a packaged file.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from reelguard.errors import NotFound, TitleNotReady
+from reelguard.store import repositories
+from reelguard.store.blobs import BlobStore, validate_blob_key
+from reelguard.store.database import Database
+
+__all__ = ["content_router"]
+
+MEDIA_TYPES = {
+    ".mpd": "application/dash+xml",
+    ".m3u8": "application/vnd.apple.mpegurl",
+    ".mp4": "video/mp4",
+    ".m4s": "video/iso.segment",
+}
+
+
+def content_router(db: Database, blobs: BlobStore) -> APIRouter:
+    router = APIRouter()
+
+    def _blob_key(title_name: str, path: str) -> str:
+        with db.session() as session:
+            title = repositories.find_title(session, title_name)
+            if title is None:
+                raise NotFound(f"no title named {title_name[:60]!r}")
+            if title.status != "ready":
+                raise TitleNotReady(f"title {title_name!r} is {title.status}, not ready")
+            return validate_blob_key(f"packages/{title.id}/{path}")
+
+    @router.get("/content/{title}/{path:path}", summary="Packaged DASH/HLS files")
+    async def content(title: str, path: str) -> Response:
+        key = await run_in_threadpool(_blob_key, title, path)
+        suffix = "." + path.rsplit(".", 1)[-1] if "." in path else ""
+        media_type = MEDIA_TYPES.get(suffix)
+        if media_type is None:
+            raise NotFound(f"{path[:80]!r} is not a packaged media file")
+        local = blobs.local_path(key)
+        if local is not None:
+            return FileResponse(local, media_type=media_type)
+        if not blobs.exists(key):
+            raise NotFound(f"title {title!r} has no file {path[:80]!r}")
+        return Response(await run_in_threadpool(blobs.get_bytes, key), media_type=media_type)
+
+    return router
