@@ -11,6 +11,7 @@ that a licence can later grant a weak device the SD key without the HD one::
 from __future__ import annotations
 
 import base64
+import re
 import binascii
 import secrets
 import uuid
@@ -22,6 +23,7 @@ from reelguard.errors import InvalidInput
 __all__ = ["ContentKey", "KeyId", "TrackTier", "b64url_decode", "b64url_encode", "tier_for_height"]
 
 KEY_BYTES = 16
+_B64URL = re.compile(r"[A-Za-z0-9_-]+={0,2}")
 SD_MAX_HEIGHT = 576
 HD_MAX_HEIGHT = 1080
 
@@ -51,7 +53,7 @@ def b64url_encode(raw: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     """Strict base64url decoding (padding optional); raises InvalidInput on anything else."""
-    if not isinstance(text, str) or not text or any(c in text for c in "+/ \n\r\t"):
+    if not isinstance(text, str) or not _B64URL.fullmatch(text) or len(text.rstrip("=")) % 4 == 1:
         raise InvalidInput(f"expected a base64url string, got {_describe(text)}")
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

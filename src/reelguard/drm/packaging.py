@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -46,6 +47,7 @@ __all__ = [
 
 HLS_KEY_URI = "key"
 _PACKAGER_TIMEOUT_SECONDS = 1800
+_ADAPTATION_SET_ID = re.compile(r'(<AdaptationSet id=)"\d+"')
 
 
 class Scheme(StrEnum):
@@ -148,6 +150,19 @@ def package_title(
             segment_seconds=segment_seconds,
         )
         run_packager(tools, descriptors, flags, secrets=[k.key.hex() for k in keys])
+    mpd = out_dir / "dash" / "manifest.mpd"
+    mpd.write_text(normalise_adaptation_set_ids(mpd.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def normalise_adaptation_set_ids(mpd: str) -> str:
+    """Number AdaptationSets 0, 1, 2… in document order.
+
+    Shaka Packager assigns AdaptationSet ids in the order its muxer threads finish, so
+    two runs over the same input may swap them. The ids are opaque to players; fixing
+    them is what makes the manifest byte-identical across runs.
+    """
+    counter = iter(range(1_000_000))
+    return _ADAPTATION_SET_ID.sub(lambda m: f'{m.group(1)}"{next(counter)}"', mpd)
 
 
 def run_packager(tools: MediaTools, descriptors: list[str], flags: list[str], secrets: list[str]) -> None:

@@ -1,0 +1,60 @@
+"""The import contract: dependencies point down; pure domain modules do no I/O."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "reelguard"
+
+PURE_MODULES = ["drm/keys.py", "media/ladder.py", "license/clearkey.py", "errors.py", "clock.py"]
+FORBIDDEN_IN_PURE = {"subprocess", "sqlalchemy", "fastapi", "starlette", "click", "uvicorn", "os", "socket",
+                     "reelguard.store", "reelguard.web", "reelguard.cli", "reelguard.runtime"}
+SHELLS = ("reelguard.web", "reelguard.cli")
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+@pytest.mark.parametrize("module", PURE_MODULES)
+def test_pure_modules_import_no_io(module: str) -> None:
+    imported = _imports(SRC / module)
+    bad = {name for name in imported for forbidden in FORBIDDEN_IN_PURE
+           if name == forbidden or name.startswith(forbidden + ".")}
+    assert not bad, f"{module} imports {bad}"
+
+
+def test_nothing_below_the_shells_imports_a_shell() -> None:
+    for path in SRC.rglob("*.py"):
+        package = path.relative_to(SRC).parts[0]
+        if package in ("web", "cli"):
+            continue
+        shells = {name for name in _imports(path) if name.startswith(SHELLS)}
+        assert not shells, f"{path.relative_to(SRC)} imports shell modules {shells}"
+
+
+def test_every_module_has_a_docstring() -> None:
+    missing = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
+               if "migrations" not in p.parts and ast.get_docstring(ast.parse(p.read_text())) is None
+               and p.read_text().strip()]
+    assert not missing, missing
+
+
+def test_public_surfaces_are_pinned() -> None:
+    import reelguard.drm as drm
+    import reelguard.license as license_
+    import reelguard.store as store
+
+    assert sorted(drm.__all__) == ["ContentKey", "KeyEncryptionKey", "KeyId", "KeyStore", "StoredKey", "TrackTier"]
+    assert sorted(license_.__all__) == ["ClearKeyRequest", "EntitlementClaims", "TokenSigner", "TokenVerifier",
+                                        "build_license_response", "parse_license_request"]
+    assert sorted(store.__all__) == ["BlobStore", "Database", "LocalBlobStore"]
