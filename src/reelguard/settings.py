@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8700, ge=0, le=65535)
     max_license_body_bytes: int = Field(default=16_384, ge=256)
+    license_cache_seconds: float = Field(
+        default=2.0, ge=0, le=300, description="How long the licence path caches title status and keys."
+    )
 
     # -- tokens ----------------------------------------------------------------------
     token_audience: str = Field(default="reelguard-license")

@@ -108,17 +108,26 @@ def test_bad_signature(client: TestClient, catalog: PackagedCatalog) -> None:
 def test_alg_none(client: TestClient, catalog: PackagedCatalog) -> None:
     claims = jwt.decode(catalog.token(), options={"verify_signature": False})
     token = jwt.encode(claims, None, algorithm="none", headers={"kid": catalog.runtime.signer.kid})  # type: ignore[arg-type]
-    _problem(_post(client, {"kids": _kids(catalog)}, token), 401, "algorithm must be EdDSA")
+    _problem(_post(client, {"kids": _kids(catalog)}, token), 401, "algorithm must be ES256")
 
 
 def test_hs256_signed_with_the_public_key(client: TestClient, catalog: PackagedCatalog) -> None:
     from cryptography.hazmat.primitives import serialization
 
     claims = jwt.decode(catalog.token(), options={"verify_signature": False})
-    public_raw = catalog.runtime.signer.public_key.public_bytes(serialization.Encoding.Raw,
-                                                                serialization.PublicFormat.Raw)
-    token = jwt.encode(claims, public_raw * 2, algorithm="HS256", headers={"kid": catalog.runtime.signer.kid})
-    _problem(_post(client, {"kids": _kids(catalog)}, token), 401, "algorithm must be EdDSA")
+    public_pem = catalog.runtime.signer.public_key.public_bytes(serialization.Encoding.PEM,
+                                                                serialization.PublicFormat.SubjectPublicKeyInfo)
+    import base64
+    import hashlib
+    import hmac
+
+    def segment(value: dict[str, object]) -> bytes:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=")
+
+    signing_input = segment({"alg": "HS256", "typ": "JWT", "kid": catalog.runtime.signer.kid}) + b"." + segment(claims)
+    mac = base64.urlsafe_b64encode(hmac.new(public_pem, signing_input, hashlib.sha256).digest()).rstrip(b"=")
+    token = (signing_input + b"." + mac).decode()
+    _problem(_post(client, {"kids": _kids(catalog)}, token), 401, "algorithm must be ES256")
 
 
 def test_oversized_body_with_and_without_content_length(client: TestClient, catalog: PackagedCatalog) -> None:

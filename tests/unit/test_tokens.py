@@ -125,4 +125,4 @@ def test_signing_key_file_created_owner_only(tmp_path: Path) -> None:
     path = tmp_path / "key.pem"
     key = load_or_create_signing_key(path)
     assert path.stat().st_mode & 0o077 == 0
-    assert isinstance(key, ed25519.Ed25519PrivateKey)
+    assert isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)

@@ -6,14 +6,17 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
+from reelguard.license.lookup import LicenseLookup
 from reelguard.license.service import LicenseService
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.web.content_routes import content_router
-from reelguard.web.license_routes import license_router, read_bounded_body
+from reelguard.web.license_routes import license_routes, read_bounded_body
 from reelguard.web.player_routes import player_router
 from reelguard.web.problems import install_problem_handlers
 
@@ -24,16 +27,21 @@ def create_app(runtime: Runtime) -> FastAPI:
     settings = runtime.settings
     app = FastAPI(title="reelguard", version="0.1.0", docs_url="/api/docs", redoc_url=None)
     install_problem_handlers(app)
-    service = LicenseService(runtime.db, runtime.keystore, runtime.verifier, runtime.clock,
+    lookup = LicenseLookup(runtime.db, runtime.keystore, ttl_seconds=settings.license_cache_seconds)
+    service = LicenseService(lookup, runtime.verifier, runtime.clock,
                              max_body_bytes=settings.max_license_body_bytes)
-    app.include_router(license_router(service, settings.max_license_body_bytes))
-    app.include_router(content_router(runtime.db, runtime.blobs))
-    app.include_router(player_router())
 
-    @app.api_route("/healthz", methods=["GET", "POST"], summary="Liveness (and the benchmark's no-op)")
     async def healthz(request: Request) -> JSONResponse:
+        """Liveness; also the licence benchmark's no-op comparator on the same stack."""
         await read_bounded_body(request, settings.max_license_body_bytes)
         return JSONResponse({"status": "ok"})
+
+    # Hot paths first, as plain Starlette routes (see license_routes); the key route must
+    # precede the origin's catch-all /content/{title}/{path}.
+    app.router.routes.extend(license_routes(service, settings.max_license_body_bytes))
+    app.router.routes.append(Route("/healthz", healthz, methods=["GET", "POST"]))
+    app.include_router(content_router(runtime.db, runtime.blobs))
+    app.include_router(player_router())
 
     app.state.runtime = runtime
     return app

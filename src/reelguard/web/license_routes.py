@@ -2,18 +2,30 @@
 
 Both are guarded by the entitlement token in ``Authorization: Bearer`` and answer
 problem+json on every refusal. Bodies are bounded before they are read in full.
+
+They are plain Starlette routes (no FastAPI dependency resolution) because they are the
+platform's hottest path: a request whose title and keys are in the licence cache is
+answered on the event loop; only a cache miss hops to a worker thread for the database.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from collections.abc import Callable
+from typing import TypeVar
+
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
 
 from reelguard.errors import PayloadTooLarge
+from reelguard.license.lookup import CacheMiss
 from reelguard.license.service import LicenseService
 
-__all__ = ["license_router", "read_bounded_body"]
+__all__ = ["license_routes", "read_bounded_body"]
+
+T = TypeVar("T")
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
@@ -29,23 +41,29 @@ async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
-def license_router(service: LicenseService, max_body_bytes: int) -> APIRouter:
-    router = APIRouter()
-    no_store = {"Cache-Control": "no-store"}
+async def _cached_or_threaded(call: Callable[..., T], **kwargs: object) -> T:
+    try:
+        return call(cached_only=True, **kwargs)
+    except CacheMiss:
+        return await run_in_threadpool(call, cached_only=False, **kwargs)
 
-    @router.post("/license/clearkey", summary="W3C EME Clear Key licence")
-    async def clearkey_license(request: Request) -> JSONResponse:
+
+def license_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:
+    async def clearkey_license(request: Request) -> Response:
+        """W3C EME Clear Key licence."""
         body = await read_bounded_body(request, max_body_bytes)
-        answer = await run_in_threadpool(
-            service.issue_clearkey_license, authorization=request.headers.get("authorization"), body=body
-        )
-        return JSONResponse(answer, headers=no_store)
+        answer = await _cached_or_threaded(service.issue_clearkey_license,
+                                           authorization=request.headers.get("authorization"), body=body)
+        return JSONResponse(answer, headers=_NO_STORE)
 
-    @router.get("/content/{title}/hls/{stream}/key", summary="HLS identity key delivery")
-    async def hls_key(title: str, stream: str, request: Request) -> Response:
-        key = await run_in_threadpool(
-            service.hls_key, authorization=request.headers.get("authorization"), title_name=title, stream=stream
-        )
-        return Response(key, media_type="application/octet-stream", headers=no_store)
+    async def hls_key(request: Request) -> Response:
+        """HLS identity key delivery: the stream's raw 16-byte key."""
+        key = await _cached_or_threaded(service.hls_key, authorization=request.headers.get("authorization"),
+                                        title_name=request.path_params["title"],
+                                        stream=request.path_params["stream"])
+        return Response(key, media_type="application/octet-stream", headers=_NO_STORE)
 
-    return router
+    return [
+        Route("/license/clearkey", clearkey_license, methods=["POST"]),
+        Route("/content/{title}/hls/{stream}/key", hls_key, methods=["GET"]),
+    ]
