@@ -25,8 +25,8 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from _report import report  # noqa: E402
-from fetch_test_media import fetch  # noqa: E402
+from _report import report
+from fetch_test_media import fetch
 
 from reelguard.drm.keys import KeyId
 from reelguard.ingest.service import IngestService
@@ -80,7 +80,7 @@ def _serve(data_dir: Path, workers: int) -> tuple[subprocess.Popen[bytes], str]:
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)  # noqa: S310
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
             return server, base
         except OSError:
             time.sleep(0.1)

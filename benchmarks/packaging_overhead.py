@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
-from _report import report  # noqa: E402
-from fetch_test_media import fetch  # noqa: E402
+from _report import report
+from fetch_test_media import fetch
 
 from reelguard.drm.keys import ContentKey, TrackTier
 from reelguard.drm.packaging import Scheme, build_packager_flags, package_title
@@ -71,7 +71,8 @@ def main() -> None:
         ["side", "median s", "min s", "runs"],
         [["Shaka Packager direct (comparator)", f"{direct:.3f}", f"{min(timings['direct']):.3f}", str(args.runs)],
          ["reelguard package_title", f"{ours:.3f}", f"{min(timings['reelguard']):.3f}", str(args.runs)],
-         ["ratio reelguard / direct", f"{ours / direct:.3f}", f"{min(timings['reelguard']) / min(timings['direct']):.3f}", ""]],
+         ["ratio reelguard / direct", f"{ours / direct:.3f}",
+          f"{min(timings['reelguard']) / min(timings['direct']):.3f}", ""]],
         [f"input: {source.name} ({info.duration_seconds:.1f} s, {len(renditions)} video renditions + audio), "
          "DASH/cenc + HLS/cbcs, 3 keys; target ratio ≤ 1.05"],
     )

@@ -27,7 +27,8 @@ def _render_title(data: dict[str, Any]) -> None:
         table.add_row(field, str(data.get(field)))
     for stream in data.get("streams", []):
         size = f" {stream['width']}x{stream['height']}" if "width" in stream else ""
-        table.add_row("stream", f"{stream['name']} ({stream['kind']}{size}, tier {stream['tier']}, kid {stream['kid']})")
+        described = f"{stream['name']} ({stream['kind']}{size}, tier {stream['tier']}, kid {stream['kid']})"
+        table.add_row("stream", described)
     console.print(table)
 
 

@@ -39,7 +39,9 @@ def parse_license_request(body: bytes, *, max_bytes: int) -> ClearKeyRequest:
         raise InvalidLicenseRequest(f"expected at most {MAX_KIDS} kids, got {len(kids)}")
     session_type = document.get("type", "temporary")
     if session_type not in SESSION_TYPES:
-        raise InvalidLicenseRequest(f"expected 'type' to be one of {list(SESSION_TYPES)}, got {str(session_type)[:40]!r}")
+        raise InvalidLicenseRequest(
+            f"expected 'type' to be one of {list(SESSION_TYPES)}, got {str(session_type)[:40]!r}"
+        )
     return ClearKeyRequest(tuple(_kid(index, kid) for index, kid in enumerate(kids)), session_type)
 
 

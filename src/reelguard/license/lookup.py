@@ -1,11 +1,16 @@
-"""A short-lived read-through cache of what the licence path reads: title readiness and keys.
+"""A read-through cache of what the licence path reads: title readiness and content keys.
 
 Every licence request needs the token's title (is it ready? which stream has which
-tier?) and the requested keys. Content keys never change once created, and a title's
-status changes rarely, so both are cached for ``ttl_seconds`` (default 2 s): a title
-that is withdrawn stops being licensed within that time, and the hot path needs no
-database round trip and no thread hop. Misses are never cached, so a new title is
-licensable at once. Setting the TTL to 0 disables the cache.
+tier?) and the requested keys.
+
+- Content keys never change once created, so they are cached without expiry (bounded
+  in size). A key is only handed out after its title passed the readiness check.
+- A title's snapshot is cached for ``ttl_seconds`` (default 2 s), so a withdrawn title
+  stops being licensed within that time plus one refresh. Refreshes are single-flight:
+  when a snapshot expires, one request refreshes it from the database while concurrent
+  requests keep using the expiring snapshot, instead of all of them stampeding the
+  database at the same instant (which showed up as p99 latency spikes every TTL).
+- Misses are never cached, so a new title is licensable at once; TTL 0 disables caching.
 
     lookup = LicenseLookup(db, keystore, ttl_seconds=2.0)
     snapshot = lookup.title("ep01", cached_only=False)
@@ -24,8 +29,10 @@ from reelguard.store.database import Database
 
 __all__ = ["CacheMiss", "LicenseLookup", "TitleSnapshot"]
 
+_MAX_ENTRIES = 200_000
 
-class CacheMiss(Exception):  # noqa: N818 - control flow inside the licence path, never escapes it
+
+class CacheMiss(Exception):
     """The answer needs the database; retry off the event loop with ``cached_only=False``."""
 
 
@@ -42,52 +49,62 @@ class LicenseLookup:
     def __init__(self, db: Database, keystore: KeyStore, *, ttl_seconds: float,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._db, self._keystore, self._ttl, self._now = db, keystore, ttl_seconds, monotonic
-        self._titles: dict[str, tuple[float, TitleSnapshot | None]] = {}
-        self._keys: dict[KeyId, tuple[float, StoredKey]] = {}
-        self._title_keys: dict[str, tuple[float, dict[TrackTier, ContentKey]]] = {}
+        self._titles: dict[str, tuple[float, TitleSnapshot]] = {}
+        self._refreshing: set[str] = set()
+        self._keys: dict[KeyId, StoredKey] = {}
+        self._title_keys: dict[str, dict[TrackTier, ContentKey]] = {}
 
     def title(self, name: str, *, cached_only: bool) -> TitleSnapshot | None:
         hit = self._titles.get(name)
-        if hit is not None and hit[0] > self._now():
+        if hit is not None and (hit[0] > self._now() or (cached_only and name in self._refreshing)):
             return hit[1]
         if cached_only:
+            self._refreshing.add(name)  # this request refreshes; the others use the old snapshot
             raise CacheMiss
-        with self._db.session() as session:
-            row = repositories.find_title(session, name)
-            snapshot = None if row is None else TitleSnapshot(
-                row.id, row.name, row.status, row.stage,
-                {s["name"]: TrackTier(s["tier"]) for s in (row.package or {}).get("streams", [])},
-            )
-        if snapshot is not None:
-            self._remember(self._titles, name, snapshot)
+        try:
+            snapshot = self._load_title(name)
+        finally:
+            self._refreshing.discard(name)
+        if snapshot is not None and self._ttl > 0:
+            self._bounded(self._titles)[name] = (self._now() + self._ttl, snapshot)
+        elif snapshot is None:
+            self._titles.pop(name, None)
         return snapshot
 
     def keys(self, kids: Sequence[KeyId], *, cached_only: bool) -> dict[KeyId, StoredKey]:
-        now = self._now()
-        found = {kid: hit[1] for kid in kids if (hit := self._keys.get(kid)) is not None and hit[0] > now}
+        found = {kid: hit for kid in kids if (hit := self._keys.get(kid)) is not None}
         if len(found) == len(kids):
             return found
         if cached_only:
             raise CacheMiss
         with self._db.session() as session:
             stored = self._keystore.lookup(session, kids)
-        for item in stored:
-            self._remember(self._keys, item.key.kid, item)
+        if self._ttl > 0:
+            self._bounded(self._keys).update({item.key.kid: item for item in stored})
         return {item.key.kid: item for item in stored}
 
     def title_keys(self, title_id: str, *, cached_only: bool) -> dict[TrackTier, ContentKey]:
         hit = self._title_keys.get(title_id)
-        if hit is not None and hit[0] > self._now():
-            return hit[1]
+        if hit is not None:
+            return hit
         if cached_only:
             raise CacheMiss
         with self._db.session() as session:
             keys = {k.tier: k for k in self._keystore.keys_of_title(session, title_id)}
-        self._remember(self._title_keys, title_id, keys)
+        if self._ttl > 0 and keys:
+            self._bounded(self._title_keys)[title_id] = keys
         return keys
 
-    def _remember(self, cache: dict, key: object, value: object) -> None:  # type: ignore[type-arg]
-        if self._ttl > 0:
-            if len(cache) > 100_000:
-                cache.clear()
-            cache[key] = (self._now() + self._ttl, value)
+    def _load_title(self, name: str) -> TitleSnapshot | None:
+        with self._db.session() as session:
+            row = repositories.find_title(session, name)
+            if row is None:
+                return None
+            return TitleSnapshot(row.id, row.name, row.status, row.stage,
+                                 {s["name"]: TrackTier(s["tier"]) for s in (row.package or {}).get("streams", [])})
+
+    @staticmethod
+    def _bounded(cache: dict) -> dict:  # type: ignore[type-arg]
+        if len(cache) >= _MAX_ENTRIES:
+            cache.clear()
+        return cache

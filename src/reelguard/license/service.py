@@ -61,7 +61,9 @@ class LicenseService:
             if found is None:
                 raise UnknownKeyId(f"KID {kid} is not in the key store")
             if found.title_id != title.id:
-                raise PermissionDenied(f"KID {kid} is not a key of title {title.name!r}; the token covers only that title")
+                raise PermissionDenied(
+                    f"KID {kid} is not a key of title {title.name!r}; the token covers only that title"
+                )
             keys.append(found.key)
         return build_license_response(keys, request.session_type)                    # (5)
 
