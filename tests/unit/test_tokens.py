@@ -126,3 +126,23 @@ def test_signing_key_file_created_owner_only(tmp_path: Path) -> None:
     key = load_or_create_signing_key(path)
     assert path.stat().st_mode & 0o077 == 0
     assert isinstance(key, ec.EllipticCurvePrivateKey) and isinstance(key.curve, ec.SECP256R1)
+
+
+def test_a_remembered_token_still_expires() -> None:
+    signer = _signer()
+    verifier = _verifier(signer)
+    token = _issue(signer, ttl=60)
+    assert verifier.verify(token, now=NOW).account == "acct"
+    assert verifier.verify(token, now=NOW).account == "acct"  # second use: remembered
+    with pytest.raises(TokenExpired):
+        verifier.verify(token, now=NOW + timedelta(seconds=120))
+
+
+def test_a_failed_token_is_not_remembered_as_valid() -> None:
+    signer = _signer()
+    verifier = _verifier(signer)
+    header, payload, signature = _issue(signer).split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+    for _ in range(2):
+        with pytest.raises(AuthenticationError, match="signature"):
+            verifier.verify(forged, now=NOW)

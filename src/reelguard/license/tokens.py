@@ -44,6 +44,7 @@ PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 _MAX_TOKEN_CHARS = 4096
 _REQUIRED = ["exp", "iat", "sub", "jti", "aud", "iss"]
+_VERIFIED_CACHE_ENTRIES = 20_000  # ~1 KiB each; cleared whole when full
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +141,7 @@ class TokenVerifier:
         self._keys = dict(keys)
         self._issuer, self._audience = issuer, audience
         self._max_ttl, self._leeway = max_ttl_seconds, leeway_seconds
+        self._verified: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def for_signer(cls, signer: TokenSigner, settings: Settings) -> TokenVerifier:
@@ -151,10 +153,23 @@ class TokenVerifier:
         """Verify a compact JWS and its claims (RFC 7515/7519), strictly and without PyJWT.
 
         The licence path runs this for every request, so it does the minimum in a fixed
-        order and nothing else: PyJWT's generic decode costs more than the signature check.
+        order: PyJWT's generic decode costs more than the signature check itself. A token
+        that verified once is remembered (exact string → claims), because one playback
+        session sends the same token several times (a DASH key session per tier, an HLS
+        key request per stream); the time checks — expiry, lifetime, not-yet-valid — run
+        again on every use, so a remembered token expires exactly like a fresh one.
         """
-        signing_input, header, payload, signature = _split(token)
-        key, algorithm = self._key_for(header)
+        claims = self._verified.get(token)
+        if claims is None:
+            claims = self._verify_signed_claims(token)
+            if len(self._verified) >= _VERIFIED_CACHE_ENTRIES:
+                self._verified.clear()
+            self._verified[token] = claims
+        return self._check_claims(claims, int(now.timestamp()))
+
+    def _verify_signed_claims(self, token: str) -> dict[str, Any]:
+        signing_input, header, payload, signature = _split(token)           # (1)
+        key, algorithm = self._key_for(header)                              # (2)
         _verify_signature(key, algorithm, signing_input, signature)          # (3)
         claims = _json_segment(payload, "payload")
         if claims.get("iss") != self._issuer:
@@ -165,7 +180,7 @@ class TokenVerifier:
         for name in _REQUIRED:
             if name not in claims:
                 raise AuthenticationError(f"token lacks the required claim {name!r}")
-        return self._check_claims(claims, int(now.timestamp()))
+        return claims
 
     def _key_for(self, header: dict[str, Any]) -> tuple[PublicKey, str]:
         # (2) the kid must name a trusted key, and alg must be that key's algorithm
