@@ -48,6 +48,7 @@ lint: $(STAMPS)/venv
 	$(BIN)/mypy
 
 bench: setup
+	@command -v wrk >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	$(BIN)/python benchmarks/packaging_overhead.py
 	$(BIN)/python benchmarks/license_throughput.py
 	$(BIN)/python benchmarks/ingest_speed.py
