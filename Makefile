@@ -32,6 +32,7 @@ player: $(PLAYER_JS)
 
 $(PLAYER_JS): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(dir $@)
 	cp node_modules/shaka-player/dist/shaka-player.compiled.js $@
 
 media: $(STAMPS)/venv
