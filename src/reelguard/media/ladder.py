@@ -35,7 +35,7 @@ def video_bitrate_kbps(width: int, height: int) -> int:
 
 
 def _even(value: float) -> int:
-    return max(2, int(round(value / 2)) * 2)
+    return max(2, round(value / 2) * 2)
 
 
 def plan_ladder(source_width: int, source_height: int, heights: tuple[int, ...]) -> list[Rendition]:
