@@ -141,7 +141,26 @@ def test_failure_mid_packaging_leaves_a_failed_title_that_resumes(runtime: Runti
         assert (row.status, row.stage) == ("failed", "transcoded")
         assert row.package is None and "Shaka Packager failed" in (row.error or "")
     assert not (runtime.settings.resolved_blob_dir / "packages" / row.id).exists()
+    _assert_not_playable(runtime, "interrupted")
     runtime.tools = working_tools
     view = IngestService(runtime).resume_title("interrupted")
     assert (view.status, view.stage, view.error) == ("ready", "packaged", None)
     assert runtime.blobs.exists(f"packages/{view.id}/dash/manifest.mpd")
+
+
+def _assert_not_playable(runtime: Runtime, title: str) -> None:
+    """A failed title looks failed to every reader: no licence, no key, no content."""
+    from datetime import UTC, datetime
+
+    from fastapi.testclient import TestClient
+
+    from reelguard.web.app import create_app
+
+    token = runtime.signer.issue(account="a", title=title, device="d", ttl_seconds=60, now=datetime.now(UTC))
+    auth = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+        licence = client.post("/license/clearkey", content=b'{"kids": ["AAECAwQFBgcICQoLDA0ODw"]}', headers=auth)
+        key = client.get(f"/content/{title}/hls/audio/key", headers=auth)
+        mpd = client.get(f"/content/{title}/dash/manifest.mpd")
+    for response in (licence, key, mpd):
+        assert response.status_code == 409 and "not ready" in response.json()["detail"], response.text

@@ -1,0 +1,62 @@
+"""Settings precedence and validation; blob keys cannot escape the blob folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reelguard.errors import ConfigurationError, InvalidInput
+from reelguard.settings import Settings
+from reelguard.store.blobs import LocalBlobStore, validate_blob_key
+
+
+def test_defaults_need_no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("REELGUARD_DATABASE_URL", "REELGUARD_DATA_DIR", "REELGUARD_CONFIG"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings.load(config_file=tmp_path / "absent.toml", data_dir=tmp_path)
+    assert settings.resolved_database_url == f"sqlite:///{(tmp_path / 'reelguard.db').resolve()}"
+    assert settings.resolved_kek_file == (tmp_path / "kek.bin").resolve()
+    assert settings.ladder == (360, 540, 720, 1080) and settings.segment_seconds == 4
+
+
+def test_environment_beats_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "reelguard.toml"
+    config.write_text("segment_seconds = 6\nport = 9000\n")
+    monkeypatch.setenv("REELGUARD_PORT", "9100")
+    settings = Settings.load(config_file=config)
+    assert (settings.segment_seconds, settings.port) == (6, 9100)
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("segment_seconds", 0, "segment_seconds"),
+    ("ladder", (361,), "positive even heights"),
+    ("port", 70000, "port"),
+])
+def test_invalid_settings_are_configuration_errors(tmp_path: Path, field: str, value: object, message: str) -> None:
+    with pytest.raises(ConfigurationError, match=message):
+        Settings.load(config_file=tmp_path / "absent.toml", **{field: value})
+
+
+def test_unreadable_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "reelguard.toml"
+    config.write_text("this is = = not toml")
+    with pytest.raises(ConfigurationError, match="not valid TOML"):
+        Settings.load(config_file=config)
+
+
+@pytest.mark.parametrize("key", ["../kek.bin", "/etc/passwd", "packages/../../x", "a//b", "", ".hidden", "a/b/"])
+def test_blob_keys_cannot_escape(key: str) -> None:
+    with pytest.raises(InvalidInput, match="blob key"):
+        validate_blob_key(key)
+
+
+def test_publish_tree_replaces_atomically(tmp_path: Path) -> None:
+    blobs = LocalBlobStore(tmp_path / "blobs")
+    for version in ("one", "two"):
+        source = tmp_path / version
+        (source / "dash").mkdir(parents=True)
+        (source / "dash" / "manifest.mpd").write_text(version)
+        blobs.publish_tree("packages/t1", source)
+    assert blobs.get_bytes("packages/t1/dash/manifest.mpd") == b"two"
+    assert sorted(p.name for p in (tmp_path / "blobs" / "packages").iterdir()) == ["t1"]
