@@ -24,8 +24,7 @@ from _report import report
 from fetch_test_media import fetch
 
 from reelguard.drm.keys import ContentKey, TrackTier
-from reelguard.drm.packaging import Scheme, build_packager_flags, package_title
-from reelguard.ingest.service import _package_streams
+from reelguard.drm.packaging import Scheme, build_packager_flags, ladder_streams, package_title
 from reelguard.media import MediaTools, TranscodePlan, plan_ladder, probe_master, run_transcode
 from reelguard.settings import Settings
 
@@ -42,7 +41,7 @@ def main() -> None:
     info = probe_master(tools, source)
     renditions = plan_ladder(info.width, info.height, (360, 540, 720, 1080))
     run_transcode(tools, TranscodePlan(tuple(renditions), 4, info.frame_rate, True), source, work / "tx")
-    streams = _package_streams(renditions, work / "tx", True)
+    streams = ladder_streams(renditions, work / "tx", True)
     keys = [ContentKey.generate(t) for t in (TrackTier.AUDIO, TrackTier.SD, TrackTier.HD)]
 
     def reelguard_run(out: Path) -> None:

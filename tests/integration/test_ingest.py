@@ -10,9 +10,9 @@ import pytest
 from defusedxml import ElementTree
 from sqlalchemy import func, select
 
-from reelguard.drm.packaging import package_title
+from reelguard.drm.packaging import ladder_streams, package_title
 from reelguard.errors import Conflict, InvalidInput, InvalidMedia, PackagingError
-from reelguard.ingest.service import IngestService, _package_streams
+from reelguard.ingest.service import IngestService
 from reelguard.media.ladder import plan_ladder
 from reelguard.media.transcode import TranscodePlan, run_transcode
 from reelguard.runtime import Runtime
@@ -96,7 +96,7 @@ def test_packaging_is_idempotent_for_the_same_title_and_keys(runtime: Runtime, m
     renditions = plan_ladder(640, 360, (360,))
     plan = TranscodePlan(tuple(renditions), 4, 25.0, True)
     run_transcode(runtime.tools, plan, media_dir / "lavfi_testsrc.mp4", tmp_path / "tx")
-    streams = _package_streams(renditions, tmp_path / "tx", True)
+    streams = ladder_streams(renditions, tmp_path / "tx", True)
     keys = [ContentKey.generate(TrackTier.SD), ContentKey.generate(TrackTier.AUDIO)]
     digests = []
     for run in ("one", "two"):

@@ -34,7 +34,9 @@ from pathlib import Path
 from reelguard.drm.keys import ContentKey, TrackTier
 from reelguard.drm.pssh import PACKAGER_PROTECTION_SYSTEMS
 from reelguard.errors import PackagingError
+from reelguard.media.ladder import Rendition
 from reelguard.media.tools import MediaTools
+from reelguard.media.transcode import AUDIO_OUTPUT
 
 __all__ = [
     "HLS_KEY_URI",
@@ -42,6 +44,7 @@ __all__ = [
     "Scheme",
     "build_packager_flags",
     "derive_iv",
+    "ladder_streams",
     "package_title",
 ]
 
@@ -63,6 +66,14 @@ class PackageStream:
     source: Path
     kind: str  # "video" or "audio"
     tier: TrackTier
+
+
+def ladder_streams(renditions: Sequence[Rendition], transcode_dir: Path, has_audio: bool) -> list[PackageStream]:
+    """The streams to package from a ladder transcode (one file per rendition, plus audio)."""
+    streams = [PackageStream(r.name, transcode_dir / f"{r.name}.mp4", "video", r.tier) for r in renditions]
+    if has_audio:
+        streams.append(PackageStream("audio", transcode_dir / AUDIO_OUTPUT, "audio", TrackTier.AUDIO))
+    return streams
 
 
 def derive_iv(title_id: str, scheme: Scheme) -> bytes:

@@ -26,12 +26,12 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from reelguard.drm.keys import ContentKey, TrackTier
-from reelguard.drm.packaging import PackageStream, package_title
+from reelguard.drm.packaging import PackageStream, ladder_streams, package_title
 from reelguard.errors import Conflict, InvalidInput, ReelguardError
 from reelguard.ingest.records import TitleView, title_view
 from reelguard.media.ladder import Rendition, plan_ladder
 from reelguard.media.probe import MediaInfo, probe_master
-from reelguard.media.transcode import AUDIO_OUTPUT, TranscodePlan, run_transcode
+from reelguard.media.transcode import TranscodePlan, run_transcode
 from reelguard.runtime import Runtime
 from reelguard.store import repositories
 from reelguard.store.models import TitleRow
@@ -110,7 +110,7 @@ class IngestService:
         on_progress("package", 0, 1)
         with self._rt.db.session() as session:
             keys = self._rt.keystore.keys_of_title(session, title.id)
-        streams = _package_streams(renditions, transcode_dir, title.has_audio)
+        streams = ladder_streams(renditions, transcode_dir, title.has_audio)
         out_dir = self._work(title.id) / "package"
         shutil.rmtree(out_dir, ignore_errors=True)
         package_title(self._rt.tools, streams, keys, out_dir=out_dir, title_id=title.id,
@@ -192,15 +192,8 @@ def _safe_suffix(path: Path) -> str:
 
 
 def _transcoded(out_dir: Path, renditions: list[Rendition], has_audio: bool) -> bool:
-    files = [out_dir / f"{r.name}.mp4" for r in renditions] + ([out_dir / AUDIO_OUTPUT] if has_audio else [])
-    return all(f.is_file() and f.stat().st_size > 0 for f in files)
-
-
-def _package_streams(renditions: list[Rendition], transcode_dir: Path, has_audio: bool) -> list[PackageStream]:
-    streams = [PackageStream(r.name, transcode_dir / f"{r.name}.mp4", "video", r.tier) for r in renditions]
-    if has_audio:
-        streams.append(PackageStream("audio", transcode_dir / AUDIO_OUTPUT, "audio", TrackTier.AUDIO))
-    return streams
+    return all(s.source.is_file() and s.source.stat().st_size > 0
+               for s in ladder_streams(renditions, out_dir, has_audio))
 
 
 def _package_record(title_id: str, renditions: list[Rendition], streams: list[PackageStream],

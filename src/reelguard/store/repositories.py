@@ -7,7 +7,6 @@ one transaction (ingest records a title and its keys together, or neither).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,7 +52,3 @@ def keys_of_title(session: Session, title_id: str) -> Sequence[ContentKeyRow]:
 
 def keys_by_kids(session: Session, kids_hex: Sequence[str]) -> Sequence[ContentKeyRow]:
     return session.scalars(select(ContentKeyRow).where(ContentKeyRow.kid.in_(kids_hex))).all()
-
-
-def touch(row: TitleRow, now: datetime) -> None:
-    row.updated_at = now
