@@ -18,6 +18,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from reelguard.accounts.service import AccountService
 from reelguard.ingest.records import TitleView
 from reelguard.ingest.service import IngestService
 from reelguard.runtime import Runtime
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from fetch_test_media import fetch  # noqa: E402
 
 POSTGRES_URL = os.environ.get("REELGUARD_DATABASE_URL", "")
+PROTOCOL_POLICY = ROOT / "tests" / "assets" / "policy_protocol_tests.toml"
 SAMPLE_TITLE = "bbb"
 OTHER_TITLE = "testsrc"
 
@@ -82,6 +84,18 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     rt.close()
 
 
+def subscribe(runtime: Runtime, account: str, devices: list[str], *, titles: list[str], plan: str = "standard",
+              security_level: str = "software", hdcp: str = "none") -> AccountService:
+    """An active account on ``plan`` with registered devices, and ``titles`` in that plan."""
+    accounts = AccountService(runtime.db, runtime.clock)
+    accounts.create_account(account, plan=plan)
+    for device in devices:
+        accounts.register_device(account, device, type="browser", security_level=security_level, hdcp=hdcp)
+    for title in titles:
+        accounts.set_title_rights(title, plans=[plan], downloadable=True)
+    return accounts
+
+
 class PackagedCatalog:
     """A runtime with two ready titles: the sample (bbb, 720p + audio) and a synthetic one."""
 
@@ -99,9 +113,10 @@ class PackagedCatalog:
 def catalog(tmp_path_factory: pytest.TempPathFactory, database_url_factory: Callable[[], str],
             media_dir: Path) -> Iterator[PackagedCatalog]:
     data_dir = tmp_path_factory.mktemp("catalog")
-    rt = Runtime.open(make_settings(data_dir, database_url_factory()))
+    rt = Runtime.open(make_settings(data_dir, database_url_factory(), license_policy_file=PROTOCOL_POLICY))
     service = IngestService(rt)
     sample = service.add_title(media_dir / "bigbuckbunny.mp4", name=SAMPLE_TITLE)
     other = service.add_title(media_dir / "lavfi_testsrc.mp4", name=OTHER_TITLE)
+    subscribe(rt, "acct-1", ["dev-1"], titles=[SAMPLE_TITLE, OTHER_TITLE])
     yield PackagedCatalog(rt, sample, other)
     rt.close()

@@ -20,6 +20,9 @@ and never contain a content key, a token or a secret.
     ├── AuthenticationError             exit 77  HTTP 401  no or bad entitlement token
     │   └── TokenExpired                exit 77  HTTP 401
     ├── PermissionDenied                exit 77  HTTP 403  token valid, request not covered
+    │   └── PolicyDenied                exit 77  HTTP 403  a licence policy rule refused it
+    ├── UpstreamError                   exit 69  HTTP 502  a licence-proxy upstream failed
+    │   └── UpstreamTimeout             exit 69  HTTP 504  … or did not answer in time
     └── ProcessingError                 exit 70  HTTP 500  a media tool or job step failed
         └── PackagingError              exit 70  HTTP 500  Shaka Packager failed
 """
@@ -38,11 +41,14 @@ __all__ = [
     "PackagingError",
     "PayloadTooLarge",
     "PermissionDenied",
+    "PolicyDenied",
     "ProcessingError",
     "ReelguardError",
     "TitleNotReady",
     "TokenExpired",
     "UnknownKeyId",
+    "UpstreamError",
+    "UpstreamTimeout",
 ]
 
 
@@ -123,6 +129,27 @@ class PermissionDenied(ReelguardError):
     exit_code = 77
     http_status = 403
     title = "Permission denied"
+
+
+class PolicyDenied(PermissionDenied):
+    """A rule of the licence policy refused the request; ``rule`` names it."""
+
+    title = "Refused by licence policy"
+
+    def __init__(self, message: str, *, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class UpstreamError(ReelguardError):
+    exit_code = 69
+    http_status = 502
+    title = "Upstream licence server failed"
+
+
+class UpstreamTimeout(UpstreamError):
+    http_status = 504
+    title = "Upstream licence server timed out"
 
 
 class ProcessingError(ReelguardError):

@@ -66,6 +66,36 @@ class Settings(BaseSettings):
         default=2.0, ge=0, le=300, description="How long the licence path caches title status and keys."
     )
 
+    # -- licence policy --------------------------------------------------------------
+    license_policy_file: Path | None = Field(
+        default=None, description="Policy TOML (docs/policy.md); the built-in default policy if unset."
+    )
+    geoip_database: Path | None = Field(
+        default=None, description="MaxMind-format country database (.mmdb); countries unknown if unset."
+    )
+    stream_grace_seconds: int = Field(
+        default=90, ge=0, le=3600, description="How long a stream keeps its slot after its licence ends unrenewed."
+    )
+    policy_feed_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="How often a licence server polls the policy change feed."
+    )
+    renewal_flush_seconds: float = Field(
+        default=0.25, gt=0, le=10, description="How often buffered renewals and decisions are written."
+    )
+    unsafe_skip_license_policy: bool = Field(
+        default=False, description="UNSAFE: license on a valid token alone (benchmark comparator only)."
+    )
+    license_proxy_upstreams: dict[str, str] = Field(
+        default_factory=dict, description="DRM system → upstream licence URL for the licence proxy."
+    )
+    license_proxy_credential_file: Path | None = Field(
+        default=None, description="0600 file holding the bearer credential sent to proxy upstreams."
+    )
+    license_proxy_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    api_clients_file: Path | None = Field(
+        default=None, description="0600 TOML of key-server API clients; data_dir/api-clients.toml."
+    )
+
     # -- tokens ----------------------------------------------------------------------
     token_audience: str = Field(default="reelguard-license")
     token_issuer: str = Field(default="reelguard-backend")
@@ -95,6 +125,10 @@ class Settings(BaseSettings):
     @property
     def resolved_token_signing_key_file(self) -> Path:
         return (self.token_signing_key_file or self.data_dir / "token-signing-key.pem").resolve()
+
+    @property
+    def resolved_api_clients_file(self) -> Path:
+        return (self.api_clients_file or self.data_dir / "api-clients.toml").resolve()
 
     @classmethod
     def load(cls, config_file: Path | None = None, **overrides: Any) -> Settings:

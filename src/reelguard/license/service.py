@@ -1,20 +1,29 @@
 """The licence service: entitlement token in, Clear Key licence (or HLS key) out.
 
 Steps, in order, for every request (numbered again in the code):
-(1) authenticate the bearer token; (2) parse and bound the request; (3) the token's title
-must exist and be ready; (4) every requested KID must be a key of that title; (5) answer
-with only those keys. Nothing is returned on any failure, and keys are never logged::
+(1) authenticate the bearer token (an expired one only renews the stream it started);
+(2) parse and bound the request; (3) the token's title must exist and be ready;
+(4) every requested KID must be a key of that title; (5) the policy decides — start or
+renew the token's stream, or, for a ``persistent-license`` request, a download — and
+names the tiers the device may have; (6) answer with the requested keys of those tiers
+only (a weak device gets SD and audio, not HD). Nothing is returned on any failure,
+and keys are never logged::
 
-    service = LicenseService(LicenseLookup(db, keystore, ttl_seconds=2), verifier, clock, max_body_bytes=16384)
-    response = service.issue_clearkey_license(authorization="Bearer ey…", body=b'{"kids": [...]}')
+    service = LicenseService(lookup, verifier, clock, entitlements, downloads, max_body_bytes=16384)
+    answer = service.issue_clearkey_license(authorization="Bearer ey…", body=b'{"kids": [...]}',
+                                            client_ip="203.0.113.7")
+    answer.body, answer.stream_id, answer.withheld
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from reelguard.clock import Clock
-from reelguard.drm.keys import ContentKey
+from reelguard.drm.keys import ContentKey, KeyId, TrackTier
 from reelguard.errors import (
     AuthenticationError,
     NotFound,
@@ -23,10 +32,12 @@ from reelguard.errors import (
     UnknownKeyId,
 )
 from reelguard.license.clearkey import build_license_response, parse_license_request
-from reelguard.license.lookup import LicenseLookup, TitleSnapshot
+from reelguard.license.downloads import DownloadService
+from reelguard.license.entitlements import EntitlementService
+from reelguard.license.lookup import CacheMiss, LicenseLookup, TitleSnapshot
 from reelguard.license.tokens import EntitlementClaims, TokenVerifier
 
-__all__ = ["LicenseService", "bearer_token"]
+__all__ = ["LicenseAnswer", "LicenseService", "bearer_token"]
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -39,38 +50,51 @@ def bearer_token(authorization: str | None) -> str:
     return token.strip()
 
 
+@dataclass(frozen=True, slots=True)
+class LicenseAnswer:
+    body: dict[str, Any]
+    stream_id: str | None = None
+    download_id: str | None = None
+    expires_at: datetime | None = None
+    withheld: tuple[TrackTier, ...] = ()
+
+
 class LicenseService:
     def __init__(self, lookup: LicenseLookup, verifier: TokenVerifier, clock: Clock,
+                 entitlements: EntitlementService | None, downloads: DownloadService | None,
                  *, max_body_bytes: int) -> None:
+        """``entitlements=None`` is the unsafe bare path: a valid token alone gets keys."""
         self._lookup, self._verifier, self._clock = lookup, verifier, clock
+        self._entitlements, self._downloads = entitlements, downloads
         self._max_body_bytes = max_body_bytes
 
-    def authenticate(self, authorization: str | None) -> EntitlementClaims:
-        return self._verifier.verify(bearer_token(authorization), now=self._clock())
+    def authenticate(self, authorization: str | None, *, allow_expired: bool = False) -> EntitlementClaims:
+        return self._verifier.verify(bearer_token(authorization), now=self._clock(), allow_expired=allow_expired)
 
-    def issue_clearkey_license(self, *, authorization: str | None, body: bytes,
-                               cached_only: bool = False) -> dict[str, Any]:
+    def issue_clearkey_license(self, *, authorization: str | None, body: bytes, client_ip: str = "",
+                               cached_only: bool = False) -> LicenseAnswer:
         """The licence, or a ReelguardError; ``CacheMiss`` if ``cached_only`` and the DB is needed."""
-        claims = self.authenticate(authorization)                                   # (1)
-        request = parse_license_request(body, max_bytes=self._max_body_bytes)       # (2)
+        claims = self.authenticate(authorization, allow_expired=self._entitlements is not None)  # (1)
+        request = parse_license_request(body, max_bytes=self._max_body_bytes)                   # (2)
         title = _ready(self._lookup.title(claims.title, cached_only=cached_only), claims.title)  # (3)
-        stored = self._lookup.keys(request.kids, cached_only=cached_only)
-        keys: list[ContentKey] = []
-        for kid in request.kids:                                                     # (4)
-            found = stored.get(kid)
-            if found is None:
-                raise UnknownKeyId(f"KID {kid} is not in the key store")
-            if found.title_id != title.id:
-                raise PermissionDenied(
-                    f"KID {kid} is not a key of title {title.name!r}; the token covers only that title"
-                )
-            keys.append(found.key)
-        return build_license_response(keys, request.session_type)                    # (5)
+        keys = self._title_keys_of(request.kids, title, cached_only)                             # (4)
+        if request.session_type == "persistent-license":
+            if cached_only:
+                raise CacheMiss
+            return self._download_license(claims, keys, title, client_ip)
+        if self._entitlements is None:
+            return LicenseAnswer(build_license_response(keys, request.session_type))
+        grant = self._entitlements.authorize_stream(                                             # (5)
+            claims, ip=client_ip, title_tiers=_tiers(title), cached_only=cached_only,
+            token_expired=self._verifier.is_expired(claims, self._clock()))
+        allowed, withheld = _split_by_tier(keys, grant.decision.tiers)                           # (6)
+        return LicenseAnswer(build_license_response(allowed, request.session_type), stream_id=grant.stream_id,
+                             expires_at=grant.decision.expires_at, withheld=withheld)
 
-    def hls_key(self, *, authorization: str | None, title_name: str, stream: str,
+    def hls_key(self, *, authorization: str | None, title_name: str, stream: str, client_ip: str = "",
                 cached_only: bool = False) -> bytes:
         """The raw 16-byte key of one HLS stream (KEYFORMAT="identity" key delivery)."""
-        claims = self.authenticate(authorization)                                   # (1)
+        claims = self.authenticate(authorization, allow_expired=self._entitlements is not None)  # (1)
         if claims.title != title_name:
             raise PermissionDenied(f"the token covers title {claims.title!r}, not {title_name!r}")
         title = _ready(self._lookup.title(title_name, cached_only=cached_only), title_name)  # (3)
@@ -81,7 +105,79 @@ class LicenseService:
         keys = self._lookup.title_keys(title.id, cached_only=cached_only)
         if tier not in keys:                                                         # (4)
             raise NotFound(f"title {title.name!r} has no {tier} key")
-        return keys[tier].key                                                        # (5)
+        if self._entitlements is not None:
+            grant = self._entitlements.authorize_stream(                             # (5)
+                claims, ip=client_ip, title_tiers=_tiers(title), cached_only=cached_only,
+                token_expired=self._verifier.is_expired(claims, self._clock()))
+            if tier not in grant.decision.tiers:
+                raise PermissionDenied(f"stream {stream[:60]!r} is {tier}; this device may have "
+                                       f"{', '.join(sorted(grant.decision.tiers))} only")
+        return keys[tier].key                                                        # (6)
+
+    def release_stream(self, *, authorization: str | None) -> bool:
+        claims = self.authenticate(authorization, allow_expired=True)
+        return self._entitlements.release_stream(claims) if self._entitlements is not None else False
+
+    def renew_download(self, *, authorization: str | None, download_id: str, body: bytes,
+                       client_ip: str = "") -> LicenseAnswer:
+        """A fresh persistent licence for a download the device holds (a fresh token needed)."""
+        claims = self.authenticate(authorization)
+        request = parse_license_request(body, max_bytes=self._max_body_bytes)
+        title = _ready(self._lookup.title(claims.title, cached_only=False), claims.title)
+        keys = self._title_keys_of(request.kids, title, False)
+        grant = self._require_downloads().renew(claims, download_id, ip=client_ip, title_tiers=_tiers(title))
+        allowed, withheld = _split_by_tier(keys, grant.decision.tiers)
+        return LicenseAnswer(build_license_response(allowed, "persistent-license"), download_id=grant.download_id,
+                             expires_at=grant.expires_at, withheld=withheld)
+
+    def record_download_play(self, *, authorization: str | None, download_id: str, client_ip: str = "") -> datetime:
+        return self._require_downloads().record_play(self.authenticate(authorization, allow_expired=True),
+                                                     download_id, ip=client_ip)
+
+    def release_download(self, *, authorization: str | None, download_id: str) -> None:
+        self._require_downloads().release(self.authenticate(authorization, allow_expired=True), download_id)
+
+    def _require_downloads(self) -> DownloadService:
+        if self._downloads is None or self._entitlements is None:
+            raise PermissionDenied("downloads are not enabled on this licence server")
+        return self._downloads
+
+    def _download_license(self, claims: EntitlementClaims, keys: list[ContentKey], title: TitleSnapshot,
+                          client_ip: str) -> LicenseAnswer:
+        if self._verifier.is_expired(claims, self._clock()):
+            raise AuthenticationError("a download needs an unexpired token")
+        grant = self._require_downloads().acquire(claims, ip=client_ip, title_tiers=_tiers(title))
+        allowed, withheld = _split_by_tier(keys, grant.decision.tiers)
+        return LicenseAnswer(build_license_response(allowed, "persistent-license"), download_id=grant.download_id,
+                             expires_at=grant.expires_at, withheld=withheld)
+
+    def _title_keys_of(self, kids: Sequence[KeyId], title: TitleSnapshot, cached_only: bool) -> list[ContentKey]:
+        stored = self._lookup.keys(kids, cached_only=cached_only)
+        keys: list[ContentKey] = []
+        for kid in kids:
+            found = stored.get(kid)
+            if found is None:
+                raise UnknownKeyId(f"KID {kid} is not in the key store")
+            if found.title_id != title.id:
+                raise PermissionDenied(
+                    f"KID {kid} is not a key of title {title.name!r}; the token covers only that title"
+                )
+            keys.append(found.key)
+        return keys
+
+
+def _tiers(title: TitleSnapshot) -> frozenset[TrackTier]:
+    return frozenset(title.stream_tiers.values())
+
+
+def _split_by_tier(keys: list[ContentKey], tiers: frozenset[TrackTier]) -> tuple[list[ContentKey],
+                                                                                   tuple[TrackTier, ...]]:
+    allowed = [key for key in keys if key.tier in tiers]
+    withheld = tuple(sorted({key.tier for key in keys if key.tier not in tiers}))
+    if not allowed:
+        raise PermissionDenied(f"the requested keys are {', '.join(withheld)}; this device may have "
+                               f"{', '.join(sorted(tiers)) or 'none'} only")
+    return allowed, withheld
 
 
 def _ready(title: TitleSnapshot | None, name: str) -> TitleSnapshot:

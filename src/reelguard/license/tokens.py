@@ -55,6 +55,7 @@ class EntitlementClaims:
     token_id: str
     issued_at: int
     expires_at: int
+    audience: tuple[str, ...] = ()
 
 
 def _algorithm_for(key: PublicKey | PrivateKey) -> str:
@@ -149,7 +150,7 @@ class TokenVerifier:
                    audience=settings.token_audience, max_ttl_seconds=settings.token_max_ttl_seconds,
                    leeway_seconds=settings.token_leeway_seconds)
 
-    def verify(self, token: str, *, now: datetime) -> EntitlementClaims:
+    def verify(self, token: str, *, now: datetime, allow_expired: bool = False) -> EntitlementClaims:
         """Verify a compact JWS and its claims (RFC 7515/7519), strictly and without PyJWT.
 
         The licence path runs this for every request, so it does the minimum in a fixed
@@ -165,7 +166,7 @@ class TokenVerifier:
             if len(self._verified) >= _VERIFIED_CACHE_ENTRIES:
                 self._verified.clear()
             self._verified[token] = claims
-        return self._check_claims(claims, int(now.timestamp()))
+        return self._check_claims(claims, int(now.timestamp()), allow_expired)
 
     def _verify_signed_claims(self, token: str) -> dict[str, Any]:
         signing_input, header, payload, signature = _split(token)           # (1)
@@ -194,12 +195,13 @@ class TokenVerifier:
             )
         return key, expected
 
-    def _check_claims(self, claims: dict[str, Any], now: int) -> EntitlementClaims:
-        # (3) expiry and lifetime: short-lived tokens only
+    def _check_claims(self, claims: dict[str, Any], now: int, allow_expired: bool) -> EntitlementClaims:
+        # (3) expiry and lifetime: short-lived tokens only (an expired one may only renew
+        #     a stream it started; the licence service checks that)
         exp, iat = claims.get("exp"), claims.get("iat")
         if not isinstance(exp, int) or not isinstance(iat, int):
             raise AuthenticationError("token exp and iat must be integer seconds")
-        if exp + self._leeway < now:
+        if exp + self._leeway < now and not allow_expired:
             raise TokenExpired(f"token expired {now - exp} s ago; ask the backend for a fresh one")
         if iat - self._leeway > now:
             raise AuthenticationError("token is issued in the future (check the backend's clock)")
@@ -210,9 +212,14 @@ class TokenVerifier:
         for name, value in values.items():
             if not isinstance(value, str) or not value:
                 raise AuthenticationError(f"token claim {name!r} must be a non-empty string")
+        audience = claims.get("aud")
         return EntitlementClaims(account=str(values["sub"]), title=str(values["title"]),
                                  device=str(values["device"]), token_id=str(values["jti"]),
-                                 issued_at=iat, expires_at=exp)
+                                 issued_at=iat, expires_at=exp,
+                                 audience=tuple(audience) if isinstance(audience, list) else (str(audience),))
+
+    def is_expired(self, claims: EntitlementClaims, now: datetime) -> bool:
+        return claims.expires_at + self._leeway < int(now.timestamp())
 
 
 def _split(token: str) -> tuple[bytes, dict[str, Any], str, bytes]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -60,6 +60,25 @@ class Database:
         with self._sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def serialized(self, lock_key: str) -> Iterator[Session]:
+        """A transaction that no other ``serialized`` transaction on ``lock_key`` overlaps.
+
+        SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock up front, so a
+        read-count-then-insert cannot interleave (a deferred transaction would fail its
+        lock upgrade instead). PostgreSQL: a transaction-scoped advisory lock on the key,
+        so different accounts still proceed in parallel.
+        """
+        with self.engine.connect() as connection:
+            connection.execution_options(reelguard_begin="BEGIN IMMEDIATE")
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                                       {"key": lock_key})
+                with Session(bind=connection, expire_on_commit=False) as session:
+                    yield session
+                    session.flush()
+
     def session(self) -> Session:
         return self._sessions()
 
@@ -83,6 +102,7 @@ def _create_engine(url: str) -> Engine:
         ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
     return engine
 
 
@@ -98,3 +118,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+    # SQLAlchemy emits BEGIN itself (see _sqlite_begin) instead of pysqlite's implicit one
+    dbapi_connection.isolation_level = None
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    connection.exec_driver_sql(connection.get_execution_options().get("reelguard_begin", "BEGIN"))

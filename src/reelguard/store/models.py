@@ -7,13 +7,44 @@ transaction that records the package, so no reader ever sees a half-packaged tit
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-__all__ = ["Base", "ContentKeyRow", "TitleRow"]
+__all__ = [
+    "AccountRow",
+    "Base",
+    "ContentKeyRow",
+    "DecisionRow",
+    "DeviceRow",
+    "DownloadRow",
+    "GrantRow",
+    "PolicyChangeRow",
+    "StreamRow",
+    "TitleRightsRow",
+    "TitleRow",
+    "UsedTokenRow",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite would hand back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; pass an aware UTC datetime")
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -37,8 +68,8 @@ class TitleRow(Base):
     has_audio: Mapped[bool]
     package: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ContentKeyRow(Base):
@@ -51,4 +82,121 @@ class ContentKeyRow(Base):
     tier: Mapped[str] = mapped_column(String(8))
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(64))
     kek_id: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class AccountRow(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    plan: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))          # active | suspended
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DeviceRow(Base):
+    __tablename__ = "devices"
+
+    account_id: Mapped[str] = mapped_column(String(200), ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    type: Mapped[str] = mapped_column(String(32))
+    security_level: Mapped[str] = mapped_column(String(16))
+    hdcp: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(16))          # active | revoked
+    registered_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class TitleRightsRow(Base):
+    __tablename__ = "title_rights"
+
+    title: Mapped[str] = mapped_column(String(200), primary_key=True)
+    plans: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    territories: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    available_from: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    available_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    downloadable: Mapped[bool]
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class GrantRow(Base):
+    __tablename__ = "grants"
+
+    account_id: Mapped[str] = mapped_column(String(200), ForeignKey("accounts.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    title: Mapped[str] = mapped_column(String(200), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))            # purchase | rental
+    granted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    first_played_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class StreamRow(Base):
+    """One playback: the slot it holds lapses at ``expires_at`` unless renewed."""
+
+    __tablename__ = "streams"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200), index=True)
+    device_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    token_id: Mapped[str] = mapped_column(String(200))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    renewed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class UsedTokenRow(Base):
+    """The jti replay cache: a token that started something may not start anything again."""
+
+    __tablename__ = "used_tokens"
+
+    jti: Mapped[str] = mapped_column(String(200), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class DownloadRow(Base):
+    __tablename__ = "downloads"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(200), index=True)
+    device_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    issued_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    first_played_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class DecisionRow(Base):
+    """Every licence decision: who, what, which rule, when — never a key."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    account_id: Mapped[str] = mapped_column(String(200), index=True)
+    device_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))
+    ip: Mapped[str] = mapped_column(String(64))
+    granted: Mapped[bool]
+    tiers: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    policy: Mapped[str] = mapped_column(String(120))
+    stream_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+
+
+class PolicyChangeRow(Base):
+    """A change feed: licence servers drop cached account/title facts named here."""
+
+    __tablename__ = "policy_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    account_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    title: Mapped[str | None] = mapped_column(String(200), nullable=True)

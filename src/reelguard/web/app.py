@@ -7,14 +7,15 @@
 from __future__ import annotations
 
 import gc
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from reelguard.license.lookup import LicenseLookup
-from reelguard.license.service import LicenseService
+from reelguard.license.assembly import Licensing
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.web.content_routes import content_router
@@ -27,11 +28,19 @@ __all__ = ["create_app", "create_app_from_env"]
 
 def create_app(runtime: Runtime) -> FastAPI:
     settings = runtime.settings
-    app = FastAPI(title="reelguard", version="0.1.0", docs_url="/api/docs", redoc_url=None)
+    licensing = Licensing.build(runtime)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        licensing.start()
+        try:
+            yield
+        finally:
+            licensing.stop()
+
+    app = FastAPI(title="reelguard", version="0.1.0", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
     install_problem_handlers(app)
-    lookup = LicenseLookup(runtime.db, runtime.keystore, ttl_seconds=settings.license_cache_seconds)
-    service = LicenseService(lookup, runtime.verifier, runtime.clock,
-                             max_body_bytes=settings.max_license_body_bytes)
+    service = licensing.service
 
     async def healthz(request: Request) -> JSONResponse:
         """Liveness; also the licence benchmark's no-op comparator on the same stack."""
@@ -46,6 +55,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(player_router())
 
     app.state.runtime = runtime
+    app.state.licensing = licensing
     return app
 
 

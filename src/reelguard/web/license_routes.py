@@ -1,11 +1,16 @@
-"""Licence endpoints: Clear Key licences (DASH/EME) and HLS identity-key delivery.
+"""Licence endpoints: Clear Key licences (streams and downloads), HLS keys, stream and
+download lifecycle.
 
-Both are guarded by the entitlement token in ``Authorization: Bearer`` and answer
+Every route is guarded by the entitlement token in ``Authorization: Bearer`` and answers
 problem+json on every refusal. Bodies are bounded before they are read in full.
 
 They are plain Starlette routes (no FastAPI dependency resolution) because they are the
-platform's hottest path: a request whose title and keys are in the licence cache is
-answered on the event loop; only a cache miss hops to a worker thread for the database.
+platform's hottest path: a renewal whose facts are cached is answered on the event loop;
+only a cache miss (a stream start, a download, a cold account) hops to a worker thread.
+
+Response headers say what the licence is: ``X-Reelguard-Stream`` (the stream this token
+started), ``X-Reelguard-License-Expires``, ``X-Reelguard-Withheld`` (tiers left out for
+this device) and, for a persistent licence, ``X-Reelguard-Download``.
 """
 
 from __future__ import annotations
@@ -20,9 +25,9 @@ from starlette.routing import Route
 
 from reelguard.errors import PayloadTooLarge
 from reelguard.license.lookup import CacheMiss
-from reelguard.license.service import LicenseService
+from reelguard.license.service import LicenseAnswer, LicenseService
 
-__all__ = ["license_routes", "read_bounded_body"]
+__all__ = ["client_ip", "license_routes", "read_bounded_body"]
 
 T = TypeVar("T")
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -41,6 +46,11 @@ async def read_bounded_body(request: Request, max_bytes: int) -> bytes:
     return b"".join(chunks)
 
 
+def client_ip(request: Request) -> str:
+    """The peer address (put reelguard behind a proxy that sets it, not X-Forwarded-For)."""
+    return request.client.host if request.client is not None else ""
+
+
 async def _cached_or_threaded(call: Callable[..., T], **kwargs: object) -> T:
     try:
         return call(cached_only=True, **kwargs)
@@ -48,22 +58,73 @@ async def _cached_or_threaded(call: Callable[..., T], **kwargs: object) -> T:
         return await run_in_threadpool(call, cached_only=False, **kwargs)
 
 
+def _licence_headers(answer: LicenseAnswer) -> dict[str, str]:
+    headers = dict(_NO_STORE)
+    if answer.stream_id:
+        headers["X-Reelguard-Stream"] = answer.stream_id
+    if answer.download_id:
+        headers["X-Reelguard-Download"] = answer.download_id
+    if answer.expires_at:
+        headers["X-Reelguard-License-Expires"] = answer.expires_at.isoformat()
+    if answer.withheld:
+        headers["X-Reelguard-Withheld"] = ",".join(answer.withheld)
+    return headers
+
+
 def license_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:
     async def clearkey_license(request: Request) -> Response:
-        """W3C EME Clear Key licence."""
+        """W3C EME Clear Key licence: temporary (a stream) or persistent-license (a download)."""
         body = await read_bounded_body(request, max_body_bytes)
         answer = await _cached_or_threaded(service.issue_clearkey_license,
-                                           authorization=request.headers.get("authorization"), body=body)
-        return JSONResponse(answer, headers=_NO_STORE)
+                                           authorization=request.headers.get("authorization"), body=body,
+                                           client_ip=client_ip(request))
+        return JSONResponse(answer.body, headers=_licence_headers(answer))
 
     async def hls_key(request: Request) -> Response:
         """HLS identity key delivery: the stream's raw 16-byte key."""
         key = await _cached_or_threaded(service.hls_key, authorization=request.headers.get("authorization"),
                                         title_name=request.path_params["title"],
-                                        stream=request.path_params["stream"])
+                                        stream=request.path_params["stream"], client_ip=client_ip(request))
         return Response(key, media_type="application/octet-stream", headers=_NO_STORE)
+
+    async def release_stream(request: Request) -> Response:
+        """The player stopped: free the token's stream slot now."""
+        ended = await run_in_threadpool(service.release_stream, authorization=request.headers.get("authorization"))
+        return JSONResponse({"released": ended}, headers=_NO_STORE)
 
     return [
         Route("/license/clearkey", clearkey_license, methods=["POST"]),
+        Route("/license/stream", release_stream, methods=["DELETE"]),
         Route("/content/{title}/hls/{stream}/key", hls_key, methods=["GET"]),
+        *download_routes(service, max_body_bytes),
+    ]
+
+
+def download_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:
+    """The download API for native apps (the same rules as persistent-license requests)."""
+
+    async def renew(request: Request) -> Response:
+        body = await read_bounded_body(request, max_body_bytes)
+        answer = await run_in_threadpool(service.renew_download, authorization=request.headers.get("authorization"),
+                                         download_id=request.path_params["download"], body=body,
+                                         client_ip=client_ip(request))
+        return JSONResponse(answer.body, headers=_licence_headers(answer))
+
+    async def play(request: Request) -> Response:
+        expires = await run_in_threadpool(service.record_download_play,
+                                          authorization=request.headers.get("authorization"),
+                                          download_id=request.path_params["download"],
+                                          client_ip=client_ip(request))
+        return JSONResponse({"download": request.path_params["download"], "expires_at": expires.isoformat()},
+                            headers=_NO_STORE)
+
+    async def release(request: Request) -> Response:
+        await run_in_threadpool(service.release_download, authorization=request.headers.get("authorization"),
+                                download_id=request.path_params["download"])
+        return Response(status_code=204, headers=_NO_STORE)
+
+    return [
+        Route("/license/downloads/{download}/renew", renew, methods=["POST"]),
+        Route("/license/downloads/{download}/play", play, methods=["POST"]),
+        Route("/license/downloads/{download}", release, methods=["DELETE"]),
     ]

@@ -1,0 +1,184 @@
+"""The subscriber admin service: accounts, devices, title rights and purchases/rentals.
+
+Every change is one transaction that also appends to the policy change feed, so licence
+servers refuse a revoked device or a suspended account at its next renewal::
+
+    accounts = AccountService(db, clock)
+    accounts.create_account("acct-1", plan="premium")
+    accounts.register_device("acct-1", "tv-1", type="tv", security_level="hardware", hdcp="2.2")
+    accounts.set_title_rights("ep01", plans=["premium"], territories=["GB", "IE"], downloadable=True)
+    accounts.revoke_device("acct-1", "tv-1")
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from reelguard.clock import Clock
+from reelguard.errors import Conflict, InvalidInput, NotFound
+from reelguard.store import subscribers
+from reelguard.store.database import Database
+from reelguard.store.models import AccountRow, DeviceRow, GrantRow, TitleRightsRow
+
+__all__ = ["AccountService", "AccountView"]
+
+SECURITY_LEVELS = ("software", "hardware")
+HDCP_LEVELS = ("none", "1.4", "2.2")
+GRANT_KINDS = ("purchase", "rental")
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+
+
+@dataclass(frozen=True)
+class AccountView:
+    id: str
+    plan: str
+    status: str
+    devices: list[dict[str, str]]
+    grants: list[dict[str, str | None]]
+
+
+def _text(name: str, value: str, limit: int = 200) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > limit:
+        raise InvalidInput(f"{name} must be 1-{limit} characters, got {value!r:.60}")
+    return value.strip()
+
+
+def _choice(name: str, value: str, choices: Sequence[str]) -> str:
+    if value not in choices:
+        raise InvalidInput(f"{name} must be one of {', '.join(choices)}; got {value!r:.40}")
+    return value
+
+
+def _countries(values: Sequence[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    bad = [v for v in values if not _COUNTRY.match(v)]
+    if bad:
+        raise InvalidInput(f"territories must be ISO 3166-1 alpha-2 codes like GB; got {bad[:3]}")
+    return sorted(set(values))
+
+
+class AccountService:
+    def __init__(self, db: Database, clock: Clock, *, on_change: Callable[[str | None, str | None], None]
+                 | None = None) -> None:
+        self._db, self._clock, self._on_change = db, clock, on_change
+
+    # -- accounts --------------------------------------------------------------------
+    def create_account(self, account_id: str, *, plan: str) -> None:
+        account_id, plan = _text("account", account_id), _text("plan", plan, 64)
+        now = self._clock()
+        try:
+            with self._db.transaction() as session:
+                session.add(AccountRow(id=account_id, plan=plan, status="active", created_at=now, updated_at=now))
+                subscribers.note_change(session, now, account_id=account_id)
+        except IntegrityError as exc:
+            raise Conflict(f"account {account_id!r} already exists") from exc
+        self._changed(account_id, None)
+
+    def set_plan(self, account_id: str, plan: str) -> None:
+        plan = _text("plan", plan, 64)
+        self._update_account(account_id, lambda row: setattr(row, "plan", plan))
+
+    def suspend_account(self, account_id: str) -> None:
+        self._update_account(account_id, lambda row: setattr(row, "status", "suspended"))
+
+    def reinstate_account(self, account_id: str) -> None:
+        self._update_account(account_id, lambda row: setattr(row, "status", "active"))
+
+    def show_account(self, account_id: str) -> AccountView:
+        with self._db.session() as session:
+            row = self._account(session, account_id)
+            devices = [{"id": d.id, "type": d.type, "security_level": d.security_level, "hdcp": d.hdcp,
+                        "status": d.status, "registered_at": d.registered_at.isoformat()}
+                       for d in subscribers.devices_of(session, account_id)]
+            grants = [{"title": g.title, "kind": g.kind, "granted_at": g.granted_at.isoformat(),
+                       "expires_at": g.expires_at.isoformat() if g.expires_at else None,
+                       "first_played_at": g.first_played_at.isoformat() if g.first_played_at else None}
+                      for g in subscribers.grants_of(session, account_id)]
+            return AccountView(row.id, row.plan, row.status, devices, grants)
+
+    # -- devices ---------------------------------------------------------------------
+    def register_device(self, account_id: str, device_id: str, *, type: str, security_level: str,
+                        hdcp: str = "none") -> None:
+        device_id, type = _text("device", device_id), _text("device type", type, 32)
+        _choice("security level", security_level, SECURITY_LEVELS)
+        _choice("HDCP level", hdcp, HDCP_LEVELS)
+        now = self._clock()
+        with self._db.transaction() as session:
+            self._account(session, account_id)
+            row = session.get(DeviceRow, (account_id, device_id))
+            if row is not None and row.status == "revoked":
+                raise Conflict(f"device {device_id!r} of account {account_id!r} is revoked; it cannot re-register")
+            if row is None:
+                session.add(DeviceRow(account_id=account_id, id=device_id, type=type, security_level=security_level,
+                                      hdcp=hdcp, status="active", registered_at=now))
+            else:
+                row.type, row.security_level, row.hdcp = type, security_level, hdcp
+            subscribers.note_change(session, now, account_id=account_id)
+        self._changed(account_id, None)
+
+    def revoke_device(self, account_id: str, device_id: str) -> None:
+        now = self._clock()
+        with self._db.transaction() as session:
+            row = session.get(DeviceRow, (account_id, device_id))
+            if row is None:
+                raise NotFound(f"account {account_id!r} has no device {device_id!r:.60}")
+            row.status, row.revoked_at = "revoked", now
+            subscribers.note_change(session, now, account_id=account_id)
+        self._changed(account_id, None)
+
+    # -- rights ----------------------------------------------------------------------
+    def set_title_rights(self, title: str, *, plans: Sequence[str] | None = None,
+                         territories: Sequence[str] | None = None, available_from: datetime | None = None,
+                         available_until: datetime | None = None, downloadable: bool = False) -> None:
+        title = _text("title", title)
+        if available_from and available_until and available_until <= available_from:
+            raise InvalidInput(f"availability must end after it starts; got {available_from} to {available_until}")
+        now = self._clock()
+        with self._db.transaction() as session:
+            row = session.get(TitleRightsRow, title) or TitleRightsRow(title=title)
+            row.plans = sorted({_text("plan", p, 64) for p in plans}) if plans is not None else None
+            row.territories = _countries(territories)
+            row.available_from, row.available_until = available_from, available_until
+            row.downloadable, row.updated_at = downloadable, now
+            session.merge(row)
+            subscribers.note_change(session, now, title=title)
+        self._changed(None, title)
+
+    def grant_title(self, account_id: str, title: str, *, kind: str, expires_at: datetime | None = None) -> None:
+        _choice("grant kind", kind, GRANT_KINDS)
+        title = _text("title", title)
+        now = self._clock()
+        with self._db.transaction() as session:
+            self._account(session, account_id)
+            session.merge(GrantRow(account_id=account_id, title=title, kind=kind, granted_at=now,
+                                   expires_at=expires_at, first_played_at=None))
+            subscribers.note_change(session, now, account_id=account_id)
+        self._changed(account_id, None)
+
+    # -- helpers ---------------------------------------------------------------------
+    def _update_account(self, account_id: str, change: Callable[[AccountRow], None]) -> None:
+        now = self._clock()
+        with self._db.transaction() as session:
+            row = self._account(session, account_id)
+            change(row)
+            row.updated_at = now
+            subscribers.note_change(session, now, account_id=account_id)
+        self._changed(account_id, None)
+
+    @staticmethod
+    def _account(session: Session, account_id: str) -> AccountRow:
+        row = subscribers.find_account(session, account_id)
+        if row is None:
+            raise NotFound(f"no account {account_id!r:.60} ({subscribers.count_accounts(session)} accounts)")
+        return row
+
+    def _changed(self, account_id: str | None, title: str | None) -> None:
+        if self._on_change is not None:
+            self._on_change(account_id, title)

@@ -1,0 +1,170 @@
+"""Entitlement decisions for streams: start a stream, renew it, release it.
+
+One token starts at most one stream, whose id is derived from the token (account and
+``jti``), so every licence request of one playback — a key session per tier, an HLS key
+per rendition, the renewals — lands on the same stream and the same slot. Steps:
+
+(1) the stream of this token is running → *renew*: decide with the cached facts (a
+    revoked device or a suspended account is refused here) and extend its slot;
+(2) otherwise the token must be unexpired → *play*: in one transaction serialized per
+    account, count running streams, check the jti replay cache, decide, and on a grant
+    insert the stream and mark the jti used;
+(3) every decision is recorded (who, what, which rule, when; never a key).
+
+    service = EntitlementService(policy, db, facts, ledger, geo, clock, grace=timedelta(seconds=90))
+    grant = service.authorize_stream(claims, ip="203.0.113.7", title_tiers=tiers, token_expired=False,
+                                     cached_only=False)
+    grant.decision.tiers      # the keys this licence may carry
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from reelguard.clock import Clock
+from reelguard.drm.keys import TrackTier
+from reelguard.errors import PolicyDenied, TokenExpired
+from reelguard.license.facts import AccountState, FactsCache, TitleRights
+from reelguard.license.geo import GeoLocator
+from reelguard.license.ledger import Slot, StreamLedger
+from reelguard.license.lookup import CacheMiss
+from reelguard.license.policy import (
+    Action,
+    Decision,
+    Policy,
+    PolicyContext,
+    RequestFacts,
+    TitleFacts,
+    Usage,
+)
+from reelguard.license.tokens import EntitlementClaims
+from reelguard.store import licensing, subscribers
+from reelguard.store.database import Database
+from reelguard.store.models import GrantRow, StreamRow
+
+__all__ = ["EntitlementService", "StreamGrant", "build_context", "decision_record", "stream_id_for"]
+
+DEFAULT_LICENSE_SECONDS = 300
+
+
+def stream_id_for(claims: EntitlementClaims) -> str:
+    """The stream a token starts: stable for the token, unguessable without it."""
+    return hashlib.sha256(f"{claims.account}\0{claims.token_id}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class StreamGrant:
+    stream_id: str
+    decision: Decision
+    started: bool             # True: this request started the stream; False: it renewed it
+
+
+def build_context(*, now: datetime, action: Action, claims: EntitlementClaims, state: AccountState,
+                  rights: TitleRights, title_tiers: frozenset[TrackTier], ip: str, country: str | None,
+                  usage: Usage, replayed: bool) -> PolicyContext:
+    """The policy's view of one request (also what ``policy explain`` builds)."""
+    title = TitleFacts(claims.title, rights.plans, rights.territories, rights.available_from,
+                       rights.available_until, rights.downloadable, title_tiers)
+    request = RequestFacts(ip, country, datetime.fromtimestamp(claims.issued_at, UTC),
+                           datetime.fromtimestamp(claims.expires_at, UTC), claims.audience, replayed)
+    return PolicyContext(now, action, state.account, state.device(claims.device), title,
+                         state.grants.get(claims.title), request, usage)
+
+
+def decision_record(decision: Decision, *, now: datetime, action: Action, claims: EntitlementClaims,
+                    ip: str, stream_id: str | None) -> dict[str, Any]:
+    failure = decision.denied_by
+    return {"at": now, "action": str(action), "account_id": claims.account, "device_id": claims.device,
+            "title": claims.title, "ip": ip[:64], "granted": decision.granted,
+            "tiers": ",".join(sorted(decision.tiers)), "rule": failure.rule if failure else None,
+            "reason": decision.reason[:2000], "policy": decision.policy_version, "stream_id": stream_id}
+
+
+def refusal(decision: Decision) -> PolicyDenied:
+    failure = decision.denied_by
+    return PolicyDenied(f"licence refused: {decision.reason}", rule=failure.rule if failure else "tiers")
+
+
+class EntitlementService:
+    def __init__(self, policy: Policy, db: Database, facts: FactsCache, ledger: StreamLedger, geo: GeoLocator,
+                 clock: Clock, *, grace: timedelta) -> None:
+        self.policy, self._db, self._facts, self._ledger, self._geo = policy, db, facts, ledger, geo
+        self._clock, self._grace = clock, grace
+
+    def authorize_stream(self, claims: EntitlementClaims, *, ip: str, title_tiers: frozenset[TrackTier],
+                         token_expired: bool, cached_only: bool) -> StreamGrant:
+        """Renew the token's stream, or start it; raises PolicyDenied with the deciding rule."""
+        now = self._clock()
+        stream_id = stream_id_for(claims)
+        slot = self._ledger.slot(stream_id, now, cached_only=cached_only)
+        if slot is not None and (slot.device_id, slot.title) == (claims.device, claims.title):
+            return self._renew(slot, claims, ip, title_tiers, now, cached_only)                 # (1)
+        if token_expired:
+            raise TokenExpired("token expired and its stream is not running; ask the backend for a fresh token")
+        if cached_only:
+            raise CacheMiss
+        return self._start(stream_id, claims, ip, title_tiers, now)                             # (2)
+
+    def release_stream(self, claims: EntitlementClaims) -> bool:
+        """End the token's stream now (the player stopped): its slot frees at once."""
+        return self._ledger.end(stream_id_for(claims), self._clock())
+
+    def _renew(self, slot: Slot, claims: EntitlementClaims, ip: str, tiers: frozenset[TrackTier],
+               now: datetime, cached_only: bool) -> StreamGrant:
+        state = self._facts.account(claims.account, cached_only=cached_only)
+        rights = self._facts.rights(claims.title, cached_only=cached_only)
+        context = build_context(now=now, action=Action.RENEW, claims=claims, state=state, rights=rights,
+                                title_tiers=tiers, ip=ip, country=self._geo.country(ip),
+                                usage=Usage(holds_stream=True), replayed=False)
+        decision = self.policy.decide(context)
+        if decision.granted:
+            self._ledger.renew(slot, now, self._slot_expiry(decision, now), cached_only=cached_only)
+        elif cached_only:
+            raise CacheMiss  # ending the stream writes; do it off the event loop
+        else:
+            self._ledger.end(slot.id, now)
+        self._ledger.record(decision_record(decision, now=now, action=Action.RENEW, claims=claims, ip=ip,
+                                            stream_id=slot.id))                                  # (3)
+        if not decision.granted:
+            raise refusal(decision)
+        return StreamGrant(slot.id, decision, started=False)
+
+    def _start(self, stream_id: str, claims: EntitlementClaims, ip: str, tiers: frozenset[TrackTier],
+               now: datetime) -> StreamGrant:
+        rights = self._facts.rights(claims.title, cached_only=False)
+        country = self._geo.country(ip)
+        with self._db.serialized(claims.account) as session:
+            state = self._facts.load_account(claims.account)
+            usage = Usage(active_streams=licensing.count_active_streams(session, claims.account, now))
+            replayed = licensing.token_used(session, claims.token_id) or session.get(StreamRow, stream_id) is not None
+            context = build_context(now=now, action=Action.PLAY, claims=claims, state=state, rights=rights,
+                                    title_tiers=tiers, ip=ip, country=country, usage=usage, replayed=replayed)
+            decision = self.policy.decide(context)
+            row = self._record_start(session, decision, stream_id, claims, now) if decision.granted else None
+            licensing.insert_decisions(session, [decision_record(
+                decision, now=now, action=Action.PLAY, claims=claims, ip=ip, stream_id=stream_id)])   # (3)
+        if row is None:
+            raise refusal(decision)
+        self._ledger.remember_started(row)
+        return StreamGrant(stream_id, decision, started=True)
+
+    def _record_start(self, session: Any, decision: Decision, stream_id: str, claims: EntitlementClaims,
+                      now: datetime) -> StreamRow:
+        row = StreamRow(id=stream_id, account_id=claims.account, device_id=claims.device, title=claims.title,
+                        token_id=claims.token_id, started_at=now, renewed_at=now,
+                        expires_at=self._slot_expiry(decision, now))
+        session.add(row)
+        licensing.mark_token_used(session, claims.token_id, datetime.fromtimestamp(claims.expires_at, UTC))
+        grant = session.get(GrantRow, (claims.account, claims.title))
+        if grant is not None and grant.first_played_at is None:
+            grant.first_played_at = now  # a rental's playback window starts at its first play
+            subscribers.note_change(session, now, account_id=claims.account)
+            self._facts.forget(account_id=claims.account)
+        return row
+
+    def _slot_expiry(self, decision: Decision, now: datetime) -> datetime:
+        licence_end = decision.expires_at or now + timedelta(seconds=DEFAULT_LICENSE_SECONDS)
+        return licence_end + self._grace

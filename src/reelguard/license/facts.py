@@ -1,0 +1,167 @@
+"""What the policy needs to know about an account and a title, read from the store and cached.
+
+A licence renewal arrives every few minutes per playing stream, so the facts behind it
+(account status, devices, grants, title rights) are cached per account and per title
+without expiry, and dropped when the ``policy_changes`` feed names them. A poller reads
+the feed every ``poll_seconds`` (a window that overlaps the previous one, so changes
+committed late are not missed); writers in the same process drop entries at once. So a
+revoked device or a suspended account is refused at its next renewal — in another
+process after at most one poll::
+
+    facts = FactsCache(db, clock)
+    state = facts.account("acct-1", cached_only=False)     # AccountState | None
+    rights = facts.rights("ep01", cached_only=False)       # TitleRights
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from reelguard.clock import Clock
+from reelguard.license.lookup import CacheMiss
+from reelguard.license.policy import AccountFacts, DeviceFacts, GrantFacts
+from reelguard.store import subscribers
+from reelguard.store.database import Database
+from reelguard.store.models import DeviceRow, TitleRightsRow
+
+__all__ = ["AccountState", "FactsCache", "TitleRights", "account_state_from_rows", "unknown_device"]
+
+_log = logging.getLogger(__name__)
+_MAX_ENTRIES = 500_000
+_FEED_OVERLAP = timedelta(seconds=10)
+
+
+@dataclass(frozen=True, slots=True)
+class TitleRights:
+    plans: frozenset[str] | None
+    territories: frozenset[str] | None
+    available_from: datetime | None
+    available_until: datetime | None
+    downloadable: bool
+
+
+NO_RIGHTS = TitleRights(None, None, None, None, False)
+
+
+@dataclass(frozen=True, slots=True)
+class AccountState:
+    account: AccountFacts
+    devices: dict[str, DeviceFacts]
+    grants: dict[str, GrantFacts]
+
+    def device(self, device_id: str) -> DeviceFacts:
+        return self.devices.get(device_id) or unknown_device(device_id)
+
+
+def unknown_device(device_id: str) -> DeviceFacts:
+    return DeviceFacts(device_id, "unregistered", "unknown", "software", "none", 0)
+
+
+def unknown_account(account_id: str) -> AccountState:
+    return AccountState(AccountFacts(account_id, "", "unknown", 0), {}, {})
+
+
+def account_state_from_rows(account_id: str, plan: str, status: str, devices: list[DeviceRow],
+                            grants: dict[str, GrantFacts]) -> AccountState:
+    """Facts of one account; active devices are ranked by registration (oldest first)."""
+    ranked: dict[str, DeviceFacts] = {}
+    rank = 0
+    for row in devices:
+        if row.status == "active":
+            rank += 1
+        ranked[row.id] = DeviceFacts(row.id, row.status, row.type, row.security_level, row.hdcp,
+                                     rank if row.status == "active" else 0)
+    return AccountState(AccountFacts(account_id, plan, status, rank), ranked, grants)
+
+
+def _rights_from_row(row: TitleRightsRow | None) -> TitleRights:
+    if row is None:
+        return NO_RIGHTS
+    return TitleRights(frozenset(row.plans) if row.plans is not None else None,
+                       frozenset(row.territories) if row.territories is not None else None,
+                       row.available_from, row.available_until, row.downloadable)
+
+
+class FactsCache:
+    def __init__(self, db: Database, clock: Clock, *, enabled: bool = True) -> None:
+        self._db, self._clock, self._enabled = db, clock, enabled
+        self._accounts: dict[str, AccountState] = {}
+        self._rights: dict[str, TitleRights] = {}
+        self._feed_since = clock()
+        self._stop = threading.Event()
+
+    def account(self, account_id: str, *, cached_only: bool) -> AccountState:
+        hit = self._accounts.get(account_id)
+        if hit is not None:
+            return hit
+        if cached_only:
+            raise CacheMiss
+        state = self.load_account(account_id)
+        self._remember(self._accounts, account_id, state)
+        return state
+
+    def rights(self, title: str, *, cached_only: bool) -> TitleRights:
+        hit = self._rights.get(title)
+        if hit is not None:
+            return hit
+        if cached_only:
+            raise CacheMiss
+        with self._db.session() as session:
+            rights = _rights_from_row(subscribers.find_rights(session, title))
+        self._remember(self._rights, title, rights)
+        return rights
+
+    def load_account(self, account_id: str) -> AccountState:
+        with self._db.session() as session:
+            row = subscribers.find_account(session, account_id)
+            if row is None:
+                return unknown_account(account_id)
+            grants = {g.title: GrantFacts(g.kind, g.granted_at, g.expires_at, g.first_played_at)
+                      for g in subscribers.grants_of(session, account_id)}
+            return account_state_from_rows(row.id, row.plan, row.status,
+                                           list(subscribers.devices_of(session, account_id)), grants)
+
+    def forget(self, *, account_id: str | None = None, title: str | None = None) -> None:
+        if account_id is not None:
+            self._accounts.pop(account_id, None)
+        if title is not None:
+            self._rights.pop(title, None)
+
+    def poll_changes(self) -> None:
+        """Drop every entry the change feed names since the last poll (with overlap)."""
+        started = self._clock()
+        with self._db.session() as session:
+            accounts, titles = subscribers.changes_since(session, self._feed_since - _FEED_OVERLAP)
+        for account_id in accounts:
+            self._accounts.pop(account_id, None)
+        for title in titles:
+            self._rights.pop(title, None)
+        self._feed_since = started
+
+    def start_polling(self, interval_seconds: float) -> threading.Thread:
+        def run() -> None:
+            while not self._stop.wait(interval_seconds):
+                try:
+                    self.poll_changes()
+                except SQLAlchemyError:
+                    _log.exception("policy change feed poll failed; dropping all cached facts")
+                    self._accounts.clear()
+                    self._rights.clear()
+        thread = threading.Thread(target=run, name="policy-change-feed", daemon=True)
+        thread.start()
+        return thread
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _remember(self, cache: dict, key: str, value: object) -> None:  # type: ignore[type-arg]
+        if not self._enabled:
+            return
+        if len(cache) >= _MAX_ENTRIES:
+            cache.clear()
+        cache[key] = value

@@ -1,0 +1,81 @@
+"""Repositories for licence state: stream slots, the jti replay cache, downloads, decisions.
+
+Slot allocation must be atomic per account (N parallel requests for an account whose
+limit is 2 grant exactly 2), so callers run it inside ``Database.serialized(account)``:
+on SQLite a ``BEGIN IMMEDIATE`` transaction, on PostgreSQL an advisory lock on the
+account for the transaction's length.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from reelguard.store.models import DecisionRow, DownloadRow, StreamRow, UsedTokenRow, UtcDateTime
+
+__all__ = [
+    "active_downloads",
+    "active_streams",
+    "count_active_streams",
+    "insert_decisions",
+    "mark_token_used",
+    "renew_streams",
+    "title_downloads_since",
+    "token_used",
+]
+
+
+def count_active_streams(session: Session, account_id: str, now: datetime) -> int:
+    return int(session.scalar(
+        select(func.count()).select_from(StreamRow).where(
+            StreamRow.account_id == account_id, StreamRow.expires_at > now, StreamRow.ended_at.is_(None))
+    ) or 0)
+
+
+def active_streams(session: Session, account_id: str, now: datetime) -> Sequence[StreamRow]:
+    return session.scalars(select(StreamRow).where(
+        StreamRow.account_id == account_id, StreamRow.expires_at > now, StreamRow.ended_at.is_(None)
+    ).order_by(StreamRow.started_at)).all()
+
+
+def token_used(session: Session, jti: str) -> bool:
+    return session.get(UsedTokenRow, jti) is not None
+
+
+def mark_token_used(session: Session, jti: str, expires_at: datetime) -> None:
+    session.add(UsedTokenRow(jti=jti, expires_at=expires_at))
+
+
+def renew_streams(session: Session, renewals: Sequence[tuple[str, datetime, datetime]]) -> None:
+    """Apply buffered renewals ``(stream id, renewed at, expires at)``; never shortens or revives."""
+    if not renewals:
+        return
+    statement = (update(StreamRow)
+                 .where(StreamRow.id == _bind("sid"), StreamRow.ended_at.is_(None), StreamRow.expires_at < _bind("exp"))
+                 .values(renewed_at=_bind("ren"), expires_at=_bind("exp")))
+    session.connection().execute(statement, [{"sid": s, "ren": r, "exp": e} for s, r, e in renewals])
+
+
+def _bind(name: str) -> Any:
+    return bindparam(name, type_=UtcDateTime()) if name != "sid" else bindparam(name)
+
+
+def insert_decisions(session: Session, decisions: Sequence[dict[str, Any]]) -> None:
+    if decisions:
+        session.execute(insert(DecisionRow), list(decisions))
+
+
+def active_downloads(session: Session, account_id: str, now: datetime) -> Sequence[DownloadRow]:
+    return session.scalars(select(DownloadRow).where(
+        DownloadRow.account_id == account_id, DownloadRow.released_at.is_(None), DownloadRow.expires_at > now
+    )).all()
+
+
+def title_downloads_since(session: Session, account_id: str, title: str, now: datetime) -> int:
+    return int(session.scalar(select(func.count()).select_from(DownloadRow).where(
+        DownloadRow.account_id == account_id, DownloadRow.title == title,
+        DownloadRow.issued_at > now - timedelta(days=365))) or 0)

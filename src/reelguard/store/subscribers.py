@@ -1,0 +1,60 @@
+"""Repositories for subscribers and rights: accounts, devices, title rights, grants.
+
+Every write also appends to the ``policy_changes`` feed in the same transaction, so
+licence servers (other processes too) drop their cached facts for that account or title
+within one poll of the feed — that is how a revocation reaches the next renewal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from reelguard.store.models import AccountRow, DeviceRow, GrantRow, PolicyChangeRow, TitleRightsRow
+
+__all__ = [
+    "changes_since",
+    "count_accounts",
+    "devices_of",
+    "find_account",
+    "find_rights",
+    "grants_of",
+    "note_change",
+]
+
+
+def note_change(session: Session, now: datetime, *, account_id: str | None = None, title: str | None = None) -> None:
+    session.add(PolicyChangeRow(changed_at=now, account_id=account_id, title=title))
+
+
+def changes_since(session: Session, since: datetime) -> tuple[set[str], set[str]]:
+    """Accounts and titles changed at or after ``since``."""
+    rows = session.execute(
+        select(PolicyChangeRow.account_id, PolicyChangeRow.title).where(PolicyChangeRow.changed_at >= since)
+    ).all()
+    return {a for a, _ in rows if a is not None}, {t for _, t in rows if t is not None}
+
+
+def find_account(session: Session, account_id: str) -> AccountRow | None:
+    return session.get(AccountRow, account_id)
+
+
+def count_accounts(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(AccountRow)) or 0)
+
+
+def devices_of(session: Session, account_id: str) -> Sequence[DeviceRow]:
+    return session.scalars(
+        select(DeviceRow).where(DeviceRow.account_id == account_id).order_by(DeviceRow.registered_at, DeviceRow.id)
+    ).all()
+
+
+def grants_of(session: Session, account_id: str) -> Sequence[GrantRow]:
+    return session.scalars(select(GrantRow).where(GrantRow.account_id == account_id)).all()
+
+
+def find_rights(session: Session, title: str) -> TitleRightsRow | None:
+    return session.get(TitleRightsRow, title)
