@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from reelguard.clock import Clock
 from reelguard.drm.keys import TrackTier
 from reelguard.errors import PolicyDenied, TokenExpired
@@ -151,13 +153,16 @@ class EntitlementService:
         self._ledger.remember_started(row)
         return StreamGrant(stream_id, decision, started=True)
 
-    def _record_start(self, session: Any, decision: Decision, stream_id: str, claims: EntitlementClaims,
+    def _record_start(self, session: Session, decision: Decision, stream_id: str, claims: EntitlementClaims,
                       now: datetime) -> StreamRow:
-        row = StreamRow(id=stream_id, account_id=claims.account, device_id=claims.device, title=claims.title,
-                        token_id=claims.token_id, started_at=now, renewed_at=now,
-                        expires_at=self._slot_expiry(decision, now))
+        # a policy without single use may restart a token's ended stream: the same row again
+        row = session.get(StreamRow, stream_id) or StreamRow(id=stream_id, token_id=claims.token_id)
+        row.account_id, row.device_id, row.title = claims.account, claims.device, claims.title
+        row.started_at = row.renewed_at = now
+        row.expires_at, row.ended_at = self._slot_expiry(decision, now), None
         session.add(row)
-        licensing.mark_token_used(session, claims.token_id, datetime.fromtimestamp(claims.expires_at, UTC))
+        if not licensing.token_used(session, claims.token_id):
+            licensing.mark_token_used(session, claims.token_id, datetime.fromtimestamp(claims.expires_at, UTC))
         grant = session.get(GrantRow, (claims.account, claims.title))
         if grant is not None and grant.first_played_at is None:
             grant.first_played_at = now  # a rental's playback window starts at its first play
