@@ -266,3 +266,23 @@ def test_every_decision_is_recorded_without_keys(lab_factory, catalog: PackagedC
         keys = [k.key for k in catalog.runtime.keystore.keys_of_title(session, catalog.sample.id)]
     text = " ".join(f"{r.reason} {r.tiers} {r.stream_id}" for r in rows)
     assert not any(key.hex() in text for key in keys)
+
+
+# -- explain ------------------------------------------------------------------------------------
+def test_explain_gives_the_servers_decision(lab_factory, catalog: PackagedCatalog) -> None:  # type: ignore[no-untyped-def]
+    from reelguard.license.explain import PolicyExplainer
+
+    lab = lab_factory(*BASE, *STREAMS, 'type = "security_level"\nmax_tier = { software = "SD", hardware = "UHD" }')
+    account = lab.account(devices=("d1", "d2", "d3"))
+    licensing = lab.app.state.licensing
+    explainer = PolicyExplainer(licensing.policy, catalog.runtime.db, licensing.geo, audience="reelguard-license")
+    for device in ("d1", "d2", "d3"):
+        predicted = explainer.explain(account=account, device=device, title=SAMPLE_TITLE, ip=GB_IP, at=lab.now)
+        response = lab.license(lab.token(account, device))
+        assert predicted.decision.granted == (response.status_code == 200)
+        if response.status_code == 200:
+            assert sorted(predicted.decision.tiers) == ["AUDIO", "SD"]
+            assert response.headers["x-reelguard-withheld"] == "HD"
+        else:
+            assert predicted.decision.reason in response.json()["detail"]
+    assert not predicted.decision.granted and predicted.decision.denied_by.rule == "concurrent_streams"

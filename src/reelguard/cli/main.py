@@ -2,6 +2,7 @@
 
     reelguard titles add ep01.mp4 --name ep01 --json
     reelguard tokens issue --account a1 --title ep01 --device tv1
+    reelguard policy explain --account a1 --device tv1 --title ep01 --ip 203.0.113.7
     reelguard serve
 """
 
@@ -14,7 +15,10 @@ from pathlib import Path
 import click
 
 from reelguard.cli._shared import console
+from reelguard.cli.accounts import accounts, devices
 from reelguard.cli.demo import demo
+from reelguard.cli.policy import policy
+from reelguard.cli.rights import rights
 from reelguard.cli.serve import serve
 from reelguard.cli.titles import titles
 from reelguard.cli.tokens import tokens
@@ -32,6 +36,10 @@ def cli(data_dir: Path | None) -> None:
 
 
 cli.add_command(titles)
+cli.add_command(accounts)
+cli.add_command(devices)
+cli.add_command(rights)
+cli.add_command(policy)
 cli.add_command(tokens)
 cli.add_command(serve)
 cli.add_command(demo)

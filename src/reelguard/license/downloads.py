@@ -35,7 +35,7 @@ from reelguard.store import licensing
 from reelguard.store.database import Database
 from reelguard.store.models import DownloadRow
 
-__all__ = ["DownloadGrant", "DownloadService"]
+__all__ = ["DownloadGrant", "DownloadService", "usage_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,8 @@ class DownloadService:
     def acquire(self, claims: EntitlementClaims, *, ip: str, title_tiers: frozenset[TrackTier]) -> DownloadGrant:
         now = self._clock()
         with self._db.serialized(claims.account) as session:
-            usage = self._usage(session, claims, now, None)
+            usage = usage_of(session, account=claims.account, device=claims.device, title=claims.title,
+                             now=now)
             replayed = licensing.token_used(session, claims.token_id)
             decision = self._decide(Action.DOWNLOAD, claims, ip, title_tiers, usage, replayed, now)
             download_id = str(uuid.uuid4())
@@ -71,7 +72,8 @@ class DownloadService:
         now = self._clock()
         with self._db.serialized(claims.account) as session:
             row = self._held(session, claims, download_id, now)
-            usage = self._usage(session, claims, now, row)
+            usage = usage_of(session, account=claims.account, device=claims.device, title=claims.title,
+                             now=now, held=row)
             decision = self._decide(Action.DOWNLOAD_RENEW, claims, ip, title_tiers, usage, False, now)
             licensing.insert_decisions(session, [decision_record(
                 decision, now=now, action=Action.DOWNLOAD_RENEW, claims=claims, ip=ip, stream_id=download_id)])
@@ -124,14 +126,16 @@ class DownloadService:
             raise PermissionDenied(f"download {row.id} expired at {row.expires_at.isoformat()}")
         return row
 
-    @staticmethod
-    def _usage(session: Session, claims: EntitlementClaims, now: datetime, held: DownloadRow | None) -> Usage:
-        active = licensing.active_downloads(session, claims.account, now)
-        on_device = [d for d in active if d.device_id == claims.device]
-        return Usage(device_downloads=len(on_device),
-                     download_devices=len({d.device_id for d in active}),
-                     device_holds_downloads=bool(on_device),
-                     title_downloads_this_year=licensing.title_downloads_since(session, claims.account,
-                                                                               claims.title, now),
-                     holds_download=held is not None,
-                     download_first_played_at=held.first_played_at if held is not None else None)
+
+def usage_of(session: Session, *, account: str, device: str, title: str, now: datetime,
+             held: DownloadRow | None = None) -> Usage:
+    """What the account uses now: running streams and downloads, counted as a start counts them."""
+    active = licensing.active_downloads(session, account, now)
+    on_device = [d for d in active if d.device_id == device]
+    return Usage(active_streams=licensing.count_active_streams(session, account, now),
+                 device_downloads=len(on_device),
+                 download_devices=len({d.device_id for d in active}),
+                 device_holds_downloads=bool(on_device),
+                 title_downloads_this_year=licensing.title_downloads_since(session, account, title, now),
+                 holds_download=held is not None,
+                 download_first_played_at=held.first_played_at if held is not None else None)

@@ -1,0 +1,141 @@
+"""``reelguard accounts`` and ``reelguard devices``: subscribers, their devices and grants.
+
+    reelguard accounts add acct-1 --plan premium
+    reelguard accounts grant acct-1 ep01 --kind rental
+    reelguard devices register acct-1 tv-1 --type tv --security-level hardware --hdcp 2.2
+    reelguard devices revoke acct-1 tv-1
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+
+import click
+
+from reelguard.accounts.service import GRANT_KINDS, HDCP_LEVELS, SECURITY_LEVELS, AccountService
+from reelguard.cli._shared import console, emit, json_option, open_runtime
+
+__all__ = ["accounts", "devices"]
+
+
+def _service(runtime: object) -> AccountService:
+    return AccountService(runtime.db, runtime.clock)  # type: ignore[attr-defined]
+
+
+@click.group()
+def accounts() -> None:
+    """Subscriber accounts: plans, suspension, purchases and rentals."""
+
+
+@accounts.command("add")
+@click.argument("account")
+@click.option("--plan", required=True, help="The account's plan (title rights name plans).")
+@click.pass_context
+def add(ctx: click.Context, account: str, plan: str) -> None:
+    """Create an active account."""
+    with open_runtime(ctx) as runtime:
+        _service(runtime).create_account(account, plan=plan)
+    console.print(f"account {account} added on plan {plan}")
+
+
+@accounts.command("set-plan")
+@click.argument("account")
+@click.argument("plan")
+@click.pass_context
+def set_plan(ctx: click.Context, account: str, plan: str) -> None:
+    """Move an account to another plan."""
+    with open_runtime(ctx) as runtime:
+        _service(runtime).set_plan(account, plan)
+    console.print(f"account {account} is on plan {plan}")
+
+
+@accounts.command("suspend")
+@click.argument("account")
+@click.pass_context
+def suspend(ctx: click.Context, account: str) -> None:
+    """Suspend an account: its streams are refused at their next renewal."""
+    with open_runtime(ctx) as runtime:
+        _service(runtime).suspend_account(account)
+    console.print(f"account {account} suspended")
+
+
+@accounts.command("reinstate")
+@click.argument("account")
+@click.pass_context
+def reinstate(ctx: click.Context, account: str) -> None:
+    """Make a suspended account active again."""
+    with open_runtime(ctx) as runtime:
+        _service(runtime).reinstate_account(account)
+    console.print(f"account {account} active")
+
+
+@accounts.command("grant")
+@click.argument("account")
+@click.argument("title")
+@click.option("--kind", type=click.Choice(GRANT_KINDS), required=True)
+@click.option("--expires", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%d"]), default=None,
+              help="End of a rental's window (default: the policy's rental_hours).")
+@click.pass_context
+def grant(ctx: click.Context, account: str, title: str, kind: str, expires: datetime | None) -> None:
+    """Record a purchase or a rental of one title."""
+    with open_runtime(ctx) as runtime:
+        _service(runtime).grant_title(account, title, kind=kind, expires_at=_aware(expires))
+    console.print(f"{kind} of {title} recorded for {account}")
+
+
+@accounts.command("show")
+@click.argument("account")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, account: str, as_json: bool) -> None:
+    """An account with its devices and grants."""
+    with open_runtime(ctx) as runtime:
+        view = _service(runtime).show_account(account)
+
+    def render(data: dict[str, object]) -> None:
+        click.echo(f"{view.id}  plan={view.plan}  status={view.status}")
+        for device in view.devices:
+            click.echo(f"  device {device['id']}: {device['type']}, {device['security_level']}, "
+                       f"HDCP {device['hdcp']}, {device['status']}")
+        for item in view.grants:
+            click.echo(f"  {item['kind']} of {item['title']} (expires {item['expires_at'] or 'never'})")
+
+    emit(asdict(view), as_json, render)
+
+
+@click.group()
+def devices() -> None:
+    """Devices of an account: registration and revocation."""
+
+
+@devices.command("register")
+@click.argument("account")
+@click.argument("device")
+@click.option("--type", "device_type", required=True, help="browser, tv, mobile, desktop, …")
+@click.option("--security-level", type=click.Choice(SECURITY_LEVELS), default="software", show_default=True,
+              help="As the app reports it; the policy trusts it only up to its trust_up_to.")
+@click.option("--hdcp", type=click.Choice(HDCP_LEVELS), default="none", show_default=True)
+@click.pass_context
+def register(ctx: click.Context, account: str, device: str, device_type: str, security_level: str,
+             hdcp: str) -> None:
+    """Register (or update) a device of an account."""
+    with open_runtime(ctx) as runtime:
+        _service(runtime).register_device(account, device, type=device_type, security_level=security_level,
+                                          hdcp=hdcp)
+    console.print(f"device {device} registered to {account}")
+
+
+@devices.command("revoke")
+@click.argument("account")
+@click.argument("device")
+@click.pass_context
+def revoke(ctx: click.Context, account: str, device: str) -> None:
+    """Revoke a device: its stream is refused at its next renewal."""
+    with open_runtime(ctx) as runtime:
+        _service(runtime).revoke_device(account, device)
+    console.print(f"device {device} of {account} revoked")
+
+
+def _aware(value: datetime | None) -> datetime | None:
+    return value.astimezone() if value is not None and value.tzinfo is None else value
