@@ -12,6 +12,7 @@ and never contain a content key, a token or a secret.
     ├── InvalidInput                    exit 65  HTTP 400  a value from outside is malformed
     │   ├── InvalidMedia                exit 65  HTTP 422  file is not playable video
     │   ├── InvalidLicenseRequest       exit 65  HTTP 400  Clear Key request body malformed
+    │   ├── InvalidCpix                 exit 65  HTTP 422  CPIX/SPEKE document malformed
     │   └── PayloadTooLarge             exit 65  HTTP 413  body over the configured bound
     ├── NotFound                        exit 66  HTTP 404  a named record does not exist
     │   └── UnknownKeyId                exit 66  HTTP 404  KID not in the key store
@@ -33,6 +34,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "Conflict",
+    "InvalidCpix",
     "InvalidInput",
     "InvalidLicenseRequest",
     "InvalidMedia",
@@ -88,6 +90,11 @@ class InvalidMedia(InvalidInput):
 
 class InvalidLicenseRequest(InvalidInput):
     title = "Invalid license request"
+
+
+class InvalidCpix(InvalidInput):
+    http_status = 422
+    title = "Invalid CPIX document"
 
 
 class PayloadTooLarge(InvalidInput):

@@ -55,6 +55,12 @@ class KeyStore:
             )
         return keys
 
+    def import_key(self, session: Session, title_id: str, key: ContentKey, now: datetime, *, origin: str) -> None:
+        """Record a key whose KID someone else chose (a SPEKE encryptor), wrapped like the rest."""
+        session.add(ContentKeyRow(kid=key.kid.hex, title_id=title_id, tier=key.tier.value,
+                                  wrapped_key=self._kek.wrap(key.key), kek_id=self._kek.kek_id, created_at=now,
+                                  origin=origin))
+
     def keys_of_title(self, session: Session, title_id: str) -> list[ContentKey]:
         return [self._unwrap(row) for row in repositories.keys_of_title(session, title_id)]
 

@@ -30,6 +30,9 @@ __all__ = [
 ]
 
 
+OWN_KEYS = "reelguard"
+
+
 class UtcDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC datetime on every database (SQLite would hand back naive ones)."""
 
@@ -83,6 +86,7 @@ class ContentKeyRow(Base):
     wrapped_key: Mapped[bytes] = mapped_column(LargeBinary(64))
     kek_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    origin: Mapped[str] = mapped_column(String(64), default=OWN_KEYS)  # "reelguard" or "speke:<client>"
 
 
 class AccountRow(Base):

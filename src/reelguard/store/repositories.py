@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reelguard.errors import NotFound
-from reelguard.store.models import ContentKeyRow, TitleRow
+from reelguard.store.models import OWN_KEYS, ContentKeyRow, TitleRow
 
 __all__ = [
     "find_title",
@@ -45,8 +45,10 @@ def list_titles(session: Session) -> Sequence[TitleRow]:
 
 
 def keys_of_title(session: Session, title_id: str) -> Sequence[ContentKeyRow]:
+    """The title's own keys, one per tier (not keys third-party packagers asked for by KID)."""
     return session.scalars(
-        select(ContentKeyRow).where(ContentKeyRow.title_id == title_id).order_by(ContentKeyRow.tier)
+        select(ContentKeyRow).where(ContentKeyRow.title_id == title_id, ContentKeyRow.origin == OWN_KEYS)
+        .order_by(ContentKeyRow.tier)
     ).all()
 
 

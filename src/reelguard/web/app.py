@@ -15,15 +15,20 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from reelguard.drm.api_clients import ApiClients
+from reelguard.drm.keyserver import KeyServer
 from reelguard.license.assembly import Licensing
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.web.content_routes import content_router
+from reelguard.web.key_routes import key_routes
 from reelguard.web.license_routes import license_routes, read_bounded_body
 from reelguard.web.player_routes import player_router
 from reelguard.web.problems import install_problem_handlers
 
 __all__ = ["create_app", "create_app_from_env"]
+
+MAX_CPIX_BYTES = 256 * 1024
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -51,6 +56,9 @@ def create_app(runtime: Runtime) -> FastAPI:
     # precede the origin's catch-all /content/{title}/{path}.
     app.router.routes.extend(license_routes(service, settings.max_license_body_bytes))
     app.router.routes.append(Route("/healthz", healthz, methods=["GET", "POST"]))
+    key_server = KeyServer(runtime.db, runtime.keystore, runtime.clock, max_bytes=MAX_CPIX_BYTES)
+    app.router.routes.extend(key_routes(key_server, ApiClients.load(settings.resolved_api_clients_file),
+                                        runtime.clock, MAX_CPIX_BYTES))
     app.include_router(content_router(runtime.db, runtime.blobs))
     app.include_router(player_router())
 

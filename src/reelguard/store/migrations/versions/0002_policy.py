@@ -1,4 +1,4 @@
-"""Subscribers and licence policy state: accounts, devices, title rights, grants,
+"""Subscribers, licence policy state and key origins: accounts, devices, title rights, grants,
 stream slots, the jti replay cache, downloads, the decision log and the change feed.
 
 Revision ID: 0002
@@ -17,6 +17,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # keys a third-party packager asked for by KID (SPEKE) sit beside the title's own
+    # One own key per tier stays unique; keys by packager-chosen KID may share a tier.
+    with op.batch_alter_table("content_keys") as batch:
+        batch.add_column(sa.Column("origin", sa.String(64), nullable=False, server_default="reelguard"))
+        batch.drop_constraint("uq_content_keys_title_tier", type_="unique")
+    op.create_index("uq_content_keys_own_tier", "content_keys", ["title_id", "tier"], unique=True,
+                    sqlite_where=sa.text("origin = 'reelguard'"), postgresql_where=sa.text("origin = 'reelguard'"))
     op.create_table(
         "accounts",
         sa.Column("id", sa.String(200), primary_key=True),
@@ -116,6 +123,10 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("uq_content_keys_own_tier", "content_keys")
+    with op.batch_alter_table("content_keys") as batch:
+        batch.drop_column("origin")
+        batch.create_unique_constraint("uq_content_keys_title_tier", ["title_id", "tier"])
     op.drop_table("policy_changes")
     op.drop_table("decisions")
     op.drop_table("downloads")
