@@ -33,7 +33,7 @@ from reelguard.errors import (
 )
 from reelguard.license.clearkey import build_license_response, parse_license_request
 from reelguard.license.downloads import DownloadService
-from reelguard.license.entitlements import EntitlementService
+from reelguard.license.entitlements import EntitlementService, StreamGrant
 from reelguard.license.lookup import CacheMiss, LicenseLookup, TitleSnapshot
 from reelguard.license.tokens import EntitlementClaims, TokenVerifier
 
@@ -113,6 +113,18 @@ class LicenseService:
                 raise PermissionDenied(f"stream {stream[:60]!r} is {tier}; this device may have "
                                        f"{', '.join(sorted(grant.decision.tiers))} only")
         return keys[tier].key                                                        # (6)
+
+    def authorize_proxied(self, *, authorization: str | None, client_ip: str = "",
+                          cached_only: bool = False) -> tuple[EntitlementClaims, StreamGrant]:
+        """Steps (1), (3) and (5) for a commercial-DRM challenge the proxy will forward."""
+        if self._entitlements is None:
+            raise PermissionDenied("the licence proxy needs the licence policy; it is switched off")
+        claims = self.authenticate(authorization, allow_expired=True)
+        title = _ready(self._lookup.title(claims.title, cached_only=cached_only), claims.title)
+        grant = self._entitlements.authorize_stream(claims, ip=client_ip, title_tiers=_tiers(title),
+                                                    cached_only=cached_only,
+                                                    token_expired=self._verifier.is_expired(claims, self._clock()))
+        return claims, grant
 
     def release_stream(self, *, authorization: str | None) -> bool:
         claims = self.authenticate(authorization, allow_expired=True)

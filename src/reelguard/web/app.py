@@ -18,11 +18,12 @@ from starlette.routing import Route
 from reelguard.drm.api_clients import ApiClients
 from reelguard.drm.keyserver import KeyServer
 from reelguard.license.assembly import Licensing
+from reelguard.license.proxy import LicenseProxy, load_credential
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.web.content_routes import content_router
 from reelguard.web.key_routes import key_routes
-from reelguard.web.license_routes import license_routes, read_bounded_body
+from reelguard.web.license_routes import license_routes, proxy_routes, read_bounded_body
 from reelguard.web.player_routes import player_router
 from reelguard.web.problems import install_problem_handlers
 
@@ -35,6 +36,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     settings = runtime.settings
     licensing = Licensing.build(runtime)
 
+    proxy = LicenseProxy(settings.license_proxy_upstreams,
+                         credential=load_credential(settings.license_proxy_credential_file),
+                         timeout_seconds=settings.license_proxy_timeout_seconds)
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         licensing.start()
@@ -42,6 +47,7 @@ def create_app(runtime: Runtime) -> FastAPI:
             yield
         finally:
             licensing.stop()
+            await proxy.close()
 
     app = FastAPI(title="reelguard", version="0.1.0", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
     install_problem_handlers(app)
@@ -55,6 +61,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     # Hot paths first, as plain Starlette routes (see license_routes); the key route must
     # precede the origin's catch-all /content/{title}/{path}.
     app.router.routes.extend(license_routes(service, settings.max_license_body_bytes))
+    app.router.routes.extend(proxy_routes(service, proxy))
     app.router.routes.append(Route("/healthz", healthz, methods=["GET", "POST"]))
     key_server = KeyServer(runtime.db, runtime.keystore, runtime.clock, max_bytes=MAX_CPIX_BYTES)
     app.router.routes.extend(key_routes(key_server, ApiClients.load(settings.resolved_api_clients_file),

@@ -25,9 +25,10 @@ from starlette.routing import Route
 
 from reelguard.errors import PayloadTooLarge
 from reelguard.license.lookup import CacheMiss
+from reelguard.license.proxy import MAX_CHALLENGE_BYTES, LicenseProxy
 from reelguard.license.service import LicenseAnswer, LicenseService
 
-__all__ = ["client_ip", "license_routes", "read_bounded_body"]
+__all__ = ["client_ip", "license_routes", "proxy_routes", "read_bounded_body"]
 
 T = TypeVar("T")
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -98,6 +99,26 @@ def license_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:
         Route("/content/{title}/hls/{stream}/key", hls_key, methods=["GET"]),
         *download_routes(service, max_body_bytes),
     ]
+
+
+def proxy_routes(service: LicenseService, proxy: LicenseProxy) -> list[Route]:
+    """``POST /license/proxy/{system}``: policy first, then the challenge to the upstream."""
+
+    async def forward(request: Request) -> Response:
+        system = request.path_params["system"]
+        proxy.require(system)
+        challenge = await read_bounded_body(request, MAX_CHALLENGE_BYTES)
+        claims, grant = await _cached_or_threaded(service.authorize_proxied,
+                                                  authorization=request.headers.get("authorization"),
+                                                  client_ip=client_ip(request))
+        context = {"X-Reelguard-Account": claims.account, "X-Reelguard-Device": claims.device,
+                   "X-Reelguard-Title": claims.title, "X-Reelguard-Tiers": ",".join(sorted(grant.decision.tiers)),
+                   "X-Reelguard-Stream": grant.stream_id}
+        content_type, answer = await proxy.forward(system, challenge, context)
+        return Response(answer, media_type=content_type,
+                        headers={**_NO_STORE, "X-Reelguard-Stream": grant.stream_id})
+
+    return [Route("/license/proxy/{system}", forward, methods=["POST"])]
 
 
 def download_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:

@@ -1,0 +1,76 @@
+"""Licence proxy for commercial DRMs (Widevine, PlayReady, FairPlay services under contract).
+
+reelguard authorises the request with its own policy first — the same stream slots,
+devices, geo and entitlement rules as a Clear Key licence — and only then forwards the
+opaque CDM challenge to the configured upstream with the *server's* credential, never
+the player's token. The upstream's answer is relayed as is; an upstream that fails,
+refuses or does not answer in time becomes a 502/504 problem, never a hang::
+
+    proxy = LicenseProxy({"widevine": "https://license.example/wv"}, credential="…", timeout_seconds=10)
+    status, content_type, body = await proxy.forward("widevine", challenge, grant_headers)
+"""
+
+from __future__ import annotations
+
+import stat
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+
+from reelguard.errors import ConfigurationError, NotFound, UpstreamError, UpstreamTimeout
+
+__all__ = ["LicenseProxy", "load_credential"]
+
+MAX_CHALLENGE_BYTES = 64 * 1024
+MAX_ANSWER_BYTES = 1024 * 1024
+
+
+def load_credential(path: Path | None) -> str | None:
+    """The upstream bearer credential from a 0600 file (None when not configured)."""
+    if path is None:
+        return None
+    if not path.exists():
+        raise ConfigurationError(f"licence-proxy credential file {path} does not exist")
+    if stat.S_IMODE(path.stat().st_mode) & 0o077:
+        raise ConfigurationError(f"licence-proxy credential file {path} must be 0600")
+    credential = path.read_text("utf-8").strip()
+    if not credential:
+        raise ConfigurationError(f"licence-proxy credential file {path} is empty")
+    return credential
+
+
+class LicenseProxy:
+    def __init__(self, upstreams: Mapping[str, str], *, credential: str | None, timeout_seconds: float) -> None:
+        for system, url in upstreams.items():
+            if not url.startswith(("http://", "https://")):
+                raise ConfigurationError(f"licence-proxy upstream for {system!r} must be an http(s) URL")
+        self._upstreams, self._credential = dict(upstreams), credential
+        self._client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
+
+    def require(self, system: str) -> None:
+        if system not in self._upstreams:
+            known = ", ".join(sorted(self._upstreams)) or "none configured"
+            raise NotFound(f"no licence-proxy upstream for DRM system {system[:40]!r} ({known})")
+
+    async def forward(self, system: str, challenge: bytes, context: Mapping[str, str]) -> tuple[str, bytes]:
+        """POST the challenge upstream; the answer's content type and body."""
+        self.require(system)
+        headers = {"Content-Type": "application/octet-stream", **context}
+        if self._credential is not None:
+            headers["Authorization"] = f"Bearer {self._credential}"
+        try:
+            response = await self._client.post(self._upstreams[system], content=challenge, headers=headers)
+        except httpx.TimeoutException as exc:
+            raise UpstreamTimeout(f"the {system} licence service did not answer in time") from exc
+        except httpx.HTTPError as exc:
+            raise UpstreamError(f"the {system} licence service is unreachable ({type(exc).__name__})") from exc
+        if response.status_code != 200:
+            raise UpstreamError(f"the {system} licence service answered HTTP {response.status_code}; "
+                                "the licence was not issued")
+        if len(response.content) > MAX_ANSWER_BYTES:
+            raise UpstreamError(f"the {system} licence service answered over {MAX_ANSWER_BYTES} bytes")
+        return response.headers.get("content-type", "application/octet-stream"), response.content
+
+    async def close(self) -> None:
+        await self._client.aclose()
