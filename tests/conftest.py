@@ -8,6 +8,7 @@ database on that server, so the suite runs unchanged on both.
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -65,6 +66,17 @@ def database_url_factory(tmp_path_factory: pytest.TempPathFactory) -> Iterator[C
         for name in created:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def read_without_dropping_sqlite_locks(path: Path) -> bytes:
+    """A file's bytes, read by a child process.
+
+    Closing *any* descriptor of a SQLite database releases every POSIX lock this process
+    holds on it (https://sqlite.org/howtocorrupt.html §2.2), so a plain ``read_bytes()``
+    of an open database lets another process delete the WAL under this one's connections.
+    """
+    code = "import sys; sys.stdout.buffer.write(open(sys.argv[1], 'rb').read())"
+    return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True).stdout
 
 
 def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:

@@ -13,6 +13,7 @@ import shutil
 import socket
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,7 +25,7 @@ from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from reelguard.web.app import create_app
-from tests.conftest import OTHER_TITLE, SAMPLE_TITLE, PackagedCatalog
+from tests.conftest import OTHER_TITLE, SAMPLE_TITLE, PackagedCatalog, subscribe
 
 pytestmark = pytest.mark.browser
 
@@ -69,9 +70,9 @@ def browser() -> Iterator[Browser]:
         chromium.close()
 
 
-def _open(browser: Browser, base_url: str, fmt: str, token: str) -> Page:
+def _open(browser: Browser, base_url: str, fmt: str, token: str, extra: str = "") -> Page:
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    fragment = f"format={fmt}" + (f"&token={token}" if token else "")
+    fragment = f"format={fmt}" + (f"&token={token}" if token else "") + extra
     page.goto(f"{base_url}/play/{SAMPLE_TITLE}#{fragment}")
     return page
 
@@ -113,5 +114,25 @@ def test_refused_token_gets_no_keys_and_no_picture(browser: Browser, base_url: s
         assert state["error"]["licence"] is True, state
         assert state["frames"] == 0, state
         assert "licence refused" in page.locator("#status").inner_text()
+    finally:
+        page.close()
+
+
+@pytest.mark.parametrize("fmt", ["dash", "hls"])
+def test_renewals_keep_playing_until_the_device_is_revoked(browser: Browser, base_url: str,
+                                                            catalog: PackagedCatalog, fmt: str) -> None:
+    """Short licences plus heartbeat: the player renews every second; revoking its device stops it."""
+    account = f"browser-{fmt}-{uuid.uuid4().hex[:6]}"
+    accounts = subscribe(catalog.runtime, account, ["tab"], titles=[])
+    page = _open(browser, base_url, fmt, catalog.token(account=account, device="tab"), "&renew=1")
+    try:
+        page.wait_for_function("() => document.getElementById('video').currentTime > 2.0 && "
+                               "window.reelguard.renewals >= 2", timeout=30_000)
+        assert _state(page)["error"] is None
+        accounts.revoke_device(account, "tab")  # another service: the server learns it from the change feed
+        page.wait_for_function("() => window.reelguard.state === 'stopped'", timeout=15_000)
+        state = _state(page)
+        assert state["error"]["licence"] is True and "device_registered" in state["error"]["detail"], state
+        assert "licence renewal refused" in page.locator("#status").inner_text()
     finally:
         page.close()

@@ -16,8 +16,8 @@ from reelguard.ingest.service import IngestService
 from reelguard.media.ladder import plan_ladder
 from reelguard.media.transcode import TranscodePlan, run_transcode
 from reelguard.runtime import Runtime
-from reelguard.store.models import ContentKeyRow, TitleRow
-from tests.conftest import PackagedCatalog
+from reelguard.store.models import OWN_KEYS, ContentKeyRow, TitleRow
+from tests.conftest import PackagedCatalog, read_without_dropping_sqlite_locks
 from tests.integration.bad_media import make_bad_media
 
 MPD_NS = {"mpd": "urn:mpeg:dash:schema:mpd:2011", "cenc": "urn:mpeg:cenc:2013"}
@@ -42,12 +42,13 @@ def test_keys_are_stored_wrapped_never_raw(catalog: PackagedCatalog) -> None:
     rt = catalog.runtime
     with rt.db.session() as session:
         keys = rt.keystore.keys_of_title(session, catalog.sample.id)
-        rows = session.scalars(select(ContentKeyRow).where(ContentKeyRow.title_id == catalog.sample.id)).all()
+        rows = session.scalars(select(ContentKeyRow).where(ContentKeyRow.title_id == catalog.sample.id,
+                                                            ContentKeyRow.origin == OWN_KEYS)).all()
     assert len(keys) == 3
     for key, row in zip(sorted(keys, key=lambda k: k.kid.hex), sorted(rows, key=lambda r: r.kid), strict=True):
         assert key.key not in row.wrapped_key and len(row.wrapped_key) == 24
     if rt.settings.resolved_database_url.startswith("sqlite"):
-        database_bytes = Path(rt.settings.resolved_database_url.split(":///")[1]).read_bytes()
+        database_bytes = read_without_dropping_sqlite_locks(Path(rt.settings.resolved_database_url.split(":///")[1]))
         assert all(k.key not in database_bytes for k in keys)
 
 

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -21,9 +22,9 @@ RULES = ('type = "account_active"', 'type = "entitled"', 'type = "device_registe
 class FakeDrmService(BaseHTTPRequestHandler):
     """A stand-in commercial licence service (named a fake: the real ones are contracts, not code)."""
 
-    seen: list[dict[str, str]] = []
+    seen: ClassVar[list[dict[str, str]]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length", "0")))
         FakeDrmService.seen.append({k.lower(): v for k, v in self.headers.items()})
         if self.path == "/slow":

@@ -85,6 +85,11 @@ def decision_record(decision: Decision, *, now: datetime, action: Action, claims
             "reason": decision.reason[:2000], "policy": decision.policy_version, "stream_id": stream_id}
 
 
+def _running(row: StreamRow | None, claims: EntitlementClaims, now: datetime) -> bool:
+    return (row is not None and row.ended_at is None and row.expires_at > now
+            and (row.device_id, row.title) == (claims.device, claims.title))
+
+
 def refusal(decision: Decision) -> PolicyDenied:
     failure = decision.denied_by
     return PolicyDenied(f"licence refused: {decision.reason}", rule=failure.rule if failure else "tiers")
@@ -140,18 +145,28 @@ class EntitlementService:
         country = self._geo.country(ip)
         with self._db.serialized(claims.account) as session:
             state = self._facts.load_account(claims.account)
-            usage = Usage(active_streams=licensing.count_active_streams(session, claims.account, now))
-            replayed = licensing.token_used(session, claims.token_id) or session.get(StreamRow, stream_id) is not None
-            context = build_context(now=now, action=Action.PLAY, claims=claims, state=state, rights=rights,
+            existing = session.get(StreamRow, stream_id)
+            if _running(existing, claims, now):
+                # a parallel request of the same playback started it a moment ago (HLS
+                # fetches several keys at once): this one joins that stream
+                action, usage, replayed = Action.RENEW, Usage(holds_stream=True), False
+            else:
+                action = Action.PLAY
+                usage = Usage(active_streams=licensing.count_active_streams(session, claims.account, now))
+                replayed = existing is not None or licensing.token_used(session, claims.token_id)
+            context = build_context(now=now, action=action, claims=claims, state=state, rights=rights,
                                     title_tiers=tiers, ip=ip, country=country, usage=usage, replayed=replayed)
             decision = self.policy.decide(context)
-            row = self._record_start(session, decision, stream_id, claims, now) if decision.granted else None
+            row = None
+            if decision.granted:
+                row = existing if action is Action.RENEW else self._record_start(session, decision, stream_id,
+                                                                                  claims, now)
             licensing.insert_decisions(session, [decision_record(
-                decision, now=now, action=Action.PLAY, claims=claims, ip=ip, stream_id=stream_id)])   # (3)
+                decision, now=now, action=action, claims=claims, ip=ip, stream_id=stream_id)])   # (3)
         if row is None:
             raise refusal(decision)
         self._ledger.remember_started(row)
-        return StreamGrant(stream_id, decision, started=True)
+        return StreamGrant(stream_id, decision, started=action is Action.PLAY)
 
     def _record_start(self, session: Session, decision: Decision, stream_id: str, claims: EntitlementClaims,
                       now: datetime) -> StreamRow:
