@@ -79,3 +79,16 @@ def test_bad_input_gets_clear_errors(run, tmp_path: Path) -> None:  # type: igno
     unknown_title = run("policy", "explain", "--account", "a", "--device", "d", "--title", "nope", "--ip", GB_IP)
     assert unknown_title.returncode == 66 and "no title named 'nope'" in unknown_title.stderr
     assert "Traceback" not in checked.stderr + missing.stderr + wrong.stderr + unknown_title.stderr
+
+
+def test_keyserver_add_client_prints_the_secret_once_and_stores_it_private(run) -> None:  # type: ignore[no-untyped-def]
+    added = run("keyserver", "add-client", "cli-packager", "--title", SAMPLE_TITLE, "--json")
+    assert added.returncode == 0, added.stderr
+    data = json.loads(added.stdout)
+    assert len(bytes.fromhex(data["secret"])) == 32 and data["titles"] == [SAMPLE_TITLE]
+    path = Path(data["clients_file"])
+    assert path.stat().st_mode & 0o777 == 0o600 and data["secret"] in path.read_text()
+    again = run("keyserver", "add-client", "cli-packager")
+    assert again.returncode == 73 and "already exists" in again.stderr and data["secret"] not in again.stderr
+    bad = run("keyserver", "add-client", "no spaces please")
+    assert bad.returncode == 65 and "client id" in bad.stderr

@@ -17,6 +17,7 @@ import click
 from reelguard.cli._shared import console
 from reelguard.cli.accounts import accounts, devices
 from reelguard.cli.demo import demo
+from reelguard.cli.keyserver import keyserver
 from reelguard.cli.policy import policy
 from reelguard.cli.rights import rights
 from reelguard.cli.serve import serve
@@ -40,6 +41,7 @@ cli.add_command(accounts)
 cli.add_command(devices)
 cli.add_command(rights)
 cli.add_command(policy)
+cli.add_command(keyserver)
 cli.add_command(tokens)
 cli.add_command(serve)
 cli.add_command(demo)
