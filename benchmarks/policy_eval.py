@@ -150,7 +150,8 @@ def main() -> None:
            ["path", "decisions/s", "p50 ms", "p99 ms", "p99.9 ms", "p50 ÷ ES256 verify"], rows,
            [f"store: {args.accounts:,} accounts, {args.accounts * DEVICES_PER_ACCOUNT:,} devices, "
             f"{args.accounts // 3:,} grants in SQLite (built in {build_seconds:.0f} s); {args.requests:,} requests "
-            f"at random devices/IPs/times over {min(args.accounts, SAMPLED_ACCOUNTS):,} random accounts; {granted / args.requests:.0%} granted by the default policy",
+            f"at random devices/IPs/times over {min(args.accounts, SAMPLED_ACCOUNTS):,} random accounts; "
+            f"{granted / args.requests:.0%} granted by the default policy",
             f"timed per request: build_context + geo lookup + Policy.decide; the account's facts were loaded from "
             f"the store beforehand ({load_ms:.2f} ms per cold load, which the licence server caches)",
             "target: p99 ≤ 0.5 ms for the full policy"])

@@ -1,7 +1,8 @@
 """Real concurrency: parallel licence requests against a two-process uvicorn server.
 
 An account whose limit is two streams gets exactly two, however many of its devices ask
-at the same instant, on SQLite (BEGIN IMMEDIATE) and on PostgreSQL (advisory lock).
+at the same instant, on SQLite (BEGIN IMMEDIATE) and on PostgreSQL (advisory lock) — and
+more starts at once than the connection pool holds must not deadlock it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from reelguard.drm.keys import KeyId
 from reelguard.store.models import DecisionRow, StreamRow
 from tests.conftest import ROOT, PackagedCatalog
 
-DEVICES = 12
+DEVICES = 40  # more parallel starts than the server's connection pool holds (5 + 10 overflow)
 POLICY = """format = 1
 name = "two-streams"
 version = "1"

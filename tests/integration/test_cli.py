@@ -66,3 +66,35 @@ def test_unknown_title_exit_code(cli_env: tuple[Path, str]) -> None:
 def test_bad_database_url_is_a_configuration_error(tmp_path: Path) -> None:
     result = _run(tmp_path, "mysql+nosuchdriver://x", "titles", "list")
     assert result.returncode == 78 and "database URL" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_demo_prepares_a_playable_title_for_its_account(cli_env: tuple[Path, str], media_dir: Path) -> None:
+    """What `make run` does before serving: the printed token gets a licence under the demo policy."""
+    from fastapi.testclient import TestClient
+
+    from reelguard.drm.keys import KeyId
+    from reelguard.runtime import Runtime
+    from reelguard.web.app import create_app
+    from tests.conftest import make_settings
+
+    data_dir, url = cli_env
+    shown = _run(data_dir, url, "demo", "--source", str(media_dir / "lavfi_testsrc.mp4"), "--name", "demo-clip",
+                 "--no-serve")
+    assert shown.returncode == 0, shown.stderr
+    token = shown.stderr.split("#format=dash&token=")[1].split()[0]
+    assert "reelguard policy explain --account demo-account" in shown.stderr
+    policy = data_dir.resolve() / "demo-policy.toml"
+    runtime = Runtime.open(make_settings(data_dir, url, license_policy_file=policy))
+    try:
+        title = json.loads(_run(data_dir, url, "titles", "show", "demo-clip", "--json").stdout)
+        kids = sorted({KeyId.from_hex(s["kid"]).b64url for s in title["streams"]})
+        with TestClient(create_app(runtime)) as client:
+            for _ in range(2):  # a page reload re-uses the demo token: the demo policy allows it
+                answer = client.post("/license/clearkey", content=json.dumps({"kids": kids}),
+                                     headers={"Authorization": f"Bearer {token}"})
+                assert answer.status_code == 200, answer.text
+    finally:
+        runtime.close()
+    again = _run(data_dir, url, "demo", "--source", str(media_dir / "lavfi_testsrc.mp4"), "--name", "demo-clip",
+                 "--no-serve")
+    assert again.returncode == 0, again.stderr  # idempotent: a second `make run` reuses everything

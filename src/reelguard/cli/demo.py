@@ -1,23 +1,57 @@
 """``reelguard demo``: the ``make run`` job — ingest the sample title, mint a token, serve.
 
 It ingests the sample programme once (resuming it if an earlier run was interrupted),
-mints a 12-hour token for a demo account and prints the player URLs before serving.
+subscribes a demo account (plan ``demo``, one registered browser, the title in the plan),
+mints a 12-hour token and prints the player URLs before serving. The server runs the
+built-in policy with the token rules relaxed for the demo (a 12-hour, reusable token, so
+the printed URL keeps working); unless ``REELGUARD_LICENSE_POLICY_FILE`` says otherwise.
 """
 
 from __future__ import annotations
 
+import os
+from importlib import resources
 from pathlib import Path
 
 import click
 
+from reelguard.accounts.service import AccountService
 from reelguard.cli._shared import console, ingest_progress, open_runtime, settings_from
 from reelguard.cli.serve import run_server
+from reelguard.errors import Conflict
 from reelguard.ingest.service import IngestService
+from reelguard.license.policy_file import DEFAULT_POLICY, load_policy
+from reelguard.runtime import Runtime
 from reelguard.store import repositories
 
 __all__ = ["demo"]
 
 DEMO_TTL_SECONDS = 12 * 3600
+DEMO_ACCOUNT, DEMO_DEVICE, DEMO_PLAN = "demo-account", "demo-browser", "demo"
+
+
+def _subscribe_demo_account(runtime: Runtime, title: str) -> None:
+    """The demo account, its browser and the title's rights (idempotent)."""
+    accounts = AccountService(runtime.db, runtime.clock)
+    try:
+        accounts.create_account(DEMO_ACCOUNT, plan=DEMO_PLAN)
+    except Conflict:
+        accounts.reinstate_account(DEMO_ACCOUNT)
+    accounts.register_device(DEMO_ACCOUNT, DEMO_DEVICE, type="browser", security_level="software")
+    accounts.set_title_rights(title, plans=[DEMO_PLAN], downloadable=True)
+
+
+def _demo_policy(data_dir: Path) -> Path:
+    """The built-in policy with the token rules relaxed for a long-lived demo URL."""
+    text = resources.files("reelguard.license").joinpath(DEFAULT_POLICY).read_text("utf-8")
+    relaxed = (text.replace('name = "default"', 'name = "demo"')
+               .replace("max_lifetime_seconds = 600", f"max_lifetime_seconds = {DEMO_TTL_SECONDS}")
+               .replace("single_use = true", "single_use = false"))
+    path = data_dir.resolve() / "demo-policy.toml"
+    path.write_text("# written by `reelguard demo`: the default policy, token rules relaxed for the demo URL\n"
+                    + relaxed)
+    load_policy(path)  # fail now, not in the server, if it does not parse
+    return path
 
 
 @click.command()
@@ -42,8 +76,10 @@ def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve
             elif existing.status != "ready":
                 console.print(f"resuming {name!r} from stage {existing.stage} …")
                 service.resume_title(name, on_progress=progress)
-        token = runtime.signer.issue(account="demo-account", title=name, device="demo-browser",
+        _subscribe_demo_account(runtime, name)
+        token = runtime.signer.issue(account=DEMO_ACCOUNT, title=name, device=DEMO_DEVICE,
                                      ttl_seconds=DEMO_TTL_SECONDS, now=runtime.clock())
+    policy_file = os.environ.get("REELGUARD_LICENSE_POLICY_FILE") or str(_demo_policy(settings.data_dir))
     base = f"http://{settings.host}:{port}"
     lines = [
         "",
@@ -51,9 +87,12 @@ def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve
         f"  DASH/cenc: {base}/play/{name}#format=dash&token={token}",
         f"  HLS/cbcs:  {base}/play/{name}#format=hls&token={token}",
         f"  without a token (no keys, no picture): {base}/play/{name}",
-        f"  API docs: {base}/api/docs   data folder: {settings.data_dir.resolve()}",
+        f"  why it plays: reelguard policy explain --account {DEMO_ACCOUNT} --device {DEMO_DEVICE} "
+        f"--title {name} --ip 127.0.0.1",
+        f"  API docs: {base}/api/docs   data folder: {settings.data_dir.resolve()}   policy: {policy_file}",
         "",
     ]
     console.print("\n".join(lines), soft_wrap=True, highlight=False)
     if not no_serve:
+        os.environ["REELGUARD_LICENSE_POLICY_FILE"] = policy_file
         run_server(settings.host, port, 1, str(settings.data_dir.resolve()))

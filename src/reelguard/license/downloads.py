@@ -55,7 +55,7 @@ class DownloadService:
             usage = usage_of(session, account=claims.account, device=claims.device, title=claims.title,
                              now=now)
             replayed = licensing.token_used(session, claims.token_id)
-            decision = self._decide(Action.DOWNLOAD, claims, ip, title_tiers, usage, replayed, now)
+            decision = self._decide(session, Action.DOWNLOAD, claims, ip, title_tiers, usage, replayed, now)
             download_id = str(uuid.uuid4())
             licensing.insert_decisions(session, [decision_record(
                 decision, now=now, action=Action.DOWNLOAD, claims=claims, ip=ip, stream_id=download_id)])
@@ -74,7 +74,7 @@ class DownloadService:
             row = self._held(session, claims, download_id, now)
             usage = usage_of(session, account=claims.account, device=claims.device, title=claims.title,
                              now=now, held=row)
-            decision = self._decide(Action.DOWNLOAD_RENEW, claims, ip, title_tiers, usage, False, now)
+            decision = self._decide(session, Action.DOWNLOAD_RENEW, claims, ip, title_tiers, usage, False, now)
             licensing.insert_decisions(session, [decision_record(
                 decision, now=now, action=Action.DOWNLOAD_RENEW, claims=claims, ip=ip, stream_id=download_id)])
             if decision.granted and decision.expires_at is not None:
@@ -90,7 +90,7 @@ class DownloadService:
             row = self._held(session, claims, download_id, now)
             if row.first_played_at is None:
                 row.first_played_at = now
-                window = self._policy_playback_end(claims, row, ip, now)
+                window = self._policy_playback_end(session, claims, row, ip, now)
                 row.expires_at = min(row.expires_at, window)
             return row.expires_at
 
@@ -99,18 +99,20 @@ class DownloadService:
         with self._db.serialized(claims.account) as session:
             self._held(session, claims, download_id, now).released_at = now
 
-    def _decide(self, action: Action, claims: EntitlementClaims, ip: str, tiers: frozenset[TrackTier],
-                usage: Usage, replayed: bool, now: datetime) -> Decision:
+    def _decide(self, session: Session, action: Action, claims: EntitlementClaims, ip: str,
+                tiers: frozenset[TrackTier], usage: Usage, replayed: bool, now: datetime) -> Decision:
         context = build_context(now=now, action=action, claims=claims,
-                                state=self._facts.load_account(claims.account),
-                                rights=self._facts.rights(claims.title, cached_only=False), title_tiers=tiers,
+                                state=self._facts.load_account(claims.account, session),
+                                rights=self._facts.rights(claims.title, cached_only=False, session=session),
+                                title_tiers=tiers,
                                 ip=ip, country=self._geo.country(ip), usage=usage, replayed=replayed)
         return self._policy.decide(context)
 
-    def _policy_playback_end(self, claims: EntitlementClaims, row: DownloadRow, ip: str, now: datetime) -> datetime:
+    def _policy_playback_end(self, session: Session, claims: EntitlementClaims, row: DownloadRow, ip: str,
+                             now: datetime) -> datetime:
         """The download's end once played, as the policy's clocks compute it (unchanged if it refuses)."""
         usage = Usage(holds_download=True, download_first_played_at=now)
-        decision = self._decide(Action.DOWNLOAD_RENEW, claims, ip, frozenset(TrackTier), usage, False, now)
+        decision = self._decide(session, Action.DOWNLOAD_RENEW, claims, ip, frozenset(TrackTier), usage, False, now)
         return decision.expires_at if decision.expires_at is not None else row.expires_at
 
     @staticmethod

@@ -144,7 +144,7 @@ class EntitlementService:
         rights = self._facts.rights(claims.title, cached_only=False)
         country = self._geo.country(ip)
         with self._db.serialized(claims.account) as session:
-            state = self._facts.load_account(claims.account)
+            state = self._facts.load_account(claims.account, session)
             existing = session.get(StreamRow, stream_id)
             if _running(existing, claims, now):
                 # a parallel request of the same playback started it a moment ago (HLS

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 from reelguard.clock import Clock
 from reelguard.license.lookup import CacheMiss
@@ -87,6 +88,16 @@ def _rights_from_row(row: TitleRightsRow | None) -> TitleRights:
                        row.available_from, row.available_until, row.downloadable)
 
 
+def _load_account(session: Session, account_id: str) -> AccountState:
+    row = subscribers.find_account(session, account_id)
+    if row is None:
+        return unknown_account(account_id)
+    grants = {g.title: GrantFacts(g.kind, g.granted_at, g.expires_at, g.first_played_at)
+              for g in subscribers.grants_of(session, account_id)}
+    return account_state_from_rows(row.id, row.plan, row.status, list(subscribers.devices_of(session, account_id)),
+                                   grants)
+
+
 class FactsCache:
     def __init__(self, db: Database, clock: Clock, *, enabled: bool = True) -> None:
         self._db, self._clock, self._enabled = db, clock, enabled
@@ -105,26 +116,30 @@ class FactsCache:
         self._remember(self._accounts, account_id, state)
         return state
 
-    def rights(self, title: str, *, cached_only: bool) -> TitleRights:
+    def rights(self, title: str, *, cached_only: bool, session: Session | None = None) -> TitleRights:
         hit = self._rights.get(title)
         if hit is not None:
             return hit
         if cached_only:
             raise CacheMiss
-        with self._db.session() as session:
+        if session is not None:
             rights = _rights_from_row(subscribers.find_rights(session, title))
+        else:
+            with self._db.session() as own:
+                rights = _rights_from_row(subscribers.find_rights(own, title))
         self._remember(self._rights, title, rights)
         return rights
 
-    def load_account(self, account_id: str) -> AccountState:
-        with self._db.session() as session:
-            row = subscribers.find_account(session, account_id)
-            if row is None:
-                return unknown_account(account_id)
-            grants = {g.title: GrantFacts(g.kind, g.granted_at, g.expires_at, g.first_played_at)
-                      for g in subscribers.grants_of(session, account_id)}
-            return account_state_from_rows(row.id, row.plan, row.status,
-                                           list(subscribers.devices_of(session, account_id)), grants)
+    def load_account(self, account_id: str, session: Session | None = None) -> AccountState:
+        """Fresh facts from the store; pass the caller's session when it holds a transaction.
+
+        (A caller inside ``Database.serialized`` must: taking a second pooled connection
+        while holding the first deadlocks the pool once every connection waits for the lock.)
+        """
+        if session is None:
+            with self._db.session() as own:
+                return _load_account(own, account_id)
+        return _load_account(session, account_id)
 
     def forget(self, *, account_id: str | None = None, title: str | None = None) -> None:
         if account_id is not None:
