@@ -64,12 +64,27 @@ class StreamGrant:
     started: bool             # True: this request started the stream; False: it renewed it
 
 
+HOLDS_STREAM = Usage(holds_stream=True)
+_TITLE_FACTS: dict[tuple[str, TitleRights, frozenset[TrackTier]], TitleFacts] = {}
+
+
+def _title_facts(name: str, rights: TitleRights, tiers: frozenset[TrackTier]) -> TitleFacts:
+    """Title facts change only with the rights or the package: built once per combination."""
+    key = (name, rights, tiers)
+    facts = _TITLE_FACTS.get(key)
+    if facts is None:
+        if len(_TITLE_FACTS) > 10_000:
+            _TITLE_FACTS.clear()
+        facts = _TITLE_FACTS[key] = TitleFacts(name, rights.plans, rights.territories, rights.available_from,
+                                               rights.available_until, rights.downloadable, tiers)
+    return facts
+
+
 def build_context(*, now: datetime, action: Action, claims: EntitlementClaims, state: AccountState,
                   rights: TitleRights, title_tiers: frozenset[TrackTier], ip: str, country: str | None,
                   usage: Usage, replayed: bool) -> PolicyContext:
     """The policy's view of one request (also what ``policy explain`` builds)."""
-    title = TitleFacts(claims.title, rights.plans, rights.territories, rights.available_from,
-                       rights.available_until, rights.downloadable, title_tiers)
+    title = _title_facts(claims.title, rights, title_tiers)
     request = RequestFacts(ip, country, datetime.fromtimestamp(claims.issued_at, UTC),
                            datetime.fromtimestamp(claims.expires_at, UTC), claims.audience, replayed)
     return PolicyContext(now, action, state.account, state.device(claims.device), title,
@@ -125,7 +140,7 @@ class EntitlementService:
         rights = self._facts.rights(claims.title, cached_only=cached_only)
         context = build_context(now=now, action=Action.RENEW, claims=claims, state=state, rights=rights,
                                 title_tiers=tiers, ip=ip, country=self._geo.country(ip),
-                                usage=Usage(holds_stream=True), replayed=False)
+                                usage=HOLDS_STREAM, replayed=False)
         decision = self.policy.decide(context)
         if decision.granted:
             self._ledger.renew(slot, now, self._slot_expiry(decision, now), cached_only=cached_only)
@@ -166,6 +181,8 @@ class EntitlementService:
         if row is None:
             raise refusal(decision)
         self._ledger.remember_started(row)
+        if state.account.status != "unknown":
+            self._facts.remember(state)
         return StreamGrant(stream_id, decision, started=action is Action.PLAY)
 
     def _record_start(self, session: Session, decision: Decision, stream_id: str, claims: EntitlementClaims,

@@ -141,6 +141,10 @@ class FactsCache:
                 return _load_account(own, account_id)
         return _load_account(session, account_id)
 
+    def remember(self, state: AccountState) -> None:
+        """Cache facts just read in a transaction (a stream start), so its renewals hit the cache."""
+        self._remember(self._accounts, state.account.id, state)
+
     def forget(self, *, account_id: str | None = None, title: str | None = None) -> None:
         if account_id is not None:
             self._accounts.pop(account_id, None)

@@ -83,7 +83,8 @@ class StreamLedger:
         if slot.persisted_expires_at - now > self._margin and self._thread is not None:
             with self._lock:
                 self._renewals[slot.id] = (now, expires_at)
-            self._slots[slot.id] = replace(slot, expires_at=expires_at)
+            self._slots[slot.id] = Slot(slot.id, slot.account_id, slot.device_id, slot.title, expires_at,
+                                        slot.persisted_expires_at, slot.ended)
             return
         if cached_only:
             raise CacheMiss
@@ -120,8 +121,7 @@ class StreamLedger:
         if not renewals and not decisions:
             return
         with self._db.transaction() as session:
-            licensing.renew_streams(session, [(sid, ren, exp) for sid, (ren, exp) in renewals.items()])
-            licensing.insert_decisions(session, decisions)
+            licensing.write_behind(session, [(sid, ren, exp) for sid, (ren, exp) in renewals.items()], decisions)
         for stream_id, (_, expires_at) in renewals.items():
             slot = self._slots.get(stream_id)
             if slot is not None and slot.persisted_expires_at < expires_at:

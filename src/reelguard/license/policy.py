@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 from reelguard.drm.keys import TrackTier
 
@@ -138,9 +139,12 @@ class PolicyContext:
     usage: Usage = field(default_factory=Usage)
 
 
-@dataclass(frozen=True, slots=True)
-class Verdict:
-    """One rule's answer: pass or fail with what was expected and what arrived."""
+class Verdict(NamedTuple):
+    """One rule's answer: pass or fail with what was expected and what arrived.
+
+    A NamedTuple rather than a frozen dataclass: a decision builds one per rule, on the
+    licence hot path, and a frozen dataclass's construction costs several times more.
+    """
 
     rule: str
     passed: bool
@@ -150,8 +154,9 @@ class Verdict:
     children: tuple[Verdict, ...] = ()
 
     @classmethod
-    def ok(cls, rule: str, detail: str, **kw: object) -> Verdict:
-        return cls(rule, True, detail, **kw)  # type: ignore[arg-type]
+    def ok(cls, rule: str, detail: str, tiers: frozenset[TrackTier] | None = None,
+           expires_at: datetime | None = None) -> Verdict:
+        return cls(rule, True, detail, tiers, expires_at)
 
     @classmethod
     def deny(cls, rule: str, *, expected: str, actual: str) -> Verdict:

@@ -10,6 +10,7 @@ Alembic migrations::
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,6 +35,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._sqlite_writer = threading.Lock()
 
     @classmethod
     def connect(cls, url: str, *, migrate: bool = True) -> Database:
@@ -66,9 +68,21 @@ class Database:
 
         SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock up front, so a
         read-count-then-insert cannot interleave (a deferred transaction would fail its
-        lock upgrade instead). PostgreSQL: a transaction-scoped advisory lock on the key,
-        so different accounts still proceed in parallel.
+        lock upgrade instead). Threads of one process queue on a mutex first: SQLite's
+        busy handler would make them sleep and retry (1, 2, 5 … 100 ms), which under load
+        costs far more than waiting in line. PostgreSQL: a transaction-scoped advisory lock
+        on the key, so different accounts still proceed in parallel.
         """
+        if self.engine.dialect.name == "sqlite":
+            with self._sqlite_writer:
+                with self._serialized(lock_key) as session:
+                    yield session
+        else:
+            with self._serialized(lock_key) as session:
+                yield session
+
+    @contextmanager
+    def _serialized(self, lock_key: str) -> Iterator[Session]:
         with self.engine.connect() as connection:
             connection.execution_options(reelguard_begin="BEGIN IMMEDIATE")
             with connection.begin():
