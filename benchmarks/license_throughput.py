@@ -61,7 +61,7 @@ done = function(summary, latency, requests)
 end
 """
 PLAYING_ACCOUNTS = 5_000          # x 2 devices = 10,000 playing streams (fits the verifier's 20,000 memory)
-START_TOKENS_PER_ROUND = 60_000   # more than a round can use, so every start is a first use
+START_TOKENS_PER_ROUND = 50_000   # more than a round can use, so every start is a first use
 
 
 def _free_port() -> int:
@@ -82,28 +82,39 @@ def _subscribers(runtime: Runtime, prefix: str, count: int) -> None:
         session.execute(insert(DeviceRow), devices)
 
 
-def _prepare(data_dir: Path, media: Path, slices: int) -> tuple[Path, list[Path], str]:
-    runtime = Runtime.open(Settings.load(config_file=data_dir / "none.toml", data_dir=data_dir, database_url=""))
+class Tokens:
+    """Mints token files just before they are used: tokens live 10 minutes (the policy's cap)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.runtime = Runtime.open(Settings.load(config_file=data_dir / "none.toml", data_dir=data_dir,
+                                                  database_url=""))
+        self.data_dir, self._files = data_dir, 0
+
+    def write(self, pairs: list[tuple[str, str]]) -> Path:
+        now = self.runtime.clock()
+        self._files += 1
+        path = self.data_dir / f"{self._files}.tokens"
+        path.write_text("\n".join(self.runtime.signer.issue(account=a, title="bench", device=d, ttl_seconds=600,
+                                                            now=now) for a, d in pairs) + "\n")
+        return path
+
+
+def _prepare(data_dir: Path, media: Path, settings: int, rounds: int) -> tuple[Tokens, str]:
+    """The title, its rights, and subscribers: playing accounts and fresh start accounts per round."""
+    tokens = Tokens(data_dir)
+    runtime = tokens.runtime
     view = IngestService(runtime).add_title(media / "bigbuckbunny.mp4", name="bench")
     AccountService(runtime.db, runtime.clock).set_title_rights("bench", plans=["standard"])
-    _subscribers(runtime, "play-", PLAYING_ACCOUNTS)
-    now = runtime.clock()
-
-    def mint(account: str, device: str) -> str:
-        return runtime.signer.issue(account=account, title="bench", device=device, ttl_seconds=600, now=now)
-
-    playing = data_dir / "playing.tokens"
-    playing.write_text("\n".join(mint(f"play-{i}", d) for i in range(PLAYING_ACCOUNTS) for d in ("d1", "d2")) + "\n")
-    starts = []
-    for r in range(slices):  # a fresh slice per start round and worker setting (bare and full share one)
-        _subscribers(runtime, f"start{r}-", START_TOKENS_PER_ROUND // 2)
-        path = data_dir / f"start{r}.tokens"
-        path.write_text("\n".join(mint(f"start{r}-{i}", d) for i in range(START_TOKENS_PER_ROUND // 2)
-                                  for d in ("d1", "d2")) + "\n")
-        starts.append(path)
+    for index in range(settings):
+        _subscribers(runtime, f"play{index}-", PLAYING_ACCOUNTS)
+        for r in range(rounds):
+            _subscribers(runtime, f"start{index}.{r}-", START_TOKENS_PER_ROUND // 2)
     kids = sorted({KeyId.from_hex(s["kid"]).b64url for s in view.streams})
-    runtime.close()
-    return playing, starts, json.dumps({"kids": kids, "type": "temporary"})
+    return tokens, json.dumps({"kids": kids, "type": "temporary"})
+
+
+def _pairs(prefix: str, accounts: int) -> list[tuple[str, str]]:
+    return [(f"{prefix}{i}", d) for i in range(accounts) for d in ("d1", "d2")]
 
 
 def _wrk(url: str, tokens: Path, body: str, seconds: int, connections: int, script: Path) -> dict[str, float]:
@@ -153,17 +164,19 @@ def _median(results: list[dict[str, float]]) -> dict[str, float]:
     return sorted(results, key=lambda r: r["rps"])[len(results) // 2]
 
 
-def _measure(data_dir: Path, workers: int, bare: bool, playing: Path, starts: list[Path], body: str,
+def _measure(data_dir: Path, workers: int, bare: bool, tokens: Tokens, index: int, body: str,
              args: argparse.Namespace, script: Path) -> dict[str, list[dict[str, float]]]:
     server, base = _serve(data_dir, workers, bare=bare)
     try:
         url = f"{base}/license/clearkey"
-        _start_all(url, playing, body)  # every playing stream is started (and every token seen) before timing
-        _start_all(url, playing, body)  # … and renewed once on this worker, as a long-running server would have
+        playing = tokens.write(_pairs(f"play{index}-", PLAYING_ACCOUNTS))
+        for _ in range(2 + 2 * workers):  # start every stream, then renew it until each worker has seen it
+            _start_all(url, playing, body)
         results: dict[str, list[dict[str, float]]] = {"renewal": [], "start": [], "no-op": []}
         for r in range(args.rounds):
             results["renewal"].append(_wrk(url, playing, body, args.seconds, args.connections, script))
-            results["start"].append(_wrk(url, starts[r], body, args.seconds, args.connections, script))
+            starts = tokens.write(_pairs(f"start{index}.{r}-", START_TOKENS_PER_ROUND // 2))
+            results["start"].append(_wrk(url, starts, body, args.seconds, args.connections, script))
             if not bare:
                 results["no-op"].append(_wrk(f"{base}/healthz", playing, body, args.seconds, args.connections,
                                              script))
@@ -187,13 +200,12 @@ def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="rg-bench-license-"))
     rows = []
     try:
-        playing, starts, body = _prepare(data_dir, root / "media", args.rounds * len(args.workers))
+        tokens, body = _prepare(data_dir, root / "media", len(args.workers), args.rounds)
         script = data_dir / "license.lua"
         script.write_text(WRK_SCRIPT)
-        for index, workers in enumerate(args.workers):
-            own_starts = starts[index * args.rounds:(index + 1) * args.rounds]  # the bare path records nothing
-            bare = _measure(data_dir, workers, True, playing, own_starts, body, args, script)
-            full = _measure(data_dir, workers, False, playing, own_starts, body, args, script)
+        for index, workers in enumerate(args.workers):  # the bare path records nothing: both sides share accounts
+            bare = _measure(data_dir, workers, True, tokens, index, body, args, script)
+            full = _measure(data_dir, workers, False, tokens, index, body, args, script)
             noop = _median(full["no-op"])
             rows.append([f"{workers}w no-op POST /healthz (floor)", f"{noop['rps']:.0f}", "", f"{noop['p50_ms']:.2f}",
                          f"{noop['p99_ms']:.2f}", str(int(noop["errors"]))])
@@ -203,13 +215,15 @@ def main() -> None:
                              f"{b['p50_ms']:.2f}", f"{b['p99_ms']:.2f}", str(int(b["errors"]))])
                 rows.append([f"{workers}w {kind}: full policy", f"{f['rps']:.0f}", f"{f['rps'] / b['rps']:.2f}",
                              f"{f['p50_ms']:.2f}", f"{f['p99_ms']:.2f}", str(int(f["errors"]))])
+        tokens.runtime.close()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     report("Licence throughput: full policy vs bare Clear Key (HTTP, loopback)",
            ["scenario", "req/s", "÷ bare", "p50 ms", "p99 ms", "non-2xx"], rows,
            [f"wrk 1 thread, {args.connections} connections, {args.seconds} s per round, {args.rounds} rounds, median "
             "round shown; SQLite (WAL); 3 KIDs per request; ES256 tokens; the load generator shares the 2 cores",
-            f"renewal: {PLAYING_ACCOUNTS * 2:,} playing streams renewing round robin (facts and slots cached, "
+            f"renewal: {PLAYING_ACCOUNTS * 2:,} playing streams renewing round robin, each started and renewed "
+            "on every worker before timing (facts and slots cached, "
             "renewals and decisions written behind every 0.25 s); start: a never-seen token per request (one "
             "serialized transaction per start with the decision, the slot and the jti)",
             "full policy = the built-in default policy (token, account, entitlement, window, territory, device, "
