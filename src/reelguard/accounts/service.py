@@ -22,14 +22,13 @@ from sqlalchemy.orm import Session
 
 from reelguard.clock import Clock
 from reelguard.errors import Conflict, InvalidInput, NotFound
+from reelguard.license.rules import HDCP_LEVELS, SECURITY_LEVELS
 from reelguard.store import subscribers
 from reelguard.store.database import Database
 from reelguard.store.models import AccountRow, DeviceRow, GrantRow, TitleRightsRow
 
 __all__ = ["AccountService", "AccountView"]
 
-SECURITY_LEVELS = ("software", "hardware")
-HDCP_LEVELS = ("none", "1.4", "2.2")
 GRANT_KINDS = ("purchase", "rental")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 

@@ -13,8 +13,9 @@ from datetime import datetime
 
 import click
 
-from reelguard.accounts.service import GRANT_KINDS, HDCP_LEVELS, SECURITY_LEVELS, AccountService
+from reelguard.accounts.service import GRANT_KINDS, AccountService
 from reelguard.cli._shared import console, emit, json_option, open_runtime
+from reelguard.license.rules import HDCP_LEVELS, SECURITY_LEVELS
 
 __all__ = ["accounts", "devices"]
 

@@ -121,7 +121,8 @@ class StreamLedger:
         if not renewals and not decisions:
             return
         with self._db.transaction() as session:
-            licensing.write_behind(session, [(sid, ren, exp) for sid, (ren, exp) in renewals.items()], decisions)
+            licensing.renew_streams(session, [(sid, ren, exp) for sid, (ren, exp) in renewals.items()])
+            licensing.insert_decisions(session, decisions)
         for stream_id, (_, expires_at) in renewals.items():
             slot = self._slots.get(stream_id)
             if slot is not None and slot.persisted_expires_at < expires_at:

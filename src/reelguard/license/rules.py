@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from reelguard.drm.keys import TrackTier
 from reelguard.license.policy import TIER_ORDER, Action, PolicyContext, Rule, Verdict, in_networks, tier_rank
 
-__all__ = ["RULE_TYPES"]
+__all__ = ["HDCP_LEVELS", "RULE_TYPES", "SECURITY_LEVELS"]
 
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 STREAMING = frozenset({Action.PLAY, Action.RENEW})

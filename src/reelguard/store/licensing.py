@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from reelguard.store.models import DecisionRow, DownloadRow, StreamRow, UsedTokenRow, UtcDateTime
+from reelguard.store.models import DownloadRow, StreamRow, UsedTokenRow
 
 __all__ = [
     "active_downloads",
@@ -26,7 +26,6 @@ __all__ = [
     "renew_streams",
     "title_downloads_since",
     "token_used",
-    "write_behind",
 ]
 
 
@@ -51,50 +50,40 @@ def mark_token_used(session: Session, jti: str, expires_at: datetime) -> None:
     session.add(UsedTokenRow(jti=jti, expires_at=expires_at))
 
 
-def renew_streams(session: Session, renewals: Sequence[tuple[str, datetime, datetime]]) -> None:
-    """Apply buffered renewals ``(stream id, renewed at, expires at)``; never shortens or revives."""
-    if not renewals:
-        return
-    statement = (update(StreamRow)
-                 .where(StreamRow.id == _bind("sid"), StreamRow.ended_at.is_(None), StreamRow.expires_at < _bind("exp"))
-                 .values(renewed_at=_bind("ren"), expires_at=_bind("exp")))
-    session.connection().execute(statement, [{"sid": s, "ren": r, "exp": e} for s, r, e in renewals])
-
-
-def _bind(name: str) -> Any:
-    return bindparam(name, type_=UtcDateTime()) if name != "sid" else bindparam(name)
-
-
-def insert_decisions(session: Session, decisions: Sequence[dict[str, Any]]) -> None:
-    if decisions:
-        session.execute(insert(DecisionRow), list(decisions))
-
+# Renewals and decision records are the busiest writes (thousands a second, mostly from
+# the write-behind flusher), so both go through one driver-level ``executemany``: the
+# ORM's per-row parameter processing cost as much CPU as the licence requests themselves.
+# Times are bound exactly as ``UtcDateTime`` stores them.
 
 _DECISION_COLUMNS = ("at", "action", "account_id", "device_id", "title", "ip", "granted", "tiers", "rule", "reason",
                      "policy", "stream_id")
 
 
-def write_behind(session: Session, renewals: Sequence[tuple[str, datetime, datetime]],
-                 decisions: Sequence[dict[str, Any]]) -> None:
-    """Buffered renewals and decision records in two driver-level ``executemany`` calls.
-
-    The flusher writes thousands of rows a second on a busy server; going through the
-    ORM's per-row parameter processing cost as much CPU as the licence requests
-    themselves. Times are bound exactly as ``UtcDateTime`` stores them.
-    """
+def renew_streams(session: Session, renewals: Sequence[tuple[str, datetime, datetime]]) -> None:
+    """Apply renewals ``(stream id, renewed at, expires at)``; never shortens or revives a stream."""
+    if not renewals:
+        return
     connection = session.connection()
-    mark = "?" if connection.dialect.paramstyle == "qmark" else "%s"
-    when = _driver_time(connection.dialect.name)
-    if renewals:
-        connection.exec_driver_sql(
-            f"UPDATE streams SET renewed_at = {mark}, expires_at = {mark} "  # noqa: S608 - placeholders only
-            f"WHERE id = {mark} AND ended_at IS NULL AND expires_at < {mark}",
-            [(when(ren), when(exp), sid, when(exp)) for sid, ren, exp in renewals])
-    if decisions:
-        marks = ", ".join([mark] * len(_DECISION_COLUMNS))
-        rows = [tuple(when(d["at"]) if c == "at" else d[c] for c in _DECISION_COLUMNS) for d in decisions]
-        statement = f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS)}) VALUES ({marks})"  # noqa: S608
-        connection.exec_driver_sql(statement, rows)
+    mark, when = _placeholder(connection.dialect.paramstyle), _driver_time(connection.dialect.name)
+    connection.exec_driver_sql(
+        f"UPDATE streams SET renewed_at = {mark}, expires_at = {mark} "  # noqa: S608 - placeholders only
+        f"WHERE id = {mark} AND ended_at IS NULL AND expires_at < {mark}",
+        [(when(ren), when(exp), sid, when(exp)) for sid, ren, exp in renewals])
+
+
+def insert_decisions(session: Session, decisions: Sequence[dict[str, Any]]) -> None:
+    if not decisions:
+        return
+    connection = session.connection()
+    mark, when = _placeholder(connection.dialect.paramstyle), _driver_time(connection.dialect.name)
+    rows = [tuple(when(d["at"]) if c == "at" else d[c] for c in _DECISION_COLUMNS) for d in decisions]
+    marks = ", ".join([mark] * len(_DECISION_COLUMNS))
+    statement = f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS)}) VALUES ({marks})"  # noqa: S608
+    connection.exec_driver_sql(statement, rows)
+
+
+def _placeholder(paramstyle: str) -> str:
+    return "?" if paramstyle == "qmark" else "%s"
 
 
 def _driver_time(dialect: str) -> Any:
