@@ -82,6 +82,10 @@ class Settings(BaseSettings):
     renewal_flush_seconds: float = Field(
         default=0.25, gt=0, le=10, description="How often buffered renewals and decisions are written."
     )
+    renewal_write_ahead_seconds: int = Field(
+        default=30, ge=0, le=600,
+        description="A stream's stored expiry runs this far ahead, so renewals write at most once per this long.",
+    )
     unsafe_skip_license_policy: bool = Field(
         default=False, description="UNSAFE: license on a valid token alone (benchmark comparator only)."
     )

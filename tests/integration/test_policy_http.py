@@ -173,6 +173,22 @@ def test_lapsed_stream_frees_its_slot_after_grace(lab_factory) -> None:  # type:
     assert "expired" in refused_by(lab.license(watching), "", status=401)
 
 
+def test_renewals_write_ahead_but_a_stopped_stream_never_frees_its_slot_early(lab_factory) -> None:  # type: ignore[no-untyped-def]
+    lab = lab_factory(*BASE, 'type = "concurrent_streams"\nmax_streams = 1',
+                      'type = "license_clocks"\nlicense_seconds = 60', stream_grace_seconds=30,
+                      renewal_write_ahead_seconds=20)
+    account = lab.account(devices=("d1", "d2"))
+    watching = lab.token(account, "d1")
+    assert lab.license(watching).status_code == 200         # slot until 0 + 60 + 30 = 90
+    lab.advance(seconds=10)
+    assert lab.license(watching).status_code == 200         # true expiry 100, stored 120; then it stops
+    lab.app.state.licensing.ledger.flush()
+    lab.advance(seconds=95)                                 # 105: past the true expiry, before the stored one
+    refused_by(lab.license(lab.token(account, "d2")), "concurrent_streams")
+    lab.advance(seconds=16)                                 # 121: licence end 70 + grace 30 + write-ahead 20 passed
+    assert lab.license(lab.token(account, "d2")).status_code == 200
+
+
 def test_revocation_and_suspension_take_effect_at_the_next_renewal(lab_factory) -> None:  # type: ignore[no-untyped-def]
     lab = lab_factory(*BASE, *STREAMS)
     account = lab.account(devices=("d1", "d2"))

@@ -49,7 +49,8 @@ class Licensing:
         policy = load_policy(settings.license_policy_file)
         geo = GeoLocator.open(settings.geoip_database)
         facts = FactsCache(runtime.db, runtime.clock)
-        ledger = StreamLedger(runtime.db, flush_seconds=settings.renewal_flush_seconds, sync_margin=SYNC_MARGIN)
+        ledger = StreamLedger(runtime.db, flush_seconds=settings.renewal_flush_seconds, sync_margin=SYNC_MARGIN,
+                              write_ahead=timedelta(seconds=settings.renewal_write_ahead_seconds))
         entitlements = EntitlementService(policy, runtime.db, facts, ledger, geo, runtime.clock,
                                           grace=timedelta(seconds=settings.stream_grace_seconds))
         downloads = DownloadService(policy, runtime.db, facts, geo, runtime.clock)

@@ -45,11 +45,12 @@ from reelguard.license.policy import (
 from reelguard.license.tokens import EntitlementClaims
 from reelguard.store import licensing, subscribers
 from reelguard.store.database import Database
-from reelguard.store.models import GrantRow, StreamRow
 
-__all__ = ["EntitlementService", "StreamGrant", "build_context", "decision_record", "stream_id_for"]
+__all__ = ["EntitlementService", "StreamGrant", "build_context", "context_of", "decision_record", "request_facts",
+           "stream_id_for", "title_facts"]
 
 DEFAULT_LICENSE_SECONDS = 300
+_MAX_REMEMBERED = 200_000
 
 
 def stream_id_for(claims: EntitlementClaims) -> str:
@@ -65,30 +66,30 @@ class StreamGrant:
 
 
 HOLDS_STREAM = Usage(holds_stream=True)
-_TITLE_FACTS: dict[tuple[str, TitleRights, frozenset[TrackTier]], TitleFacts] = {}
 
 
-def _title_facts(name: str, rights: TitleRights, tiers: frozenset[TrackTier]) -> TitleFacts:
-    """Title facts change only with the rights or the package: built once per combination."""
-    key = (name, rights, tiers)
-    facts = _TITLE_FACTS.get(key)
-    if facts is None:
-        if len(_TITLE_FACTS) > 10_000:
-            _TITLE_FACTS.clear()
-        facts = _TITLE_FACTS[key] = TitleFacts(name, rights.plans, rights.territories, rights.available_from,
-                                               rights.available_until, rights.downloadable, tiers)
-    return facts
+def title_facts(name: str, rights: TitleRights, tiers: frozenset[TrackTier]) -> TitleFacts:
+    return TitleFacts(name, rights.plans, rights.territories, rights.available_from, rights.available_until,
+                      rights.downloadable, tiers)
+
+
+def request_facts(claims: EntitlementClaims, ip: str, country: str | None, *, replayed: bool) -> RequestFacts:
+    return RequestFacts(ip, country, datetime.fromtimestamp(claims.issued_at, UTC),
+                        datetime.fromtimestamp(claims.expires_at, UTC), claims.audience, replayed)
+
+
+def context_of(now: datetime, action: Action, claims: EntitlementClaims, state: AccountState, title: TitleFacts,
+               request: RequestFacts, usage: Usage) -> PolicyContext:
+    return PolicyContext(now, action, state.account, state.device(claims.device), title,
+                         state.grants.get(claims.title), request, usage)
 
 
 def build_context(*, now: datetime, action: Action, claims: EntitlementClaims, state: AccountState,
                   rights: TitleRights, title_tiers: frozenset[TrackTier], ip: str, country: str | None,
                   usage: Usage, replayed: bool) -> PolicyContext:
     """The policy's view of one request (also what ``policy explain`` builds)."""
-    title = _title_facts(claims.title, rights, title_tiers)
-    request = RequestFacts(ip, country, datetime.fromtimestamp(claims.issued_at, UTC),
-                           datetime.fromtimestamp(claims.expires_at, UTC), claims.audience, replayed)
-    return PolicyContext(now, action, state.account, state.device(claims.device), title,
-                         state.grants.get(claims.title), request, usage)
+    return context_of(now, action, claims, state, title_facts(claims.title, rights, title_tiers),
+                      request_facts(claims, ip, country, replayed=replayed), usage)
 
 
 def decision_record(decision: Decision, *, now: datetime, action: Action, claims: EntitlementClaims,
@@ -100,7 +101,7 @@ def decision_record(decision: Decision, *, now: datetime, action: Action, claims
             "reason": decision.reason[:2000], "policy": decision.policy_version, "stream_id": stream_id}
 
 
-def _running(row: StreamRow | None, claims: EntitlementClaims, now: datetime) -> bool:
+def _running(row: licensing.StreamState | None, claims: EntitlementClaims, now: datetime) -> bool:
     return (row is not None and row.ended_at is None and row.expires_at > now
             and (row.device_id, row.title) == (claims.device, claims.title))
 
@@ -115,12 +116,15 @@ class EntitlementService:
                  clock: Clock, *, grace: timedelta) -> None:
         self.policy, self._db, self._facts, self._ledger, self._geo = policy, db, facts, ledger, geo
         self._clock, self._grace = clock, grace
+        self._stream_ids: dict[tuple[str, str], str] = {}
+        self._titles: dict[str, tuple[TitleRights, TitleFacts]] = {}
+        self._requests: dict[str, tuple[EntitlementClaims, RequestFacts]] = {}
 
     def authorize_stream(self, claims: EntitlementClaims, *, ip: str, title_tiers: frozenset[TrackTier],
                          token_expired: bool, cached_only: bool) -> StreamGrant:
         """Renew the token's stream, or start it; raises PolicyDenied with the deciding rule."""
         now = self._clock()
-        stream_id = stream_id_for(claims)
+        stream_id = self._stream_id(claims)
         slot = self._ledger.slot(stream_id, now, cached_only=cached_only)
         if slot is not None and (slot.device_id, slot.title) == (claims.device, claims.title):
             return self._renew(slot, claims, ip, title_tiers, now, cached_only)                 # (1)
@@ -130,6 +134,35 @@ class EntitlementService:
             raise CacheMiss
         return self._start(stream_id, claims, ip, title_tiers, now)                             # (2)
 
+    def _stream_id(self, claims: EntitlementClaims) -> str:
+        """``stream_id_for``, remembered: every renewal asks again, and a hash costs more than a lookup."""
+        key = (claims.account, claims.token_id)
+        stream_id = self._stream_ids.get(key)
+        if stream_id is None:
+            if len(self._stream_ids) >= _MAX_REMEMBERED:
+                self._stream_ids.clear()
+            stream_id = self._stream_ids[key] = stream_id_for(claims)
+        return stream_id
+
+    def _title_facts(self, name: str, rights: TitleRights, tiers: frozenset[TrackTier]) -> TitleFacts:
+        """Title facts change only with the rights (a new cached object) or the package: built once each."""
+        known = self._titles.get(name)
+        if known is None or known[0] is not rights or (known[1].tiers is not tiers and known[1].tiers != tiers):
+            known = self._titles[name] = (rights, title_facts(name, rights, tiers))
+            if len(self._titles) > _MAX_REMEMBERED:
+                self._titles.clear()
+        return known[1]
+
+    def _renewal_request(self, claims: EntitlementClaims, ip: str) -> RequestFacts:
+        """A renewal's request facts, built once per token (the verifier hands back the same claims) and IP."""
+        known = self._requests.get(claims.token_id)
+        if known is None or known[0] is not claims or known[1].ip != ip:
+            if len(self._requests) >= _MAX_REMEMBERED:
+                self._requests.clear()
+            known = self._requests[claims.token_id] = (claims, request_facts(claims, ip, self._geo.country(ip),
+                                                                             replayed=False))
+        return known[1]
+
     def release_stream(self, claims: EntitlementClaims) -> bool:
         """End the token's stream now (the player stopped): its slot frees at once."""
         return self._ledger.end(stream_id_for(claims), self._clock())
@@ -138,9 +171,8 @@ class EntitlementService:
                now: datetime, cached_only: bool) -> StreamGrant:
         state = self._facts.account(claims.account, cached_only=cached_only)
         rights = self._facts.rights(claims.title, cached_only=cached_only)
-        context = build_context(now=now, action=Action.RENEW, claims=claims, state=state, rights=rights,
-                                title_tiers=tiers, ip=ip, country=self._geo.country(ip),
-                                usage=HOLDS_STREAM, replayed=False)
+        context = context_of(now, Action.RENEW, claims, state, self._title_facts(claims.title, rights, tiers),
+                             self._renewal_request(claims, ip), HOLDS_STREAM)
         decision = self.policy.decide(context)
         if decision.granted:
             self._ledger.renew(slot, now, self._slot_expiry(decision, now), cached_only=cached_only)
@@ -156,51 +188,45 @@ class EntitlementService:
 
     def _start(self, stream_id: str, claims: EntitlementClaims, ip: str, tiers: frozenset[TrackTier],
                now: datetime) -> StreamGrant:
-        rights = self._facts.rights(claims.title, cached_only=False)
+        # facts come from the cache like a renewal's (loaded here, outside the lock, when
+        # missing); only what the limit counts is read inside the serialized transaction
+        state = self._facts.account(claims.account, cached_only=False)
+        title = self._title_facts(claims.title, self._facts.rights(claims.title, cached_only=False), tiers)
         country = self._geo.country(ip)
         with self._db.serialized(claims.account) as session:
-            state = self._facts.load_account(claims.account, session)
-            existing = session.get(StreamRow, stream_id)
+            existing = licensing.stream_state(session, stream_id)
             if _running(existing, claims, now):
                 # a parallel request of the same playback started it a moment ago (HLS
                 # fetches several keys at once): this one joins that stream
-                action, usage, replayed = Action.RENEW, Usage(holds_stream=True), False
+                action, usage, replayed = Action.RENEW, HOLDS_STREAM, False
             else:
                 action = Action.PLAY
-                usage = Usage(active_streams=licensing.count_active_streams(session, claims.account, now))
-                replayed = existing is not None or licensing.token_used(session, claims.token_id)
-            context = build_context(now=now, action=action, claims=claims, state=state, rights=rights,
-                                    title_tiers=tiers, ip=ip, country=country, usage=usage, replayed=replayed)
-            decision = self.policy.decide(context)
-            row = None
-            if decision.granted:
-                row = existing if action is Action.RENEW else self._record_start(session, decision, stream_id,
-                                                                                  claims, now)
+                active, used = licensing.start_usage(session, claims.account, claims.token_id, now)
+                usage, replayed = Usage(active_streams=active), existing is not None or used
+            request = request_facts(claims, ip, country, replayed=replayed)
+            decision = self.policy.decide(context_of(now, action, claims, state, title, request, usage))
+            slot = existing
+            if decision.granted and action is Action.PLAY:
+                slot = self._record_start(session, decision, stream_id, claims, now)
             licensing.insert_decisions(session, [decision_record(
                 decision, now=now, action=action, claims=claims, ip=ip, stream_id=stream_id)])   # (3)
-        if row is None:
+        if not decision.granted or slot is None:
             raise refusal(decision)
-        self._ledger.remember_started(row)
-        if state.account.status != "unknown":
-            self._facts.remember(state)
+        self._ledger.remember_started(slot)
         return StreamGrant(stream_id, decision, started=action is Action.PLAY)
 
     def _record_start(self, session: Session, decision: Decision, stream_id: str, claims: EntitlementClaims,
-                      now: datetime) -> StreamRow:
+                      now: datetime) -> licensing.StreamState:
         # a policy without single use may restart a token's ended stream: the same row again
-        row = session.get(StreamRow, stream_id) or StreamRow(id=stream_id, token_id=claims.token_id)
-        row.account_id, row.device_id, row.title = claims.account, claims.device, claims.title
-        row.started_at = row.renewed_at = now
-        row.expires_at, row.ended_at = self._slot_expiry(decision, now), None
-        session.add(row)
-        if not licensing.token_used(session, claims.token_id):
-            licensing.mark_token_used(session, claims.token_id, datetime.fromtimestamp(claims.expires_at, UTC))
-        grant = session.get(GrantRow, (claims.account, claims.title))
-        if grant is not None and grant.first_played_at is None:
-            grant.first_played_at = now  # a rental's playback window starts at its first play
+        slot = licensing.StreamState(stream_id, claims.account, claims.device, claims.title,
+                                     self._slot_expiry(decision, now), None)
+        licensing.start_stream(session, slot, token_id=claims.token_id,
+                               token_expires_at=datetime.fromtimestamp(claims.expires_at, UTC), now=now)
+        if licensing.mark_first_play(session, claims.account, claims.title, now):
+            # a rental's playback window starts at its first play
             subscribers.note_change(session, now, account_id=claims.account)
             self._facts.forget(account_id=claims.account)
-        return row
+        return slot
 
     def _slot_expiry(self, decision: Decision, now: datetime) -> datetime:
         licence_end = decision.expires_at or now + timedelta(seconds=DEFAULT_LICENSE_SECONDS)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,7 +29,7 @@ from reelguard.license.lookup import CacheMiss
 from reelguard.license.policy import AccountFacts, DeviceFacts, GrantFacts
 from reelguard.store import subscribers
 from reelguard.store.database import Database
-from reelguard.store.models import DeviceRow, TitleRightsRow
+from reelguard.store.models import TitleRightsRow
 
 __all__ = ["AccountState", "FactsCache", "TitleRights", "account_state_from_rows", "unknown_device"]
 
@@ -67,16 +68,18 @@ def unknown_account(account_id: str) -> AccountState:
     return AccountState(AccountFacts(account_id, "", "unknown", 0), {}, {})
 
 
-def account_state_from_rows(account_id: str, plan: str, status: str, devices: list[DeviceRow],
+def account_state_from_rows(account_id: str, plan: str, status: str,
+                            devices: Sequence[tuple[str, str, str, str, str]],
                             grants: dict[str, GrantFacts]) -> AccountState:
-    """Facts of one account; active devices are ranked by registration (oldest first)."""
+    """Facts of one account; devices ``(id, status, type, security level, hdcp)`` oldest first,
+    active ones ranked by registration."""
     ranked: dict[str, DeviceFacts] = {}
     rank = 0
-    for row in devices:
-        if row.status == "active":
+    for device_id, device_status, kind, security_level, hdcp in devices:
+        if device_status == "active":
             rank += 1
-        ranked[row.id] = DeviceFacts(row.id, row.status, row.type, row.security_level, row.hdcp,
-                                     rank if row.status == "active" else 0)
+        ranked[device_id] = DeviceFacts(device_id, device_status, kind, security_level, hdcp,
+                                        rank if device_status == "active" else 0)
     return AccountState(AccountFacts(account_id, plan, status, rank), ranked, grants)
 
 
@@ -89,13 +92,12 @@ def _rights_from_row(row: TitleRightsRow | None) -> TitleRights:
 
 
 def _load_account(session: Session, account_id: str) -> AccountState:
-    row = subscribers.find_account(session, account_id)
-    if row is None:
+    rows = subscribers.account_fact_rows(session, account_id)
+    if rows is None:
         return unknown_account(account_id)
-    grants = {g.title: GrantFacts(g.kind, g.granted_at, g.expires_at, g.first_played_at)
-              for g in subscribers.grants_of(session, account_id)}
-    return account_state_from_rows(row.id, row.plan, row.status, list(subscribers.devices_of(session, account_id)),
-                                   grants)
+    grants = {title: GrantFacts(kind, granted, expires, played)
+              for title, kind, granted, expires, played in rows.grants}
+    return account_state_from_rows(account_id, rows.plan, rows.status, rows.devices, grants)
 
 
 class FactsCache:

@@ -1,19 +1,25 @@
 """Stream slots and the decision log, with renewals written behind.
 
-A stream holds a slot of its account until ``expires_at`` = last renewal + licence
-duration + grace. Starting a stream is one serialized transaction (count, decide,
-insert). Renewals are the hot path (one per stream every few minutes), so a renewal
-known to be safe is buffered and written by a flusher every ``flush_seconds``:
+A stream holds a slot of its account until its expiry: last renewal + licence duration
++ grace. Starting a stream is one serialized transaction (count, decide, insert).
+Renewals are the hot path (players renew every few seconds to minutes), so:
 
-- safe means the slot's expiry *in the database* is still more than ``sync_margin``
-  away, so a start counting slots on another worker cannot see it lapse meanwhile;
-  otherwise the renewal is written at once;
+- the *stored* expiry is written ahead: a renewal that needs a write stores its expiry
+  plus ``write_ahead``, and later renewals whose expiry the stored one still covers
+  write nothing. A stream is thus written at most once per ``write_ahead`` of
+  renewals, and its stored expiry is never earlier than its true one: a stream whose
+  renewals stop frees its slot between grace and grace + ``write_ahead`` after its
+  licence ended (never early: that would let one more stream start);
+- a write is buffered and done by a flusher every ``flush_seconds`` when the stored
+  expiry is still more than ``sync_margin`` away, so a start counting slots on another
+  worker cannot see it lapse meanwhile; otherwise it is written at once;
 - a renewal on a worker whose own view has lapsed re-reads the row, so renewals spread
   over workers stay correct;
 - decisions of renewals and refusals are buffered the same way; a crash loses at most
   one flush interval of them (stream starts are written with their decision).
 
-    ledger = StreamLedger(db, flush_seconds=0.25, sync_margin=timedelta(seconds=10))
+    ledger = StreamLedger(db, flush_seconds=0.25, sync_margin=timedelta(seconds=10),
+                          write_ahead=timedelta(seconds=30))
     slot = ledger.slot(stream_id, now, cached_only=True)
 """
 
@@ -21,9 +27,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import update
 
@@ -38,20 +43,22 @@ _log = logging.getLogger(__name__)
 _MAX_SLOTS = 500_000
 
 
-@dataclass(frozen=True, slots=True)
-class Slot:
+class Slot(NamedTuple):
+    """A stream's slot as this worker knows it (a NamedTuple: one is built per renewal)."""
+
     id: str
     account_id: str
     device_id: str
     title: str
     expires_at: datetime          # as this worker knows it (its own renewals included)
-    persisted_expires_at: datetime
+    persisted_expires_at: datetime  # as stored (written ahead: never earlier than expires_at)
     ended: bool = False
 
 
 class StreamLedger:
-    def __init__(self, db: Database, *, flush_seconds: float, sync_margin: timedelta) -> None:
-        self._db, self._flush_seconds, self._margin = db, flush_seconds, sync_margin
+    def __init__(self, db: Database, *, flush_seconds: float, sync_margin: timedelta,
+                 write_ahead: timedelta) -> None:
+        self._db, self._flush_seconds, self._margin, self._ahead = db, flush_seconds, sync_margin, write_ahead
         self._slots: dict[str, Slot] = {}
         self._renewals: dict[str, tuple[datetime, datetime]] = {}
         self._decisions: list[dict[str, Any]] = []
@@ -68,29 +75,32 @@ class StreamLedger:
         if cached_only:
             raise CacheMiss
         with self._db.session() as session:
-            row = session.get(StreamRow, stream_id)
-            if row is None:
-                return None
-            slot = _slot_of(row)
+            row = licensing.stream_state(session, stream_id)
+        if row is None:
+            return None
+        slot = _slot_of(row)
         self._remember(slot)
         return slot if not slot.ended and slot.expires_at > now else None
 
     # -- writing ---------------------------------------------------------------------
-    def remember_started(self, row: StreamRow) -> None:
-        self._remember(_slot_of(row))
+    def remember_started(self, stream: licensing.StreamState) -> None:
+        self._remember(_slot_of(stream))
 
     def renew(self, slot: Slot, now: datetime, expires_at: datetime, *, cached_only: bool) -> None:
+        if expires_at <= slot.persisted_expires_at:  # the stored expiry covers it: nothing to write
+            self._slots[slot.id] = slot._replace(expires_at=expires_at)
+            return
+        stored = expires_at + self._ahead
         if slot.persisted_expires_at - now > self._margin and self._thread is not None:
             with self._lock:
-                self._renewals[slot.id] = (now, expires_at)
-            self._slots[slot.id] = Slot(slot.id, slot.account_id, slot.device_id, slot.title, expires_at,
-                                        slot.persisted_expires_at, slot.ended)
+                self._renewals[slot.id] = (now, stored)
+            self._slots[slot.id] = slot._replace(expires_at=expires_at)
             return
         if cached_only:
             raise CacheMiss
         with self._db.transaction() as session:
-            licensing.renew_streams(session, [(slot.id, now, expires_at)])
-        self._remember(replace(slot, expires_at=expires_at, persisted_expires_at=expires_at))
+            licensing.renew_streams(session, [(slot.id, now, stored)])
+        self._remember(slot._replace(expires_at=expires_at, persisted_expires_at=stored))
 
     def end(self, stream_id: str, now: datetime) -> bool:
         """End a stream (release, or refused renewal): its slot is free at once."""
@@ -101,7 +111,7 @@ class StreamLedger:
             self._renewals.pop(stream_id, None)
         slot = self._slots.get(stream_id)
         if slot is not None:
-            self._slots[stream_id] = replace(slot, ended=True)
+            self._slots[stream_id] = slot._replace(ended=True)
         return bool(getattr(result, "rowcount", 0))
 
     def record(self, decision: dict[str, Any]) -> None:
@@ -126,7 +136,7 @@ class StreamLedger:
         for stream_id, (_, expires_at) in renewals.items():
             slot = self._slots.get(stream_id)
             if slot is not None and slot.persisted_expires_at < expires_at:
-                self._slots[stream_id] = replace(slot, persisted_expires_at=expires_at)
+                self._slots[stream_id] = slot._replace(persisted_expires_at=expires_at)
 
     def start_flushing(self) -> None:
         def run() -> None:
@@ -152,6 +162,6 @@ class StreamLedger:
         self._slots[slot.id] = slot
 
 
-def _slot_of(row: StreamRow) -> Slot:
+def _slot_of(row: licensing.StreamState) -> Slot:
     return Slot(row.id, row.account_id, row.device_id, row.title, row.expires_at, row.expires_at,
                 row.ended_at is not None)

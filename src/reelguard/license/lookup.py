@@ -43,6 +43,7 @@ class TitleSnapshot:
     status: str
     stage: str
     stream_tiers: dict[str, TrackTier]
+    tiers: frozenset[TrackTier]       # the tiers the title has keys for (built once, not per request)
 
 
 class LicenseLookup:
@@ -100,8 +101,9 @@ class LicenseLookup:
             row = repositories.find_title(session, name)
             if row is None:
                 return None
-            return TitleSnapshot(row.id, row.name, row.status, row.stage,
-                                 {s["name"]: TrackTier(s["tier"]) for s in (row.package or {}).get("streams", [])})
+            stream_tiers = {s["name"]: TrackTier(s["tier"]) for s in (row.package or {}).get("streams", [])}
+            return TitleSnapshot(row.id, row.name, row.status, row.stage, stream_tiers,
+                                 frozenset(stream_tiers.values()))
 
     @staticmethod
     def _bounded(cache: dict) -> dict:  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ window); a request is granted when the tree passes and at least one tier survive
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
@@ -153,14 +154,23 @@ class Verdict(NamedTuple):
     expires_at: datetime | None = None          # a cap on the licence's lifetime
     children: tuple[Verdict, ...] = ()
 
-    @classmethod
-    def ok(cls, rule: str, detail: str, tiers: frozenset[TrackTier] | None = None,
+    @staticmethod
+    def ok(rule: str, detail: str, tiers: frozenset[TrackTier] | None = None,
            expires_at: datetime | None = None) -> Verdict:
-        return cls(rule, True, detail, tiers, expires_at)
+        return _new_verdict(Verdict, (rule, True, detail, tiers, expires_at, ()))
 
-    @classmethod
-    def deny(cls, rule: str, *, expected: str, actual: str) -> Verdict:
-        return cls(rule, False, f"expected {expected}; got {actual}")
+    @staticmethod
+    def deny(rule: str, *, expected: str, actual: str) -> Verdict:
+        return _new_verdict(Verdict, (rule, False, f"expected {expected}; got {actual}", None, None, ()))
+
+
+# tuple.__new__ skips the generated __new__'s argument handling: half the cost, same tuple
+_new_verdict = tuple.__new__
+
+
+@functools.cache
+def _not_applicable(rule: str, action: Action) -> Verdict:
+    return Verdict.ok(rule, f"not applicable to {action}")
 
 
 class Rule(ABC):
@@ -172,7 +182,7 @@ class Rule(ABC):
     def evaluate(self, ctx: PolicyContext) -> Verdict:
         """Validate applicability, then ask the rule (template method)."""
         if self.actions is not None and ctx.action not in self.actions:
-            return Verdict.ok(self.name, f"not applicable to {ctx.action}")
+            return _not_applicable(self.name, ctx.action)
         return self._do_evaluate(ctx)
 
     @property
@@ -193,12 +203,13 @@ class AllOf(Rule):
         return self.label
 
     def _do_evaluate(self, ctx: PolicyContext) -> Verdict:
-        verdicts = tuple(rule.evaluate(ctx) for rule in self.rules)
+        verdicts = tuple([rule.evaluate(ctx) for rule in self.rules])
         if not verdicts:
             return Verdict(self.name, False, "an empty all_of denies")
         failed = [v.rule for v in verdicts if not v.passed]
         detail = f"failed: {', '.join(failed)}" if failed else f"all {len(verdicts)} passed"
-        return Verdict(self.name, not failed, detail, _narrow(verdicts), _earliest(verdicts), verdicts)
+        return _new_verdict(Verdict, (self.name, not failed, detail, _narrow(verdicts), _earliest(verdicts),
+                                      verdicts))
 
 
 @dataclass(frozen=True)
@@ -233,8 +244,12 @@ def _narrow(verdicts: Sequence[Verdict]) -> frozenset[TrackTier] | None:
 
 
 def _earliest(verdicts: Sequence[Verdict]) -> datetime | None:
-    caps = [v.expires_at for v in verdicts if v.expires_at is not None]
-    return min(caps) if caps else None
+    earliest: datetime | None = None
+    for verdict in verdicts:
+        cap = verdict.expires_at
+        if cap is not None and (earliest is None or cap < earliest):
+            earliest = cap
+    return earliest
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,12 +312,22 @@ class Policy:
     version: str
     root: Rule
 
+    @functools.cached_property
+    def label(self) -> str:
+        """``name@version``, as decision records cite it."""
+        return f"{self.name}@{self.version}"
+
     def decide(self, ctx: PolicyContext) -> Decision:
         verdict = self.root.evaluate(ctx)
-        allowed = ctx.title.tiers if verdict.tiers is None else ctx.title.tiers & verdict.tiers
-        granted = verdict.passed and bool(allowed - {TrackTier.AUDIO} or allowed == ctx.title.tiers)
-        return Decision(granted, allowed if granted else frozenset(), verdict.expires_at if granted else None,
-                        verdict, f"{self.name}@{self.version}")
+        title_tiers = ctx.title.tiers
+        allowed = title_tiers if verdict.tiers is None else title_tiers & verdict.tiers
+        granted = verdict.passed and bool(allowed - _AUDIO_ONLY or allowed == title_tiers)
+        return Decision(granted, allowed if granted else _NO_TIERS, verdict.expires_at if granted else None,
+                        verdict, self.label)
+
+
+_AUDIO_ONLY = frozenset({TrackTier.AUDIO})
+_NO_TIERS: frozenset[TrackTier] = frozenset()
 
 
 def in_networks(ip: str, networks: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:

@@ -86,7 +86,7 @@ def _rule(entry: Any, where: str) -> Rule:
     rule_class = RULE_TYPES.get(str(type_name))
     if rule_class is None:
         raise ConfigurationError(f"{where}: unknown rule type {type_name!r}; known: {', '.join(sorted(RULE_TYPES))}")
-    allowed = {f.name for f in dataclasses.fields(rule_class)}  # type: ignore[arg-type]
+    allowed = {f.name for f in dataclasses.fields(rule_class) if f.init}  # type: ignore[arg-type]
     if set(params) - allowed:
         raise ConfigurationError(f"{where}: rule {type_name!r} has no parameter {sorted(set(params) - allowed)}; "
                                  f"parameters: {sorted(allowed) or 'none'}")

@@ -24,8 +24,11 @@ SECURITY_LEVELS = ("software", "hardware")
 HDCP_LEVELS = ("none", "1.4", "2.2")
 
 
+_UP_TO = {tier: frozenset(TIER_ORDER[: tier_rank(tier) + 1]) for tier in TIER_ORDER}
+
+
 def _up_to(tier: TrackTier) -> frozenset[TrackTier]:
-    return frozenset(TIER_ORDER[: tier_rank(tier) + 1])
+    return _UP_TO[tier]
 
 
 def _names(values: frozenset[str]) -> str:
@@ -175,13 +178,18 @@ class SecurityLevelTiers(Rule):
     trust_up_to: str = "hardware"
     max_tier: dict[str, TrackTier] = field(default_factory=lambda: {"software": TrackTier.SD,
                                                                     "hardware": TrackTier.UHD})
+    _by_level: dict[str, Verdict] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.trust_up_to not in SECURITY_LEVELS:
             raise ValueError(f"trust_up_to must be one of {SECURITY_LEVELS}, got {self.trust_up_to!r}")
+        # the verdict depends on the reported level alone: one per level, built once
+        object.__setattr__(self, "_by_level", {level: self._verdict(level) for level in SECURITY_LEVELS})
 
     def _do_evaluate(self, ctx: PolicyContext) -> Verdict:
-        reported = ctx.device.security_level if ctx.device.security_level in SECURITY_LEVELS else "software"
+        return self._by_level.get(ctx.device.security_level) or self._by_level["software"]
+
+    def _verdict(self, reported: str) -> Verdict:
         level = min(reported, self.trust_up_to, key=SECURITY_LEVELS.index)
         tier = self.max_tier.get(level, TrackTier.SD)
         trust = "" if level == reported else f" (reported {reported}, trusted up to {self.trust_up_to})"
@@ -195,9 +203,15 @@ class HdcpTiers(Rule):
     type_name = "hdcp"
     max_tier: dict[str, TrackTier] = field(default_factory=lambda: {"none": TrackTier.SD, "1.4": TrackTier.HD,
                                                                     "2.2": TrackTier.UHD})
+    _by_level: dict[str, Verdict] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_level", {level: self._verdict(level) for level in HDCP_LEVELS})
 
     def _do_evaluate(self, ctx: PolicyContext) -> Verdict:
-        level = ctx.device.hdcp if ctx.device.hdcp in HDCP_LEVELS else "none"
+        return self._by_level.get(ctx.device.hdcp) or self._by_level["none"]
+
+    def _verdict(self, level: str) -> Verdict:
         tier = self.max_tier.get(level, TrackTier.SD)
         return Verdict.ok(self.name, f"HDCP {level}: up to {tier}", tiers=_up_to(tier))
 
@@ -232,9 +246,13 @@ class LicenseClocks(Rule):
     license_seconds: int = 300
     rental_hours: float = 720.0
     playback_hours: float = 48.0
+    _licence: timedelta = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_licence", timedelta(seconds=self.license_seconds))
 
     def _do_evaluate(self, ctx: PolicyContext) -> Verdict:
-        cap = ctx.now + timedelta(seconds=self.license_seconds)
+        cap = ctx.now + self._licence
         grant = ctx.grant
         if grant is None or grant.kind != "rental" or ctx.account.plan in (ctx.title.plans or ()):
             return Verdict.ok(self.name, f"licence for {self.license_seconds} s", expires_at=cap)

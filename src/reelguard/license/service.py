@@ -85,7 +85,7 @@ class LicenseService:
         if self._entitlements is None:
             return LicenseAnswer(build_license_response(keys, request.session_type))
         grant = self._entitlements.authorize_stream(                                             # (5)
-            claims, ip=client_ip, title_tiers=_tiers(title), cached_only=cached_only,
+            claims, ip=client_ip, title_tiers=title.tiers, cached_only=cached_only,
             token_expired=self._verifier.is_expired(claims, self._clock()))
         allowed, withheld = _split_by_tier(keys, grant.decision.tiers)                           # (6)
         return LicenseAnswer(build_license_response(allowed, request.session_type), stream_id=grant.stream_id,
@@ -107,7 +107,7 @@ class LicenseService:
             raise NotFound(f"title {title.name!r} has no {tier} key")
         if self._entitlements is not None:
             grant = self._entitlements.authorize_stream(                             # (5)
-                claims, ip=client_ip, title_tiers=_tiers(title), cached_only=cached_only,
+                claims, ip=client_ip, title_tiers=title.tiers, cached_only=cached_only,
                 token_expired=self._verifier.is_expired(claims, self._clock()))
             if tier not in grant.decision.tiers:
                 raise PermissionDenied(f"stream {stream[:60]!r} is {tier}; this device may have "
@@ -121,7 +121,7 @@ class LicenseService:
             raise PermissionDenied("the licence proxy needs the licence policy; it is switched off")
         claims = self.authenticate(authorization, allow_expired=True)
         title = _ready(self._lookup.title(claims.title, cached_only=cached_only), claims.title)
-        grant = self._entitlements.authorize_stream(claims, ip=client_ip, title_tiers=_tiers(title),
+        grant = self._entitlements.authorize_stream(claims, ip=client_ip, title_tiers=title.tiers,
                                                     cached_only=cached_only,
                                                     token_expired=self._verifier.is_expired(claims, self._clock()))
         return claims, grant
@@ -137,7 +137,7 @@ class LicenseService:
         request = parse_license_request(body, max_bytes=self._max_body_bytes)
         title = _ready(self._lookup.title(claims.title, cached_only=False), claims.title)
         keys = self._title_keys_of(request.kids, title, False)
-        grant = self._require_downloads().renew(claims, download_id, ip=client_ip, title_tiers=_tiers(title))
+        grant = self._require_downloads().renew(claims, download_id, ip=client_ip, title_tiers=title.tiers)
         allowed, withheld = _split_by_tier(keys, grant.decision.tiers)
         return LicenseAnswer(build_license_response(allowed, "persistent-license"), download_id=grant.download_id,
                              expires_at=grant.expires_at, withheld=withheld)
@@ -158,7 +158,7 @@ class LicenseService:
                           client_ip: str) -> LicenseAnswer:
         if self._verifier.is_expired(claims, self._clock()):
             raise AuthenticationError("a download needs an unexpired token")
-        grant = self._require_downloads().acquire(claims, ip=client_ip, title_tiers=_tiers(title))
+        grant = self._require_downloads().acquire(claims, ip=client_ip, title_tiers=title.tiers)
         allowed, withheld = _split_by_tier(keys, grant.decision.tiers)
         return LicenseAnswer(build_license_response(allowed, "persistent-license"), download_id=grant.download_id,
                              expires_at=grant.expires_at, withheld=withheld)
@@ -176,10 +176,6 @@ class LicenseService:
                 )
             keys.append(found.key)
         return keys
-
-
-def _tiers(title: TitleSnapshot) -> frozenset[TrackTier]:
-    return frozenset(title.stream_tiers.values())
 
 
 def _split_by_tier(keys: list[ContentKey], tiers: frozenset[TrackTier]) -> tuple[list[ContentKey],

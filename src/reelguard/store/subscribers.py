@@ -9,13 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from reelguard.store.driver import Driver
 from reelguard.store.models import AccountRow, DeviceRow, GrantRow, PolicyChangeRow, TitleRightsRow
 
 __all__ = [
+    "AccountFactRows",
+    "account_fact_rows",
     "changes_since",
     "count_accounts",
     "devices_of",
@@ -36,6 +40,35 @@ def changes_since(session: Session, since: datetime) -> tuple[set[str], set[str]
         select(PolicyChangeRow.account_id, PolicyChangeRow.title).where(PolicyChangeRow.changed_at >= since)
     ).all()
     return {a for a, _ in rows if a is not None}, {t for _, t in rows if t is not None}
+
+
+class AccountFactRows(NamedTuple):
+    """One account's rows as the licence policy reads them (plain SQL: a cold start's hot path)."""
+
+    plan: str
+    status: str
+    devices: list[tuple[str, str, str, str, str]]                       # id, status, type, security, hdcp
+    grants: list[tuple[str, str, datetime, datetime | None, datetime | None]]  # title, kind, granted, expires, played
+
+
+def account_fact_rows(session: Session, account_id: str) -> AccountFactRows | None:
+    """The account, its devices (oldest registration first) and its grants; None if unknown."""
+    connection = session.connection()
+    sql = Driver(connection)
+    account = connection.exec_driver_sql(f"SELECT plan, status FROM accounts WHERE id = {sql.mark}",  # noqa: S608
+                                         (account_id,)).first()
+    if account is None:
+        return None
+    devices = connection.exec_driver_sql(
+        "SELECT id, status, type, security_level, hdcp FROM devices "  # noqa: S608 - placeholders only
+        f"WHERE account_id = {sql.mark} ORDER BY registered_at, id", (account_id,)).all()
+    grants = connection.exec_driver_sql(
+        "SELECT title, kind, granted_at, expires_at, first_played_at FROM grants "  # noqa: S608
+        f"WHERE account_id = {sql.mark}", (account_id,)).all()
+    read = sql.read
+    return AccountFactRows(account[0], account[1], [tuple(d) for d in devices],
+                           [(t, k, read(g), read(e) if e is not None else None, read(p) if p is not None else None)
+                            for t, k, g, e, p in grants])
 
 
 def find_account(session: Session, account_id: str) -> AccountRow | None:
