@@ -29,10 +29,10 @@ from sqlalchemy.orm import Session
 from reelguard.clock import Clock
 from reelguard.drm.keys import TrackTier
 from reelguard.errors import PolicyDenied, TokenExpired
+from reelguard.license.cache_miss import CacheMiss
 from reelguard.license.facts import AccountState, FactsCache, TitleRights
 from reelguard.license.geo import GeoLocator
 from reelguard.license.ledger import Slot, StreamLedger
-from reelguard.license.lookup import CacheMiss
 from reelguard.license.policy import (
     Action,
     Decision,

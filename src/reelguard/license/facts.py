@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from reelguard.clock import Clock
-from reelguard.license.lookup import CacheMiss
+from reelguard.license.cache_miss import CacheMiss
 from reelguard.license.policy import AccountFacts, DeviceFacts, GrantFacts
 from reelguard.store import subscribers
 from reelguard.store.database import Database

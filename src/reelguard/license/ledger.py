@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import update
 
-from reelguard.license.lookup import CacheMiss
+from reelguard.license.cache_miss import CacheMiss
 from reelguard.store import licensing
 from reelguard.store.database import Database
 from reelguard.store.models import StreamRow

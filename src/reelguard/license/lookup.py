@@ -24,16 +24,13 @@ from dataclasses import dataclass
 
 from reelguard.drm.keys import ContentKey, KeyId, TrackTier
 from reelguard.drm.keystore import KeyStore, StoredKey
+from reelguard.license.cache_miss import CacheMiss
 from reelguard.store import repositories
 from reelguard.store.database import Database
 
-__all__ = ["CacheMiss", "LicenseLookup", "TitleSnapshot"]
+__all__ = ["LicenseLookup", "TitleSnapshot"]
 
 _MAX_ENTRIES = 200_000
-
-
-class CacheMiss(Exception):
-    """The answer needs the database; retry off the event loop with ``cached_only=False``."""
 
 
 @dataclass(frozen=True, slots=True)

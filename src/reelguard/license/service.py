@@ -31,10 +31,11 @@ from reelguard.errors import (
     TitleNotReady,
     UnknownKeyId,
 )
-from reelguard.license.clearkey import build_license_response, parse_license_request
+from reelguard.license.cache_miss import CacheMiss
+from reelguard.license.clearkey import ClearKeyRequest, build_license_response, parse_license_request
 from reelguard.license.downloads import DownloadService
 from reelguard.license.entitlements import EntitlementService, StreamGrant
-from reelguard.license.lookup import CacheMiss, LicenseLookup, TitleSnapshot
+from reelguard.license.lookup import LicenseLookup, TitleSnapshot
 from reelguard.license.tokens import EntitlementClaims, TokenVerifier
 
 __all__ = ["LicenseAnswer", "LicenseService", "bearer_token"]
@@ -75,9 +76,7 @@ class LicenseService:
                                cached_only: bool = False) -> LicenseAnswer:
         """The licence, or a ReelguardError; ``CacheMiss`` if ``cached_only`` and the DB is needed."""
         claims = self.authenticate(authorization, allow_expired=self._entitlements is not None)  # (1)
-        request = parse_license_request(body, max_bytes=self._max_body_bytes)                   # (2)
-        title = _ready(self._lookup.title(claims.title, cached_only=cached_only), claims.title)  # (3)
-        keys = self._title_keys_of(request.kids, title, cached_only)                             # (4)
+        request, title, keys = self._requested_keys(claims, body, cached_only)                   # (2)-(4)
         if request.session_type == "persistent-license":
             if cached_only:
                 raise CacheMiss
@@ -134,9 +133,7 @@ class LicenseService:
                        client_ip: str = "") -> LicenseAnswer:
         """A fresh persistent licence for a download the device holds (a fresh token needed)."""
         claims = self.authenticate(authorization)
-        request = parse_license_request(body, max_bytes=self._max_body_bytes)
-        title = _ready(self._lookup.title(claims.title, cached_only=False), claims.title)
-        keys = self._title_keys_of(request.kids, title, False)
+        _, title, keys = self._requested_keys(claims, body, cached_only=False)
         grant = self._require_downloads().renew(claims, download_id, ip=client_ip, title_tiers=title.tiers)
         allowed, withheld = _split_by_tier(keys, grant.decision.tiers)
         return LicenseAnswer(build_license_response(allowed, "persistent-license"), download_id=grant.download_id,
@@ -162,6 +159,13 @@ class LicenseService:
         allowed, withheld = _split_by_tier(keys, grant.decision.tiers)
         return LicenseAnswer(build_license_response(allowed, "persistent-license"), download_id=grant.download_id,
                              expires_at=grant.expires_at, withheld=withheld)
+
+    def _requested_keys(self, claims: EntitlementClaims, body: bytes,
+                        cached_only: bool) -> tuple[ClearKeyRequest, TitleSnapshot, list[ContentKey]]:
+        """Steps (2)-(4): the bounded request, the token's ready title, and the requested keys of it."""
+        request = parse_license_request(body, max_bytes=self._max_body_bytes)
+        title = _ready(self._lookup.title(claims.title, cached_only=cached_only), claims.title)
+        return request, title, self._title_keys_of(request.kids, title, cached_only)
 
     def _title_keys_of(self, kids: Sequence[KeyId], title: TitleSnapshot, cached_only: bool) -> list[ContentKey]:
         stored = self._lookup.keys(kids, cached_only=cached_only)
