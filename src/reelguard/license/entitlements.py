@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from reelguard.clock import Clock
 from reelguard.drm.keys import TrackTier
 from reelguard.errors import PolicyDenied, TokenExpired
-from reelguard.license.cache_miss import CacheMiss
+from reelguard.license.caching import CacheMiss, bounded
 from reelguard.license.facts import AccountState, FactsCache, TitleRights
 from reelguard.license.geo import GeoLocator
 from reelguard.license.ledger import Slot, StreamLedger
@@ -139,28 +139,22 @@ class EntitlementService:
         key = (claims.account, claims.token_id)
         stream_id = self._stream_ids.get(key)
         if stream_id is None:
-            if len(self._stream_ids) >= _MAX_REMEMBERED:
-                self._stream_ids.clear()
-            stream_id = self._stream_ids[key] = stream_id_for(claims)
+            stream_id = bounded(self._stream_ids, _MAX_REMEMBERED)[key] = stream_id_for(claims)
         return stream_id
 
     def _title_facts(self, name: str, rights: TitleRights, tiers: frozenset[TrackTier]) -> TitleFacts:
         """Title facts change only with the rights (a new cached object) or the package: built once each."""
         known = self._titles.get(name)
         if known is None or known[0] is not rights or (known[1].tiers is not tiers and known[1].tiers != tiers):
-            known = self._titles[name] = (rights, title_facts(name, rights, tiers))
-            if len(self._titles) > _MAX_REMEMBERED:
-                self._titles.clear()
+            known = bounded(self._titles, _MAX_REMEMBERED)[name] = (rights, title_facts(name, rights, tiers))
         return known[1]
 
     def _renewal_request(self, claims: EntitlementClaims, ip: str) -> RequestFacts:
         """A renewal's request facts, built once per token (the verifier hands back the same claims) and IP."""
         known = self._requests.get(claims.token_id)
         if known is None or known[0] is not claims or known[1].ip != ip:
-            if len(self._requests) >= _MAX_REMEMBERED:
-                self._requests.clear()
-            known = self._requests[claims.token_id] = (claims, request_facts(claims, ip, self._geo.country(ip),
-                                                                             replayed=False))
+            known = (claims, request_facts(claims, ip, self._geo.country(ip), replayed=False))
+            bounded(self._requests, _MAX_REMEMBERED)[claims.token_id] = known
         return known[1]
 
     def release_stream(self, claims: EntitlementClaims) -> bool:

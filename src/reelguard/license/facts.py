@@ -25,7 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from reelguard.clock import Clock
-from reelguard.license.cache_miss import CacheMiss
+from reelguard.license.caching import CacheMiss, bounded
 from reelguard.license.policy import AccountFacts, DeviceFacts, GrantFacts
 from reelguard.store import subscribers
 from reelguard.store.database import Database
@@ -143,10 +143,6 @@ class FactsCache:
                 return _load_account(own, account_id)
         return _load_account(session, account_id)
 
-    def remember(self, state: AccountState) -> None:
-        """Cache facts just read in a transaction (a stream start), so its renewals hit the cache."""
-        self._remember(self._accounts, state.account.id, state)
-
     def forget(self, *, account_id: str | None = None, title: str | None = None) -> None:
         if account_id is not None:
             self._accounts.pop(account_id, None)
@@ -181,8 +177,5 @@ class FactsCache:
         self._stop.set()
 
     def _remember(self, cache: dict, key: str, value: object) -> None:  # type: ignore[type-arg]
-        if not self._enabled:
-            return
-        if len(cache) >= _MAX_ENTRIES:
-            cache.clear()
-        cache[key] = value
+        if self._enabled:
+            bounded(cache, _MAX_ENTRIES)[key] = value

@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import update
 
-from reelguard.license.cache_miss import CacheMiss
+from reelguard.license.caching import CacheMiss, bounded
 from reelguard.store import licensing
 from reelguard.store.database import Database
 from reelguard.store.models import StreamRow
@@ -157,9 +157,7 @@ class StreamLedger:
         self.flush()
 
     def _remember(self, slot: Slot) -> None:
-        if len(self._slots) >= _MAX_SLOTS:
-            self._slots.clear()
-        self._slots[slot.id] = slot
+        bounded(self._slots, _MAX_SLOTS)[slot.id] = slot
 
 
 def _slot_of(row: licensing.StreamState) -> Slot:

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from reelguard.drm.keys import ContentKey, KeyId, TrackTier
 from reelguard.drm.keystore import KeyStore, StoredKey
-from reelguard.license.cache_miss import CacheMiss
+from reelguard.license.caching import CacheMiss, bounded
 from reelguard.store import repositories
 from reelguard.store.database import Database
 
@@ -64,7 +64,7 @@ class LicenseLookup:
         finally:
             self._refreshing.discard(name)
         if snapshot is not None and self._ttl > 0:
-            self._bounded(self._titles)[name] = (self._now() + self._ttl, snapshot)
+            bounded(self._titles, _MAX_ENTRIES)[name] = (self._now() + self._ttl, snapshot)
         elif snapshot is None:
             self._titles.pop(name, None)
         return snapshot
@@ -78,7 +78,7 @@ class LicenseLookup:
         with self._db.session() as session:
             stored = self._keystore.lookup(session, kids)
         if self._ttl > 0:
-            self._bounded(self._keys).update({item.key.kid: item for item in stored})
+            bounded(self._keys, _MAX_ENTRIES).update({item.key.kid: item for item in stored})
         return {item.key.kid: item for item in stored}
 
     def title_keys(self, title_id: str, *, cached_only: bool) -> dict[TrackTier, ContentKey]:
@@ -90,7 +90,7 @@ class LicenseLookup:
         with self._db.session() as session:
             keys = {k.tier: k for k in self._keystore.keys_of_title(session, title_id)}
         if self._ttl > 0 and keys:
-            self._bounded(self._title_keys)[title_id] = keys
+            bounded(self._title_keys, _MAX_ENTRIES)[title_id] = keys
         return keys
 
     def _load_title(self, name: str) -> TitleSnapshot | None:
@@ -102,8 +102,3 @@ class LicenseLookup:
             return TitleSnapshot(row.id, row.name, row.status, row.stage, stream_tiers,
                                  frozenset(stream_tiers.values()))
 
-    @staticmethod
-    def _bounded(cache: dict) -> dict:  # type: ignore[type-arg]
-        if len(cache) >= _MAX_ENTRIES:
-            cache.clear()
-        return cache

@@ -31,7 +31,7 @@ from reelguard.errors import (
     TitleNotReady,
     UnknownKeyId,
 )
-from reelguard.license.cache_miss import CacheMiss
+from reelguard.license.caching import CacheMiss
 from reelguard.license.clearkey import ClearKeyRequest, build_license_response, parse_license_request
 from reelguard.license.downloads import DownloadService
 from reelguard.license.entitlements import EntitlementService, StreamGrant

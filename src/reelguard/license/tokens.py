@@ -31,6 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from reelguard.drm.keys import b64url_decode, b64url_encode
 from reelguard.errors import AuthenticationError, ConfigurationError, InvalidInput, TokenExpired
+from reelguard.license.caching import bounded
 from reelguard.settings import Settings
 
 __all__ = [
@@ -162,10 +163,7 @@ class TokenVerifier:
         """
         claims = self._verified.get(token)
         if claims is None:
-            claims = self._verify_signed_claims(token)
-            if len(self._verified) >= _VERIFIED_CACHE_ENTRIES:
-                self._verified.clear()
-            self._verified[token] = claims
+            claims = bounded(self._verified, _VERIFIED_CACHE_ENTRIES)[token] = self._verify_signed_claims(token)
         return self._check_claims(claims, int(now.timestamp()), allow_expired)
 
     def _verify_signed_claims(self, token: str) -> dict[str, Any]:

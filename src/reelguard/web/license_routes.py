@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reelguard.errors import PayloadTooLarge
-from reelguard.license.cache_miss import CacheMiss
+from reelguard.license.caching import CacheMiss
 from reelguard.license.proxy import MAX_CHALLENGE_BYTES, LicenseProxy
 from reelguard.license.service import LicenseAnswer, LicenseService
 
