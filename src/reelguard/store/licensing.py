@@ -16,14 +16,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reelguard.store.driver import Driver
-from reelguard.store.models import DownloadRow, StreamRow, UsedTokenRow
+from reelguard.store.models import DownloadRow, UsedTokenRow
 
 T = TypeVar("T")
 
 __all__ = [
     "StreamState",
     "active_downloads",
-    "active_streams",
     "count_active_streams",
     "insert_decisions",
     "mark_first_play",
@@ -52,70 +51,56 @@ class StreamState(NamedTuple):
 # themselves (session.get alone was a third of a start).
 
 def stream_state(session: Session, stream_id: str) -> StreamState | None:
-    connection = session.connection()
-    sql = Driver(connection)
-    mark, read = sql.mark, sql.read
-    row = connection.exec_driver_sql(
-        "SELECT id, account_id, device_id, title, expires_at, ended_at FROM streams "  # noqa: S608
-        f"WHERE id = {mark}", (stream_id,)).first()
+    sql = Driver.of(session)
+    row = sql.execute("SELECT id, account_id, device_id, title, expires_at, ended_at FROM streams "  # noqa: S608
+                      f"WHERE id = {sql.mark}", (stream_id,)).first()
     if row is None:
         return None
-    return StreamState(row[0], row[1], row[2], row[3], read(row[4]), read(row[5]) if row[5] is not None else None)
+    return StreamState(row[0], row[1], row[2], row[3], sql.read(row[4]), sql.read_optional(row[5]))
+
+
+def _running_streams(sql: Driver) -> str:
+    """The count of an account's running streams, given its id and the time (one definition)."""
+    return (f"SELECT count(*) FROM streams WHERE account_id = {sql.mark} AND expires_at > {sql.mark} "  # noqa: S608
+            "AND ended_at IS NULL")
 
 
 def start_usage(session: Session, account_id: str, jti: str, now: datetime) -> tuple[int, bool]:
     """The account's running streams, and whether the token's jti already started something."""
-    connection = session.connection()
-    sql = Driver(connection)
-    mark, when = sql.mark, sql.bind
-    active, used = connection.exec_driver_sql(
-        f"SELECT (SELECT count(*) FROM streams WHERE account_id = {mark} AND expires_at > {mark} "  # noqa: S608
-        f"AND ended_at IS NULL), EXISTS (SELECT 1 FROM used_tokens WHERE jti = {mark})",
-        (account_id, when(now), jti)).one()
+    sql = Driver.of(session)
+    active, used = sql.execute(f"SELECT ({_running_streams(sql)}), "  # noqa: S608
+                               f"EXISTS (SELECT 1 FROM used_tokens WHERE jti = {sql.mark})",
+                               (account_id, sql.bind(now), jti)).one()
     return int(active), bool(used)
+
+
+def count_active_streams(session: Session, account_id: str, now: datetime) -> int:
+    sql = Driver.of(session)
+    return int(sql.execute(_running_streams(sql), (account_id, sql.bind(now))).scalar_one())
 
 
 def start_stream(session: Session, state: StreamState, *, token_id: str, token_expires_at: datetime,
                  now: datetime) -> None:
     """Insert the stream (or restart the token's ended one: same id) and mark its jti used."""
-    connection = session.connection()
-    sql = Driver(connection)
-    mark, when = sql.mark, sql.bind
-    connection.exec_driver_sql(
+    sql = Driver.of(session)
+    sql.execute(
         "INSERT INTO streams (id, account_id, device_id, title, token_id, started_at, renewed_at, "  # noqa: S608
-        f"expires_at, ended_at) VALUES ({', '.join([mark] * 8)}, NULL) ON CONFLICT (id) DO UPDATE SET "
+        f"expires_at, ended_at) VALUES ({sql.marks(8)}, NULL) ON CONFLICT (id) DO UPDATE SET "
         "account_id = excluded.account_id, device_id = excluded.device_id, title = excluded.title, "
         "token_id = excluded.token_id, started_at = excluded.started_at, renewed_at = excluded.renewed_at, "
         "expires_at = excluded.expires_at, ended_at = NULL",
-        (state.id, state.account_id, state.device_id, state.title, token_id, when(now), when(now),
-         when(state.expires_at)))
-    connection.exec_driver_sql(
-        f"INSERT INTO used_tokens (jti, expires_at) VALUES ({mark}, {mark}) "  # noqa: S608
-        "ON CONFLICT (jti) DO NOTHING", (token_id, when(token_expires_at)))
+        (state.id, state.account_id, state.device_id, state.title, token_id, sql.bind(now), sql.bind(now),
+         sql.bind(state.expires_at)))
+    sql.execute(f"INSERT INTO used_tokens (jti, expires_at) VALUES ({sql.marks(2)}) "  # noqa: S608
+                "ON CONFLICT (jti) DO NOTHING", (token_id, sql.bind(token_expires_at)))
 
 
 def mark_first_play(session: Session, account_id: str, title: str, now: datetime) -> bool:
     """Start a rental's playback window at its first play; True if this was the first play."""
-    connection = session.connection()
-    sql = Driver(connection)
-    mark, when = sql.mark, sql.bind
-    result = connection.exec_driver_sql(
-        f"UPDATE grants SET first_played_at = {mark} WHERE account_id = {mark} AND title = {mark} "  # noqa: S608
-        "AND first_played_at IS NULL", (when(now), account_id, title))
+    sql = Driver.of(session)
+    result = sql.execute(f"UPDATE grants SET first_played_at = {sql.mark} WHERE account_id = {sql.mark} "  # noqa: S608
+                         f"AND title = {sql.mark} AND first_played_at IS NULL", (sql.bind(now), account_id, title))
     return bool(result.rowcount)
-
-
-def count_active_streams(session: Session, account_id: str, now: datetime) -> int:
-    return int(session.scalar(
-        select(func.count()).select_from(StreamRow).where(
-            StreamRow.account_id == account_id, StreamRow.expires_at > now, StreamRow.ended_at.is_(None))
-    ) or 0)
-
-
-def active_streams(session: Session, account_id: str, now: datetime) -> Sequence[StreamRow]:
-    return session.scalars(select(StreamRow).where(
-        StreamRow.account_id == account_id, StreamRow.expires_at > now, StreamRow.ended_at.is_(None)
-    ).order_by(StreamRow.started_at)).all()
 
 
 def token_used(session: Session, jti: str) -> bool:
@@ -140,30 +125,24 @@ _CHUNK_ROWS = 500  # x 12 columns = 6,000 parameters: within SQLite's and Postgr
 
 def renew_streams(session: Session, renewals: Sequence[tuple[str, datetime, datetime]]) -> None:
     """Apply renewals ``(stream id, renewed at, expires at)``; never shortens or revives a stream."""
-    connection = session.connection()
-    sql = Driver(connection)
-    mark, when = sql.mark, sql.bind
+    sql = Driver.of(session)
+    row = f"({sql.marks(3)})"
     for chunk in _chunks(renewals):
-        values = ", ".join([f"({mark}, {mark}, {mark})"] * len(chunk))
-        connection.exec_driver_sql(
-            f"WITH renewal (id, renewed_at, expires_at) AS (VALUES {values}) "  # noqa: S608 - placeholders only
+        sql.execute(
+            f"WITH renewal (id, renewed_at, expires_at) AS (VALUES {', '.join([row] * len(chunk))}) "  # noqa: S608
             "UPDATE streams SET renewed_at = renewal.renewed_at, expires_at = renewal.expires_at FROM renewal "
             "WHERE streams.id = renewal.id AND streams.ended_at IS NULL AND streams.expires_at < renewal.expires_at",
-            tuple(value for sid, renewed, expires in chunk for value in (sid, when(renewed), when(expires))))
+            [value for sid, renewed, expires in chunk for value in (sid, sql.bind(renewed), sql.bind(expires))])
 
 
 def insert_decisions(session: Session, decisions: Sequence[dict[str, Any]]) -> None:
-    connection = session.connection()
-    sql = Driver(connection)
-    mark, when = sql.mark, sql.bind
-    row = f"({', '.join([mark] * len(_DECISION_COLUMNS))})"
+    sql = Driver.of(session)
+    row = f"({sql.marks(len(_DECISION_COLUMNS))})"
     for chunk in _chunks(decisions):
-        connection.exec_driver_sql(
+        sql.execute(
             f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS)}) "  # noqa: S608 - placeholders only
             f"VALUES {', '.join([row] * len(chunk))}",
-            tuple(value for d in chunk for value in (
-                when(d["at"]), d["action"], d["account_id"], d["device_id"], d["title"], d["ip"], d["granted"],
-                d["tiers"], d["rule"], d["reason"], d["policy"], d["stream_id"])))
+            [sql.bind(d["at"]) if column == "at" else d[column] for d in chunk for column in _DECISION_COLUMNS])
 
 
 def _chunks(rows: Sequence[T]) -> list[Sequence[T]]:

@@ -53,22 +53,17 @@ class AccountFactRows(NamedTuple):
 
 def account_fact_rows(session: Session, account_id: str) -> AccountFactRows | None:
     """The account, its devices (oldest registration first) and its grants; None if unknown."""
-    connection = session.connection()
-    sql = Driver(connection)
-    account = connection.exec_driver_sql(f"SELECT plan, status FROM accounts WHERE id = {sql.mark}",  # noqa: S608
-                                         (account_id,)).first()
+    sql = Driver.of(session)
+    account = sql.execute(f"SELECT plan, status FROM accounts WHERE id = {sql.mark}", (account_id,)).first()  # noqa: S608
     if account is None:
         return None
-    devices = connection.exec_driver_sql(
-        "SELECT id, status, type, security_level, hdcp FROM devices "  # noqa: S608 - placeholders only
-        f"WHERE account_id = {sql.mark} ORDER BY registered_at, id", (account_id,)).all()
-    grants = connection.exec_driver_sql(
-        "SELECT title, kind, granted_at, expires_at, first_played_at FROM grants "  # noqa: S608
-        f"WHERE account_id = {sql.mark}", (account_id,)).all()
-    read = sql.read
+    devices = sql.execute("SELECT id, status, type, security_level, hdcp FROM devices "  # noqa: S608
+                          f"WHERE account_id = {sql.mark} ORDER BY registered_at, id", (account_id,)).all()
+    grants = sql.execute("SELECT title, kind, granted_at, expires_at, first_played_at FROM grants "  # noqa: S608
+                         f"WHERE account_id = {sql.mark}", (account_id,)).all()
     return AccountFactRows(account[0], account[1], [tuple(d) for d in devices],
-                           [(t, k, read(g), read(e) if e is not None else None, read(p) if p is not None else None)
-                            for t, k, g, e, p in grants])
+                           [(title, kind, sql.read(granted), sql.read_optional(expires), sql.read_optional(played))
+                            for title, kind, granted, expires, played in grants])
 
 
 def find_account(session: Session, account_id: str) -> AccountRow | None:
