@@ -1,8 +1,9 @@
 """The policy engine: facts about one licence request in, an explained decision out.
 
-Pure: no I/O, no clock, no global state. The same ``PolicyContext`` (which carries the
-clock value) always gives the same ``Decision``, which is what lets ``policy explain``
-and its what-if over an account's devices run the very engine the licence server runs.
+Pure: no I/O, no clock, no global state but a memo of the "not applicable" verdicts.
+The same ``PolicyContext`` (which carries the clock value) always gives the same
+``Decision``, which is what lets ``policy explain`` and its what-if over an account's
+devices run the very engine the licence server runs.
 
 A policy is a tree of rules. ``AllOf`` passes when every child passes, ``AnyOf`` when one
 does; an empty composition denies. A rule may also *narrow the tiers* (a software-only
