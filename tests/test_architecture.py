@@ -10,7 +10,9 @@ import pytest
 SRC = Path(__file__).resolve().parents[1] / "src" / "reelguard"
 
 PURE_MODULES = ["drm/keys.py", "drm/cpix.py", "drm/pssh.py", "media/ladder.py", "license/clearkey.py",
-                "license/policy.py", "license/rules.py", "errors.py", "clock.py"]
+                "license/policy.py", "license/rules.py", "errors.py", "clock.py",
+                "watermark/embedding.py", "watermark/detection.py", "watermark/code.py", "watermark/alignment.py",
+                "watermark/pace.py"]
 FORBIDDEN_IN_PURE = {"subprocess", "sqlalchemy", "fastapi", "starlette", "click", "uvicorn", "os", "socket",
                      "httpx", "maxminddb", "time", "threading", "pathlib",
                      "reelguard.store", "reelguard.web", "reelguard.cli", "reelguard.runtime",

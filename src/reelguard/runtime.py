@@ -20,6 +20,7 @@ from reelguard.media.tools import MediaTools
 from reelguard.settings import Settings
 from reelguard.store.blobs import BlobStore, LocalBlobStore
 from reelguard.store.database import Database
+from reelguard.watermark.secrets import WatermarkSecret
 
 __all__ = ["Runtime"]
 
@@ -33,6 +34,7 @@ class Runtime:
     keystore: KeyStore
     signer: TokenSigner
     verifier: TokenVerifier
+    watermark: WatermarkSecret
     clock: Clock = field(default=system_clock)
 
     @classmethod
@@ -48,6 +50,7 @@ class Runtime:
             keystore=KeyStore(KeyEncryptionKey.load_or_create(settings.resolved_kek_file)),
             signer=signer,
             verifier=TokenVerifier.for_signer(signer, settings),
+            watermark=WatermarkSecret.load_or_create(settings.resolved_watermark_secret_file),
             clock=clock,
         )
 

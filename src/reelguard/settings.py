@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     token_signing_key_file: Path | None = Field(
         default=None, description="Backend EdDSA/ES256 PEM key; data_dir/token-signing-key.pem."
     )
+    watermark_secret_file: Path | None = Field(
+        default=None, description="Watermark master secret (32 raw bytes, shared with edges); data_dir/watermark.key."
+    )
 
     # -- media -----------------------------------------------------------------------
     ffmpeg: str | None = Field(default=None, description="ffmpeg path; wheel's if unset.")
@@ -57,6 +60,20 @@ class Settings(BaseSettings):
 
     # -- packaging -------------------------------------------------------------------
     segment_seconds: int = Field(default=4, ge=1, le=30)
+
+    # -- forensic watermarking ------------------------------------------------------
+    watermark_strength: float = Field(
+        default=0.6, gt=0, le=8, description="Mark amplitude in luma levels at moderate texture (docs/watermarking.md)."
+    )
+    watermark_collusion: int = Field(
+        default=2, ge=1, le=12, description="Coalition size the session code's bias law is built for."
+    )
+    watermark_session_seconds: int = Field(
+        default=6 * 3600, ge=60, description="How long a session's watermarking token stays valid."
+    )
+    watermark_false_accusation: float = Field(
+        default=1e-6, gt=0, lt=0.01, description="Bound on accusing any innocent session in one trace."
+    )
 
     # -- server ----------------------------------------------------------------------
     host: str = Field(default="127.0.0.1")
@@ -129,6 +146,10 @@ class Settings(BaseSettings):
     @property
     def resolved_token_signing_key_file(self) -> Path:
         return (self.token_signing_key_file or self.data_dir / "token-signing-key.pem").resolve()
+
+    @property
+    def resolved_watermark_secret_file(self) -> Path:
+        return (self.watermark_secret_file or self.data_dir / "watermark.key").resolve()
 
     @property
     def resolved_api_clients_file(self) -> Path:

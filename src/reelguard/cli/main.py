@@ -21,8 +21,10 @@ from reelguard.cli.keyserver import keyserver
 from reelguard.cli.policy import policy
 from reelguard.cli.rights import rights
 from reelguard.cli.serve import serve
+from reelguard.cli.sessions import sessions
 from reelguard.cli.titles import titles
 from reelguard.cli.tokens import tokens
+from reelguard.cli.trace import trace
 from reelguard.errors import ReelguardError
 
 __all__ = ["cli", "main"]
@@ -44,6 +46,8 @@ cli.add_command(policy)
 cli.add_command(keyserver)
 cli.add_command(tokens)
 cli.add_command(serve)
+cli.add_command(sessions)
+cli.add_command(trace)
 cli.add_command(demo)
 
 

@@ -35,12 +35,13 @@ def _render_title(data: dict[str, Any]) -> None:
 @titles.command("add")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option("--name", required=True, help="Catalog name (letters, digits, . _ -).")
+@click.option("--watermark", is_flag=True, help="Encode forensic A/B watermark variants (docs/watermarking.md).")
 @json_option
 @click.pass_context
-def add(ctx: click.Context, path: Path, name: str, as_json: bool) -> None:
+def add(ctx: click.Context, path: Path, name: str, watermark: bool, as_json: bool) -> None:
     """Validate PATH, store it, create keys, transcode the ladder and package it encrypted."""
     with open_runtime(ctx) as runtime, ingest_progress(not as_json) as progress:
-        view = IngestService(runtime).add_title(path, name=name, on_progress=progress)
+        view = IngestService(runtime).add_title(path, name=name, watermark=watermark, on_progress=progress)
     emit(view.to_json(), as_json, _render_title)
 
 

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
 
 from reelguard.errors import ConfigurationError
 
-__all__ = ["KeyEncryptionKey"]
+__all__ = ["KeyEncryptionKey", "load_or_create_secret"]
 
 KEK_BYTES = 32
 _OWNER_ONLY = 0o600
@@ -59,10 +59,21 @@ class KeyEncryptionKey:
     @classmethod
     def load_or_create(cls, path: Path) -> KeyEncryptionKey:
         """Read the KEK file, creating it (0600) on first use; refuse group/world access."""
-        if not path.exists():
-            _create_secret_file(path, secrets.token_bytes(KEK_BYTES))
-        _require_owner_only(path)
-        return cls(path.read_bytes())
+        return cls(load_or_create_secret(path, KEK_BYTES))
+
+
+def load_or_create_secret(path: Path, size: int) -> bytes:
+    """Read a raw secret file, creating it (0600, ``size`` random bytes) on first use.
+
+    Refuses a file that group or others may read, or one of the wrong size.
+    """
+    if not path.exists():
+        _create_secret_file(path, secrets.token_bytes(size))
+    _require_owner_only(path)
+    material = path.read_bytes()
+    if len(material) != size:
+        raise ConfigurationError(f"secret file {path} holds {len(material)} bytes; expected {size}")
+    return material
 
 
 def _create_secret_file(path: Path, content: bytes) -> None:

@@ -76,9 +76,16 @@ def ladder_streams(renditions: Sequence[Rendition], transcode_dir: Path, has_aud
     return streams
 
 
-def derive_iv(title_id: str, scheme: Scheme) -> bytes:
-    """A deterministic IV per title and scheme: 8 bytes for cenc, 16 for cbcs (constant IV)."""
-    digest = hashlib.sha256(f"reelguard-iv/{scheme}/{title_id}".encode()).digest()
+def derive_iv(title_id: str, scheme: Scheme, variant: str = "") -> bytes:
+    """A deterministic IV per title and scheme: 8 bytes for cenc, 16 for cbcs (constant IV).
+
+    Watermark variant B gets its own cenc IV, so A and B never share an AES-CTR keystream
+    (the per-sample IVs travel in each segment, so B's segments still play after A's init).
+    cbcs signals one constant IV in the init segment, which A and B must share to be
+    interchangeable; CBC with a constant IV is what cbcs does for every sample anyway.
+    """
+    label = f"{title_id}/{variant}" if variant and scheme is Scheme.CENC else title_id
+    digest = hashlib.sha256(f"reelguard-iv/{scheme}/{label}".encode()).digest()
     return digest[: 16 if scheme is Scheme.CBCS else 8]
 
 
@@ -90,6 +97,7 @@ def build_packager_flags(
     out_dir: Path,
     title_id: str,
     segment_seconds: int,
+    variant: str = "",
 ) -> tuple[list[str], list[str]]:
     """Return (stream descriptors, secret flags) for one packager run (pure)."""
     _require_keys_for_streams(streams, keys)
@@ -101,7 +109,7 @@ def build_packager_flags(
     flags = [
         "--enable_raw_key_encryption",
         f"--keys={key_spec}",
-        f"--iv={derive_iv(title_id, scheme).hex()}",
+        f"--iv={derive_iv(title_id, scheme, variant).hex()}",
         f"--protection_scheme={scheme.value}",
         f"--protection_systems={','.join(PACKAGER_PROTECTION_SYSTEMS)}",
         "--clear_lead=0",
@@ -153,12 +161,16 @@ def package_title(
     out_dir: Path,
     title_id: str,
     segment_seconds: int,
+    variant: str = "",
 ) -> None:
-    """Package DASH/cenc and HLS/cbcs into ``out_dir``; raise PackagingError on failure."""
+    """Package DASH/cenc and HLS/cbcs into ``out_dir``; raise PackagingError on failure.
+
+    ``variant`` names a watermark variant tree other than the primary one (e.g. "b").
+    """
     for scheme in (Scheme.CENC, Scheme.CBCS):
         descriptors, flags = build_packager_flags(
             streams, keys, scheme=scheme, out_dir=out_dir, title_id=title_id,
-            segment_seconds=segment_seconds,
+            segment_seconds=segment_seconds, variant=variant,
         )
         run_packager(tools, descriptors, flags, secrets=[k.key.hex() for k in keys])
     mpd = out_dir / "dash" / "manifest.mpd"

@@ -21,6 +21,7 @@ class TitleView:
     height: int
     has_audio: bool
     streams: list[dict[str, Any]]
+    watermarked: bool
     error: str | None
 
     def to_json(self) -> dict[str, Any]:
@@ -31,5 +32,6 @@ def title_view(row: TitleRow) -> TitleView:
     return TitleView(
         id=row.id, name=row.name, status=row.status, stage=row.stage,
         duration_seconds=round(row.duration_seconds, 3), width=row.width, height=row.height,
-        has_audio=row.has_audio, streams=list((row.package or {}).get("streams", [])), error=row.error,
+        has_audio=row.has_audio, streams=list((row.package or {}).get("streams", [])),
+        watermarked=row.watermark is not None, error=row.error,
     )

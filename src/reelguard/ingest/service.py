@@ -35,6 +35,10 @@ from reelguard.media.transcode import TranscodePlan, run_transcode
 from reelguard.runtime import Runtime
 from reelguard.store import repositories
 from reelguard.store.models import TitleRow
+from reelguard.watermark.embedding import FrameMarker
+from reelguard.watermark.pace import segment_count
+from reelguard.watermark.packaging import PACE_FILE, REFERENCE_FILE, package_variants, reference_blob, variant_streams
+from reelguard.watermark.variants import encode_variants
 
 __all__ = ["IngestService", "Progress"]
 
@@ -52,13 +56,14 @@ class IngestService:
         self._rt = runtime
 
     # -- public ----------------------------------------------------------------------
-    def add_title(self, path: Path, *, name: str, on_progress: Progress = _no_progress) -> TitleView:
-        """Validate, store and fully ingest ``path`` as title ``name``."""
+    def add_title(self, path: Path, *, name: str, watermark: bool = False,
+                  on_progress: Progress = _no_progress) -> TitleView:
+        """Validate, store and fully ingest ``path`` as title ``name`` (A/B watermarked if asked)."""
         _require_title_name(name)
         self._rt.tools.check()
         info = probe_master(self._rt.tools, path)
         self._require_unused_name(name)
-        title_id = self._record_title(path, name, info)
+        title_id = self._record_title(path, name, info, self._watermark_record() if watermark else None)
         return self.resume_title(title_id, on_progress=on_progress)
 
     def resume_title(self, name_or_id: str, *, on_progress: Progress = _no_progress) -> TitleView:
@@ -82,7 +87,7 @@ class IngestService:
         title = self._load(title_id)
         renditions = self._renditions(title)
         transcode_dir = self._work(title_id) / "transcode"
-        if title.stage in ("keys", "transcoded") and not _transcoded(transcode_dir, renditions, title.has_audio):
+        if title.stage in ("keys", "transcoded") and not _transcoded(transcode_dir, renditions, title):
             self._transcode(title, renditions, transcode_dir, on_progress)
         self._package(self._load(title_id), renditions, transcode_dir, on_progress)
         shutil.rmtree(self._work(title_id), ignore_errors=True)
@@ -100,9 +105,17 @@ class IngestService:
         plan = TranscodePlan(tuple(renditions), self._rt.settings.segment_seconds, title.frame_rate,
                              title.has_audio, self._rt.settings.x264_preset, self._rt.settings.audio_bitrate_kbps)
         master = self._master_path(title)
-        run_transcode(self._rt.tools, plan, master, out_dir,
-                      on_progress=lambda done: on_progress("transcode", min(done, title.duration_seconds),
-                                                           title.duration_seconds))
+
+        def report(done: float) -> None:
+            on_progress("transcode", min(done, title.duration_seconds), title.duration_seconds)
+
+        if title.watermark is None:
+            run_transcode(self._rt.tools, plan, master, out_dir, on_progress=report)
+        else:
+            marker = FrameMarker(key=self._rt.watermark.title_keys(title.id).embed,
+                                 strength=float(title.watermark["strength"]))
+            reference = encode_variants(self._rt.tools, plan, master, out_dir, marker=marker, on_progress=report)
+            reference.save(out_dir / REFERENCE_FILE)
         self._set_stage(title.id, "transcoded")
 
     def _package(self, title: TitleRow, renditions: list[Rendition], transcode_dir: Path,
@@ -110,20 +123,35 @@ class IngestService:
         on_progress("package", 0, 1)
         with self._rt.db.session() as session:
             keys = self._rt.keystore.keys_of_title(session, title.id)
-        streams = ladder_streams(renditions, transcode_dir, title.has_audio)
         out_dir = self._work(title.id) / "package"
         shutil.rmtree(out_dir, ignore_errors=True)
-        package_title(self._rt.tools, streams, keys, out_dir=out_dir, title_id=title.id,
-                      segment_seconds=self._rt.settings.segment_seconds)
+        segment_seconds = self._rt.settings.segment_seconds
+        if title.watermark is None:
+            streams = ladder_streams(renditions, transcode_dir, title.has_audio)
+            package_title(self._rt.tools, streams, keys, out_dir=out_dir, title_id=title.id,
+                          segment_seconds=segment_seconds)
+        else:
+            streams = package_variants(self._rt.tools, renditions, transcode_dir, keys, out_dir=out_dir,
+                                       title_id=title.id, segment_seconds=segment_seconds,
+                                       has_audio=title.has_audio, duration_seconds=title.duration_seconds)
+            self._rt.blobs.put_file(reference_blob(title.id), transcode_dir / REFERENCE_FILE)
         self._rt.blobs.publish_tree(f"packages/{title.id}", out_dir)
         with self._rt.db.transaction() as session:
             row = repositories.get_title(session, title.id)
-            row.package = _package_record(title.id, renditions, streams, keys, self._rt.settings.segment_seconds)
+            row.package = _package_record(title.id, renditions, streams, keys, segment_seconds)
+            if title.watermark is not None:
+                row.package["watermark"] = {"variant_b": "variants/b/", "pace_info": PACE_FILE,
+                                            "positions": segment_count(title.duration_seconds, segment_seconds)}
             row.stage, row.status, row.error, row.updated_at = "packaged", "ready", None, self._rt.clock()
         on_progress("package", 1, 1)
 
     # -- records ---------------------------------------------------------------------
-    def _record_title(self, path: Path, name: str, info: MediaInfo) -> str:
+    def _watermark_record(self) -> dict[str, Any]:
+        settings = self._rt.settings
+        return {"strength": settings.watermark_strength, "collusion": settings.watermark_collusion,
+                "segment_seconds": settings.segment_seconds}
+
+    def _record_title(self, path: Path, name: str, info: MediaInfo, watermark: dict[str, Any] | None) -> str:
         title_id = str(uuid.uuid4())
         blob_key = f"masters/{title_id}/master{_safe_suffix(path)}"
         self._rt.blobs.put_file(blob_key, path)
@@ -135,6 +163,7 @@ class IngestService:
                     source_filename=path.name[:400], source_bytes=info.size_bytes,
                     duration_seconds=info.duration_seconds, width=info.width, height=info.height,
                     frame_rate=info.frame_rate, has_audio=info.has_audio, package=None, error=None,
+                    watermark=watermark,
                     created_at=now, updated_at=now,
                 ))
         except IntegrityError as exc:
@@ -191,9 +220,15 @@ def _safe_suffix(path: Path) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
 
 
-def _transcoded(out_dir: Path, renditions: list[Rendition], has_audio: bool) -> bool:
-    return all(s.source.is_file() and s.source.stat().st_size > 0
-               for s in ladder_streams(renditions, out_dir, has_audio))
+def _transcoded(out_dir: Path, renditions: list[Rendition], title: TitleRow) -> bool:
+    if title.watermark is None:
+        streams = ladder_streams(renditions, out_dir, title.has_audio)
+    else:
+        streams = variant_streams(renditions, out_dir, title.has_audio, "b") + \
+            variant_streams(renditions, out_dir, title.has_audio, "a")
+        if not (out_dir / REFERENCE_FILE).is_file():
+            return False
+    return all(s.source.is_file() and s.source.stat().st_size > 0 for s in streams)
 
 
 def _package_record(title_id: str, renditions: list[Rendition], streams: list[PackageStream],

@@ -20,7 +20,9 @@ from reelguard.errors import ProcessingError
 from reelguard.media.ladder import Rendition
 from reelguard.media.tools import MediaTools
 
-__all__ = ["AUDIO_OUTPUT", "TranscodePlan", "build_transcode_command", "run_transcode"]
+__all__ = [
+    "AUDIO_OUTPUT", "TranscodePlan", "build_transcode_command", "run_ffmpeg", "run_transcode", "video_encoder_args",
+]
 
 AUDIO_OUTPUT = "audio.mp4"
 
@@ -59,16 +61,19 @@ def build_transcode_command(tools: MediaTools, plan: TranscodePlan, master: Path
 
 
 def _video_output_args(plan: TranscodePlan, rendition: Rendition, index: int, out_dir: Path) -> list[str]:
+    return ["-map", f"[o{index}]", "-an", *video_encoder_args(plan, rendition), str(out_dir / f"{rendition.name}.mp4")]
+
+
+def video_encoder_args(plan: TranscodePlan, rendition: Rendition) -> list[str]:
+    """The encoder settings of one rendition; watermark variants reuse them verbatim."""
     gop = str(plan.gop_frames)
     return [
-        "-map", f"[o{index}]", "-an",
         "-c:v", "libx264", "-preset", plan.x264_preset, "-profile:v", "high", "-pix_fmt", "yuv420p",
         "-b:v", f"{rendition.bitrate_kbps}k", "-maxrate", f"{rendition.bitrate_kbps * 3 // 2}k",
         "-bufsize", f"{rendition.bitrate_kbps * 2}k",
         "-g", gop, "-keyint_min", gop, "-sc_threshold", "0",
         "-force_key_frames", f"expr:gte(t,n_forced*{plan.segment_seconds})",
         "-x264-params", "open-gop=0", "-map_metadata", "-1",
-        str(out_dir / f"{rendition.name}.mp4"),
     ]
 
 
@@ -81,7 +86,11 @@ def run_transcode(
 ) -> None:
     """Run ffmpeg; ``on_progress`` gets seconds of output done. Raise ProcessingError on failure."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    command = build_transcode_command(tools, plan, master, out_dir)
+    run_ffmpeg(build_transcode_command(tools, plan, master, out_dir), f"transcoding {master.name}", on_progress)
+
+
+def run_ffmpeg(command: list[str], what: str, on_progress: Callable[[float], None] | None = None) -> None:
+    """Run an ffmpeg command that reports ``-progress pipe:1``; raise ProcessingError on failure."""
     with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                           errors="replace") as process:
         assert process.stdout is not None and process.stderr is not None
@@ -91,7 +100,7 @@ def run_transcode(
         stderr = process.stderr.read()
     if process.returncode != 0:
         tail = stderr.strip().splitlines()[-1:] or [f"exit status {process.returncode}"]
-        raise ProcessingError(f"transcoding {master.name} failed: {tail[0]}")
+        raise ProcessingError(f"{what} failed: {tail[0]}")
 
 
 def _report(line: str, on_progress: Callable[[float], None]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -70,9 +70,25 @@ class TitleRow(Base):
     frame_rate: Mapped[float] = mapped_column(Float)
     has_audio: Mapped[bool]
     package: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    watermark: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # None: not watermarked
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WatermarkSessionRow(Base):
+    """One playback session of a watermarked title: whom a leaked A/B sequence points to."""
+
+    __tablename__ = "wm_sessions"
+    __table_args__ = (Index("ix_wm_sessions_title", "title_id", "started_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    title_id: Mapped[str] = mapped_column(String(36), ForeignKey("titles.id", ondelete="CASCADE"))
+    account_id: Mapped[str] = mapped_column(String(200))
+    device_id: Mapped[str] = mapped_column(String(200))
+    ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ContentKeyRow(Base):

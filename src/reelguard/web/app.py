@@ -21,11 +21,13 @@ from reelguard.license.assembly import Licensing
 from reelguard.license.proxy import LicenseProxy, load_credential
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
+from reelguard.watermark.edge import EdgeSelector
 from reelguard.web.content_routes import content_router
 from reelguard.web.key_routes import key_routes
-from reelguard.web.license_routes import license_routes, proxy_routes, read_bounded_body
+from reelguard.web.license_routes import answer_hls_key, license_routes, proxy_routes, read_bounded_body
 from reelguard.web.player_routes import player_router
 from reelguard.web.problems import install_problem_handlers
+from reelguard.web.stream_routes import stream_router
 
 __all__ = ["create_app", "create_app_from_env"]
 
@@ -66,6 +68,10 @@ def create_app(runtime: Runtime) -> FastAPI:
     key_server = KeyServer(runtime.db, runtime.keystore, runtime.clock, max_bytes=MAX_CPIX_BYTES)
     app.router.routes.extend(key_routes(key_server, ApiClients.load(settings.resolved_api_clients_file),
                                         runtime.clock, MAX_CPIX_BYTES))
+    selector = EdgeSelector(runtime.watermark, clock=lambda: runtime.clock().timestamp(),
+                            leeway_seconds=settings.token_leeway_seconds)
+    app.include_router(stream_router(selector, runtime.blobs,
+                                     lambda request, title, stream: answer_hls_key(service, request, title, stream)))
     app.include_router(content_router(runtime.db, runtime.blobs))
     app.include_router(player_router())
 

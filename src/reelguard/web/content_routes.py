@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from reelguard.errors import NotFound, TitleNotReady
+from reelguard.errors import NotFound, PermissionDenied, TitleNotReady
 from reelguard.store import repositories
 from reelguard.store.blobs import BlobStore, validate_blob_key
 from reelguard.store.database import Database
@@ -35,6 +35,9 @@ def content_router(db: Database, blobs: BlobStore) -> APIRouter:
                 raise NotFound(f"no title named {title_name[:60]!r}")
             if title.status != "ready":
                 raise TitleNotReady(f"title {title_name!r} is {title.status}, not ready")
+            if title.watermark is not None:
+                raise PermissionDenied(f"title {title_name!r} is forensically watermarked and plays only as a "
+                                       "session stream (/stream/<session token>/...; 'reelguard sessions start')")
             return validate_blob_key(f"packages/{title.id}/{path}")
 
     @router.get("/content/{title}/{path:path}", summary="Packaged DASH/HLS files")

@@ -72,6 +72,13 @@ def _licence_headers(answer: LicenseAnswer) -> dict[str, str]:
     return headers
 
 
+async def answer_hls_key(service: LicenseService, request: Request, title_name: str, stream: str) -> Response:
+    """The raw 16-byte key of one HLS stream, after the entitlement token and policy."""
+    key = await _cached_or_threaded(service.hls_key, authorization=request.headers.get("authorization"),
+                                    title_name=title_name, stream=stream, client_ip=client_ip(request))
+    return Response(key, media_type="application/octet-stream", headers=_NO_STORE)
+
+
 def license_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:
     async def clearkey_license(request: Request) -> Response:
         """W3C EME Clear Key licence: temporary (a stream) or persistent-license (a download)."""
@@ -83,10 +90,7 @@ def license_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:
 
     async def hls_key(request: Request) -> Response:
         """HLS identity key delivery: the stream's raw 16-byte key."""
-        key = await _cached_or_threaded(service.hls_key, authorization=request.headers.get("authorization"),
-                                        title_name=request.path_params["title"],
-                                        stream=request.path_params["stream"], client_ip=client_ip(request))
-        return Response(key, media_type="application/octet-stream", headers=_NO_STORE)
+        return await answer_hls_key(service, request, request.path_params["title"], request.path_params["stream"])
 
     async def release_stream(request: Request) -> Response:
         """The player stopped: free the token's stream slot now."""

@@ -1,0 +1,38 @@
+"""``reelguard trace``: name the session a leaked copy came from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from reelguard.cli._shared import console, emit, json_option, open_runtime
+from reelguard.watermark.trace import TraceService
+
+__all__ = ["trace"]
+
+
+def _render_report(data: dict[str, Any]) -> None:
+    console.print(f"title {data['title']}: {data['reason']}")
+    console.print(f"aligned at {data['offset_seconds']} s of the master, {len(data['segments'])} segments read, "
+                  f"{data['sessions_scored']} sessions scored")
+    if data["accused"]:
+        table = Table("session", "account", "device", "ip", "started", "score", "p-value", "segments")
+        for a in data["accused"]:
+            table.add_row(a["session"], a["account"], a["device"], str(a["ip"]), a["started_at"],
+                          f"{a['score']:.1f}", f"{a['p_value']:.2g}", str(a["segments_used"]))
+        console.print(table)
+
+
+@click.command("trace")
+@click.argument("suspect", type=click.Path(path_type=Path))
+@click.option("--title", required=True, help="The watermarked title the suspect copies.")
+@json_option
+@click.pass_context
+def trace(ctx: click.Context, suspect: Path, title: str, as_json: bool) -> None:
+    """Align SUSPECT to TITLE's master, read its A/B sequence and accuse the sessions it names."""
+    with open_runtime(ctx) as runtime:
+        report = TraceService(runtime).trace(suspect, title=title)
+    emit(report.to_json(), as_json, _render_report)

@@ -1,0 +1,119 @@
+"""Aligning a suspect copy to its master (pure; OpenCV and NumPy on frames in memory).
+
+A leaked copy may be a trimmed excerpt that starts anywhere, at another frame rate, scaled,
+cropped, letterboxed or filmed off a screen. Detection needs, for each suspect frame, the
+master frame it shows and where the master's picture lies in it:
+
+* **time** — a crop- and tone-robust activity signature (how much the picture changes,
+  sampled at ``SIGNATURE_HZ``) of suspect and master is cross-correlated; the best few
+  offsets are kept as candidates;
+* **space** — ORB features matched between suspect frames and the master frames at a
+  candidate offset, pooled over several frame pairs, give a homography (RANSAC); it covers
+  scaling, cropping, letterboxing and a camcorder's perspective. The candidate offset with
+  the most inliers wins, then its offset is refined to the master frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = [
+    "SIGNATURE_HZ",
+    "THUMB_SIZE",
+    "Registration",
+    "activity_signature",
+    "candidate_offsets",
+    "letterbox_box",
+    "register",
+    "thumbnail",
+]
+
+SIGNATURE_HZ = 10.0
+THUMB_SIZE = (64, 36)
+_ACTIVITY_LAG_SECONDS = 0.4
+_MIN_INLIERS = 24
+
+Gray = NDArray[np.uint8]
+Floats = NDArray[np.float32]
+
+
+def thumbnail(gray: Gray) -> Gray:
+    return np.asarray(cv2.resize(gray, THUMB_SIZE, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+
+
+def letterbox_box(frames: Sequence[Gray], threshold: float = 24.0) -> tuple[int, int, int, int]:
+    """(x0, y0, x1, y1) of the picture inside black bars, from the brightest of many frames."""
+    peak = np.max(np.stack([f.astype(np.float32) for f in frames]), axis=0)
+    rows = np.flatnonzero(peak.mean(axis=1) > threshold)
+    cols = np.flatnonzero(peak.mean(axis=0) > threshold)
+    height, width = peak.shape
+    if rows.size == 0 or cols.size == 0:
+        return 0, 0, width, height
+    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def activity_signature(thumbs: Sequence[Gray], times: Sequence[float], duration: float) -> Floats:
+    """How much the picture changes over ``_ACTIVITY_LAG_SECONDS``, at SIGNATURE_HZ, normalised."""
+    times_arr = np.asarray(times, dtype=np.float64)
+    grid = np.arange(0.0, max(duration, 0.0), 1 / SIGNATURE_HZ)
+    if grid.size < 2 or len(thumbs) < 2:
+        return np.zeros(0, dtype=np.float32)
+    now = np.clip(np.searchsorted(times_arr, grid), 0, len(thumbs) - 1)
+    before = np.clip(np.searchsorted(times_arr, grid - _ACTIVITY_LAG_SECONDS), 0, len(thumbs) - 1)
+    stack = np.stack([t.astype(np.float32) for t in thumbs])
+    stack -= stack.mean(axis=(1, 2), keepdims=True)  # brightness changes do not count as activity
+    activity = np.abs(stack[now] - stack[before]).mean(axis=(1, 2))
+    activity = np.log1p(activity)
+    spread = activity.std() or 1.0
+    return np.asarray((activity - activity.mean()) / spread, dtype=np.float32)
+
+
+def candidate_offsets(master_sig: Floats, suspect_sig: Floats, count: int = 3) -> list[tuple[float, float]]:
+    """The best ``count`` (offset seconds, correlation) with suspect time + offset = master time."""
+    if suspect_sig.size == 0 or master_sig.size < suspect_sig.size:
+        return []
+    scores = np.correlate(master_sig, suspect_sig, mode="valid") / suspect_sig.size
+    order = np.argsort(scores)[::-1]
+    picked: list[int] = []
+    for index in order:
+        if all(abs(int(index) - p) > SIGNATURE_HZ for p in picked):
+            picked.append(int(index))
+        if len(picked) == count:
+            break
+    return [(p / SIGNATURE_HZ, float(scores[p])) for p in picked]
+
+
+@dataclass(frozen=True)
+class Registration:
+    """Suspect pixel → master pixel (at the master frames' size given to ``register``)."""
+
+    homography: NDArray[np.float64]
+    inliers: int
+
+
+def register(pairs: Sequence[tuple[Gray, Gray]]) -> Registration | None:
+    """A homography from suspect to master, pooled over (master, suspect) frame pairs."""
+    orb = cv2.ORB_create(nfeatures=1500, fastThreshold=10)  # type: ignore[attr-defined]
+    matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
+    source: list[tuple[float, float]] = []
+    target: list[tuple[float, float]] = []
+    for master, suspect in pairs:
+        kp_m, des_m = orb.detectAndCompute(master, None)
+        kp_s, des_s = orb.detectAndCompute(suspect, None)
+        if des_m is None or des_s is None:
+            continue
+        for match in matcher.match(des_s, des_m):
+            source.append(kp_s[match.queryIdx].pt)
+            target.append(kp_m[match.trainIdx].pt)
+    if len(source) < _MIN_INLIERS:
+        return None
+    homography, inlier_mask = cv2.findHomography(np.asarray(source, dtype=np.float32),
+                                                 np.asarray(target, dtype=np.float32), cv2.RANSAC, 3.0)
+    if homography is None or inlier_mask is None or int(inlier_mask.sum()) < _MIN_INLIERS:
+        return None
+    return Registration(homography.astype(np.float64), int(inlier_mask.sum()))

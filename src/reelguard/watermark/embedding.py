@@ -1,0 +1,100 @@
+"""The watermark signal (pure): keyed low-frequency patterns, a perceptual mask, embedding.
+
+Every segment ``n`` of a title has its own keyed pattern ``P_n``: Gaussian values on a
+coarse grid (``GRID`` cells across the picture) smoothly interpolated to the frame size.
+A low-frequency pattern survives what pirates do to a picture — downscaling, re-encoding,
+cropping, blur — and its position is relative to the picture, so one pattern serves every
+rendition of the ladder.
+
+Variant A of segment ``n`` carries ``+W`` and variant B ``-W`` in the luma plane, where
+``W = strength · M ⊙ P_n`` and ``M`` is a perceptual mask: the local activity (standard
+deviation) of the frame, so texture hides the mark and flat areas (sky, black bars,
+gradients) stay clean. The mask is computed from the frame itself, so a detector that
+holds the unmarked master recomputes ``W`` exactly (informed detection)::
+
+    marker = FrameMarker(key=title_key, strength=1.6)
+    luma_a = marker.embed(luma, segment=12, symbol=+1)   # variant A
+    luma_b = marker.embed(luma, segment=12, symbol=-1)   # variant B
+"""
+
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["GRID", "FrameMarker", "expected_mark", "perceptual_mask", "segment_pattern"]
+
+GRID = (32, 18)  # pattern cells across x down (16:9 pictures get square cells)
+_ANALYSIS_WIDTH = 320  # the mask is computed on a 320-wide picture, so every rendition gets the same mask
+_ACTIVITY_REF = 6.0  # luma std (levels) at which the mask is 1
+_MASK_CAP = 2.5
+
+Luma = NDArray[np.uint8]
+Floats = NDArray[np.float32]
+
+
+def segment_pattern(key: bytes, segment: int) -> Floats:
+    """The keyed coarse pattern of one segment: zero mean, unit RMS, shape (GRID[1], GRID[0])."""
+    seed = hashlib.sha256(b"reelguard-wm-pattern/" + key + segment.to_bytes(8, "big")).digest()
+    values = np.random.default_rng(np.frombuffer(seed, dtype=np.uint64)).standard_normal((GRID[1], GRID[0]))
+    values -= values.mean()
+    return np.asarray(values / np.sqrt(np.mean(values**2)), dtype=np.float32)
+
+
+def upsample_pattern(pattern: Floats, width: int, height: int) -> Floats:
+    """The coarse pattern interpolated (bicubic) to a ``width``×``height`` picture."""
+    return np.asarray(cv2.resize(pattern, (width, height), interpolation=cv2.INTER_CUBIC), dtype=np.float32)
+
+
+def perceptual_mask(luma: NDArray[np.uint8] | Floats) -> Floats:
+    """Local activity of a luma plane in [0, _MASK_CAP]: ~0 on flat areas, 1 at moderate texture."""
+    height, width = luma.shape
+    analysis = (_ANALYSIS_WIDTH, max(2, round(height * _ANALYSIS_WIDTH / width)))
+    small = np.asarray(cv2.resize(luma.astype(np.float32), analysis, interpolation=cv2.INTER_AREA), dtype=np.float32)
+    mean = cv2.blur(small, (5, 5))
+    variance = np.maximum(cv2.blur(small * small, (5, 5)) - mean * mean, 0.0)
+    activity = np.clip(np.sqrt(variance) / _ACTIVITY_REF, 0.0, _MASK_CAP).astype(np.float32)
+    smooth = cv2.GaussianBlur(activity, (0, 0), 1.5)
+    return np.asarray(cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
+
+
+def expected_mark(luma: NDArray[np.uint8] | Floats, pattern_full: Floats, strength: float) -> Floats:
+    """``W`` for one frame: what variant A adds to (and B subtracts from) its luma."""
+    return (strength * perceptual_mask(luma) * pattern_full).astype(np.float32)
+
+
+class FrameMarker:
+    """Embeds ±W in luma planes; caches the upsampled pattern per (segment, size)."""
+
+    def __init__(self, *, key: bytes, strength: float) -> None:
+        if len(key) < 16:
+            raise ValueError(f"expected a watermark key of at least 16 bytes, got {len(key)}")
+        if not 0 < strength <= 8:
+            raise ValueError(f"expected a strength in (0, 8] luma levels, got {strength}")
+        self._key = key
+        self.strength = strength
+        self._pattern = lru_cache(maxsize=8)(self._full_pattern)
+
+    def _full_pattern(self, segment: int, width: int, height: int) -> Floats:
+        return upsample_pattern(segment_pattern(self._key, segment), width, height)
+
+    def mark(self, luma: Luma, segment: int) -> Floats:
+        """The mark ``W`` of this frame (variant A adds it, B subtracts it)."""
+        height, width = luma.shape
+        return expected_mark(luma, self._pattern(segment, width, height), self.strength)
+
+    def embed(self, luma: Luma, segment: int, symbol: int) -> Luma:
+        """Return ``luma + symbol·W`` rounded and clipped to 8 bits; symbol is +1 (A) or -1 (B)."""
+        if symbol not in (1, -1):
+            raise ValueError(f"expected symbol +1 (variant A) or -1 (variant B), got {symbol}")
+        return embed_mark(luma, self.mark(luma, segment), symbol)
+
+
+def embed_mark(luma: Luma, mark: Floats, symbol: int) -> Luma:
+    """``luma + symbol·mark``, rounded and clipped to 8 bits."""
+    marked = luma.astype(np.float32) + symbol * mark
+    return np.asarray(np.clip(np.rint(marked), 0, 255), dtype=np.uint8)

@@ -1,0 +1,60 @@
+"""Reading frames for tracing (PyAV): gray pictures with their times, scaled on decode."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+from reelguard.errors import InvalidMedia
+
+__all__ = ["VideoFacts", "gray_frames", "video_facts"]
+
+
+@dataclass(frozen=True)
+class VideoFacts:
+    width: int
+    height: int
+    frame_rate: float
+    duration: float
+
+
+def video_facts(path: Path) -> VideoFacts:
+    """Width, height, frame rate and duration of ``path``'s first video stream, or InvalidMedia."""
+    if not path.is_file():
+        raise InvalidMedia(f"expected a video file, but {path} does not exist")
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InvalidMedia(f"expected a video file, but {path.name} has no video stream")
+            stream = container.streams.video[0]
+            rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+            duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else \
+                float(container.duration or 0) / 1_000_000
+            return VideoFacts(stream.codec_context.width, stream.codec_context.height, rate, duration)
+    except av.FFmpegError as exc:
+        raise InvalidMedia(f"expected a video file, but {path.name} is not one ffmpeg can read ({exc})") from exc
+
+
+def gray_frames(path: Path, width: int, height: int, start: float = 0.0) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    """(time, gray picture of width×height) for every frame from ``start`` seconds on."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            if start > 1.0 and stream.time_base:
+                container.seek(int(max(0.0, start - 1.0) / stream.time_base), stream=stream, backward=True)
+            first: float | None = None
+            for index, frame in enumerate(container.decode(stream)):
+                when = float(frame.time) if frame.time is not None else index / 25.0
+                first = when if first is None else first
+                if when + 1e-6 < start:
+                    continue
+                picture = frame.reformat(width, height, "gray", interpolation="AREA").to_ndarray()
+                yield when, np.asarray(picture, dtype=np.uint8)
+    except av.FFmpegError as exc:
+        raise InvalidMedia(f"could not decode {path.name}: {exc}") from exc

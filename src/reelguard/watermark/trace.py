@@ -1,0 +1,353 @@
+"""Tracing a leaked copy to the session that leaked it.
+
+    suspect ──align in time (activity signature vs the master reference)──┐
+            ──align in space (ORB + RANSAC homography vs master frames)───┤
+            ──informed detection per segment (soft A/B symbol, z)─────────┤
+            ──symmetric Tardos score of every session of the title────────┴─► accused sessions
+
+A session is accused only when its score's p-value (a Chernoff bound on an innocent
+reaching it) times the number of sessions scored is at most ``false_accusation`` (10⁻⁶
+by default): the chance that a trace accuses anyone innocent stays under that bound
+whatever the copy is, because an innocent's bits are independent of it::
+
+    report = TraceService(runtime).trace(Path("leak.mp4"), title="ep01")
+    report.accused[0].account, report.accused[0].p_value
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from sqlalchemy import select
+
+from reelguard.errors import InvalidInput, NotFound
+from reelguard.runtime import Runtime
+from reelguard.store import repositories
+from reelguard.store.models import TitleRow, WatermarkSessionRow
+from reelguard.watermark.alignment import (
+    Registration,
+    activity_signature,
+    candidate_offsets,
+    letterbox_box,
+    register,
+    thumbnail,
+)
+from reelguard.watermark.code import SessionCode
+from reelguard.watermark.detection import SegmentEvidence, soft_symbol
+from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
+from reelguard.watermark.packaging import reference_blob
+from reelguard.watermark.sessions import require_watermarked
+from reelguard.watermark.variants import MasterReference, segment_of_frame
+
+__all__ = ["Accusation", "TraceReport", "TraceService"]
+
+WORK_WIDTH = 320  # detection runs in the master's geometry at this width
+REGISTER_WIDTH = 640
+_SMALL_WIDTH = 160
+_REGISTER_FRAMES = 8
+_MIN_SIGNATURE_CORRELATION = 0.25
+_REFINE_FRAMES = 6
+
+
+@dataclass(frozen=True)
+class Accusation:
+    session: str
+    account: str
+    device: str
+    ip: str | None
+    started_at: str
+    score: float
+    p_value: float  # already multiplied by the number of sessions scored
+    segments_used: int
+
+
+@dataclass
+class TraceReport:
+    title: str
+    identified: bool
+    reason: str
+    accused: list[Accusation] = field(default_factory=list)
+    offset_seconds: float | None = None
+    registration_inliers: int = 0
+    segments: list[dict[str, Any]] = field(default_factory=list)  # {"position", "z", "frames"}
+    sessions_scored: int = 0
+    best_innocent_p: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class _Suspect:
+    facts: VideoFacts
+    times: list[float]
+    thumbs: list[NDArray[np.uint8]]
+    register_frames: dict[int, NDArray[np.uint8]]  # frame index → REGISTER_WIDTH gray
+    origin: float  # the first frame's own timestamp (times above start at 0)
+
+
+class TraceService:
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+
+    def trace(self, suspect_path: Path, *, title: str) -> TraceReport:
+        facts = video_facts(suspect_path)
+        row = self._title(title)
+        watermark = require_watermarked(row)
+        segment_seconds = int(watermark["segment_seconds"])
+        if facts.duration and facts.duration < segment_seconds:
+            raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
+                               f"{suspect_path.name} lasts {facts.duration:.2f} s")
+        reference = self._reference(row)
+        suspect = _read_suspect(suspect_path, facts)
+        if suspect.times[-1] - suspect.times[0] < segment_seconds:
+            raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
+                               f"{suspect_path.name} has {len(suspect.times)} frames")
+        alignment = self._align(suspect, reference, row)
+        if alignment is None:
+            return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
+                               "master in time (wrong title, or too little of it)")
+        offset, registration = alignment
+        evidence = self._detect(suspect_path, suspect, row, reference, offset, registration, segment_seconds)
+        return self._accuse(row, watermark, evidence, offset, registration)
+
+    # -- steps -----------------------------------------------------------------------
+    def _title(self, title: str) -> TitleRow:
+        with self._rt.db.session() as session:
+            return repositories.get_title(session, title)
+
+    def _reference(self, row: TitleRow) -> MasterReference:
+        local = self._rt.blobs.local_path(reference_blob(row.id))
+        if local is None or not local.is_file():
+            raise NotFound(f"title {row.name!r} has no watermark reference; re-ingest it with --watermark")
+        return MasterReference.load(local)
+
+    def _master_path(self, row: TitleRow) -> Path:
+        local = self._rt.blobs.local_path(row.master_blob)
+        if local is None:
+            raise NotFound(f"the master of {row.name!r} is not in a local blob store")
+        return local
+
+    def _align(self, suspect: _Suspect, reference: MasterReference,
+               row: TitleRow) -> tuple[float, Registration | None] | None:
+        duration = suspect.times[-1] + 1 / suspect.facts.frame_rate
+        suspect_sig = activity_signature(suspect.thumbs, suspect.times, duration)
+        master_sig = activity_signature(list(reference.thumbs), list(reference.times),
+                                        float(reference.times[-1]) + 1 / reference.frame_rate)
+        candidates = candidate_offsets(master_sig, suspect_sig)
+        if not candidates or candidates[0][1] < _MIN_SIGNATURE_CORRELATION:
+            return None
+        best: tuple[float, Registration | None, int] | None = None
+        for offset, _score in candidates:
+            registration = self._register(suspect, row, offset)
+            inliers = registration.inliers if registration else 0
+            if best is None or inliers > best[2]:
+                best = (offset, registration, inliers)
+        assert best is not None
+        offset = _refine_offset(suspect, reference, best[0], best[1], row)
+        offset = self._refine_to_frame(suspect, row, reference, offset, best[1])
+        # register again on the exact frames: a homography fitted a frame off is a poorer one
+        return offset, self._register(suspect, row, offset) or best[1]
+
+    def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, reference: MasterReference, offset: float,
+                         registration: Registration | None) -> float:
+        """The offset to the exact master frame: warped suspect frames against master frames around it."""
+        work = _size_at(WORK_WIDTH, row.width, row.height)
+        reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
+        warp = _warp_to_work(registration, reg_suspect, row, work)
+        valid = cv2.warpPerspective(np.ones(reg_suspect[::-1], np.uint8), warp, work, flags=cv2.INTER_NEAREST) > 0
+        step = 1 / reference.frame_rate
+        shifts = range(-_REFINE_FRAMES, _REFINE_FRAMES + 1)
+        totals = np.zeros(len(shifts))
+        master_path = self._master_path(row)
+        for index, picture in suspect.register_frames.items():
+            warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)[valid]
+            centre = suspect.times[index] + offset
+            window = {round(t / step): p for t, p in _window(master_path, centre, _REFINE_FRAMES * step, work)}
+            for k, shift in enumerate(shifts):
+                master = window.get(round(centre / step) + shift)
+                if master is not None:
+                    totals[k] += _correlation(warped, master.astype(np.float32)[valid])
+        return offset + shifts[int(np.argmax(totals))] * step if totals.any() else offset
+
+    def _register(self, suspect: _Suspect, row: TitleRow, offset: float) -> Registration | None:
+        master_path = self._master_path(row)
+        size = _size_at(REGISTER_WIDTH, row.width, row.height)
+        pairs = []
+        for index, picture in suspect.register_frames.items():
+            master = _master_frame_at(master_path, suspect.times[index] + offset, size)
+            if master is not None:
+                pairs.append((master, picture))
+        return register(pairs)
+
+    def _detect(self, suspect_path: Path, suspect: _Suspect, row: TitleRow, reference: MasterReference,
+                offset: float, registration: Registration | None, segment_seconds: int) -> list[SegmentEvidence]:
+        work = _size_at(WORK_WIDTH, row.width, row.height)
+        reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
+        warp = _warp_to_work(registration, reg_suspect, row, work)
+        key = self._rt.watermark.title_keys(row.id).embed
+        master_frames = _MasterCursor(self._master_path(row), work, reference.frame_rate)
+        evidence: dict[int, SegmentEvidence] = {}
+        gop = reference.frame_rate * segment_seconds
+        ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
+        valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
+        for when, picture in gray_frames(suspect_path, *reg_suspect):
+            index = round((when - suspect.origin + offset) * reference.frame_rate)
+            if index < 0 or index % round(gop) in (0, round(gop) - 1):
+                continue  # a frame at a segment boundary may belong to either segment
+            master = master_frames.frame(index)
+            if master is None:
+                break
+            segment = segment_of_frame(index, reference.frame_rate, segment_seconds)
+            if segment not in evidence:
+                evidence[segment] = SegmentEvidence.empty(key, segment=segment, width=work[0], height=work[1])
+            warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)
+            evidence[segment].add(master, warped, valid)
+        return [evidence[n] for n in sorted(evidence)]
+
+    def _accuse(self, row: TitleRow, watermark: dict[str, Any], evidence: list[SegmentEvidence], offset: float,
+                registration: Registration | None) -> TraceReport:
+        observed = {e.segment: soft_symbol(e.z) for e in evidence if e.frames > 0}
+        report = TraceReport(row.name, False, "", offset_seconds=round(offset, 3),
+                             registration_inliers=registration.inliers if registration else 0,
+                             segments=[{"position": e.segment, "z": round(e.z, 2), "frames": e.frames}
+                                       for e in evidence])
+        sessions = self._sessions(row.id)
+        report.sessions_scored = len(sessions)
+        if not sessions:
+            report.reason = "no session identified: the title has no sessions"
+            return report
+        if not any(observed.values()):
+            report.reason = "no session identified: no watermark found (every segment at chance)"
+            return report
+        code = SessionCode(key=self._rt.watermark.title_keys(row.id).code, collusion=int(watermark["collusion"]))
+        scores = code.scores(observed, [s.id for s in sessions])
+        by_id = {s.id: s for s in sessions}
+        bound = self._rt.settings.watermark_false_accusation
+        accused = sorted((s for s in scores if s.p_value * len(sessions) <= bound), key=lambda s: s.p_value)
+        report.accused = [_accusation(by_id[s.session_id], s.score, s.p_value * len(sessions), s.positions)
+                          for s in accused]
+        innocent = [s.p_value * len(sessions) for s in scores if s.p_value * len(sessions) > bound]
+        report.best_innocent_p = min(innocent, default=None)
+        report.identified = bool(report.accused)
+        used = sum(1 for v in observed.values() if v)
+        report.reason = (f"identified from {used} segments" if report.identified else
+                         f"no session identified: {used} marked segments are not enough evidence "
+                         f"(best p = {min((s.p_value * len(sessions) for s in scores), default=1.0):.2g})")
+        return report
+
+    def _sessions(self, title_id: str) -> list[WatermarkSessionRow]:
+        with self._rt.db.session() as session:
+            rows = session.scalars(select(WatermarkSessionRow).where(WatermarkSessionRow.title_id == title_id))
+            return list(rows)
+
+
+def _accusation(row: WatermarkSessionRow, score: float, p_value: float, positions: int) -> Accusation:
+    started: datetime = row.started_at
+    return Accusation(row.id, row.account_id, row.device_id, row.ip, started.isoformat(), round(score, 3),
+                      p_value, positions)
+
+
+def _size_at(width: int, source_width: int, source_height: int) -> tuple[int, int]:
+    return width, max(2, round(source_height * width / source_width / 2) * 2)
+
+
+def _read_suspect(path: Path, facts: VideoFacts) -> _Suspect:
+    small = _size_at(_SMALL_WIDTH, facts.width, facts.height)
+    reg = _size_at(REGISTER_WIDTH, facts.width, facts.height)
+    times: list[float] = []
+    smalls: list[NDArray[np.uint8]] = []
+    for when, picture in gray_frames(path, *small):
+        times.append(when)
+        smalls.append(picture)
+    if len(times) < 2:
+        raise InvalidInput(f"expected a video of at least one segment; {path.name} has {len(times)} frame(s)")
+    picks = set(np.linspace(len(times) * 0.05, len(times) * 0.95, _REGISTER_FRAMES).astype(int).tolist())
+    register_frames = {i: p for i, (_t, p) in enumerate(gray_frames(path, *reg)) if i in picks}
+    x0, y0, x1, y1 = letterbox_box(smalls[:: max(1, len(smalls) // 200)])
+    thumbs = [thumbnail(np.ascontiguousarray(p[y0:y1, x0:x1])) for p in smalls]
+    start = times[0]
+    return _Suspect(facts, [t - start for t in times], thumbs, register_frames, start)
+
+
+def _window(master: Path, centre: float, half: float,
+            size: tuple[int, int]) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    for when, picture in gray_frames(master, *size, start=max(0.0, centre - half)):
+        if when > centre + half + 1e-6:
+            return
+        yield when, picture
+
+
+def _correlation(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
+    a, b = a - a.mean(), b - b.mean()
+    denominator = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
+    return float(np.sum(a * b)) / denominator if denominator > 0 else 0.0
+
+
+def _master_frame_at(master: Path, when: float, size: tuple[int, int]) -> NDArray[np.uint8] | None:
+    for frame_time, picture in gray_frames(master, *size, start=max(0.0, when)):
+        if frame_time + 1e-6 >= when:
+            return picture
+    return None
+
+
+def _refine_offset(suspect: _Suspect, reference: MasterReference, offset: float,
+                   registration: Registration | None, row: TitleRow) -> float:
+    """The offset to the master frame: the one whose thumbnails best match the warped suspect's."""
+    step = 1 / reference.frame_rate
+    best, best_score = offset, -math.inf
+    sample = range(0, len(suspect.thumbs), max(1, len(suspect.thumbs) // 60))
+    for k in range(-round(0.3 / step), round(0.3 / step) + 1):
+        trial = offset + k * step
+        scores = []
+        for i in sample:
+            j = round((suspect.times[i] + trial) * reference.frame_rate)
+            if 0 <= j < len(reference.thumbs):
+                a = suspect.thumbs[i].astype(np.float32)
+                b = reference.thumbs[j].astype(np.float32)
+                scores.append(float(np.corrcoef(a.ravel(), b.ravel())[0, 1]) if a.std() > 0 and b.std() > 0 else 0)
+        if scores and float(np.mean(scores)) > best_score:
+            best, best_score = trial, float(np.mean(scores))
+    return best
+
+
+def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int], row: TitleRow,
+                  work: tuple[int, int]) -> NDArray[np.float64]:
+    """Suspect (REGISTER_WIDTH) pixels → master working pixels."""
+    master_reg = _size_at(REGISTER_WIDTH, row.width, row.height)
+    to_work = np.diag([work[0] / master_reg[0], work[1] / master_reg[1], 1.0])
+    if registration is not None:
+        return to_work @ registration.homography
+    stretch = np.diag([master_reg[0] / reg_suspect[0], master_reg[1] / reg_suspect[1], 1.0])
+    return to_work @ stretch
+
+
+class _MasterCursor:
+    """Master frames at working size by frame index, decoded forward once."""
+
+    def __init__(self, master: Path, size: tuple[int, int], frame_rate: float) -> None:
+        self._master, self._size, self._rate = master, size, frame_rate
+        self._frames: Iterator[tuple[float, NDArray[np.uint8]]] | None = None
+        self._index = -1
+        self._current: NDArray[np.float32] | None = None
+
+    def frame(self, index: int) -> NDArray[np.float32] | None:
+        if self._frames is None or index < self._index:
+            self._frames = gray_frames(self._master, *self._size, start=max(0.0, index / self._rate - 0.5))
+            self._index = -1
+        while self._index < index:
+            try:
+                when, picture = next(self._frames)
+            except StopIteration:
+                return None
+            self._index = round(when * self._rate)
+            self._current = picture.astype(np.float32)
+        return self._current

@@ -1,0 +1,157 @@
+"""Encoding the A and B variants of every rendition (PyAV decode → mark → two x264 encoders).
+
+The master is decoded once (PyAV). Each frame is scaled to every rendition (swscale,
+bicubic — what the unmarked ladder's ffmpeg filter does), marked with ``+W`` for variant A
+and ``-W`` for variant B of the frame's segment, and piped to two ffmpeg/x264 encoders per
+rendition with exactly the unmarked ladder's settings (``video_encoder_args``): the same
+closed GOP of ``segment_seconds``, keyframes forced at the same instants. So segment ``n``
+of A and of B start and end on the same frames, and a player may take any mix of them.
+
+While decoding, it also keeps the master's *reference*: a 64×36 thumbnail and time of
+every frame, which the tracer uses to find where in the title a suspect excerpt lies::
+
+    reference = encode_variants(tools, plan, master, out_dir, marker=FrameMarker(...))
+    # out_dir/a/video_720p.mp4, out_dir/b/video_720p.mp4, ..., out_dir/a/audio.mp4
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import IO
+
+import av
+import numpy as np
+from numpy.typing import NDArray
+
+from reelguard.errors import InvalidMedia, ProcessingError
+from reelguard.media.ladder import Rendition
+from reelguard.media.tools import MediaTools
+from reelguard.media.transcode import AUDIO_OUTPUT, TranscodePlan, run_ffmpeg, video_encoder_args
+from reelguard.watermark.alignment import thumbnail
+from reelguard.watermark.embedding import FrameMarker, embed_mark
+
+__all__ = ["VARIANTS", "MasterReference", "encode_variants", "segment_of_frame"]
+
+VARIANTS = ("a", "b")
+_SYMBOL = {"a": 1, "b": -1}
+
+
+@dataclass(frozen=True)
+class MasterReference:
+    """Per master frame: its time (s) and a 64×36 gray thumbnail."""
+
+    times: NDArray[np.float64]
+    thumbs: NDArray[np.uint8]
+    frame_rate: float
+
+    def save(self, path: Path) -> None:
+        with path.open("wb") as handle:
+            np.savez_compressed(handle, times=self.times, thumbs=self.thumbs, frame_rate=self.frame_rate)
+
+    @classmethod
+    def load(cls, path: Path) -> MasterReference:
+        with np.load(path) as data:
+            return cls(data["times"], data["thumbs"], float(data["frame_rate"]))
+
+
+def segment_of_frame(index: int, frame_rate: float, segment_seconds: int) -> int:
+    """The segment holding frame ``index``: keyframes are forced at t ≥ n·segment_seconds."""
+    return math.floor(index / frame_rate / segment_seconds + 1e-9)
+
+
+class _Encoder:
+    """One ffmpeg/x264 process reading raw yuv420p frames on stdin."""
+
+    def __init__(self, tools: MediaTools, plan: TranscodePlan, rendition: Rendition, output: Path) -> None:
+        self._log: IO[bytes] = tempfile.TemporaryFile()
+        rate = Fraction(plan.frame_rate).limit_denominator(1001)
+        command = [tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y",
+                   "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{rendition.width}x{rendition.height}",
+                   "-r", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0",
+                   *video_encoder_args(plan, rendition), str(output)]
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        self._output = output
+
+    def write(self, frame: bytes) -> None:
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(frame)
+        except BrokenPipeError:
+            self.close()
+
+    def close(self) -> None:
+        if self._process.stdin is not None and not self._process.stdin.closed:
+            try:
+                self._process.stdin.close()
+            except BrokenPipeError:
+                pass
+        if self._process.wait() != 0:
+            self._log.seek(0)
+            tail = self._log.read().decode(errors="replace").strip().splitlines()[-1:] or ["no message"]
+            raise ProcessingError(f"encoding {self._output.name} failed: {tail[0]}")
+        self._log.close()
+
+    def kill(self) -> None:
+        self._process.kill()
+        self._process.wait()
+        self._log.close()
+
+
+def encode_variants(tools: MediaTools, plan: TranscodePlan, master: Path, out_dir: Path, *,
+                    marker: FrameMarker, on_progress: Callable[[float], None] | None = None) -> MasterReference:
+    """Write out_dir/{a,b}/<rendition>.mp4 (and a/audio.mp4); return the master reference."""
+    for variant in VARIANTS:
+        (out_dir / variant).mkdir(parents=True, exist_ok=True)
+    if plan.has_audio:
+        run_ffmpeg([tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(master),
+                    "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", f"{plan.audio_bitrate_kbps}k", "-ac", "2",
+                    "-map_metadata", "-1", str(out_dir / "a" / AUDIO_OUTPUT)], f"encoding the audio of {master.name}")
+    encoders = {(r.name, v): _Encoder(tools, plan, r, out_dir / v / f"{r.name}.mp4")
+                for r in plan.renditions for v in VARIANTS}
+    try:
+        reference = _mark_frames(plan, master, marker, encoders, on_progress)
+        for encoder in encoders.values():
+            encoder.close()
+    except BaseException:
+        for encoder in encoders.values():
+            encoder.kill()
+        raise
+    return reference
+
+
+def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
+                 encoders: dict[tuple[str, str], _Encoder],
+                 on_progress: Callable[[float], None] | None) -> MasterReference:
+    thumbs: list[NDArray[np.uint8]] = []
+    try:
+        with av.open(str(master)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for index, frame in enumerate(container.decode(stream)):
+                thumbs.append(thumbnail(np.asarray(frame.to_ndarray(format="gray"), dtype=np.uint8)))
+                segment = segment_of_frame(index, plan.frame_rate, plan.segment_seconds)
+                for rendition in plan.renditions:
+                    _write_variants(frame, rendition, segment, marker, encoders)
+                if on_progress is not None and index % 25 == 0:
+                    on_progress(index / plan.frame_rate)
+    except av.FFmpegError as exc:
+        raise InvalidMedia(f"could not decode {master.name}: {exc}") from exc
+    times = np.arange(len(thumbs), dtype=np.float64) / plan.frame_rate
+    return MasterReference(times, np.stack(thumbs), plan.frame_rate)
+
+
+def _write_variants(frame: av.VideoFrame, rendition: Rendition, segment: int, marker: FrameMarker,
+                    encoders: dict[tuple[str, str], _Encoder]) -> None:
+    picture = np.asarray(frame.reformat(rendition.width, rendition.height, "yuv420p",
+                                        interpolation="BICUBIC").to_ndarray(), dtype=np.uint8)
+    luma = picture[: rendition.height].copy()  # the picture's own plane is overwritten per variant
+    mark = marker.mark(luma, segment)
+    for variant in VARIANTS:
+        picture[: rendition.height] = embed_mark(luma, mark, _SYMBOL[variant])
+        encoders[(rendition.name, variant)].write(picture.tobytes())

@@ -1,0 +1,121 @@
+"""Watermarked ingest → per-session streams → a rendered leak → ``trace`` names its session.
+
+One small watermarked title (synthetic, 60 one-second segments) is ingested once; three
+sessions are started; one session's programme is rendered (decrypted, muxed: the file a
+pirate would hold), attacked, and traced.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from reelguard.errors import Conflict, InvalidInput, InvalidMedia
+from reelguard.runtime import Runtime
+from reelguard.watermark.sessions import SessionService
+from reelguard.watermark.trace import TraceService
+from reelguard.web.app import create_app
+from tests.conftest import make_settings, subscribe
+from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, make_programme, watermark_settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def wm(tmp_path_factory: pytest.TempPathFactory, database_url_factory) -> Iterator[tuple[Runtime, list[str], Path]]:  # type: ignore[no-untyped-def]
+    work = tmp_path_factory.mktemp("wm")
+    runtime = Runtime.open(watermark_settings(make_settings(work / "data", database_url_factory())))
+    ingest_watermarked(runtime, work, seconds=60)
+    subscribe(runtime, "alice", ["tv", "phone"], titles=[WM_TITLE])
+    service = SessionService(runtime)
+    sessions = [service.start(account="alice", device=d, title=WM_TITLE, ip=f"203.0.113.{i}").session_id
+                for i, d in enumerate(["tv", "phone", "tv"])]
+    leak = service.render(sessions[1], work / "leak.mp4")
+    yield runtime, sessions, leak
+    runtime.close()
+
+
+def _attack(runtime: Runtime, source: Path, out: Path, *args: str) -> Path:
+    subprocess.run([runtime.tools.ffmpeg, "-nostdin", "-v", "error", "-y", *args[:2], "-i", str(source),
+                    *args[2:], "-c:v", "libx264", "-preset", "veryfast", str(out)], check=True)
+    return out
+
+
+def test_the_rendered_leak_is_traced_to_its_session_and_no_one_else(wm) -> None:  # type: ignore[no-untyped-def]
+    runtime, sessions, leak = wm
+    report = TraceService(runtime).trace(leak, title=WM_TITLE)
+    assert report.identified, report.reason
+    assert [a.session for a in report.accused] == [sessions[1]]
+    accused = report.accused[0]
+    assert (accused.account, accused.device, accused.ip) == ("alice", "phone", "203.0.113.1")
+    assert accused.p_value <= 1e-6
+    assert report.sessions_scored == 3
+
+
+def test_a_trimmed_rescaled_reencoded_copy_is_still_traced(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    runtime, sessions, leak = wm
+    suspect = _attack(runtime, leak, tmp_path / "attacked.mp4", "-ss", "3.3", "-vf", "scale=480:270", "-crf", "28")
+    report = TraceService(runtime).trace(suspect, title=WM_TITLE)
+    assert [a.session for a in report.accused] == [sessions[1]], report.reason
+    assert abs((report.offset_seconds or 0) - 3.3) < 0.1
+
+
+def test_an_unmarked_copy_accuses_no_one(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    runtime, _sessions, _leak = wm
+    master = next((runtime.settings.resolved_blob_dir / "masters").glob("*/master.mp4"))
+    report = TraceService(runtime).trace(master, title=WM_TITLE)
+    assert not report.identified and report.accused == []
+    assert report.reason.startswith("no session identified")
+
+
+def test_bad_suspects_get_clear_errors(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    runtime, _sessions, leak = wm
+    tracer = TraceService(runtime)
+    text = tmp_path / "notes.mp4"
+    text.write_text("not a video")
+    with pytest.raises(InvalidMedia, match="expected a video file"):
+        tracer.trace(text, title=WM_TITLE)
+    short = _attack(runtime, leak, tmp_path / "short.mp4", "-t", "0.5", "-an")
+    with pytest.raises(InvalidInput, match="at least one segment"):
+        tracer.trace(short, title=WM_TITLE)
+
+
+def test_a_title_without_watermarking_is_refused(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    runtime, _sessions, leak = wm
+    from reelguard.ingest.service import IngestService
+
+    plain = make_programme(runtime.tools.ffmpeg, tmp_path / "plain.mp4", 3)
+    IngestService(runtime).add_title(plain, name="plain-title")
+    with pytest.raises(Conflict, match="not watermarked"):
+        TraceService(runtime).trace(leak, title="plain-title")
+    with pytest.raises(Conflict, match="not watermarked"):
+        SessionService(runtime).start(account="alice", device="tv", title="plain-title")
+
+
+def test_session_streams_serve_each_sessions_own_variants_and_the_plain_route_refuses(wm) -> None:  # type: ignore[no-untyped-def]
+    runtime, _sessions, _leak = wm
+    service = SessionService(runtime)
+    started = service.start(account="alice", device="tv", title=WM_TITLE)
+    bits = service.bits(started.session_id)
+    assert 0 in bits and 1 in bits
+    blobs = runtime.settings.resolved_blob_dir
+    with TestClient(create_app(runtime)) as client:
+        assert client.get(f"/content/{WM_TITLE}/dash/manifest.mpd").status_code == 403
+        manifest = client.get(started.stream_path)
+        assert manifest.status_code == 200 and b"<MPD" in manifest.content
+        title_dir = next((blobs / "packages").iterdir())
+        for number in (1, 2, 3, 4, 5, 6):
+            body = client.get(f"/stream/{started.token}/dash/video_360p/{number}.m4s").content
+            tree = title_dir / "variants" / "b" if bits[number - 1] else title_dir
+            assert body == (tree / "dash" / "video_360p" / f"{number}.m4s").read_bytes()
+        assert client.get(f"/stream/{started.token}/dash/audio/1.m4s").content == \
+            (title_dir / "dash" / "audio" / "1.m4s").read_bytes()
+        assert client.get("/stream/not-a-token/dash/manifest.mpd").status_code == 401
+        assert client.get(f"/stream/{started.token}/../../kek.bin").status_code == 404
+        pace = json.loads((title_dir / "wmpaceinfo.json").read_text())
+        assert pace["positions"] == 60 and pace["renditions"]["video_360p"][6]["number"] == 7

@@ -1,0 +1,67 @@
+"""Embed → detect round trips on synthetic frames, quality of the mark, and flat areas left clean."""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reelguard.watermark.detection import SegmentEvidence
+from reelguard.watermark.embedding import FrameMarker, perceptual_mask
+
+KEY = b"embed-key-0123456789abcdef"
+
+
+def _textured(seed: int, width: int = 320, height: int = 180) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    noise = rng.normal(128, 40, (height // 4, width // 4)).astype(np.float32)
+    picture = np.kron(noise, np.ones((4, 4), np.float32)) + rng.normal(0, 6, (height, width))
+    return np.clip(picture, 0, 255).astype(np.uint8)
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(float) - b.astype(float)) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255**2 / mse)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), segment=st.integers(0, 5000), symbol=st.sampled_from([1, -1]))
+def test_embed_then_detect_reads_the_symbol(seed: int, segment: int, symbol: int) -> None:
+    marker = FrameMarker(key=KEY, strength=0.6)
+    evidence = SegmentEvidence.empty(KEY, segment=segment, width=320, height=180)
+    valid = np.ones((180, 320), dtype=bool)
+    for frame in range(6):
+        master = _textured(seed + frame)
+        marked = marker.embed(master, segment, symbol)
+        noisy = np.clip(marked + np.random.default_rng(frame).normal(0, 2, marked.shape), 0, 255)
+        evidence.add(master.astype(np.float32), noisy.astype(np.float32), valid)
+    assert np.sign(evidence.z) == symbol and abs(evidence.z) > 4, evidence.z
+
+
+def test_another_key_or_segment_reads_nothing() -> None:
+    marker = FrameMarker(key=KEY, strength=0.6)
+    valid = np.ones((180, 320), dtype=bool)
+    for key, segment in ((b"another-key-0123456789", 3), (KEY, 4)):
+        evidence = SegmentEvidence.empty(key, segment=segment, width=320, height=180)
+        for frame in range(6):
+            master = _textured(frame)
+            evidence.add(master.astype(np.float32), marker.embed(master, 3, 1).astype(np.float32), valid)
+        assert abs(evidence.z) < 4, evidence.z
+
+
+def test_the_mark_is_above_45_db_psnr_and_flat_areas_stay_clean() -> None:
+    marker = FrameMarker(key=KEY, strength=0.6)
+    picture = _textured(7, 1280, 720)
+    picture[:, :320] = 90  # a flat band
+    marked = marker.embed(picture, 0, 1)
+    assert _psnr(picture, marked) >= 45
+    assert np.abs(marked[:, 40:280].astype(int) - 90).max() <= 1
+    assert perceptual_mask(np.full((180, 320), 60, np.uint8)).max() < 0.05
+
+
+def test_variant_a_and_b_are_opposite() -> None:
+    marker = FrameMarker(key=KEY, strength=0.6)
+    picture = np.clip(_textured(3), 20, 235)  # away from 0 and 255, where clipping breaks the symmetry
+    a = marker.embed(picture, 9, 1).astype(int) - picture
+    b = marker.embed(picture, 9, -1).astype(int) - picture
+    assert np.abs(a + b).max() <= 1 and np.abs(a).sum() > 0
