@@ -85,6 +85,13 @@ def test_bad_suspects_get_clear_errors(wm, tmp_path: Path) -> None:  # type: ign
         tracer.trace(short, title=WM_TITLE)
 
 
+def test_a_video_of_another_title_identifies_no_one(wm, media_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    runtime, _sessions, _leak = wm
+    report = TraceService(runtime).trace(media_dir / "bikes.mp4", title=WM_TITLE)
+    assert not report.identified and report.accused == []
+    assert "do not match this title" in report.reason or "does not match this title" in report.reason, report.reason
+
+
 def test_a_title_without_watermarking_is_refused(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runtime, _sessions, leak = wm
     from reelguard.ingest.service import IngestService
@@ -108,7 +115,7 @@ def test_session_streams_serve_each_sessions_own_variants_and_the_plain_route_re
         assert client.get(f"/content/{WM_TITLE}/dash/manifest.mpd").status_code == 403
         manifest = client.get(started.stream_path)
         assert manifest.status_code == 200 and b"<MPD" in manifest.content
-        title_dir = next((blobs / "packages").iterdir())
+        title_dir = blobs / "packages" / service.get(started.session_id)[1].id
         for number in (1, 2, 3, 4, 5, 6):
             body = client.get(f"/stream/{started.token}/dash/video_360p/{number}.m4s").content
             tree = title_dir / "variants" / "b" if bits[number - 1] else title_dir

@@ -28,7 +28,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
 @given(seed=st.integers(0, 10_000), segment=st.integers(0, 5000), symbol=st.sampled_from([1, -1]))
 def test_embed_then_detect_reads_the_symbol(seed: int, segment: int, symbol: int) -> None:
     marker = FrameMarker(key=KEY, strength=0.6)
-    evidence = SegmentEvidence.empty(KEY, segment=segment, width=320, height=180)
+    evidence = SegmentEvidence.empty(KEY, segment=segment)
     valid = np.ones((180, 320), dtype=bool)
     for frame in range(6):
         master = _textured(seed + frame)
@@ -42,7 +42,7 @@ def test_another_key_or_segment_reads_nothing() -> None:
     marker = FrameMarker(key=KEY, strength=0.6)
     valid = np.ones((180, 320), dtype=bool)
     for key, segment in ((b"another-key-0123456789", 3), (KEY, 4)):
-        evidence = SegmentEvidence.empty(key, segment=segment, width=320, height=180)
+        evidence = SegmentEvidence.empty(key, segment=segment)
         for frame in range(6):
             master = _textured(frame)
             evidence.add(master.astype(np.float32), marker.embed(master, 3, 1).astype(np.float32), valid)

@@ -11,7 +11,7 @@ Its scale is calibrated per segment against decoy patterns — the same projecti
 patterns of unrelated keys, which no copy carries — so ``z`` reads as standard deviations
 above chance whatever the attack did to the noise::
 
-    evidence = SegmentEvidence.empty(key, segment=12, width=320, height=180)
+    evidence = SegmentEvidence.empty(key, segment=12)
     for master, suspect, valid in frames_of_segment_12:
         evidence.add(master, suspect, valid)
     evidence.z          # e.g. +9.3: variant A, very confidently
@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from numpy.typing import NDArray
 
-from reelguard.watermark.embedding import perceptual_mask, segment_pattern, upsample_pattern
+from reelguard.watermark.embedding import GRID, perceptual_mask, segment_pattern, upsample_pattern
 
 __all__ = ["DECOYS", "SegmentEvidence", "soft_symbol"]
 
@@ -36,10 +37,24 @@ _MIN_VALID = 0.2  # a frame whose valid area is under 20 % of the picture says n
 Floats = NDArray[np.float32]
 
 
-def _patterns(key: bytes, segment: int, width: int, height: int) -> Floats:
-    """(1 + DECOYS, height, width): the segment's pattern, then the decoys."""
+def _patterns(key: bytes, segment: int) -> Floats:
+    """(1 + DECOYS, GRID[1], GRID[0]): the segment's coarse pattern, then the decoys'."""
     keys = [key] + [_DECOY_LABEL + key + i.to_bytes(2, "big") for i in range(DECOYS)]
-    return np.stack([upsample_pattern(segment_pattern(k, segment), width, height) for k in keys])
+    return np.stack([segment_pattern(k, segment) for k in keys])
+
+
+@lru_cache(maxsize=16)
+def _interpolation(width: int, height: int) -> tuple[Floats, Floats]:
+    """(U, V) with upsample_pattern(P) == U @ P @ V.T: bicubic resizing is linear and separable.
+
+    Projecting a picture R on an upsampled pattern is then <Uᵀ R V, P>: one small matrix per
+    frame, dotted with every coarse pattern, instead of a full-size product per pattern.
+    """
+    eye_rows = np.eye(GRID[1], dtype=np.float32)
+    eye_cols = np.eye(GRID[0], dtype=np.float32)
+    rows = np.stack([upsample_pattern(eye_rows[:, [j]], 1, height)[:, 0] for j in range(GRID[1])], axis=1)
+    cols = np.stack([upsample_pattern(eye_cols[[j], :], width, 1)[0, :] for j in range(GRID[0])], axis=1)
+    return rows, cols
 
 
 def residual(master: Floats, suspect: Floats, valid: NDArray[np.bool_]) -> Floats | None:
@@ -67,8 +82,8 @@ class SegmentEvidence:
     frames: int = 0
 
     @classmethod
-    def empty(cls, key: bytes, *, segment: int, width: int, height: int) -> SegmentEvidence:
-        return cls(segment, _patterns(key, segment, width, height))
+    def empty(cls, key: bytes, *, segment: int) -> SegmentEvidence:
+        return cls(segment, _patterns(key, segment))
 
     def add(self, master: Floats, suspect: Floats, valid: NDArray[np.bool_]) -> None:
         """Add one aligned frame pair (master and suspect at the same working size)."""
@@ -76,7 +91,9 @@ class SegmentEvidence:
         if r is None:
             return
         weighted = r * perceptual_mask(master)
-        self.projections += np.tensordot(self.patterns, weighted, axes=([1, 2], [0, 1])) / weighted.size
+        rows, cols = _interpolation(weighted.shape[1], weighted.shape[0])
+        coarse = rows.T @ weighted @ cols
+        self.projections += np.tensordot(self.patterns, coarse, axes=([1, 2], [0, 1])) / weighted.size
         self.frames += 1
 
     @property

@@ -41,6 +41,7 @@ class SessionClaims:
     title_name: str
     collusion: int
     expires_at: float
+    issued_at: float
 
 
 class EdgeSelector:
@@ -56,11 +57,13 @@ class EdgeSelector:
             header = jwt.get_unverified_header(token)
             if header.get("kid") != TOKEN_KEY_ID:
                 raise AuthenticationError(f"expected a watermarking token with kid {TOKEN_KEY_ID!r}")
-            data: dict[str, Any] = jwt.decode(token, self._secret.token_key, algorithms=["HS256"],
-                                              audience=TOKEN_AUDIENCE, options={"verify_exp": False,
-                                                                                "require": ["exp", "wmid"]})
+            # times are checked against the injected clock (claims()), not PyJWT's wall clock
+            data: dict[str, Any] = jwt.decode(
+                token, self._secret.token_key, algorithms=["HS256"], audience=TOKEN_AUDIENCE,
+                options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
+                         "require": ["exp", "iat", "wmid"]})
             return SessionClaims(str(data["wmid"]), str(data["title"]), str(data["title_name"]),
-                                 int(data["collusion"]), float(data["exp"]))
+                                 int(data["collusion"]), float(data["exp"]), float(data["iat"]))
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError) as exc:
             raise AuthenticationError("expected a valid reelguard watermarking token; got one that does not "
                                       "verify (bad signature, audience or claims)") from exc
@@ -70,8 +73,11 @@ class EdgeSelector:
         if len(token) > 2048:
             raise AuthenticationError(f"expected a watermarking token under 2048 characters, got {len(token)}")
         claims = self._decode(token)
-        if self._clock() > claims.expires_at + self._leeway:
+        now = self._clock()
+        if now > claims.expires_at + self._leeway:
             raise TokenExpired("the watermarking token has expired; start a new session")
+        if claims.issued_at > now + self._leeway:
+            raise AuthenticationError("the watermarking token is issued in the future; check the clocks")
         return claims
 
     def _code(self, title_id: str, collusion: int) -> SessionCode:

@@ -118,7 +118,18 @@ class SessionService:
         if out.suffix.lower() != ".mp4":
             raise InvalidInput(f"expected an output path ending in .mp4, got {out.name!r}")
         _row, title = self.get(session_id)
-        bits = self.bits(session_id)
+        return self.render_sequence(title.name, self.bits(session_id), out)
+
+    def render_sequence(self, title_name: str, bits: list[int], out: Path) -> Path:
+        """Write the programme of an arbitrary A/B sequence (0 = A, 1 = B per segment) to ``out``.
+
+        A coalition mixing segments from several sessions makes exactly such a sequence.
+        """
+        if out.suffix.lower() != ".mp4":
+            raise InvalidInput(f"expected an output path ending in .mp4, got {out.name!r}")
+        with self._rt.db.session() as session:
+            title = repositories.get_title(session, title_name)
+        require_watermarked(title)
         with self._rt.db.session() as session:
             keys = self._rt.keystore.keys_of_title(session, title.id)
         top = _top_video(title)

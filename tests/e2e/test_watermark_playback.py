@@ -1,0 +1,98 @@
+"""Real Chromium plays a session's A/B stream: segments switch between A and B without a glitch.
+
+A watermarked title (1-second segments) is served by a real uvicorn server; a session
+whose first segments mix A and B is played through EME Clear Key in Debian's Chromium,
+DASH and HLS. Playback must pass 6 s — across at least one A→B and one B→A switch — with
+no error and a picture, and the segments the player fetched must be exactly those the
+session's bits choose.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from itertools import pairwise
+from pathlib import Path
+
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, sync_playwright
+
+from reelguard.runtime import Runtime
+from reelguard.watermark.sessions import SessionService, StartedSession
+from reelguard.web.app import create_app
+from tests.conftest import make_settings, subscribe
+from tests.e2e.test_browser_playback import CHROMIUM, CHROMIUM_ARGS, PLAYER_STATE, _free_port
+from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, watermark_settings
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+_SEGMENT = re.compile(r"/stream/[^/]+/(?:dash|hls)/video_360p/(\d+)\.m4s$")
+
+
+@pytest.fixture(scope="module")
+def wm_server(tmp_path_factory: pytest.TempPathFactory,
+              database_url_factory) -> Iterator[tuple[Runtime, str]]:  # type: ignore[no-untyped-def]
+    work = tmp_path_factory.mktemp("wm-browser")
+    runtime = Runtime.open(watermark_settings(make_settings(work / "data", database_url_factory())))
+    ingest_watermarked(runtime, work, seconds=12)
+    subscribe(runtime, "viewer", ["tab"], titles=[WM_TITLE])
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield runtime, f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)
+    runtime.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+def _mixed_session(runtime: Runtime) -> tuple[StartedSession, list[int]]:
+    """A session whose first 6 segments switch A→B and B→A (a fair code gives one quickly)."""
+    service = SessionService(runtime)
+    for _attempt in range(200):
+        started = service.start(account="viewer", device="tab", title=WM_TITLE)
+        bits = service.bits(started.session_id)
+        switches = {(a, b) for a, b in pairwise(bits[:6]) if a != b}
+        if switches == {(0, 1), (1, 0)}:
+            return started, bits
+    raise AssertionError("no session with both switches in 200 tries")
+
+
+@pytest.mark.parametrize("fmt", ["dash", "hls"])
+def test_a_session_stream_plays_across_a_and_b_segments(browser: Browser, wm_server: tuple[Runtime, str],
+                                                        fmt: str, tmp_path: Path) -> None:
+    runtime, base_url = wm_server
+    started, bits = _mixed_session(runtime)
+    entitlement = runtime.signer.issue(account="viewer", title=WM_TITLE, device="tab", ttl_seconds=600,
+                                       now=datetime.now(UTC))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    fetched: list[int] = []
+    page.on("requestfinished", lambda request: fetched.extend(
+        int(m.group(1)) for m in [_SEGMENT.search(request.url)] if m))
+    try:
+        page.goto(f"{base_url}/play/{WM_TITLE}#format={fmt}&token={entitlement}&stream={started.token}")
+        page.wait_for_function("() => document.getElementById('video').currentTime > 6.0 || "
+                               "(window.reelguard && window.reelguard.state === 'error')", timeout=45_000)
+        state = page.evaluate(PLAYER_STATE)
+        assert state["error"] is None and state["currentTime"] > 6.0 and state["frames"] > 100, state
+        played = sorted(set(fetched))
+        assert played[:6] == [1, 2, 3, 4, 5, 6], played
+        variants = [bits[n - 1] for n in played[:6]]
+        assert 0 in variants and 1 in variants
+    finally:
+        page.close()
