@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import subprocess
 import sys
 import tempfile
@@ -52,6 +53,8 @@ from reelguard.watermark.variants import encode_variants
 
 TITLE = "wm-bench"
 MID_SEGMENT_START = 62.3  # every excerpt starts 0.3 s into segment 15
+# picture attacks re-encode with x264 ultrafast at CRF 23: a weaker encoder than the service's, so a harsher attack
+REENCODE = ["-c:v", "libx264", "-crf", "23", "-preset", "ultrafast"]
 # name → (ffmpeg arguments after the input, container suffix, excerpt: "part" or "full")
 ATTACKS: dict[str, tuple[list[str], str, str]] = {
     "H.264 CRF 23": (["-c:v", "libx264", "-crf", "23", "-preset", "veryfast"], ".mp4", "part"),
@@ -60,21 +63,21 @@ ATTACKS: dict[str, tuple[list[str], str, str]] = {
     "H.265 CRF 30": (["-c:v", "libx265", "-crf", "30", "-preset", "ultrafast", "-x265-params", "log-level=error"],
                      ".mp4", "part"),
     "VP9 1 Mbit/s": (["-c:v", "libvpx-vp9", "-b:v", "1M", "-deadline", "realtime", "-cpu-used", "8"], ".webm", "part"),
-    "downscale 0.71": (["-vf", "scale=trunc(iw*0.71/2)*2:-2", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
-    "downscale 0.55": (["-vf", "scale=trunc(iw*0.55/2)*2:-2", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
-    "downscale 480p": (["-vf", "scale=-2:480", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "downscale 0.71": (["-vf", "scale=trunc(iw*0.71/2)*2:-2", *REENCODE], ".mp4", "part"),
+    "downscale 0.55": (["-vf", "scale=trunc(iw*0.55/2)*2:-2", *REENCODE], ".mp4", "part"),
+    "downscale 480p": (["-vf", "scale=-2:480", *REENCODE], ".mp4", "part"),
     "crop 0.71": (["-vf", "crop=trunc(iw*0.71/2)*2:trunc(ih*0.71/2)*2", "-c:v", "libx264", "-crf", "23"],
                   ".mp4", "part"),
-    "letterbox": (["-vf", "scale=1280:536,pad=1280:720:0:92", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "letterbox": (["-vf", "scale=1280:536,pad=1280:720:0:92", *REENCODE], ".mp4", "part"),
     "brightness 0.5": (["-vf", "lutrgb=r=val*0.5:g=val*0.5:b=val*0.5", "-c:v", "libx264", "-crf", "23"],
                        ".mp4", "part"),
     "brightness 1.5": (["-vf", "lutrgb=r=min(val*1.5\\,255):g=min(val*1.5\\,255):b=min(val*1.5\\,255)",
-                        "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
-    "contrast 0.5": (["-vf", "eq=contrast=0.5", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
-    "contrast 1.5": (["-vf", "eq=contrast=1.5", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
-    "hue shift 36°": (["-vf", "hue=h=36", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+                        *REENCODE], ".mp4", "part"),
+    "contrast 0.5": (["-vf", "eq=contrast=0.5", *REENCODE], ".mp4", "part"),
+    "contrast 1.5": (["-vf", "eq=contrast=1.5", *REENCODE], ".mp4", "part"),
+    "hue shift 36°": (["-vf", "hue=h=36", *REENCODE], ".mp4", "part"),
     "JPEG per frame (q≈40)": (["-c:v", "mjpeg", "-q:v", "10"], ".mkv", "part"),
-    "frame rate 25→30": (["-vf", "fps=30", "-c:v", "libx264", "-crf", "23"], ".mp4", "part"),
+    "frame rate 25→30": (["-vf", "fps=30", *REENCODE], ".mp4", "part"),
     "trimmed mid-segment": (["-c:v", "libx264", "-crf", "18"], ".mp4", "part"),
     "CRF 30 + crop 0.71 + brightness 0.5": (
         ["-vf", "crop=trunc(iw*0.71/2)*2:trunc(ih*0.71/2)*2,lutrgb=r=val*0.5:g=val*0.5:b=val*0.5",
@@ -191,7 +194,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--excerpt", type=float, default=260.0, help="seconds of leak each 'part' attack keeps")
-    parser.add_argument("--speed-seconds", type=float, default=40.0)
+    parser.add_argument("--speed-seconds", type=float, default=20.0)
+    parser.add_argument("--excerpt-start", type=float, default=MID_SEGMENT_START)
     parser.add_argument("--attacks", default="", help="comma-separated subset of attack names")
     parser.add_argument("--work", type=Path, default=None)
     args = parser.parse_args()
@@ -240,10 +244,9 @@ def main() -> None:
         vf_args, suffix, span = ATTACKS[name]
         leak_index = index % len(leaks)
         out = work / f"attack-{index:02d}{suffix}"
-        start = MID_SEGMENT_START if span == "part" else 2.3
+        start = args.excerpt_start if span == "part" else 2.3
         length = args.excerpt if span == "part" else 100_000
-        if not out.exists():
-            ffmpeg(runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
+        ffmpeg(runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
                    str(out))
         jobs.append((name, leak_index, out))
     # collusion: interleaved segments and averaged frames of 2 and 3 colluders (whole programme)
@@ -265,14 +268,17 @@ def main() -> None:
         collusion_jobs.append((f"{k} colluders, averaged frames", group, averaged))
     unmarked = work / "unmarked.mp4"
     if not unmarked.exists():
-        ffmpeg(runtime, "-ss", str(MID_SEGMENT_START), "-t", str(args.excerpt), "-i", str(programme), "-an",
+        ffmpeg(runtime, "-ss", str(args.excerpt_start), "-t", str(args.excerpt), "-i", str(programme), "-an",
                "-c:v", "libx264", "-crf", "23", str(unmarked))
 
     # detection speed: one trace alone, then the rest two at a time
     solo = trace_job((str(data_dir), str(jobs[0][2]), TITLE))
     suspects = [str(j[2]) for j in jobs[1:]] + [str(j[2]) for j in collusion_jobs] + [str(unmarked)]
-    with ProcessPoolExecutor(max_workers=2) as pool:
+    log(f"solo trace: {solo['seconds']:.0f} s for {len(solo['segments'])} segments")
+    # spawn, not fork: this process holds decoder threads and database pools a fork would copy mid-lock
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         reports = [solo, *pool.map(trace_job, [(str(data_dir), s, TITLE) for s in suspects])]
+    (work / "reports.json").write_text(json.dumps(reports))
     code = SessionCode(key=runtime.watermark.title_keys(_title_id(runtime)).code)
     bound = settings.watermark_false_accusation
     rows, innocent_trials, innocents_accused = [], 0, 0
@@ -316,10 +322,32 @@ def quality_rows(runtime: Runtime, work: Path) -> list[list[str]]:
     plain = work / "speed-plain-0" / "video_720p.mp4"
     null = work / "speed-null-0" / "a" / "video_720p.mp4"
     a, b = (work / "speed-marked-0" / v / "video_720p.mp4" for v in ("a", "b"))
+    rows = [["the mark alone: marked vs unmarked frames, before encoding", *mark_alone_quality(source)]]
     pairs = [("variant A vs unmarked encode (ladder)", a, plain), ("variant B vs unmarked encode (ladder)", b, plain),
              ("variant A vs unmarked encode (same pipeline)", a, null),
              ("unmarked encode vs source (x264's own distance)", plain, source), ("variant A vs source", a, source)]
-    return [[label, *measure_quality(runtime, x, y)] for label, x, y in pairs]
+    return rows + [[label, *measure_quality(runtime, x, y)] for label, x, y in pairs]
+
+
+def mark_alone_quality(source: Path) -> list[str]:
+    """PSNR and SSIM (Gaussian 11×11 window, sigma 1.5) of marked vs unmarked 720p luma, averaged over frames."""
+    import av
+    import cv2
+    marker = FrameMarker(key=b"quality-benchmark-key-01", strength=0.6)
+    psnrs, ssims = [], []
+    with av.open(str(source)) as container:
+        for index, frame in enumerate(container.decode(video=0)):
+            luma = np.asarray(frame.reformat(1280, 720, "gray", interpolation="BICUBIC").to_ndarray(), np.uint8)
+            marked = marker.embed(luma, index // 100, 1)
+            x, y = luma.astype(np.float64), marked.astype(np.float64)
+            mse = float(np.mean((x - y) ** 2))
+            psnrs.append(99.0 if mse == 0 else 10 * np.log10(255**2 / mse))
+            blur = lambda im: cv2.GaussianBlur(im, (11, 11), 1.5)  # noqa: E731
+            mx, my = blur(x), blur(y)
+            vx, vy, cxy = blur(x * x) - mx**2, blur(y * y) - my**2, blur(x * y) - mx * my
+            c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+            ssims.append(float(np.mean((2 * mx * my + c1) * (2 * cxy + c2) / ((mx**2 + my**2 + c1) * (vx + vy + c2)))))
+    return [f"{np.mean(psnrs):.2f}", f"{np.mean(ssims):.5f}", "n/a"]
 
 
 def measure_quality(runtime: Runtime, distorted: Path, reference: Path) -> list[str]:

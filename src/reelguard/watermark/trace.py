@@ -152,7 +152,7 @@ class TraceService:
             return None
         best: tuple[float, Registration | None, int] | None = None
         for offset, _score in candidates:
-            registration = self._register(suspect, row, offset)
+            registration = self._register(suspect, row, reference, offset)
             inliers = registration.inliers if registration else 0
             if best is None or inliers > best[2]:
                 best = (offset, registration, inliers)
@@ -162,7 +162,7 @@ class TraceService:
         if likeness < _MIN_PICTURE_CORRELATION:
             return offset, None  # features matched by chance: the pictures themselves differ
         # register again on the exact frames: a homography fitted a frame off is a poorer one
-        return offset, self._register(suspect, row, offset) or best[1]
+        return offset, self._register(suspect, row, reference, offset) or best[1]
 
     def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, reference: MasterReference, offset: float,
                          registration: Registration | None) -> tuple[float, float]:
@@ -176,13 +176,13 @@ class TraceService:
         shifts = range(-_REFINE_FRAMES, _REFINE_FRAMES + 1)
         totals = np.zeros(len(shifts))
         counts = np.zeros(len(shifts))
-        master_path = self._master_path(row)
+        frames = _MasterFrames(self._master_path(row), reference, work)
         for index, picture in suspect.register_frames.items():
             warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)[valid]
-            centre = suspect.times[index] + offset
-            window = {round(t / step): p for t, p in _window(master_path, centre, _REFINE_FRAMES * step, work)}
+            centre = round((suspect.times[index] + offset) / step)
+            window = frames.window(centre - _REFINE_FRAMES, centre + _REFINE_FRAMES)
             for k, shift in enumerate(shifts):
-                master = window.get(round(centre / step) + shift)
+                master = window.get(centre + shift)
                 if master is not None:
                     totals[k] += _correlation(warped, master.astype(np.float32)[valid])
                     counts[k] += 1
@@ -191,12 +191,12 @@ class TraceService:
         best = int(np.argmax(totals))
         return offset + shifts[best] * step, float(totals[best] / max(1.0, counts[best]))
 
-    def _register(self, suspect: _Suspect, row: TitleRow, offset: float) -> Registration | None:
-        master_path = self._master_path(row)
-        size = _size_at(REGISTER_WIDTH, row.width, row.height)
+    def _register(self, suspect: _Suspect, row: TitleRow, reference: MasterReference,
+                  offset: float) -> Registration | None:
+        frames = _MasterFrames(self._master_path(row), reference, _size_at(REGISTER_WIDTH, row.width, row.height))
         pairs = []
         for index, picture in suspect.register_frames.items():
-            master = _master_frame_at(master_path, suspect.times[index] + offset, size)
+            master = frames.at(round((suspect.times[index] + offset) * reference.frame_rate))
             if master is not None:
                 pairs.append((master, picture))
         return register(pairs)
@@ -207,7 +207,7 @@ class TraceService:
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
         key = self._rt.watermark.title_keys(row.id).embed
-        master_frames = _MasterCursor(self._master_path(row), work, reference.frame_rate)
+        master_frames = _MasterFrames(self._master_path(row), reference, work)
         evidence: dict[int, SegmentEvidence] = {}
         gop = reference.frame_rate * segment_seconds
         ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
@@ -296,25 +296,10 @@ def _read_suspect(path: Path, facts: VideoFacts) -> _Suspect:
     return _Suspect(facts, [t - start for t in times], thumbs, register_frames, start)
 
 
-def _window(master: Path, centre: float, half: float,
-            size: tuple[int, int]) -> Iterator[tuple[float, NDArray[np.uint8]]]:
-    for when, picture in gray_frames(master, *size, start=max(0.0, centre - half)):
-        if when > centre + half + 1e-6:
-            return
-        yield when, picture
-
-
 def _correlation(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
     a, b = a - a.mean(), b - b.mean()
     denominator = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
     return float(np.sum(a * b)) / denominator if denominator > 0 else 0.0
-
-
-def _master_frame_at(master: Path, when: float, size: tuple[int, int]) -> NDArray[np.uint8] | None:
-    for frame_time, picture in gray_frames(master, *size, start=max(0.0, when)):
-        if frame_time + 1e-6 >= when:
-            return picture
-    return None
 
 
 def _refine_offset(suspect: _Suspect, reference: MasterReference, offset: float,
@@ -348,24 +333,55 @@ def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int
     return to_work @ stretch
 
 
-class _MasterCursor:
-    """Master frames at working size by frame index, decoded forward once."""
+class _MasterFrames:
+    """Master frames at one size by index (decode order, as the variants were encoded), found by seeking."""
 
-    def __init__(self, master: Path, size: tuple[int, int], frame_rate: float) -> None:
-        self._master, self._size, self._rate = master, size, frame_rate
-        self._frames: Iterator[tuple[float, NDArray[np.uint8]]] | None = None
+    def __init__(self, master: Path, reference: MasterReference, size: tuple[int, int]) -> None:
+        self._master, self._pts, self._size = master, reference.pts, size
+        self._frames: Iterator[tuple[int, NDArray[np.uint8]]] | None = None
         self._index = -1
-        self._current: NDArray[np.float32] | None = None
+        self._current: NDArray[np.uint8] | None = None
+
+    def _index_of(self, when: float) -> int:
+        right = int(np.searchsorted(self._pts, when))
+        if right > 0 and (right == len(self._pts) or when - self._pts[right - 1] < self._pts[right] - when):
+            return right - 1
+        return right
+
+    def _decode_from(self, index: int) -> Iterator[tuple[int, NDArray[np.uint8]]]:
+        start = float(self._pts[max(0, min(index, len(self._pts) - 1))]) - 1e-3
+        for when, picture in gray_frames(self._master, *self._size, start=max(0.0, start)):
+            yield self._index_of(when), picture
+
+    def at(self, index: int) -> NDArray[np.uint8] | None:
+        """One frame, by a fresh seek."""
+        if not 0 <= index < len(self._pts):
+            return None
+        for found, picture in self._decode_from(index):
+            if found >= index:
+                return picture if found == index else None
+        return None
+
+    def window(self, first: int, last: int) -> dict[int, NDArray[np.uint8]]:
+        """Frames first..last (clipped to the title)."""
+        frames: dict[int, NDArray[np.uint8]] = {}
+        for found, picture in self._decode_from(max(0, first)):
+            if found > last:
+                break
+            frames[found] = picture
+        return frames
 
     def frame(self, index: int) -> NDArray[np.float32] | None:
+        """Frames for increasing indices, decoded forward once (a jump back seeks again)."""
+        if index >= len(self._pts) or index < 0:
+            return None
         if self._frames is None or index < self._index:
-            self._frames = gray_frames(self._master, *self._size, start=max(0.0, index / self._rate - 0.5))
+            self._frames = self._decode_from(max(0, index - 1))
             self._index = -1
         while self._index < index:
             try:
-                when, picture = next(self._frames)
+                self._index, picture = next(self._frames)
             except StopIteration:
                 return None
-            self._index = round(when * self._rate)
-            self._current = picture.astype(np.float32)
-        return self._current
+            self._current = picture
+        return None if self._current is None else self._current.astype(np.float32)

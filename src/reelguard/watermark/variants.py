@@ -44,20 +44,28 @@ _SYMBOL = {"a": 1, "b": -1}
 
 @dataclass(frozen=True)
 class MasterReference:
-    """Per master frame: its time (s) and a 64×36 gray thumbnail."""
+    """Per master frame (in decode order): its delivered time, its own timestamp, a 64×36 thumbnail.
+
+    The variants are encoded frame by frame at a constant rate, so frame ``i`` plays at
+    ``times[i] = i / frame_rate`` in every session's stream, whatever the master's own
+    timestamps (``pts``, which may have gaps, e.g. after a concatenation) say. The tracer
+    aligns suspects on ``times`` and finds master frames by ``pts``.
+    """
 
     times: NDArray[np.float64]
     thumbs: NDArray[np.uint8]
     frame_rate: float
+    pts: NDArray[np.float64]
 
     def save(self, path: Path) -> None:
         with path.open("wb") as handle:
-            np.savez_compressed(handle, times=self.times, thumbs=self.thumbs, frame_rate=self.frame_rate)
+            np.savez_compressed(handle, times=self.times, thumbs=self.thumbs, frame_rate=self.frame_rate,
+                                pts=self.pts)
 
     @classmethod
     def load(cls, path: Path) -> MasterReference:
         with np.load(path) as data:
-            return cls(data["times"], data["thumbs"], float(data["frame_rate"]))
+            return cls(data["times"], data["thumbs"], float(data["frame_rate"]), data["pts"])
 
 
 def segment_of_frame(index: int, frame_rate: float, segment_seconds: int) -> int:
@@ -129,12 +137,14 @@ def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
                  encoders: dict[tuple[str, str], _Encoder],
                  on_progress: Callable[[float], None] | None) -> MasterReference:
     thumbs: list[NDArray[np.uint8]] = []
+    pts: list[float] = []
     try:
         with av.open(str(master)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             for index, frame in enumerate(container.decode(stream)):
                 thumbs.append(thumbnail(np.asarray(frame.to_ndarray(format="gray"), dtype=np.uint8)))
+                pts.append(float(frame.time) if frame.time is not None else index / plan.frame_rate)
                 segment = segment_of_frame(index, plan.frame_rate, plan.segment_seconds)
                 for rendition in plan.renditions:
                     _write_variants(frame, rendition, segment, marker, encoders)
@@ -143,7 +153,7 @@ def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
     except av.FFmpegError as exc:
         raise InvalidMedia(f"could not decode {master.name}: {exc}") from exc
     times = np.arange(len(thumbs), dtype=np.float64) / plan.frame_rate
-    return MasterReference(times, np.stack(thumbs), plan.frame_rate)
+    return MasterReference(times, np.stack(thumbs), plan.frame_rate, np.asarray(pts, dtype=np.float64))
 
 
 def _write_variants(frame: av.VideoFrame, rendition: Rendition, segment: int, marker: FrameMarker,
