@@ -246,8 +246,7 @@ def main() -> None:
         out = work / f"attack-{index:02d}{suffix}"
         start = args.excerpt_start if span == "part" else 2.3
         length = args.excerpt if span == "part" else 100_000
-        ffmpeg(runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
-                   str(out))
+        ffmpeg(runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args, str(out))
         jobs.append((name, leak_index, out))
     # collusion: interleaved segments and averaged frames of 2 and 3 colluders (whole programme)
     positions = len(bits[ids[0]])
@@ -256,20 +255,17 @@ def main() -> None:
         group = ids[2:2 + k]
         mixed = [sessions_service.bits(group[n % k])[n] for n in range(positions)]
         out = work / f"interleave-{k}.mp4"
-        if not out.exists():
-            sessions_service.render_sequence(TITLE, mixed, out)
+        sessions_service.render_sequence(TITLE, mixed, out)
         collusion_jobs.append((f"{k} colluders, interleaved segments", group, out))
         averaged = work / f"average-{k}.mp4"
-        if not averaged.exists():
-            renders = [sessions_service.render(s, work / f"colluder-{k}-{i}.mp4") for i, s in enumerate(group)]
-            inputs = [arg for r in renders for arg in ("-i", str(r))]
-            ffmpeg(runtime, *inputs, "-filter_complex", f"mix=inputs={k}:weights={' '.join(['1'] * k)}",
-                   "-an", "-c:v", "libx264", "-crf", "18", str(averaged))
+        renders = [sessions_service.render(s, work / f"colluder-{k}-{i}.mp4") for i, s in enumerate(group)]
+        inputs = [arg for r in renders for arg in ("-i", str(r))]
+        ffmpeg(runtime, *inputs, "-filter_complex", f"mix=inputs={k}:weights={' '.join(['1'] * k)}",
+               "-an", "-c:v", "libx264", "-crf", "18", str(averaged))
         collusion_jobs.append((f"{k} colluders, averaged frames", group, averaged))
     unmarked = work / "unmarked.mp4"
-    if not unmarked.exists():
-        ffmpeg(runtime, "-ss", str(args.excerpt_start), "-t", str(args.excerpt), "-i", str(programme), "-an",
-               "-c:v", "libx264", "-crf", "23", str(unmarked))
+    ffmpeg(runtime, "-ss", str(args.excerpt_start), "-t", str(args.excerpt), "-i", str(programme), "-an",
+           "-c:v", "libx264", "-crf", "23", str(unmarked))
 
     # detection speed: one trace alone, then the rest two at a time
     solo = trace_job((str(data_dir), str(jobs[0][2]), TITLE))
@@ -387,7 +383,7 @@ def emit(rows: list[list[str]], collusion_rows: list[list[str]], speed_rows: lis
             "screen capture of the Chromium player: not measured in this run"])
     report("Forensic watermark: collusion", ["coalition", "segments to identify one colluder", "colluders accused",
                                              "innocents accused"], collusion_rows,
-           ["whole 10-minute programme; interleaved: segment n from colluder n mod k; averaged: frames mixed"])
+           ["whole programme; interleaved: segment n from colluder n mod k; averaged: frames mixed"])
     speed_rows = [*speed_rows,
                   ["full watermarked ingest of the programme", f"{ingest_seconds:.0f}", "", ""],
                   ["detection (one trace alone)", f"{solo['seconds']:.1f}", "",
