@@ -9,7 +9,7 @@ STAMPS := .make
 PLAYER_JS := src/reelguard/web/static/shaka-player.compiled.js
 APT_PACKAGES := chromium fonts-liberation
 
-.PHONY: run test setup player media system-deps lint typecheck bench clean
+.PHONY: run test setup player media system-deps lint typecheck bench bench-watermark clean
 
 run: setup
 	$(BIN)/reelguard demo
@@ -53,6 +53,10 @@ bench: setup
 	$(BIN)/python benchmarks/packaging_overhead.py
 	$(BIN)/python benchmarks/license_throughput.py
 	$(BIN)/python benchmarks/ingest_speed.py
+
+# The forensic watermark benchmark (about 1.5 hours on 2 cores for a 10-minute programme).
+bench-watermark: setup
+	$(BIN)/python benchmarks/watermark_trace.py
 
 clean:
 	rm -rf $(STAMPS) $(PLAYER_JS) .reelguard
