@@ -275,35 +275,43 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         reports = [solo, *pool.map(trace_job, [(str(data_dir), s, TITLE) for s in suspects])]
     (work / "reports.json").write_text(json.dumps(reports))
+    tabulate(runtime, sessions_service, ids, jobs, collusion_jobs, reports, args, speed_rows, ingest_seconds)
+    runtime.close()
+
+
+def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: list[Any], collusion: list[Any],
+             reports: list[dict[str, Any]], args: argparse.Namespace, speed_rows: list[list[str]],
+             ingest_seconds: float) -> None:
+    """The attack, coalition and speed tables from the traces (reports in job order, the unmarked one last)."""
     code = SessionCode(key=runtime.watermark.title_keys(_title_id(runtime)).code)
-    bound = settings.watermark_false_accusation
-    rows, innocent_trials, innocents_accused = [], 0, 0
+    bound = runtime.settings.watermark_false_accusation
+    bits = {s: service.bits(s) for s in ids[:5]}
+    rows, trials, wrongly = [], 0, 0
     for (name, leak_index, _out), rep in zip(jobs, reports[: len(jobs)], strict=True):
         leaker = ids[leak_index]
         wrong, erased = error_rates(rep, bits[leaker])
         need = segments_needed(rep, [bits[leaker]], code, len(ids), bound)
         accused = {a["session"] for a in rep["accused"]}
-        innocents_accused += len(accused - {leaker})
-        innocent_trials += rep["sessions_scored"] - 1
+        wrongly += len(accused - {leaker})
+        trials += rep["sessions_scored"] - 1
         rows.append([name, f"{100 * wrong:.1f} %", f"{100 * erased:.0f} %", str(len(rep["segments"])),
-                     f"{need} ({need * 4 / 60:.1f} min)" if need else "not identified",
+                     f"{need} ({need * 4 / 60:.1f} min)" if need else f"not within {len(rep['segments'])}",
                      "yes" if leaker in accused else "no", str(len(accused - {leaker}))])
     collusion_rows = []
-    for (name, group, _out), rep in zip(collusion_jobs, reports[len(jobs):len(jobs) + len(collusion_jobs)],
-                                        strict=True):
-        need = segments_needed(rep, [sessions_service.bits(s) for s in group], code, len(ids), bound)
+    for (name, group, _out), rep in zip(collusion, reports[len(jobs):len(jobs) + len(collusion)], strict=True):
+        need = segments_needed(rep, [service.bits(s) for s in group], code, len(ids), bound)
         accused = {a["session"] for a in rep["accused"]}
-        innocents_accused += len(accused - set(group))
-        innocent_trials += rep["sessions_scored"] - len(group)
+        wrongly += len(accused - set(group))
+        trials += rep["sessions_scored"] - len(group)
         collusion_rows.append([name, f"{need} ({need * 4 / 60:.1f} min)" if need else "none identified",
                                f"{len(accused & set(group))} of {len(group)}", str(len(accused - set(group)))])
-    unmarked_report = reports[-1]
-    innocents_accused += len(unmarked_report["accused"])
-    innocent_trials += unmarked_report["sessions_scored"]
-    minutes_traced = solo["segments"] and len(solo["segments"]) * 4 / 60
-    emit(rows, collusion_rows, speed_rows, ingest_seconds, solo, minutes_traced, innocent_trials, innocents_accused,
-         unmarked_report, args, len(ids))
-    runtime.close()
+    unmarked = reports[-1]
+    wrongly += len(unmarked["accused"])
+    trials += unmarked["sessions_scored"]
+    solo = reports[0]
+    emit(rows, collusion_rows, speed_rows, ingest_seconds, solo, len(solo["segments"]) * 4 / 60, trials,
+         wrongly, unmarked, args, len(ids))
+
 
 
 def accounts_missing(runtime: Runtime) -> bool:

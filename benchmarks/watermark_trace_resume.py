@@ -18,25 +18,20 @@ import json
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from watermark_trace import (
     ATTACKS,
     MID_SEGMENT_START,
     TITLE,
-    _title_id,
-    emit,
-    error_rates,
     ffmpeg,
-    segments_needed,
+    tabulate,
     trace_job,
 )
 
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.store.models import WatermarkSessionRow
-from reelguard.watermark.code import SessionCode
 from reelguard.watermark.sessions import SessionService
 
 
@@ -76,7 +71,8 @@ def main() -> None:
             reports.append(rep)
             log.write(json.dumps(rep) + "\n")
             log.flush()
-    tabulate(runtime, service, ids, jobs, collusion, reports, solo, args)
+    tabulate(runtime, service, ids, jobs, collusion, reports, args, json.loads(args.speed_json.read_text()),
+             args.ingest_seconds)
 
 
 def _attack_file(runtime: Runtime, args: argparse.Namespace, index: int) -> Path:
@@ -89,38 +85,6 @@ def _attack_file(runtime: Runtime, args: argparse.Namespace, index: int) -> Path
         ffmpeg(runtime, "-ss", str(MID_SEGMENT_START), "-t", str(args.excerpt), "-i", str(leak), "-an", *vf_args,
                str(out))
     return out
-
-
-def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: list[Any], collusion: list[Any],
-             reports: list[dict[str, Any]], solo: dict[str, Any], args: argparse.Namespace) -> None:
-    code = SessionCode(key=runtime.watermark.title_keys(_title_id(runtime)).code)
-    bound = runtime.settings.watermark_false_accusation
-    bits = {s: service.bits(s) for s in ids[:5]}
-    rows, trials, wrongly = [], 0, 0
-    for (name, leak_index, _out), rep in zip(jobs, reports[: len(jobs)], strict=True):
-        leaker = ids[leak_index]
-        wrong, erased = error_rates(rep, bits[leaker])
-        need = segments_needed(rep, [bits[leaker]], code, len(ids), bound)
-        accused = {a["session"] for a in rep["accused"]}
-        wrongly += len(accused - {leaker})
-        trials += rep["sessions_scored"] - 1
-        rows.append([name, f"{100 * wrong:.1f} %", f"{100 * erased:.0f} %", str(len(rep["segments"])),
-                     f"{need} ({need * 4 / 60:.1f} min)" if need else f"not within {len(rep['segments'])}",
-                     "yes" if leaker in accused else "no", str(len(accused - {leaker}))])
-    collusion_rows = []
-    for (name, group, _out), rep in zip(collusion, reports[len(jobs):len(jobs) + len(collusion)], strict=True):
-        need = segments_needed(rep, [service.bits(s) for s in group], code, len(ids), bound)
-        accused = {a["session"] for a in rep["accused"]}
-        wrongly += len(accused - set(group))
-        trials += rep["sessions_scored"] - len(group)
-        collusion_rows.append([name, f"{need} ({need * 4 / 60:.1f} min)" if need else "none identified",
-                               f"{len(accused & set(group))} of {len(group)}", str(len(accused - set(group)))])
-    unmarked = reports[-1]
-    wrongly += len(unmarked["accused"])
-    trials += unmarked["sessions_scored"]
-    speed_rows = json.loads(args.speed_json.read_text())
-    emit(rows, collusion_rows, speed_rows, args.ingest_seconds, solo, len(solo["segments"]) * 4 / 60, trials,
-         wrongly, unmarked, args, len(ids))
 
 
 if __name__ == "__main__":
