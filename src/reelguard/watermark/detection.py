@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from reelguard.watermark.embedding import GRID, perceptual_mask, segment_pattern, upsample_pattern
 
-__all__ = ["DECOYS", "SegmentEvidence", "soft_symbol"]
+__all__ = ["DECIDED_Z", "DECOYS", "SegmentEvidence", "soft_symbol"]
 
 DECOYS = 32
 _DECOY_LABEL = b"reelguard-wm-decoy/"
@@ -107,7 +107,15 @@ class SegmentEvidence:
 
 
 def soft_symbol(z: float) -> float:
-    """Map a detector z to a Tardos weight in [-1, 1]: ~±1 when sure, 0 (erased) near chance."""
-    if abs(z) < 1.0:
-        return 0.0
-    return math.tanh(z / 3.0)
+    """Map a detector z to a Tardos weight in [-1, 1]: ``z/3`` clipped, so ±1 when sure.
+
+    Linear, with no erasure threshold: a weak segment still votes, weakly. Weighting by
+    the evidence is what the best linear test does (its expected contribution grows with
+    ``|z|``), and zeroing ``|z| < 1`` threw away segments whose sign was nearly always
+    right on re-encoded copies. The false-accusation bound holds for any weights, since
+    they depend on the copy alone.
+    """
+    return max(-1.0, min(1.0, z / 3.0))
+
+
+DECIDED_Z = 1.0  # reporting only: a segment with |z| below this counts as undecided in error rates

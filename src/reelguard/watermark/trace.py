@@ -249,11 +249,11 @@ class TraceService:
         report.accused = [_accusation(by_id[s.session_id], s.score, s.p_value * len(sessions), s.positions)
                           for s in accused]
         innocent = [s.p_value * len(sessions) for s in scores if s.p_value * len(sessions) > bound]
-        report.best_innocent_p = min(innocent, default=None)
+        report.best_innocent_p = min(1.0, min(innocent)) if innocent else None
         report.identified = bool(report.accused)
-        used = sum(1 for v in observed.values() if v)
+        used = len(observed)
         report.reason = (f"identified from {used} segments" if report.identified else
-                         f"no session identified: {used} marked segments are not enough evidence "
+                         f"no session identified: {used} segments are not enough evidence "
                          f"(best p = {min((s.p_value * len(sessions) for s in scores), default=1.0):.2g})")
         return report
 
