@@ -65,6 +65,16 @@ def test_a_trimmed_rescaled_reencoded_copy_is_still_traced(wm, tmp_path: Path) -
     assert abs((report.offset_seconds or 0) - 3.3) < 0.1
 
 
+@pytest.mark.parametrize("rate", ["30", "24"])
+def test_a_copy_at_another_frame_rate_is_traced(wm, tmp_path: Path, rate: str) -> None:  # type: ignore[no-untyped-def]
+    """25 → 30 duplicates frames, 25 → 24 drops them: the tracker keeps each on its master frame."""
+    runtime, sessions, leak = wm
+    suspect = _attack(runtime, leak, tmp_path / "retimed.mp4", "-ss", "7.1", "-vf", f"fps={rate}", "-crf", "23")
+    report = TraceService(runtime).trace(suspect, title=WM_TITLE)
+    assert [a.session for a in report.accused] == [sessions[1]], report.reason
+    assert abs((report.offset_seconds or 0) - 7.1) < 0.1
+
+
 def test_an_unmarked_copy_accuses_no_one(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runtime, _sessions, _leak = wm
     master = next((runtime.settings.resolved_blob_dir / "masters").glob("*/master.mp4"))

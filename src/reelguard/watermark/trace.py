@@ -17,6 +17,7 @@ whatever the copy is, because an innocent's bits are independent of it::
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -56,6 +57,10 @@ _REGISTER_FRAMES = 8
 _MIN_SIGNATURE_CORRELATION = 0.25
 _REFINE_FRAMES = 6
 _MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master frames, on average
+_TRACK_FRAMES = 2  # each suspect frame is matched to the likest master frame within ±2 of where time puts it
+_TRACK_WINDOW = 25  # frames of consistent lead or lag before the tracker moves its offset by the median
+_TRACK_AGREEMENT = 2 / 3  # share of a block's frames that must prefer a new offset before the tracker moves
+_KEPT_FRAMES = 4 * _TRACK_FRAMES + 2  # master frames kept behind the decoder for the tracker
 
 
 @dataclass(frozen=True)
@@ -150,19 +155,20 @@ class TraceService:
         candidates = candidate_offsets(master_sig, suspect_sig)
         if not candidates or candidates[0][1] < _MIN_SIGNATURE_CORRELATION:
             return None
-        best: tuple[float, Registration | None, int] | None = None
-        for offset, _score in candidates:
-            registration = self._register(suspect, row, reference, offset)
-            inliers = registration.inliers if registration else 0
-            if best is None or inliers > best[2]:
-                best = (offset, registration, inliers)
+        best: tuple[float, float, Registration | None] | None = None  # (likeness, offset, registration)
+        for offset, _score in candidates:  # the one whose registered pictures match the master best
+            coarse = self._register(suspect, row, reference, offset)
+            offset = _refine_offset(suspect, reference, offset, coarse, row)
+            registration = self._register(suspect, row, reference, offset) or coarse  # now on (nearly) the frames
+            offset, likeness = self._refine_to_frame(suspect, row, reference, offset, registration)
+            if best is None or likeness > best[0]:
+                best = (likeness, offset, registration)
         assert best is not None
-        offset = _refine_offset(suspect, reference, best[0], best[1], row)
-        offset, likeness = self._refine_to_frame(suspect, row, reference, offset, best[1])
+        likeness, offset, registration = best
         if likeness < _MIN_PICTURE_CORRELATION:
             return offset, None  # features matched by chance: the pictures themselves differ
         # register again on the exact frames: a homography fitted a frame off is a poorer one
-        return offset, self._register(suspect, row, reference, offset) or best[1]
+        return offset, self._register(suspect, row, reference, offset) or registration
 
     def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, reference: MasterReference, offset: float,
                          registration: Registration | None) -> tuple[float, float]:
@@ -212,17 +218,15 @@ class TraceService:
         gop = reference.frame_rate * segment_seconds
         ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
         valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
-        for when, picture in gray_frames(suspect_path, *reg_suspect):
-            index = round((when - suspect.origin + offset) * reference.frame_rate)
-            if index < 0 or index % round(gop) in (0, round(gop) - 1):
+        timed = ((round((when - suspect.origin + offset) * reference.frame_rate),
+                  cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32))
+                 for when, picture in gray_frames(suspect_path, *reg_suspect))
+        for index, master, warped in _FrameTracker(master_frames, valid).pairs(timed):
+            if index % round(gop) in (0, round(gop) - 1):
                 continue  # a frame at a segment boundary may belong to either segment
-            master = master_frames.frame(index)
-            if master is None:
-                break
             segment = segment_of_frame(index, reference.frame_rate, segment_seconds)
             if segment not in evidence:
                 evidence[segment] = SegmentEvidence.empty(key, segment=segment)
-            warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)
             evidence[segment].add(master, warped, valid)
         return [evidence[n] for n in sorted(evidence)]
 
@@ -333,6 +337,71 @@ def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int
     return to_work @ stretch
 
 
+class _FrameTracker:
+    """Pairs suspect frames with master frames, following a clock that drifts from the master's.
+
+    One offset for the whole suspect is right to the frame only when the copy keeps the
+    master's clock. A re-timed copy (25→30 fps, a screen capture, a camcorder) drifts, and
+    one frame off erases the mark on anything that moves. So frames are taken in blocks:
+    each block tries the offsets within ±_TRACK_FRAMES of the current one and moves to the
+    one its pictures correlate with best — when most of its frames agree (a sign test), so
+    that a still scene, where every offset looks alike, does not walk the offset away.
+    """
+
+    def __init__(self, frames: _MasterFrames, valid: NDArray[np.bool_]) -> None:
+        self._frames, self._valid = frames, valid
+        self._drift = 0
+        self._shifts = range(-_TRACK_FRAMES, _TRACK_FRAMES + 1)
+
+    def pairs(self, timed: Iterator[tuple[int, NDArray[np.float32]]]
+              ) -> Iterator[tuple[int, NDArray[np.float32], NDArray[np.float32]]]:
+        """(master index, master frame, suspect frame) for (predicted master index, suspect frame)."""
+        block: list[tuple[int, NDArray[np.float32]]] = []
+        for item in timed:
+            block.append(item)
+            if len(block) == _TRACK_WINDOW:
+                yield from self._settle(block)
+                block = []
+        yield from self._settle(block)
+
+    def _settle(self, block: list[tuple[int, NDArray[np.float32]]]
+                ) -> Iterator[tuple[int, NDArray[np.float32], NDArray[np.float32]]]:
+        likeness = np.full((len(block), len(self._shifts)), np.nan)
+        candidates: list[dict[int, NDArray[np.float32]]] = []
+        for row, (predicted, warped) in enumerate(block):
+            suspect = _normalised(warped[self._valid])
+            found: dict[int, NDArray[np.float32]] = {}
+            for column, shift in enumerate(self._shifts):
+                master = self._frames.frame(predicted + self._drift + shift)
+                if master is not None:
+                    found[shift] = master
+                    likeness[row, column] = float(np.dot(suspect, _normalised(master[self._valid])))
+            candidates.append(found)
+        moved = self._agreed_shift(likeness)
+        self._drift += moved
+        for (predicted, warped), found in zip(block, candidates, strict=True):
+            if moved in found:  # the settled offset is among the tried ones
+                yield predicted + self._drift, found[moved], warped
+
+    def _agreed_shift(self, likeness: NDArray[np.float64]) -> int:
+        """The best shift of the block, if its frames prefer it to staying put (else 0)."""
+        usable = ~np.isnan(likeness).any(axis=1)
+        if usable.sum() < _TRACK_WINDOW // 2:
+            return 0
+        rows = likeness[usable]
+        stay = _TRACK_FRAMES
+        best = int(np.argmax(rows.sum(axis=0)))
+        if best == stay or np.mean(rows[:, best] > rows[:, stay]) < _TRACK_AGREEMENT:
+            return 0
+        return best - stay
+
+
+def _normalised(values: NDArray[np.float32]) -> NDArray[np.float32]:
+    centred = np.asarray(values - values.mean(), dtype=np.float32)
+    norm = float(np.linalg.norm(centred))
+    return centred / np.float32(norm) if norm > 0 else centred
+
+
 class _MasterFrames:
     """Master frames at one size by index (decode order, as the variants were encoded), found by seeking."""
 
@@ -340,7 +409,7 @@ class _MasterFrames:
         self._master, self._pts, self._size = master, reference.pts, size
         self._frames: Iterator[tuple[int, NDArray[np.uint8]]] | None = None
         self._index = -1
-        self._current: NDArray[np.uint8] | None = None
+        self._recent: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
 
     def _index_of(self, when: float) -> int:
         right = int(np.searchsorted(self._pts, when))
@@ -372,16 +441,21 @@ class _MasterFrames:
         return frames
 
     def frame(self, index: int) -> NDArray[np.float32] | None:
-        """Frames for increasing indices, decoded forward once (a jump back seeks again)."""
+        """Frames for (mostly) increasing indices: decoded forward once, the last few kept."""
         if index >= len(self._pts) or index < 0:
             return None
+        if index in self._recent:
+            return self._recent[index]
         if self._frames is None or index < self._index:
             self._frames = self._decode_from(max(0, index - 1))
             self._index = -1
+            self._recent.clear()
         while self._index < index:
             try:
                 self._index, picture = next(self._frames)
             except StopIteration:
                 return None
-            self._current = picture
-        return None if self._current is None else self._current.astype(np.float32)
+            self._recent[self._index] = picture.astype(np.float32)
+            if len(self._recent) > _KEPT_FRAMES:
+                self._recent.popitem(last=False)
+        return self._recent.get(index)
