@@ -29,25 +29,30 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _report import report
-from fetch_test_media import fetch
+from fetch_test_media import build_programme, fetch
+from screen_capture import record_player
 
 from reelguard.accounts.service import AccountService
 from reelguard.ingest.service import IngestService
 from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transcode
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
+from reelguard.store.models import WatermarkSessionRow
 from reelguard.watermark.code import InnocentBound, SessionCode
 from reelguard.watermark.detection import DECIDED_Z, soft_symbol
 from reelguard.watermark.embedding import FrameMarker
-from reelguard.watermark.sessions import SessionService
+from reelguard.watermark.sessions import SessionService, StartedSession
 from reelguard.watermark.trace import TraceService
 from reelguard.watermark.variants import encode_variants
 
@@ -82,6 +87,7 @@ ATTACKS: dict[str, tuple[list[str], str, str]] = {
     "CRF 30 + crop 0.71 + brightness 0.5": (
         ["-vf", "crop=trunc(iw*0.71/2)*2:trunc(ih*0.71/2)*2,lutrgb=r=val*0.5:g=val*0.5:b=val*0.5",
          "-c:v", "libx264", "-crf", "30"], ".mp4", "part"),
+    "screen capture (Chromium player)": ([], ".mp4", "capture"),
     "camcorder": (["-vf", "perspective=x0=60:y0=40:x1=W-25:y1=15:x2=20:y2=H-45:x3=W-70:y3=H-20:sense=destination,"
                    "gblur=sigma=1.2,noise=alls=8:allf=t,eq=gamma=1.25,scale=960:540,fps=30",
                    "-c:v", "libx264", "-crf", "28"], ".mp4", "full"),
@@ -90,30 +96,6 @@ ATTACKS: dict[str, tuple[list[str], str, str]] = {
 
 def ffmpeg(runtime: Runtime, *args: str) -> None:
     subprocess.run([runtime.tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", *args], check=True)
-
-
-def build_programme(runtime: Runtime, media: Path, work: Path, minutes: float) -> Path:
-    """Concatenate the clips, each pass framed and tinted differently, to ``minutes``."""
-    clips = [(media / "bigbuckbunny.mp4", 5.3), (media / "bikes.mp4", 10.0), (media / "carphone_pristine.mp4", 4.0)]
-    pieces, total, k = [], 0.0, 0
-    while total < minutes * 60:
-        clip, length = clips[k % 3]
-        zoom = 1.0 + 0.04 * (k % 7)
-        flip = ",hflip" if (k // 3) % 2 else ""
-        vf = (f"scale=1280*{zoom:.2f}:720*{zoom:.2f},crop=1280:720{flip},hue=h={(k * 23) % 360},"
-              f"eq=brightness={0.02 * ((k % 5) - 2):.2f},fps=25,format=yuv420p")
-        piece = work / f"piece-{k:03d}.mp4"
-        ffmpeg(runtime, "-i", str(clip), "-f", "lavfi", "-i", f"sine=frequency={220 + 20 * k}:sample_rate=48000",
-               "-map", "0:v:0", "-map", "1:a:0", "-vf", vf, "-t", f"{length:.2f}", "-c:v", "libx264",
-               "-preset", "veryfast", "-crf", "17", "-g", "50", "-c:a", "aac", "-ar", "48000", "-shortest", str(piece))
-        pieces.append(piece)
-        total += length
-        k += 1
-    listing = work / "pieces.txt"
-    listing.write_text("".join(f"file '{p}'\n" for p in pieces))
-    programme = work / "programme.mp4"
-    ffmpeg(runtime, "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(programme))
-    return programme
 
 
 class NullMarker(FrameMarker):
@@ -150,14 +132,18 @@ def speed_of_encoding(runtime: Runtime, programme: Path, work: Path, seconds: fl
 
 
 def trace_job(args: tuple[str, str, str]) -> dict[str, Any]:
-    """Run in a worker process: trace one suspect, return the report and the time taken."""
+    """Run in a worker process: trace one suspect; the report (with its seconds) is kept beside it."""
     data_dir, suspect, title = args
+    kept = Path(suspect).with_suffix(".report.json")
+    if kept.exists():
+        return json.loads(kept.read_text())  # type: ignore[no-any-return]
     runtime = Runtime.open(Settings.load(config_file=Path(data_dir) / "none.toml", data_dir=Path(data_dir),
                                          database_url=""))
     started = time.perf_counter()
     report_json = TraceService(runtime).trace(Path(suspect), title=title).to_json()
     report_json["seconds"] = time.perf_counter() - started
     runtime.close()
+    kept.write_text(json.dumps(report_json))
     return report_json
 
 
@@ -195,6 +181,7 @@ def main() -> None:
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--excerpt", type=float, default=260.0, help="seconds of leak each 'part' attack keeps")
     parser.add_argument("--speed-seconds", type=float, default=20.0)
+    parser.add_argument("--capture-seconds", type=float, default=200.0, help="real-time screen capture length")
     parser.add_argument("--excerpt-start", type=float, default=MID_SEGMENT_START)
     parser.add_argument("--attacks", default="", help="comma-separated subset of attack names")
     parser.add_argument("--work", type=Path, default=None)
@@ -210,73 +197,120 @@ def main() -> None:
 
     programme = work / "programme.mp4"
     if not programme.exists():
-        programme = build_programme(runtime, root / "media", work, args.minutes)
+        programme = build_programme(root / "media", work, args.minutes * 60)
     log(f"programme {probe_master(runtime.tools, programme).duration_seconds:.0f} s at {programme}")
-    speed_rows = speed_of_encoding(runtime, programme, work, args.speed_seconds)
+    speed_rows = once(work / "speed.json", lambda: speed_of_encoding(runtime, programme, work, args.speed_seconds))
     log(json.dumps(speed_rows))
-    report("Forensic watermark: quality (720p rendition)", ["comparison", "PSNR Y dB", "SSIM Y", "XPSNR Y dB"],
-           quality_rows(runtime, work),
-           [f"{args.speed_seconds:.0f} s of the benchmark programme, 720p at the ladder's 2,300 kbit/s, x264 veryfast, "
-            "strength 0.6; targets PSNR ≥ 45 dB, SSIM ≥ 0.99 against the unmarked encode"])
-
-    sessions_service = SessionService(runtime)
-    started = time.perf_counter()
-    from reelguard.store import repositories
-    with runtime.db.session() as session:
-        existing = repositories.find_title(session, TITLE)
-    if existing is None:
-        IngestService(runtime).add_title(programme, name=TITLE, watermark=True)
-    ingest_seconds = time.perf_counter() - started
-    accounts = AccountService(runtime.db, runtime.clock)
-    if accounts_missing(runtime):
-        accounts.create_account("bench", plan="standard")
-        for i in range(4):
-            accounts.register_device("bench", f"dev-{i}", type="tv", security_level="software", hdcp="none")
-    ids = [sessions_service.start(account="bench", device=f"dev-{i % 4}", title=TITLE,
-                                  ip=f"198.51.100.{i % 250}").session_id for i in range(args.sessions)]
-    bits = {s: sessions_service.bits(s) for s in ids[:8]}
-    leaks = [sessions_service.render(s, work / f"leak-{i}.mp4") for i, s in enumerate(ids[:2])]
+    if not (work / "quality.reported").exists():
+        report("Forensic watermark: quality (720p rendition)", ["comparison", "PSNR Y dB", "SSIM Y", "XPSNR Y dB"],
+               quality_rows(runtime, work),
+               [f"{args.speed_seconds:.0f} s of the benchmark programme, 720p at the ladder's 2,300 kbit/s, "
+                "x264 veryfast, strength 0.6; targets PSNR ≥ 45 dB, SSIM ≥ 0.99 against the unmarked encode"])
+        (work / "quality.reported").touch()
+    ingest_seconds = once(work / "ingest.json", lambda: ingest(runtime, programme))
+    service = SessionService(runtime)
+    ids, started_sessions = sessions(runtime, service, args.sessions)
+    leaks = [work / f"leak-{i}.mp4" for i in range(2)]
+    for session_id, leak in zip(ids, leaks, strict=False):
+        if not leak.exists():
+            service.render(session_id, leak)
     log(f"ingest {ingest_seconds:.0f} s; {len(ids)} sessions; leaks rendered")
-
-    chosen = [a for a in ATTACKS if not args.attacks or a in args.attacks.split(",")]
-    jobs: list[tuple[str, int, Path]] = []
-    for index, name in enumerate(chosen):
-        vf_args, suffix, span = ATTACKS[name]
-        leak_index = index % len(leaks)
-        out = work / f"attack-{index:02d}{suffix}"
-        start = args.excerpt_start if span == "part" else 2.3
-        length = args.excerpt if span == "part" else 100_000
-        ffmpeg(runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args, str(out))
-        jobs.append((name, leak_index, out))
-    # collusion: interleaved segments and averaged frames of 2 and 3 colluders (whole programme)
-    positions = len(bits[ids[0]])
-    collusion_jobs: list[tuple[str, list[str], Path]] = []
-    for k in (2, 3):
-        group = ids[2:2 + k]
-        mixed = [sessions_service.bits(group[n % k])[n] for n in range(positions)]
-        out = work / f"interleave-{k}.mp4"
-        sessions_service.render_sequence(TITLE, mixed, out)
-        collusion_jobs.append((f"{k} colluders, interleaved segments", group, out))
-        averaged = work / f"average-{k}.mp4"
-        renders = [sessions_service.render(s, work / f"colluder-{k}-{i}.mp4") for i, s in enumerate(group)]
-        inputs = [arg for r in renders for arg in ("-i", str(r))]
-        ffmpeg(runtime, *inputs, "-filter_complex", f"mix=inputs={k}:weights={' '.join(['1'] * k)}",
-               "-an", "-c:v", "libx264", "-crf", "18", str(averaged))
-        collusion_jobs.append((f"{k} colluders, averaged frames", group, averaged))
+    jobs = attacks(runtime, args, work, leaks, started_sessions)
+    collusion_jobs = coalitions(runtime, service, ids, work)
     unmarked = work / "unmarked.mp4"
-    ffmpeg(runtime, "-ss", str(args.excerpt_start), "-t", str(args.excerpt), "-i", str(programme), "-an",
-           "-c:v", "libx264", "-crf", "23", str(unmarked))
+    if not unmarked.exists():
+        ffmpeg(runtime, "-ss", str(args.excerpt_start), "-t", str(args.excerpt), "-i", str(programme), "-an",
+               "-c:v", "libx264", "-crf", "23", str(unmarked))
 
-    # detection speed: one trace alone, then the rest two at a time
+    # detection speed: one trace alone, then the rest two at a time (each report kept beside its suspect)
     solo = trace_job((str(data_dir), str(jobs[0][2]), TITLE))
     suspects = [str(j[2]) for j in jobs[1:]] + [str(j[2]) for j in collusion_jobs] + [str(unmarked)]
     log(f"solo trace: {solo['seconds']:.0f} s for {len(solo['segments'])} segments")
     # spawn, not fork: this process holds decoder threads and database pools a fork would copy mid-lock
     with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
         reports = [solo, *pool.map(trace_job, [(str(data_dir), s, TITLE) for s in suspects])]
-    (work / "reports.json").write_text(json.dumps(reports))
-    tabulate(runtime, sessions_service, ids, jobs, collusion_jobs, reports, args, speed_rows, ingest_seconds)
+    tabulate(runtime, service, ids, jobs, collusion_jobs, reports, args, speed_rows, ingest_seconds)
     runtime.close()
+
+
+def once(path: Path, compute: Callable[[], Any]) -> Any:
+    """``compute()``'s JSON result, computed once per work folder (a re-run resumes where it stopped)."""
+    if not path.exists():
+        path.write_text(json.dumps(compute()))
+    return json.loads(path.read_text())
+
+
+def ingest(runtime: Runtime, programme: Path) -> float:
+    started = time.perf_counter()
+    IngestService(runtime).add_title(programme, name=TITLE, watermark=True)
+    return time.perf_counter() - started
+
+
+def sessions(runtime: Runtime, service: SessionService, count: int) -> tuple[list[str], list[StartedSession]]:
+    """The run's sessions in start order: started now, or the ones an earlier run started (then no tokens)."""
+    with runtime.db.session() as session:
+        earlier = list(session.scalars(select(WatermarkSessionRow.id).order_by(WatermarkSessionRow.started_at)))
+    if len(earlier) >= count:
+        return earlier[:count], []
+    accounts = AccountService(runtime.db, runtime.clock)
+    if accounts_missing(runtime):
+        accounts.create_account("bench", plan="standard")
+        for i in range(4):
+            accounts.register_device("bench", f"dev-{i}", type="browser", security_level="software", hdcp="none")
+        accounts.set_title_rights(TITLE, plans=["standard"], downloadable=False)
+    started = [service.start(account="bench", device=f"dev-{i % 4}", title=TITLE, ip=f"198.51.100.{i % 250}")
+               for i in range(count)]
+    return [s.session_id for s in started], started
+
+
+def attacks(runtime: Runtime, args: argparse.Namespace, work: Path, leaks: list[Path],
+            started: list[StartedSession]) -> list[tuple[str, int, Path]]:
+    """(name, leak index, attacked file) per chosen attack; files an earlier run made are kept."""
+    jobs = []
+    for index, name in enumerate(ATTACKS):
+        if args.attacks and name not in args.attacks.split(","):
+            continue
+        vf_args, suffix, span = ATTACKS[name]
+        leak_index = index % len(leaks)
+        out = work / f"attack-{index:02d}{suffix}"
+        if out.exists():
+            pass
+        elif span == "capture":  # the leaker's own stream, played and screen-recorded from the start
+            if not started:
+                raise SystemExit("the screen capture needs the sessions' tokens: run it in a fresh --work folder")
+            entitlement = runtime.signer.issue(account="bench", title=TITLE, device=f"dev-{leak_index}",
+                                               ttl_seconds=3600, now=datetime.now(UTC))
+            facts = record_player(runtime, TITLE, started[leak_index].token, entitlement, out,
+                                  seconds=args.capture_seconds, ffmpeg=runtime.tools.ffmpeg)
+            print(f"screen capture: {json.dumps(facts)}")
+        else:
+            start = args.excerpt_start if span == "part" else 2.3
+            length = args.excerpt if span == "part" else 100_000
+            ffmpeg(runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
+                   str(out))
+        jobs.append((name, leak_index, out))
+    return jobs
+
+
+def coalitions(runtime: Runtime, service: SessionService, ids: list[str],
+               work: Path) -> list[tuple[str, list[str], Path]]:
+    """2 and 3 colluders (sessions 2..4) interleaving segments and averaging frames, whole programme."""
+    positions = len(service.bits(ids[0]))
+    jobs: list[tuple[str, list[str], Path]] = []
+    for k in (2, 3):
+        group = ids[2:2 + k]
+        interleaved = work / f"interleave-{k}.mp4"
+        if not interleaved.exists():
+            service.render_sequence(TITLE, [service.bits(group[n % k])[n] for n in range(positions)], interleaved)
+        jobs.append((f"{k} colluders, interleaved segments", group, interleaved))
+        averaged = work / f"average-{k}.mp4"
+        if not averaged.exists():
+            renders = [service.render(s, work / f"colluder-{k}-{i}.mp4") for i, s in enumerate(group)]
+            inputs = [arg for r in renders for arg in ("-i", str(r))]
+            ffmpeg(runtime, *inputs, "-filter_complex", f"mix=inputs={k}:weights={' '.join(['1'] * k)}",
+                   "-an", "-c:v", "libx264", "-crf", "18", str(averaged))
+        jobs.append((f"{k} colluders, averaged frames", group, averaged))
+    return jobs
 
 
 def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: list[Any], collusion: list[Any],

@@ -9,7 +9,8 @@ clips. Derived programmes are built with the wheel's ffmpeg:
     media/bbb_loop3.mp4      bigbuckbunny looped 3 times (≈16 s): the demo programme
     media/lavfi_testsrc.mp4  640x360, 6 s testsrc2 + 1 kHz sine (synthetic)
 
-Idempotent: existing files are kept.
+Idempotent: existing files are kept. ``build_programme`` makes a longer programme from
+the clips on demand (the watermark tests and benchmark use it).
 """
 
 from __future__ import annotations
@@ -53,6 +54,37 @@ def fetch(media: Path) -> None:
               "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p", "-c:a", "aac",
               "-shortest", str(synthetic.with_suffix(".tmp.mp4"))])
         synthetic.with_suffix(".tmp.mp4").replace(synthetic)
+
+
+def build_programme(media: Path, work: Path, seconds: float, *, width: int = 1280, height: int = 720) -> Path:
+    """``work/programme.mp4``: the clips concatenated to ``seconds``, 25 fps, with a tone track.
+
+    Each pass through a clip is framed (zoom, mirror), tinted and lit differently, so no
+    stretch of the programme repeats another: a copy of any part of it aligns to exactly
+    one place — as real programmes do, and as a test pattern does not.
+    """
+    fetch(media)
+    clips = [(media / "bigbuckbunny.mp4", 5.3), (media / "bikes.mp4", 10.0), (media / "carphone_pristine.mp4", 4.0)]
+    pieces, total, k = [], 0.0, 0
+    while total < seconds - 1e-6:
+        clip, length = clips[k % 3]
+        length = min(length, seconds - total)
+        zoom = 1.0 + 0.04 * (k % 7)
+        flip = ",hflip" if (k // 3) % 2 else ""
+        vf = (f"scale={width}*{zoom:.2f}:{height}*{zoom:.2f},crop={width}:{height}{flip},hue=h={(k * 23) % 360},"
+              f"eq=brightness={0.02 * ((k % 5) - 2):.2f},fps=25,format=yuv420p")
+        piece = work / f"piece-{k:03d}.mp4"
+        _run(["-i", str(clip), "-f", "lavfi", "-i", f"sine=frequency={220 + 20 * k}:sample_rate=48000",
+              "-map", "0:v:0", "-map", "1:a:0", "-vf", vf, "-t", f"{length:.2f}", "-c:v", "libx264",
+              "-preset", "veryfast", "-crf", "17", "-g", "50", "-c:a", "aac", "-ar", "48000", "-shortest", str(piece)])
+        pieces.append(piece)
+        total += length
+        k += 1
+    listing = work / "pieces.txt"
+    listing.write_text("".join(f"file '{p}'\n" for p in pieces))
+    programme = work / "programme.mp4"
+    _run(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(programme)])
+    return programme
 
 
 if __name__ == "__main__":

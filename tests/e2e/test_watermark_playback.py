@@ -33,11 +33,11 @@ _SEGMENT = re.compile(r"/stream/[^/]+/(?:dash|hls)/video_360p/(\d+)\.m4s$")
 
 
 @pytest.fixture(scope="module")
-def wm_server(tmp_path_factory: pytest.TempPathFactory,
-              database_url_factory) -> Iterator[tuple[Runtime, str]]:  # type: ignore[no-untyped-def]
+def wm_server(tmp_path_factory: pytest.TempPathFactory, database_url_factory,  # type: ignore[no-untyped-def]
+              media_dir: Path) -> Iterator[tuple[Runtime, str]]:
     work = tmp_path_factory.mktemp("wm-browser")
     runtime = Runtime.open(watermark_settings(make_settings(work / "data", database_url_factory())))
-    ingest_watermarked(runtime, work, seconds=12)
+    ingest_watermarked(runtime, media_dir, work, seconds=12)
     subscribe(runtime, "viewer", ["tab"], titles=[WM_TITLE])
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))

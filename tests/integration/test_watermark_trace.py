@@ -10,10 +10,12 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from screen_capture import record_player
 
 from reelguard.errors import Conflict, InvalidInput, InvalidMedia
 from reelguard.runtime import Runtime
@@ -21,16 +23,17 @@ from reelguard.watermark.sessions import SessionService
 from reelguard.watermark.trace import TraceService
 from reelguard.web.app import create_app
 from tests.conftest import make_settings, subscribe
-from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, make_programme, watermark_settings
+from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, make_test_pattern, watermark_settings
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def wm(tmp_path_factory: pytest.TempPathFactory, database_url_factory) -> Iterator[tuple[Runtime, list[str], Path]]:  # type: ignore[no-untyped-def]
+def wm(tmp_path_factory: pytest.TempPathFactory, database_url_factory,  # type: ignore[no-untyped-def]
+       media_dir: Path) -> Iterator[tuple[Runtime, list[str], Path]]:
     work = tmp_path_factory.mktemp("wm")
     runtime = Runtime.open(watermark_settings(make_settings(work / "data", database_url_factory())))
-    ingest_watermarked(runtime, work, seconds=60)
+    ingest_watermarked(runtime, media_dir, work, seconds=60)
     subscribe(runtime, "alice", ["tv", "phone"], titles=[WM_TITLE])
     service = SessionService(runtime)
     sessions = [service.start(account="alice", device=d, title=WM_TITLE, ip=f"203.0.113.{i}").session_id
@@ -75,6 +78,21 @@ def test_a_copy_at_another_frame_rate_is_traced(wm, tmp_path: Path, rate: str) -
     assert abs((report.offset_seconds or 0) - 7.1) < 0.1
 
 
+@pytest.mark.browser
+def test_a_screen_capture_of_the_player_is_traced(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The pirate without the file: 30 s of the session's stream recorded off the playing Chromium player."""
+    runtime, _sessions, _leak = wm
+    started = SessionService(runtime).start(account="alice", device="tv", title=WM_TITLE, ip="198.51.100.7")
+    entitlement = runtime.signer.issue(account="alice", title=WM_TITLE, device="tv", ttl_seconds=600,
+                                       now=datetime.now(UTC))
+    capture = tmp_path / "capture.mp4"
+    facts = record_player(runtime, WM_TITLE, started.token, entitlement, capture, seconds=30,
+                          ffmpeg=runtime.tools.ffmpeg)
+    assert facts["media_seconds"] > 25, facts
+    report = TraceService(runtime).trace(capture, title=WM_TITLE)
+    assert [(a.session, a.ip) for a in report.accused] == [(started.session_id, "198.51.100.7")], report.reason
+
+
 def test_an_unmarked_copy_accuses_no_one(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runtime, _sessions, _leak = wm
     master = next((runtime.settings.resolved_blob_dir / "masters").glob("*/master.mp4"))
@@ -95,9 +113,10 @@ def test_bad_suspects_get_clear_errors(wm, tmp_path: Path) -> None:  # type: ign
         tracer.trace(short, title=WM_TITLE)
 
 
-def test_a_video_of_another_title_identifies_no_one(wm, media_dir: Path) -> None:  # type: ignore[no-untyped-def]
+def test_a_video_of_another_title_identifies_no_one(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runtime, _sessions, _leak = wm
-    report = TraceService(runtime).trace(media_dir / "bikes.mp4", title=WM_TITLE)
+    other = make_test_pattern(runtime.tools.ffmpeg, tmp_path / "other.mp4", 20)
+    report = TraceService(runtime).trace(other, title=WM_TITLE)
     assert not report.identified and report.accused == []
     assert "do not match this title" in report.reason or "does not match this title" in report.reason, report.reason
 
@@ -106,7 +125,7 @@ def test_a_title_without_watermarking_is_refused(wm, tmp_path: Path) -> None:  #
     runtime, _sessions, leak = wm
     from reelguard.ingest.service import IngestService
 
-    plain = make_programme(runtime.tools.ffmpeg, tmp_path / "plain.mp4", 3)
+    plain = make_test_pattern(runtime.tools.ffmpeg, tmp_path / "plain.mp4", 3)
     IngestService(runtime).add_title(plain, name="plain-title")
     with pytest.raises(Conflict, match="not watermarked"):
         TraceService(runtime).trace(leak, title="plain-title")

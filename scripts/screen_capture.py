@@ -1,0 +1,122 @@
+"""The screen-capture attack: record a session's stream playing in the real Chromium player.
+
+A pirate with no access to the decrypted file points a screen recorder at the player. This
+module does the same with the tools a test machine has: it serves the title with the real
+app (uvicorn on loopback), plays a watermarking session's stream in Debian's Chromium
+through EME Clear Key, takes the page's screencast (the DevTools ``Page.startScreencast``
+frames, JPEG, each with its capture time — what Playwright's own recorder uses), crops it
+to the playing ``<video>`` element and encodes it at a screen recorder's constant frame
+rate, each tick showing the last frame captured before it. Dropped, late and repeated
+frames are kept as they came: that is what such a copy looks like.
+
+    record_player(runtime, title, session_token, entitlement, out, seconds=60)
+"""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from itertools import pairwise
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import sync_playwright
+
+from reelguard.runtime import Runtime
+from reelguard.web.app import create_app
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--autoplay-policy=no-user-gesture-required"]
+CAPTURE_RATE = 30  # a screen recorder's constant output rate
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class _Server:
+    """The app on loopback in a thread, for as long as the ``with`` lasts."""
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.port = _free_port()
+        self._server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=self.port,
+                                                     log_level="warning"))
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline:
+                raise RuntimeError("uvicorn did not start within 30 s")
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *_exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+
+def record_player(runtime: Runtime, title: str, stream_token: str, entitlement: str, out: Path, *,
+                  seconds: float, ffmpeg: str) -> dict[str, float]:
+    """Record ``seconds`` of the session's stream as played; returns capture facts (fps, frames, stalls)."""
+    frames_dir = out.with_suffix(".frames")
+    shutil.rmtree(frames_dir, ignore_errors=True)
+    frames_dir.mkdir(parents=True)
+    captured: list[tuple[float, Path]] = []
+    with _Server(runtime) as base_url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(f"{base_url}/play/{title}#format=dash&token={entitlement}&stream={stream_token}")
+        page.wait_for_function("() => document.getElementById('video').currentTime > 0.2", timeout=60_000)
+        box = page.locator("#video").bounding_box()
+        assert box is not None, "the player has no video element on screen"
+        cdp = page.context.new_cdp_session(page)
+
+        def on_frame(event: dict) -> None:  # type: ignore[type-arg]
+            path = frames_dir / f"{len(captured):06d}.jpg"
+            path.write_bytes(base64.b64decode(event["data"]))
+            captured.append((float(event["metadata"]["timestamp"]), path))
+            cdp.send("Page.screencastFrameAck", {"sessionId": event["sessionId"]})
+
+        cdp.on("Page.screencastFrame", on_frame)
+        cdp.send("Page.startScreencast", {"format": "jpeg", "quality": 85, "maxWidth": 1280, "maxHeight": 900})
+        started = page.evaluate("() => document.getElementById('video').currentTime")
+        page.wait_for_timeout(seconds * 1000)
+        cdp.send("Page.stopScreencast")
+        state = page.evaluate("""() => { const v = document.getElementById('video');
+            const q = v.getVideoPlaybackQuality();
+            return {time: v.currentTime, dropped: q.droppedVideoFrames, total: q.totalVideoFrames}; }""")
+        browser.close()
+    if len(captured) < 2:
+        raise RuntimeError(f"the screencast gave {len(captured)} frame(s) in {seconds} s")
+    _encode(captured, box, out, ffmpeg)
+    shutil.rmtree(frames_dir, ignore_errors=True)
+    span = captured[-1][0] - captured[0][0]
+    return {"captured_fps": (len(captured) - 1) / span, "frames": len(captured),
+            "media_seconds": float(state["time"]) - float(started), "wall_seconds": span,
+            "decoder_dropped": float(state["dropped"])}
+
+
+def _encode(captured: list[tuple[float, Path]], box: dict[str, float], out: Path, ffmpeg: str) -> None:
+    """The frames at a constant CAPTURE_RATE (each tick: the last frame captured), cropped to the video."""
+    listing = out.with_suffix(".txt")
+    lines = []
+    for (when, path), (after, _next) in pairwise(captured):
+        lines += [f"file '{path}'", f"duration {max(0.001, after - when):.6f}"]
+    lines += [f"file '{captured[-1][1]}'", "duration 0.040"]
+    listing.write_text("\n".join(lines) + "\n")
+    x, y = round(box["x"]), round(box["y"])
+    width, height = round(box["width"]) // 2 * 2, round(box["height"]) // 2 * 2
+    subprocess.run([ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-f", "concat", "-safe", "0",
+                    "-i", str(listing), "-vf", f"crop={width}:{height}:{x}:{y},fps={CAPTURE_RATE},format=yuv420p",
+                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", str(out)], check=True)
+    listing.unlink()
