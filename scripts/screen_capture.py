@@ -66,7 +66,7 @@ class _Server:
 
 
 def record_player(runtime: Runtime, title: str, stream_token: str, entitlement: str, out: Path, *,
-                  seconds: float, ffmpeg: str) -> dict[str, float]:
+                  seconds: float, ffmpeg: str) -> dict[str, object]:
     """Record ``seconds`` of the session's stream as played; returns capture facts (fps, frames, stalls)."""
     frames_dir = out.with_suffix(".frames")
     shutil.rmtree(frames_dir, ignore_errors=True)
@@ -94,16 +94,17 @@ def record_player(runtime: Runtime, title: str, stream_token: str, entitlement: 
         cdp.send("Page.stopScreencast")
         state = page.evaluate("""() => { const v = document.getElementById('video');
             const q = v.getVideoPlaybackQuality();
-            return {time: v.currentTime, dropped: q.droppedVideoFrames, total: q.totalVideoFrames}; }""")
+            return {time: v.currentTime, dropped: q.droppedVideoFrames, total: q.totalVideoFrames,
+                    error: window.reelguard && window.reelguard.error}; }""")
         browser.close()
-    if len(captured) < 2:
-        raise RuntimeError(f"the screencast gave {len(captured)} frame(s) in {seconds} s")
+    if state["error"] or len(captured) < 2:
+        raise RuntimeError(f"the capture failed: {len(captured)} frame(s) in {seconds} s; player state {state}")
     _encode(captured, box, out, ffmpeg)
     shutil.rmtree(frames_dir, ignore_errors=True)
     span = captured[-1][0] - captured[0][0]
     return {"captured_fps": (len(captured) - 1) / span, "frames": len(captured),
             "media_seconds": float(state["time"]) - float(started), "wall_seconds": span,
-            "decoder_dropped": float(state["dropped"])}
+            "decoder_dropped": float(state["dropped"]), "player_error": state["error"]}
 
 
 def _encode(captured: list[tuple[float, Path]], box: dict[str, float], out: Path, ffmpeg: str) -> None:
