@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -40,6 +41,24 @@ def video_facts(path: Path) -> VideoFacts:
         raise InvalidMedia(f"expected a video file, but {path.name} is not one ffmpeg can read ({exc})") from exc
 
 
+_FULL_RANGE = 2  # AVCOL_RANGE_JPEG
+_LUMA_FIRST = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
+
+
+def _gray(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.uint8]:
+    """The frame's luma at width×height: the Y plane itself, area-resized (2× faster than swscale's gray)."""
+    if frame.format.name not in _LUMA_FIRST:
+        return np.asarray(frame.reformat(width, height, "gray", interpolation="AREA").to_ndarray(), dtype=np.uint8)
+    plane = frame.planes[0]
+    luma = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
+    if (frame.width, frame.height) != (width, height):
+        luma = np.asarray(cv2.resize(luma, (width, height), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    if frame.format.name.startswith("yuvj") or frame.format.name == "gray" or frame.color_range == _FULL_RANGE:
+        return np.array(luma, dtype=np.uint8)
+    # limited range (16-235) stretched to 0-255, as swscale's gray conversion does
+    return np.asarray(cv2.convertScaleAbs(luma, alpha=255 / 219, beta=-16 * 255 / 219), dtype=np.uint8)
+
+
 def gray_frames(path: Path, width: int, height: int, start: float = 0.0) -> Iterator[tuple[float, NDArray[np.uint8]]]:
     """(time, gray picture of width×height) for every frame from ``start`` seconds on."""
     try:
@@ -54,7 +73,6 @@ def gray_frames(path: Path, width: int, height: int, start: float = 0.0) -> Iter
                 first = when if first is None else first
                 if when + 1e-6 < start:
                     continue
-                picture = frame.reformat(width, height, "gray", interpolation="AREA").to_ndarray()
-                yield when, np.asarray(picture, dtype=np.uint8)
+                yield when, _gray(frame, width, height)
     except av.FFmpegError as exc:
         raise InvalidMedia(f"could not decode {path.name}: {exc}") from exc

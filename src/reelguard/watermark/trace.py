@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 from sqlalchemy import select
+from threadpoolctl import threadpool_limits
 
 from reelguard.errors import InvalidInput, NotFound
 from reelguard.runtime import Runtime
@@ -61,6 +62,7 @@ _TRACK_FRAMES = 2  # each suspect frame is matched to the likest master frame wi
 _TRACK_WINDOW = 25  # frames of consistent lead or lag before the tracker moves its offset by the median
 _TRACK_AGREEMENT = 2 / 3  # share of a block's frames that must prefer a new offset before the tracker moves
 _KEPT_FRAMES = 4 * _TRACK_FRAMES + 2  # master frames kept behind the decoder for the tracker
+_NEIGHBOURS = 8  # frames kept either side of one found by seeking (the offsets tried are that close)
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,12 @@ class TraceService:
         self._rt = runtime
 
     def trace(self, suspect_path: Path, *, title: str) -> TraceReport:
+        # one BLAS thread: the products here are small, and a threaded BLAS spinning beside the
+        # decoder's threads made one of them a third of the trace on two cores
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._trace(suspect_path, title)
+
+    def _trace(self, suspect_path: Path, title: str) -> TraceReport:
         facts = video_facts(suspect_path)
         row = self._title(title)
         watermark = require_watermarked(row)
@@ -155,11 +163,12 @@ class TraceService:
         candidates = candidate_offsets(master_sig, suspect_sig)
         if not candidates or candidates[0][1] < _MIN_SIGNATURE_CORRELATION:
             return None
+        masters = _MasterFrames(self._master_path(row), reference, _size_at(REGISTER_WIDTH, row.width, row.height))
         best: tuple[float, float, Registration | None] | None = None  # (likeness, offset, registration)
         for offset, _score in candidates:  # the one whose registered pictures match the master best
-            coarse = self._register(suspect, row, reference, offset)
+            coarse = self._register(suspect, masters, reference, offset)
             offset = _refine_offset(suspect, reference, offset, coarse, row)
-            registration = self._register(suspect, row, reference, offset) or coarse  # now on (nearly) the frames
+            registration = self._register(suspect, masters, reference, offset) or coarse  # on (nearly) the frames
             offset, likeness = self._refine_to_frame(suspect, row, reference, offset, registration)
             if best is None or likeness > best[0]:
                 best = (likeness, offset, registration)
@@ -168,7 +177,7 @@ class TraceService:
         if likeness < _MIN_PICTURE_CORRELATION:
             return offset, None  # features matched by chance: the pictures themselves differ
         # register again on the exact frames: a homography fitted a frame off is a poorer one
-        return offset, self._register(suspect, row, reference, offset) or registration
+        return offset, self._register(suspect, masters, reference, offset) or registration
 
     def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, reference: MasterReference, offset: float,
                          registration: Registration | None) -> tuple[float, float]:
@@ -197,9 +206,9 @@ class TraceService:
         best = int(np.argmax(totals))
         return offset + shifts[best] * step, float(totals[best] / max(1.0, counts[best]))
 
-    def _register(self, suspect: _Suspect, row: TitleRow, reference: MasterReference,
+    @staticmethod
+    def _register(suspect: _Suspect, frames: _MasterFrames, reference: MasterReference,
                   offset: float) -> Registration | None:
-        frames = _MasterFrames(self._master_path(row), reference, _size_at(REGISTER_WIDTH, row.width, row.height))
         pairs = []
         for index, picture in suspect.register_frames.items():
             master = frames.at(round((suspect.times[index] + offset) * reference.frame_rate))
@@ -352,6 +361,7 @@ class _FrameTracker:
         self._frames, self._valid = frames, valid
         self._drift = 0
         self._shifts = range(-_TRACK_FRAMES, _TRACK_FRAMES + 1)
+        self._vectors: OrderedDict[int, NDArray[np.float32]] = OrderedDict()  # master index → normalised pixels
 
     def pairs(self, timed: Iterator[tuple[int, NDArray[np.float32]]]
               ) -> Iterator[tuple[int, NDArray[np.float32], NDArray[np.float32]]]:
@@ -375,13 +385,22 @@ class _FrameTracker:
                 master = self._frames.frame(predicted + self._drift + shift)
                 if master is not None:
                     found[shift] = master
-                    likeness[row, column] = float(np.dot(suspect, _normalised(master[self._valid])))
+                    likeness[row, column] = float(np.dot(suspect, self._vector(predicted + self._drift + shift,
+                                                                               master)))
             candidates.append(found)
         moved = self._agreed_shift(likeness)
         self._drift += moved
         for (predicted, warped), found in zip(block, candidates, strict=True):
             if moved in found:  # the settled offset is among the tried ones
                 yield predicted + self._drift, found[moved], warped
+
+    def _vector(self, index: int, master: NDArray[np.float32]) -> NDArray[np.float32]:
+        vector = self._vectors.get(index)
+        if vector is None:
+            vector = self._vectors[index] = _normalised(master[self._valid])
+            if len(self._vectors) > 4 * _TRACK_WINDOW:
+                self._vectors.popitem(last=False)
+        return vector
 
     def _agreed_shift(self, likeness: NDArray[np.float64]) -> int:
         """The best shift of the block, if its frames prefer it to staying put (else 0)."""
@@ -410,6 +429,7 @@ class _MasterFrames:
         self._frames: Iterator[tuple[int, NDArray[np.uint8]]] | None = None
         self._index = -1
         self._recent: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
+        self._near: dict[int, NDArray[np.uint8]] = {}
 
     def _index_of(self, when: float) -> int:
         right = int(np.searchsorted(self._pts, when))
@@ -423,13 +443,16 @@ class _MasterFrames:
             yield self._index_of(when), picture
 
     def at(self, index: int) -> NDArray[np.uint8] | None:
-        """One frame, by a fresh seek."""
+        """One frame, by a seek; its neighbours are kept, for the offsets tried next to it."""
         if not 0 <= index < len(self._pts):
             return None
-        for found, picture in self._decode_from(index):
-            if found >= index:
-                return picture if found == index else None
-        return None
+        if index not in self._near:
+            for found, picture in self._decode_from(max(0, index - _NEIGHBOURS)):
+                if found > index + _NEIGHBOURS:
+                    break
+                if found >= index - _NEIGHBOURS:
+                    self._near[found] = picture
+        return self._near.get(index)
 
     def window(self, first: int, last: int) -> dict[int, NDArray[np.uint8]]:
         """Frames first..last (clipped to the title)."""
