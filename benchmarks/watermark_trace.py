@@ -272,7 +272,9 @@ def attacks(runtime: Runtime, args: argparse.Namespace, work: Path, leaks: list[
             started: list[StartedSession]) -> list[tuple[str, int, Path]]:
     """(name, leak index, attacked file) per chosen attack; files an earlier run made are kept."""
     jobs = []
-    for index, name in enumerate(ATTACKS):
+    # the screen capture first: it needs the sessions' tokens, which only the run that started them holds
+    order = sorted(enumerate(ATTACKS), key=lambda item: ATTACKS[item[1]][2] != "capture")
+    for index, name in order:
         if args.attacks and name not in args.attacks.split(","):
             continue
         vf_args, suffix, span = ATTACKS[name]
@@ -294,7 +296,7 @@ def attacks(runtime: Runtime, args: argparse.Namespace, work: Path, leaks: list[
             ffmpeg(runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
                    str(out))
         jobs.append((name, leak_index, out))
-    return jobs
+    return sorted(jobs, key=lambda job: list(ATTACKS).index(job[0]))
 
 
 def coalitions(runtime: Runtime, service: SessionService, ids: list[str],
