@@ -16,53 +16,16 @@ from __future__ import annotations
 
 import base64
 import shutil
-import socket
 import subprocess
-import threading
-import time
 from itertools import pairwise
 from pathlib import Path
 
-import uvicorn
+from browser_harness import CHROMIUM, CHROMIUM_ARGS, serving
 from playwright.sync_api import sync_playwright
 
 from reelguard.runtime import Runtime
-from reelguard.web.app import create_app
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--autoplay-policy=no-user-gesture-required"]
 CAPTURE_RATE = 30  # a screen recorder's constant output rate
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class _Server:
-    """The app on loopback in a thread, for as long as the ``with`` lasts."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.port = _free_port()
-        self._server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=self.port,
-                                                     log_level="warning"))
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-
-    def __enter__(self) -> str:
-        self._thread.start()
-        deadline = time.monotonic() + 30
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("uvicorn did not start within 30 s")
-            time.sleep(0.05)
-        return f"http://127.0.0.1:{self.port}"
-
-    def __exit__(self, *_exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
 
 
 def record_player(runtime: Runtime, title: str, stream_token: str, entitlement: str, out: Path, *,
@@ -72,7 +35,7 @@ def record_player(runtime: Runtime, title: str, stream_token: str, entitlement: 
     shutil.rmtree(frames_dir, ignore_errors=True)
     frames_dir.mkdir(parents=True)
     captured: list[tuple[float, Path]] = []
-    with _Server(runtime) as base_url, sync_playwright() as playwright:
+    with serving(runtime) as base_url, sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(f"{base_url}/play/{title}#format=dash&token={entitlement}&stream={stream_token}")

@@ -9,10 +9,6 @@ token for another title, the player reports a licence refusal and decodes no fra
 from __future__ import annotations
 
 import io
-import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -20,19 +16,14 @@ from typing import Any
 
 import numpy as np
 import pytest
-import uvicorn
+from browser_harness import serving
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from reelguard.web.app import create_app
 from tests.conftest import OTHER_TITLE, SAMPLE_TITLE, PackagedCatalog, subscribe
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run",
-                 "--autoplay-policy=no-user-gesture-required"]
 PLAYER_STATE = """() => {
   const v = document.getElementById('video');
   return { state: window.reelguard && window.reelguard.state, error: window.reelguard && window.reelguard.error,
@@ -40,34 +31,10 @@ PLAYER_STATE = """() => {
 }"""
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def base_url(catalog: PackagedCatalog) -> Iterator[str]:
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(catalog.runtime), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
+    with serving(catalog.runtime) as url:
+        yield url
 
 
 def _open(browser: Browser, base_url: str, fmt: str, token: str, extra: str = "") -> Page:

@@ -10,22 +10,19 @@ session's bits choose.
 from __future__ import annotations
 
 import re
-import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from itertools import pairwise
 from pathlib import Path
 
 import pytest
-import uvicorn
-from playwright.sync_api import Browser, sync_playwright
+from browser_harness import serving
+from playwright.sync_api import Browser
 
 from reelguard.runtime import Runtime
 from reelguard.watermark.sessions import SessionService, StartedSession
-from reelguard.web.app import create_app
 from tests.conftest import make_settings, subscribe
-from tests.e2e.test_browser_playback import CHROMIUM, CHROMIUM_ARGS, PLAYER_STATE, _free_port
+from tests.e2e.test_browser_playback import PLAYER_STATE
 from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, watermark_settings
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -39,26 +36,9 @@ def wm_server(tmp_path_factory: pytest.TempPathFactory, database_url_factory,  #
     runtime = Runtime.open(watermark_settings(make_settings(work / "data", database_url_factory())))
     ingest_watermarked(runtime, media_dir, work, seconds=12)
     subscribe(runtime, "viewer", ["tab"], titles=[WM_TITLE])
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(runtime), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield runtime, f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(runtime) as url:
+        yield runtime, url
     runtime.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
 
 
 def _mixed_session(runtime: Runtime) -> tuple[StartedSession, list[int]]:
