@@ -460,9 +460,8 @@ class _FrameTracker:
         shifts = np.arange(-self._wide, self._wide + 1)
         columns = centres[:, None] + shifts[None, :] - first
         inside = (columns >= 0) & (columns < scores.shape[1])
-        picked = np.where(inside, scores[np.arange(len(sample))[:, None], np.clip(columns, 0, scores.shape[1] - 1)],
-                          np.nan)
-        means = np.nanmean(np.where(np.isnan(picked), -1.0, picked), axis=0)
+        picked = scores[np.arange(len(sample))[:, None], np.clip(columns, 0, scores.shape[1] - 1)]
+        means = np.where(inside & ~np.isnan(picked), picked, -1.0).mean(axis=0)  # no master frame: no match
         best = int(np.argmax(means))
         return int(shifts[best]) if means[best] - means[self._wide] >= _JUMP_GAIN else 0
 
