@@ -214,15 +214,13 @@ def main() -> None:
     ids, started_sessions = sessions(runtime, service, args.sessions)
     leaks = [work / f"leak-{i}.mp4" for i in range(2)]
     for session_id, leak in zip(ids, leaks, strict=False):
-        if not leak.exists():
-            service.render(session_id, leak)
+        made(leak, lambda path, session_id=session_id: service.render(session_id, path))
     log(f"ingest {ingest_seconds:.0f} s; {len(ids)} sessions; leaks rendered")
     jobs = attacks(runtime, args, work, leaks, started_sessions)
     collusion_jobs = coalitions(runtime, service, ids, work)
-    unmarked = work / "unmarked.mp4"
-    if not unmarked.exists():
-        ffmpeg(runtime, "-ss", str(args.excerpt_start), "-t", str(args.excerpt), "-i", str(programme), "-an",
-               "-c:v", "libx264", "-crf", "23", str(unmarked))
+    unmarked = made(work / "unmarked.mp4", lambda path: ffmpeg(
+        runtime, "-ss", str(args.excerpt_start), "-t", str(args.excerpt), "-i", str(programme), "-an",
+        "-c:v", "libx264", "-crf", "23", str(path)))
 
     if args.prepare_only:
         log(f"inputs ready in {work}; run again without --prepare-only to trace")
@@ -280,23 +278,37 @@ def attacks(runtime: Runtime, args: argparse.Namespace, work: Path, leaks: list[
         vf_args, suffix, span = ATTACKS[name]
         leak_index = index % len(leaks)
         out = work / f"attack-{index:02d}{suffix}"
-        if out.exists():
-            pass
-        elif span == "capture":  # the leaker's own stream, played and screen-recorded from the start
-            if not started:
-                raise SystemExit("the screen capture needs the sessions' tokens: run it in a fresh --work folder")
-            entitlement = runtime.signer.issue(account="bench", title=TITLE, device=f"dev-{leak_index}",
-                                               ttl_seconds=600, now=datetime.now(UTC))
-            facts = record_player(runtime, TITLE, started[leak_index].token, entitlement, out,
-                                  seconds=args.capture_seconds, ffmpeg=runtime.tools.ffmpeg)
-            print(f"screen capture: {json.dumps(facts)}")
+        if span == "capture":
+            made(out, lambda path, leak_index=leak_index: capture(runtime, args, started, leak_index, path))
         else:
             start = args.excerpt_start if span == "part" else 2.3
             length = args.excerpt if span == "part" else 100_000
-            ffmpeg(runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
-                   str(out))
+            made(out, lambda path, vf_args=vf_args, start=start, length=length, leak_index=leak_index: ffmpeg(
+                runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
+                str(path)))
         jobs.append((name, leak_index, out))
     return sorted(jobs, key=lambda job: list(ATTACKS).index(job[0]))
+
+
+def capture(runtime: Runtime, args: argparse.Namespace, started: list[StartedSession], leak_index: int,
+            out: Path) -> None:
+    """The leaker's own stream, played in Chromium and screen-recorded from its start."""
+    if not started:
+        raise SystemExit("the screen capture needs the sessions' tokens: run it in a fresh --work folder")
+    entitlement = runtime.signer.issue(account="bench", title=TITLE, device=f"dev-{leak_index}", ttl_seconds=600,
+                                       now=datetime.now(UTC))
+    facts = record_player(runtime, TITLE, started[leak_index].token, entitlement, out,
+                          seconds=args.capture_seconds, ffmpeg=runtime.tools.ffmpeg)
+    print(f"screen capture: {json.dumps(facts)}")
+
+
+def made(out: Path, make: Callable[[Path], object]) -> Path:
+    """``out``, made once: ``make`` writes a partial file, renamed when complete (a stopped run leaves none)."""
+    if not out.exists():
+        partial = out.with_name(f"{out.stem}.partial{out.suffix}")
+        make(partial)
+        partial.replace(out)
+    return out
 
 
 def coalitions(runtime: Runtime, service: SessionService, ids: list[str],
@@ -306,16 +318,16 @@ def coalitions(runtime: Runtime, service: SessionService, ids: list[str],
     jobs: list[tuple[str, list[str], Path]] = []
     for k in (2, 3):
         group = ids[2:2 + k]
-        interleaved = work / f"interleave-{k}.mp4"
-        if not interleaved.exists():
-            service.render_sequence(TITLE, [service.bits(group[n % k])[n] for n in range(positions)], interleaved)
+        mixed = [service.bits(group[n % k])[n] for n in range(positions)]
+        interleaved = made(work / f"interleave-{k}.mp4",
+                           lambda path, mixed=mixed: service.render_sequence(TITLE, mixed, path))
         jobs.append((f"{k} colluders, interleaved segments", group, interleaved))
-        averaged = work / f"average-{k}.mp4"
-        if not averaged.exists():
-            renders = [service.render(s, work / f"colluder-{k}-{i}.mp4") for i, s in enumerate(group)]
-            inputs = [arg for r in renders for arg in ("-i", str(r))]
-            ffmpeg(runtime, *inputs, "-filter_complex", f"mix=inputs={k}:weights={' '.join(['1'] * k)}",
-                   "-an", "-c:v", "libx264", "-crf", "18", str(averaged))
+        renders = [made(work / f"colluder-{k}-{i}.mp4", lambda path, s=s: service.render(s, path))
+                   for i, s in enumerate(group)]
+        inputs = [arg for r in renders for arg in ("-i", str(r))]
+        averaged = made(work / f"average-{k}.mp4", lambda path, inputs=inputs, k=k: ffmpeg(
+            runtime, *inputs, "-filter_complex", f"mix=inputs={k}:weights={' '.join(['1'] * k)}",
+            "-an", "-c:v", "libx264", "-crf", "18", str(path)))
         jobs.append((f"{k} colluders, averaged frames", group, averaged))
     return jobs
 
