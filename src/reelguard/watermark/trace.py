@@ -59,7 +59,7 @@ _MIN_SIGNATURE_CORRELATION = 0.25
 _REFINE_FRAMES = 6
 _MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master frames, on average
 _TRACK_FRAMES = 2  # each suspect frame is matched to the likest master frame within ±2 of where time puts it
-_TRACK_WINDOW = 25  # frames of consistent lead or lag before the tracker moves its offset by the median
+_TRACK_WINDOW = 25  # frames per tracker block: each block settles its offset together
 _TRACK_AGREEMENT = 2 / 3  # share of a block's frames that must prefer a new offset before the tracker moves
 _KEPT_FRAMES = 4 * _TRACK_FRAMES + 2  # master frames kept behind the decoder for the tracker
 _TRACK_WIDE_SECONDS = 3.0  # how far a lost block is searched for (a stall, a cut)
@@ -171,7 +171,7 @@ class TraceService:
         best: tuple[float, float, Registration | None] | None = None  # (likeness, offset, registration)
         for offset, _score in candidates:  # the one whose registered pictures match the master best
             coarse = self._register(suspect, masters, reference, offset)
-            offset = _refine_offset(suspect, reference, offset, coarse, row)
+            offset = _refine_offset(suspect, reference, offset)
             registration = self._register(suspect, masters, reference, offset) or coarse  # on (nearly) the frames
             offset, likeness = self._refine_to_frame(suspect, row, reference, offset, registration)
             if best is None or likeness > best[0]:
@@ -315,13 +315,10 @@ def _read_suspect(path: Path, facts: VideoFacts) -> _Suspect:
 
 
 def _correlation(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
-    a, b = a - a.mean(), b - b.mean()
-    denominator = float(np.sqrt(np.sum(a * a) * np.sum(b * b)))
-    return float(np.sum(a * b)) / denominator if denominator > 0 else 0.0
+    return float(np.dot(_normalised(a), _normalised(b)))
 
 
-def _refine_offset(suspect: _Suspect, reference: MasterReference, offset: float,
-                   registration: Registration | None, row: TitleRow) -> float:
+def _refine_offset(suspect: _Suspect, reference: MasterReference, offset: float) -> float:
     """The offset to the master frame: the one whose thumbnails best match the warped suspect's."""
     step = 1 / reference.frame_rate
     best, best_score = offset, -math.inf
