@@ -60,8 +60,9 @@ def build_programme(media: Path, work: Path, seconds: float, *, width: int = 128
     """``work/programme.mp4``: the clips concatenated to ``seconds``, 25 fps, with a tone track.
 
     Each pass through a clip is framed (zoom, mirror), tinted and lit differently, so no
-    stretch of the programme repeats another: a copy of any part of it aligns to exactly
-    one place — as real programmes do, and as a test pattern does not.
+    stretch of the programme repeats another's pictures, as a test pattern's do. Its
+    motion does repeat with the clip cycle (19.3 s), so alignment by motion alone is
+    ambiguous here; the pictures must settle it.
     """
     fetch(media)
     clips = [(media / "bigbuckbunny.mp4", 5.3), (media / "bikes.mp4", 10.0), (media / "carphone_pristine.mp4", 4.0)]
