@@ -15,6 +15,7 @@ the clips on demand (the watermark tests and benchmark use it).
 
 from __future__ import annotations
 
+import random
 import shutil
 import subprocess
 import sys
@@ -59,32 +60,43 @@ def fetch(media: Path) -> None:
 def build_programme(media: Path, work: Path, seconds: float, *, width: int = 1280, height: int = 720) -> Path:
     """``work/programme.mp4``: the clips concatenated to ``seconds``, 25 fps, with a tone track.
 
-    Each pass through a clip is framed (zoom, mirror), tinted and lit differently, so no
-    stretch of the programme repeats another's pictures, as a test pattern's do. Its
-    motion does repeat with the clip cycle (19.3 s), so alignment by motion alone is
-    ambiguous here; the pictures must settle it.
+    The clips last seconds, so a programme passes through each many times. A real title
+    never repeats itself, and a programme that did would make a copy's place in it
+    unknowable (alignment would be guessing between passes). So each pass starts at its
+    own point of its (looped) clip, which breaks the motion's cycle, and is framed (zoom
+    and pan), mirrored, tinted and lit by its own draws of a seeded generator, so no two
+    passes show the same pictures. (Steps of an irrational ratio were tried first: k × the
+    golden ratio nearly repeats every 21 passes, a Fibonacci number, and so did the motion.)
     """
     fetch(media)
     clips = [(media / "bigbuckbunny.mp4", 5.3), (media / "bikes.mp4", 10.0), (media / "carphone_pristine.mp4", 4.0)]
+    draws = random.Random(2026)  # noqa: S311 — not secret: the same programme on every machine
     pieces, total, k = [], 0.0, 0
     while total < seconds - 1e-6:
-        clip, length = clips[k % 3]
-        length = min(length, seconds - total)
-        zoom = 1.0 + 0.04 * (k % 7)
-        flip = ",hflip" if (k // 3) % 2 else ""
-        vf = (f"scale={width}*{zoom:.2f}:{height}*{zoom:.2f},crop={width}:{height}{flip},hue=h={(k * 23) % 360},"
-              f"eq=brightness={0.02 * ((k % 5) - 2):.2f},fps=25,format=yuv420p")
+        clip, clip_length = clips[k % 3]
+        length = min(clip_length, seconds - total)
+        start = draws.uniform(0.0, clip_length)
+        zoom = draws.uniform(1.05, 1.3)
+        pan_x, pan_y, hue = draws.random(), draws.random(), draws.randrange(360)
+        flip = ",hflip" if draws.random() < 0.5 else ""
+        vf = (f"scale=trunc({width}*{zoom:.3f}/2)*2:trunc({height}*{zoom:.3f}/2)*2,"
+              f"crop={width}:{height}:(iw-{width})*{pan_x:.3f}:(ih-{height})*{pan_y:.3f}{flip},"
+              f"hue=h={hue},eq=brightness={0.02 * ((k % 5) - 2):.2f},fps=25,format=yuv420p")
         piece = work / f"piece-{k:03d}.mp4"
-        _run(["-i", str(clip), "-f", "lavfi", "-i", f"sine=frequency={220 + 20 * k}:sample_rate=48000",
-              "-map", "0:v:0", "-map", "1:a:0", "-vf", vf, "-t", f"{length:.2f}", "-c:v", "libx264",
-              "-preset", "veryfast", "-crf", "17", "-g", "50", "-c:a", "aac", "-ar", "48000", "-shortest", str(piece)])
+        frames = round(length * 25)
+        _run(["-stream_loop", "-1", "-ss", f"{start:.2f}", "-i", str(clip), "-map", "0:v:0", "-vf", vf,
+              "-frames:v", str(frames), "-c:v", "libx264", "-preset", "veryfast", "-crf", "17", "-g", "50", str(piece)])
         pieces.append(piece)
-        total += length
+        total += frames / 25
         k += 1
     listing = work / "pieces.txt"
     listing.write_text("".join(f"file '{p}'\n" for p in pieces))
     programme = work / "programme.mp4"
-    _run(["-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(programme)])
+    # video pieces only, then one tone track for the whole: a piece's audio, rounded up to whole
+    # AAC frames, would outlast its video and leave a gap in the video's clock at every join
+    _run(["-f", "concat", "-safe", "0", "-i", str(listing), "-f", "lavfi", "-i",
+          f"sine=frequency=440:beep_factor=4:sample_rate=48000:duration={total:.2f}", "-map", "0:v:0",
+          "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-ar", "48000", "-shortest", str(programme)])
     return programme
 
 

@@ -6,7 +6,9 @@ master frame it shows and where the master's picture lies in it:
 
 * **time** — a crop- and tone-robust activity signature (how much the picture changes,
   sampled at ``SIGNATURE_HZ``) of suspect and master is cross-correlated; the best few
-  offsets are kept as candidates;
+  offsets are kept as candidates. Motion alone is ambiguous where it repeats (a series'
+  recurring opening, a scene played twice), so the offsets whose thumbnails look most
+  like the suspect's, over every offset at once, are candidates too;
 * **space** — ORB features matched between suspect frames and the master frames at a
   candidate offset, pooled over several frame pairs, give a homography (RANSAC); it covers
   scaling, cropping, letterboxing and a camcorder's perspective. The candidate offset with
@@ -29,6 +31,7 @@ __all__ = [
     "activity_signature",
     "candidate_offsets",
     "letterbox_box",
+    "picture_offsets",
     "register",
     "thumbnail",
 ]
@@ -37,6 +40,8 @@ SIGNATURE_HZ = 10.0
 THUMB_SIZE = (64, 36)
 _ACTIVITY_LAG_SECONDS = 0.4
 _MIN_INLIERS = 24
+_PICTURE_SAMPLES = 60  # suspect thumbnails compared with every master thumbnail
+_PICTURE_CHUNK = 4096  # master thumbnails normalised at a time (memory stays flat for a long title)
 
 Gray = NDArray[np.uint8]
 Floats = NDArray[np.float32]
@@ -86,6 +91,47 @@ def candidate_offsets(master_sig: Floats, suspect_sig: Floats, count: int = 3) -
         if len(picked) == count:
             break
     return [(p / SIGNATURE_HZ, float(scores[p])) for p in picked]
+
+
+def picture_offsets(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
+                    suspect_times: Sequence[float], count: int = 2) -> list[tuple[float, float]]:
+    """The best ``count`` (offset seconds, mean thumbnail correlation), over every master frame.
+
+    One product of ~60 normalised suspect thumbnails with all master thumbnails gives each
+    sample's likeness to each master frame; an offset's score is its samples' mean likeness
+    at the frames it puts them on. The suspect's thumbnails must be letterbox-stripped; a
+    cropped copy scores low here and is left to the motion candidates.
+    """
+    picks = np.unique(np.linspace(0, len(suspect_thumbs) - 1, min(_PICTURE_SAMPLES, len(suspect_thumbs))).astype(int))
+    frames = np.round(np.asarray(suspect_times, dtype=np.float64)[picks] * frame_rate).astype(int)
+    frames -= frames[0]
+    span = len(master_thumbs) - int(frames[-1])
+    if span <= 0:
+        return []
+    samples = _unit_rows(np.stack([suspect_thumbs[i] for i in picks]))
+    likeness = np.concatenate([samples @ _unit_rows(master_thumbs[start:start + _PICTURE_CHUNK]).T
+                               for start in range(0, len(master_thumbs), _PICTURE_CHUNK)], axis=1)
+    scores = np.zeros(span, dtype=np.float64)
+    for row, frame in enumerate(frames):
+        scores += likeness[row, frame:frame + span]
+    scores /= len(picks)
+    order = np.argsort(scores)[::-1]
+    picked: list[int] = []
+    for index in order:
+        if all(abs(int(index) - p) > 2 * frame_rate for p in picked):  # not the best one's slow neighbours
+            picked.append(int(index))
+        if len(picked) == count:
+            break
+    first = float(suspect_times[picks[0]])
+    return [(p / frame_rate - first, float(scores[p])) for p in picked]
+
+
+def _unit_rows(thumbs: NDArray[np.uint8]) -> Floats:
+    """Each thumbnail as a zero-mean unit vector: brightness and contrast do not count."""
+    rows = thumbs.reshape(len(thumbs), -1).astype(np.float32)
+    rows -= rows.mean(axis=1, keepdims=True)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return np.asarray(rows / np.maximum(norms, 1e-6), dtype=np.float32)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,63 @@
+"""Time alignment of a suspect to its master: motion candidates, and pictures where motion repeats."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from reelguard.watermark.alignment import SIGNATURE_HZ, THUMB_SIZE, activity_signature, picture_offsets
+
+FPS = 25.0
+
+
+def _smooth_thumbs(rng: np.random.Generator, count: int) -> np.ndarray:
+    """``count`` thumbnails panning over a smooth random picture at a changing pace (like footage)."""
+    width, height = THUMB_SIZE
+    pace = np.repeat(rng.uniform(0.0, 3.0, count // 10 + 1), 10)[:count]  # a new pace every 10 frames
+    places = np.concatenate([[0], np.cumsum(pace)[:-1]]).round().astype(int)
+    noise = rng.normal(size=(height * 3, width + int(places[-1]) + 1)).astype(np.float32)
+    field = np.asarray(cv2.GaussianBlur(noise, (0, 0), 4), dtype=np.float32)
+    stack = np.stack([field[height:2 * height, x:x + width] for x in places])
+    scaled = (stack - stack.min()) / (stack.max() - stack.min()) * 200 + 20
+    return np.asarray(scaled, dtype=np.uint8)
+
+
+def _times(count: int) -> list[float]:
+    return [k / FPS for k in range(count)]
+
+
+@pytest.mark.parametrize("start", [0, 137, 611])
+def test_picture_offsets_find_an_excerpt_in_a_dimmed_noisy_copy(start: int) -> None:
+    rng = np.random.default_rng(start)
+    master = _smooth_thumbs(rng, 900)
+    excerpt = master[start:start + 250].astype(np.float32) * 0.6 + 30 + rng.normal(0, 6, (250, *master.shape[1:]))
+    suspect = [np.clip(t, 0, 255).astype(np.uint8) for t in excerpt]
+    (offset, score), *_ = picture_offsets(master, FPS, suspect, _times(250))
+    assert offset == pytest.approx(start / FPS, abs=0.5 / FPS)
+    assert score > 0.8
+
+
+def test_where_motion_repeats_the_pictures_still_tell_the_passes_apart() -> None:
+    rng = np.random.default_rng(7)
+    clip = _smooth_thumbs(rng, 150).astype(np.int32) // 2
+    passes = []
+    for _ in range(6):  # the same clip six times, each pass under its own fixed tint pattern
+        tint = cv2.GaussianBlur(rng.normal(size=clip.shape[1:]).astype(np.float32), (0, 0), 6)
+        passes.append(clip + np.round(tint / np.abs(tint).max() * 60).astype(np.int32) + 70)  # in 0..255
+    master = np.concatenate(passes).astype(np.uint8)
+    truth = 3 * 150 + 40
+    suspect = list(master[truth:truth + 100])
+    master_sig = activity_signature(list(master), _times(len(master)), len(master) / FPS)
+    suspect_sig = activity_signature(suspect, _times(100), 100 / FPS)
+    per_pass = [float(master_sig[lag:lag + suspect_sig.size] @ suspect_sig) / suspect_sig.size
+                for lag in (round((p * 150 + 40) / FPS * SIGNATURE_HZ) for p in range(6))]
+    others = per_pass[:3] + per_pass[4:]
+    assert per_pass[3] <= max(others) + 1e-3  # motion alone does not prefer the true pass
+    (offset, _), *_ = picture_offsets(master, FPS, suspect, _times(100))
+    assert offset == pytest.approx(truth / FPS, abs=0.5 / FPS)
+
+
+def test_picture_offsets_of_a_suspect_longer_than_the_master_are_none() -> None:
+    master = _smooth_thumbs(np.random.default_rng(1), 50)
+    assert picture_offsets(master, FPS, list(_smooth_thumbs(np.random.default_rng(2), 80)), _times(80)) == []
