@@ -178,6 +178,8 @@ def error_rates(report_json: dict[str, Any], bits: list[int]) -> tuple[float, fl
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--strength", type=float, default=None,
+                        help="watermark strength of the ingest (default: the settings' default); keep it when resuming")
     parser.add_argument("--sessions", type=int, default=1000)
     parser.add_argument("--excerpt", type=float, default=260.0, help="seconds of leak each 'part' attack keeps")
     parser.add_argument("--speed-seconds", type=float, default=20.0)
@@ -194,6 +196,8 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     data_dir = work / "data"
     settings = Settings.load(config_file=work / "none.toml", data_dir=data_dir, database_url="")
+    if args.strength is not None:
+        settings = settings.model_copy(update={"watermark_strength": args.strength})
     runtime = Runtime.open(settings)
     log = print
 
