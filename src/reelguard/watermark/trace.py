@@ -58,6 +58,7 @@ _SMALL_WIDTH = 160
 _REGISTER_FRAMES = 8
 _MIN_SIGNATURE_CORRELATION = 0.25
 _PICTURE_MARGIN = 0.1  # a second picture candidate counts only when it matches nearly as well as the best
+_MIN_THUMBNAIL_CORRELATION = 0.6  # below this mean thumbnail likeness, pictures propose no offset
 _REFINE_FRAMES = 6
 _MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master frames, on average
 _TRACK_FRAMES = 2  # each suspect frame is matched to the likest master frame within ±2 of where time puts it
@@ -166,14 +167,16 @@ class TraceService:
         suspect_sig = activity_signature(suspect.thumbs, suspect.times, duration)
         master_sig = activity_signature(list(reference.thumbs), list(reference.times),
                                         float(reference.times[-1]) + 1 / reference.frame_rate)
-        candidates = candidate_offsets(master_sig, suspect_sig)
-        if not candidates or candidates[0][1] < _MIN_SIGNATURE_CORRELATION:
-            return None
-        # where motion repeats, the pictures differ: the offsets whose thumbnails match best, if new
+        candidates = [c for c in candidate_offsets(master_sig, suspect_sig) if c[1] >= _MIN_SIGNATURE_CORRELATION]
+        # where motion repeats (or a stalling capture garbles it), the pictures differ: the offsets
+        # whose thumbnails match best join the candidates, if new
         pictured = picture_offsets(reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times)
         for offset, score in pictured:
-            if score >= pictured[0][1] - _PICTURE_MARGIN and all(abs(offset - o) > 2.0 for o, _ in candidates):
+            if score >= max(_MIN_THUMBNAIL_CORRELATION, pictured[0][1] - _PICTURE_MARGIN) and all(
+                    abs(offset - o) > 2.0 for o, _ in candidates):
                 candidates.append((offset, score))
+        if not candidates:
+            return None
         masters = _MasterFrames(self._master_path(row), reference, _size_at(REGISTER_WIDTH, row.width, row.height))
         best: tuple[float, float, Registration | None] | None = None  # (likeness, offset, registration)
         for offset, _score in candidates:  # the one whose registered pictures match the master best
