@@ -12,7 +12,7 @@ deviation) of the frame, so texture hides the mark and flat areas (sky, black ba
 gradients) stay clean. The mask is computed from the frame itself, so a detector that
 holds the unmarked master recomputes ``W`` exactly (informed detection)::
 
-    marker = FrameMarker(key=title_key, strength=1.6)
+    marker = FrameMarker(key=title_key, strength=0.6)
     luma_a = marker.embed(luma, segment=12, symbol=+1)   # variant A
     luma_b = marker.embed(luma, segment=12, symbol=-1)   # variant B
 """
@@ -63,8 +63,12 @@ def perceptual_mask(luma: NDArray[np.uint8] | Floats) -> Floats:
 
 
 def expected_mark(luma: NDArray[np.uint8] | Floats, pattern_full: Floats, strength: float) -> Floats:
-    """``W`` for one frame: what variant A adds to (and B subtracts from) its luma."""
-    return (strength * perceptual_mask(luma) * pattern_full).astype(np.float32)
+    """``W`` for one frame: what variant A adds to (and B subtracts from) its luma.
+
+    One fused OpenCV product: the numpy form (``strength * mask * pattern``) made two
+    full-size temporaries per frame and rendition, a measurable part of the mark's cost.
+    """
+    return np.asarray(cv2.multiply(perceptual_mask(luma), pattern_full, scale=strength), dtype=np.float32)
 
 
 class FrameMarker:
@@ -95,6 +99,10 @@ class FrameMarker:
 
 
 def embed_mark(luma: Luma, mark: Floats, symbol: int) -> Luma:
-    """``luma + symbol·mark``, rounded and clipped to 8 bits."""
-    marked = luma.astype(np.float32) + symbol * mark
-    return np.asarray(np.clip(np.rint(marked), 0, 255), dtype=np.uint8)
+    """``luma + symbol·mark``, rounded and clipped to 8 bits.
+
+    OpenCV's mixed-depth add/subtract does it in one pass (and saturates, i.e. clips);
+    the numpy form took six full-size passes and is the hot loop of variant encoding.
+    """
+    operation = cv2.add if symbol > 0 else cv2.subtract
+    return np.asarray(operation(luma, mark, dtype=cv2.CV_8U), dtype=np.uint8)

@@ -86,7 +86,7 @@ class _Encoder:
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
         self._output = output
 
-    def write(self, frame: bytes) -> None:
+    def write(self, frame: memoryview) -> None:
         assert self._process.stdin is not None
         try:
             self._process.stdin.write(frame)
@@ -158,10 +158,10 @@ def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
 
 def _write_variants(frame: av.VideoFrame, rendition: Rendition, segment: int, marker: FrameMarker,
                     encoders: dict[tuple[str, str], _Encoder]) -> None:
-    picture = np.asarray(frame.reformat(rendition.width, rendition.height, "yuv420p",
-                                        interpolation="BICUBIC").to_ndarray(), dtype=np.uint8)
+    picture = np.ascontiguousarray(frame.reformat(rendition.width, rendition.height, "yuv420p",
+                                                 interpolation="BICUBIC").to_ndarray(), dtype=np.uint8)
     luma = picture[: rendition.height].copy()  # the picture's own plane is overwritten per variant
     mark = marker.mark(luma, segment)
     for variant in VARIANTS:
         picture[: rendition.height] = embed_mark(luma, mark, _SYMBOL[variant])
-        encoders[(rendition.name, variant)].write(picture.tobytes())
+        encoders[(rendition.name, variant)].write(picture.data)
