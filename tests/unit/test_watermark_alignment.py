@@ -6,7 +6,14 @@ import cv2
 import numpy as np
 import pytest
 
-from reelguard.watermark.alignment import SIGNATURE_HZ, THUMB_SIZE, activity_signature, picture_offsets
+from reelguard.watermark.alignment import (
+    SIGNATURE_HZ,
+    THUMB_SIZE,
+    activity_signature,
+    picture_offsets,
+    refine_picture_offset,
+    unit_rows,
+)
 
 FPS = 25.0
 
@@ -61,3 +68,30 @@ def test_where_motion_repeats_the_pictures_still_tell_the_passes_apart() -> None
 def test_picture_offsets_of_a_suspect_longer_than_the_master_are_none() -> None:
     master = _smooth_thumbs(np.random.default_rng(1), 50)
     assert picture_offsets(master, FPS, list(_smooth_thumbs(np.random.default_rng(2), 80)), _times(80)) == []
+
+
+@pytest.mark.parametrize("error_frames", [-7, -3, 0, 2, 6])
+def test_a_coarse_offset_is_refined_to_the_master_frame(error_frames: int) -> None:
+    rng = np.random.default_rng(11)
+    master = _smooth_thumbs(rng, 600)
+    start = 213
+    suspect = [np.clip(t * 0.8 + 20 + rng.normal(0, 4, t.shape), 0, 255).astype(np.uint8)
+               for t in master[start:start + 200].astype(np.float32)]
+    coarse = (start + error_frames) / FPS  # a motion candidate, up to 0.3 s off
+    refined = refine_picture_offset(master, FPS, suspect, _times(200), coarse)
+    assert refined == pytest.approx(start / FPS, abs=1e-9)
+
+
+def test_an_offset_past_the_master_is_left_where_it_was() -> None:
+    master = _smooth_thumbs(np.random.default_rng(3), 100)
+    suspect = list(_smooth_thumbs(np.random.default_rng(4), 50))
+    assert refine_picture_offset(master, FPS, suspect, _times(50), 500.0) == 500.0
+
+
+def test_unit_rows_ignore_brightness_and_contrast_and_leave_flat_rows_zero() -> None:
+    rng = np.random.default_rng(5)
+    row = rng.uniform(0, 200, 64).astype(np.float32)
+    rows = unit_rows(np.stack([row, row * 0.5 + 40, np.full(64, 9.0, np.float32)]))
+    assert np.linalg.norm(rows[0]) == pytest.approx(1.0, abs=1e-5)
+    assert float(rows[0] @ rows[1]) == pytest.approx(1.0, abs=1e-5)
+    assert not rows[2].any()

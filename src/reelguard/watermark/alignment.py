@@ -32,8 +32,10 @@ __all__ = [
     "candidate_offsets",
     "letterbox_box",
     "picture_offsets",
+    "refine_picture_offset",
     "register",
     "thumbnail",
+    "unit_rows",
 ]
 
 SIGNATURE_HZ = 10.0
@@ -102,14 +104,14 @@ def picture_offsets(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect
     at the frames it puts them on. The suspect's thumbnails must be letterbox-stripped; a
     cropped copy scores low here and is left to the motion candidates.
     """
-    picks = np.unique(np.linspace(0, len(suspect_thumbs) - 1, min(_PICTURE_SAMPLES, len(suspect_thumbs))).astype(int))
+    picks = _picture_samples(len(suspect_thumbs))
     frames = np.round(np.asarray(suspect_times, dtype=np.float64)[picks] * frame_rate).astype(int)
     frames -= frames[0]
     span = len(master_thumbs) - int(frames[-1])
     if span <= 0:
         return []
-    samples = _unit_rows(np.stack([suspect_thumbs[i] for i in picks]))
-    likeness = np.concatenate([samples @ _unit_rows(master_thumbs[start:start + _PICTURE_CHUNK]).T
+    samples = unit_rows(np.stack([suspect_thumbs[i] for i in picks]))
+    likeness = np.concatenate([samples @ unit_rows(master_thumbs[start:start + _PICTURE_CHUNK]).T
                                for start in range(0, len(master_thumbs), _PICTURE_CHUNK)], axis=1)
     scores = np.zeros(span, dtype=np.float64)
     for row, frame in enumerate(frames):
@@ -126,9 +128,39 @@ def picture_offsets(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect
     return [(p / frame_rate - first, float(scores[p])) for p in picked]
 
 
-def _unit_rows(thumbs: NDArray[np.uint8]) -> Floats:
-    """Each thumbnail as a zero-mean unit vector: brightness and contrast do not count."""
-    rows = thumbs.reshape(len(thumbs), -1).astype(np.float32)
+def refine_picture_offset(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
+                          suspect_times: Sequence[float], offset: float, reach: float = 0.3) -> float:
+    """The offset within ±``reach`` seconds of ``offset``, in master frames, whose thumbnails match best.
+
+    A motion candidate is only as fine as the signature's 0.1 s grid; this puts it on the
+    master frame the suspect's pictures agree with, scored as ``picture_offsets`` scores.
+    """
+    picks = _picture_samples(len(suspect_thumbs))
+    base = np.round((np.asarray(suspect_times, dtype=np.float64)[picks] + offset) * frame_rate).astype(int)
+    shifts = np.arange(-round(reach * frame_rate), round(reach * frame_rate) + 1)
+    frames = base[:, None] + shifts[None, :]
+    inside = (frames >= 0) & (frames < len(master_thumbs))
+    if not inside.any():
+        return offset
+    masters = unit_rows(master_thumbs[np.clip(frames, 0, len(master_thumbs) - 1).ravel()])
+    samples = unit_rows(np.stack([suspect_thumbs[i] for i in picks]))
+    likeness = np.einsum("sd,skd->sk", samples, masters.reshape(*frames.shape, -1))
+    counts = inside.sum(axis=0)
+    means = np.where(counts > 0, np.where(inside, likeness, 0.0).sum(axis=0) / np.maximum(counts, 1), -np.inf)
+    return offset + float(shifts[int(np.argmax(means))]) / frame_rate
+
+
+def _picture_samples(count: int) -> NDArray[np.int64]:
+    """Indices of the ~_PICTURE_SAMPLES suspect thumbnails compared, spread over the suspect."""
+    return np.unique(np.linspace(0, count - 1, min(_PICTURE_SAMPLES, count)).astype(np.int64))
+
+
+def unit_rows(values: NDArray[np.generic]) -> Floats:
+    """Each row (thumbnail, frame) as a zero-mean unit vector: brightness and contrast do not count.
+
+    A flat row (no contrast at all) stays zero, so it correlates 0 with everything.
+    """
+    rows = values.reshape(len(values), -1).astype(np.float32)
     rows -= rows.mean(axis=1, keepdims=True)
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
     return np.asarray(rows / np.maximum(norms, 1e-6), dtype=np.float32)

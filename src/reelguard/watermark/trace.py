@@ -16,7 +16,6 @@ whatever the copy is, because an innocent's bits are independent of it::
 
 from __future__ import annotations
 
-import math
 from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -40,8 +39,10 @@ from reelguard.watermark.alignment import (
     candidate_offsets,
     letterbox_box,
     picture_offsets,
+    refine_picture_offset,
     register,
     thumbnail,
+    unit_rows,
 )
 from reelguard.watermark.code import SessionCode
 from reelguard.watermark.detection import SegmentEvidence, soft_symbol
@@ -181,7 +182,8 @@ class TraceService:
         best: tuple[float, float, Registration | None] | None = None  # (likeness, offset, registration)
         for offset, _score in candidates:  # the one whose registered pictures match the master best
             coarse = self._register(suspect, masters, reference, offset)
-            offset = _refine_offset(suspect, reference, offset)
+            offset = refine_picture_offset(reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times,
+                                           offset)
             registration = self._register(suspect, masters, reference, offset) or coarse  # on (nearly) the frames
             offset, likeness = self._refine_to_frame(suspect, row, reference, offset, registration)
             if best is None or likeness > best[0]:
@@ -326,25 +328,6 @@ def _read_suspect(path: Path, facts: VideoFacts) -> _Suspect:
 
 def _correlation(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
     return float(np.dot(_normalised(a), _normalised(b)))
-
-
-def _refine_offset(suspect: _Suspect, reference: MasterReference, offset: float) -> float:
-    """The offset to the master frame: the one whose thumbnails best match the warped suspect's."""
-    step = 1 / reference.frame_rate
-    best, best_score = offset, -math.inf
-    sample = range(0, len(suspect.thumbs), max(1, len(suspect.thumbs) // 60))
-    for k in range(-round(0.3 / step), round(0.3 / step) + 1):
-        trial = offset + k * step
-        scores = []
-        for i in sample:
-            j = round((suspect.times[i] + trial) * reference.frame_rate)
-            if 0 <= j < len(reference.thumbs):
-                a = suspect.thumbs[i].astype(np.float32)
-                b = reference.thumbs[j].astype(np.float32)
-                scores.append(float(np.corrcoef(a.ravel(), b.ravel())[0, 1]) if a.std() > 0 and b.std() > 0 else 0)
-        if scores and float(np.mean(scores)) > best_score:
-            best, best_score = trial, float(np.mean(scores))
-    return best
 
 
 def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int], row: TitleRow,
@@ -502,9 +485,9 @@ def _block_quality(likeness: NDArray[np.float64]) -> float | None:
 
 
 def _normalised(values: NDArray[np.float32]) -> NDArray[np.float32]:
-    centred = np.asarray(values - values.mean(), dtype=np.float32)
-    norm = float(np.linalg.norm(centred))
-    return centred / np.float32(norm) if norm > 0 else centred
+    """One picture's valid pixels as a zero-mean unit vector (``unit_rows`` of one row)."""
+    vector: NDArray[np.float32] = unit_rows(values[None])[0]
+    return vector
 
 
 class _MasterFrames:
