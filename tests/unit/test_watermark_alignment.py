@@ -11,6 +11,7 @@ from reelguard.watermark.alignment import (
     THUMB_SIZE,
     activity_signature,
     picture_offsets,
+    picture_path,
     refine_picture_offset,
     unit_rows,
 )
@@ -95,3 +96,33 @@ def test_unit_rows_ignore_brightness_and_contrast_and_leave_flat_rows_zero() -> 
     assert np.linalg.norm(rows[0]) == pytest.approx(1.0, abs=1e-5)
     assert float(rows[0] @ rows[1]) == pytest.approx(1.0, abs=1e-5)
     assert not rows[2].any()
+
+
+def test_the_picture_path_follows_a_capture_whose_clock_stalls() -> None:
+    """A player that rebuffers: the picture stands while the capture's clock runs on."""
+    rng = np.random.default_rng(21)
+    master = _smooth_thumbs(rng, 3000)
+    shown, index = [], 400
+    for k in range(1800):  # 72 s of capture, stalling 1.2 s every 15 s
+        shown.append(master[index])
+        if k % 375 < 345:
+            index += 1
+    suspect = [np.clip(t.astype(np.float32) + rng.normal(0, 4, t.shape), 0, 255).astype(np.uint8) for t in shown]
+    assert picture_offsets(master, FPS, suspect, _times(len(suspect)))[0][1] < 0.6  # no one offset fits
+    path = picture_path(master, FPS, suspect, _times(len(suspect)))
+    assert path is not None and path.score > 0.9
+    assert path.start == pytest.approx(400 / FPS, abs=1.5 / FPS)
+    for when in (5.0, 30.0, 65.0):  # master frame shown at ``when`` = where the path puts it
+        k = round(when * FPS)
+        shown_at = 400 + k - 30 * (k // 375) - max(0, k % 375 - 345)
+        assert when + path.offset_at(when) == pytest.approx(shown_at / FPS, abs=0.7)
+
+
+def test_a_copy_that_keeps_the_clock_has_a_path_without_jumps() -> None:
+    rng = np.random.default_rng(22)
+    master = _smooth_thumbs(rng, 1200)
+    suspect = [np.clip(t.astype(np.float32) * 0.7 + 25 + rng.normal(0, 5, t.shape), 0, 255).astype(np.uint8)
+               for t in master[300:900]]
+    path = picture_path(master, FPS, suspect, _times(600))
+    assert path is not None and path.jumps == 0
+    assert path.start == pytest.approx(300 / FPS, abs=1e-9)

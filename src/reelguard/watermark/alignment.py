@@ -28,10 +28,12 @@ __all__ = [
     "SIGNATURE_HZ",
     "THUMB_SIZE",
     "Registration",
+    "TimeMap",
     "activity_signature",
     "candidate_offsets",
     "letterbox_box",
     "picture_offsets",
+    "picture_path",
     "refine_picture_offset",
     "register",
     "thumbnail",
@@ -44,6 +46,9 @@ _ACTIVITY_LAG_SECONDS = 0.4
 _MIN_INLIERS = 24
 _PICTURE_SAMPLES = 60  # suspect thumbnails compared with every master thumbnail
 _PICTURE_CHUNK = 4096  # master thumbnails normalised at a time (memory stays flat for a long title)
+_STALL_SECONDS = 3.0  # the most the clock may jump between two picture samples
+_STALL_COST = 0.15  # likeness a path gives up per jump: a true stall pays it back on every later sample
+_SLIP_COST = 0.03  # ... and per one-frame slip (a capture's clock may run a little slow or fast)
 
 Gray = NDArray[np.uint8]
 Floats = NDArray[np.float32]
@@ -104,19 +109,15 @@ def picture_offsets(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect
     at the frames it puts them on. The suspect's thumbnails must be letterbox-stripped; a
     cropped copy scores low here and is left to the motion candidates.
     """
-    picks = _picture_samples(len(suspect_thumbs))
-    frames = np.round(np.asarray(suspect_times, dtype=np.float64)[picks] * frame_rate).astype(int)
+    times, frames, likeness = _sample_likeness(master_thumbs, frame_rate, suspect_thumbs, suspect_times)
     frames -= frames[0]
     span = len(master_thumbs) - int(frames[-1])
     if span <= 0:
         return []
-    samples = unit_rows(np.stack([suspect_thumbs[i] for i in picks]))
-    likeness = np.concatenate([samples @ unit_rows(master_thumbs[start:start + _PICTURE_CHUNK]).T
-                               for start in range(0, len(master_thumbs), _PICTURE_CHUNK)], axis=1)
     scores = np.zeros(span, dtype=np.float64)
     for row, frame in enumerate(frames):
         scores += likeness[row, frame:frame + span]
-    scores /= len(picks)
+    scores /= len(frames)
     order = np.argsort(scores)[::-1]
     picked: list[int] = []
     for index in order:
@@ -124,8 +125,107 @@ def picture_offsets(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect
             picked.append(int(index))
         if len(picked) == count:
             break
-    first = float(suspect_times[picks[0]])
-    return [(p / frame_rate - first, float(scores[p])) for p in picked]
+    return [(p / frame_rate - float(times[0]), float(scores[p])) for p in picked]
+
+
+@dataclass(frozen=True)
+class TimeMap:
+    """Suspect time → master time, as the offset (master - suspect seconds) at sample times.
+
+    A file that keeps the master's clock has one offset. A screen capture of a player that
+    rebuffered does not: each stall lets the capture's clock run on while the picture
+    stands, so the offset falls by the stall's length, and over minutes it drifts by many
+    seconds. Between samples the nearest sample's offset holds.
+    """
+
+    times: NDArray[np.float64]
+    offsets: NDArray[np.float64]
+    score: float = 0.0
+
+    @classmethod
+    def constant(cls, offset: float, score: float = 0.0) -> TimeMap:
+        return cls(np.zeros(1), np.array([offset]), score)
+
+    @property
+    def start(self) -> float:
+        """The offset at the suspect's first sample: where the frame tracker begins."""
+        return float(self.offsets[0])
+
+    @property
+    def jumps(self) -> int:
+        return int(np.count_nonzero(np.diff(self.offsets)))
+
+    def offset_at(self, when: float) -> float:
+        return float(self.offsets[int(np.argmin(np.abs(self.times - when)))])
+
+    def shifted(self, seconds: float) -> TimeMap:
+        return TimeMap(self.times, self.offsets + seconds, self.score)
+
+
+def picture_path(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
+                 suspect_times: Sequence[float]) -> TimeMap | None:
+    """The best path of offsets through the picture samples, letting the clock jump (stall) between them.
+
+    Dynamic programming over (sample, offset in master frames): each sample adds its likeness
+    at the master frame its offset puts it on; from one sample to the next the offset may
+    stay (free), slip a frame (``_SLIP_COST``) or jump by up to ``_STALL_SECONDS`` either way
+    (``_STALL_COST``).
+    The cost keeps a copy that keeps the master's clock on one offset and makes wandering
+    between chance matches of another title a poor path. ``score`` is the path's mean
+    likeness after costs, comparable with ``picture_offsets``' scores.
+    """
+    times, frames, likeness = _sample_likeness(master_thumbs, frame_rate, suspect_thumbs, suspect_times)
+    count = len(master_thumbs)
+    base = int(frames[-1])  # offset o (master frame - suspect frame) is stored at o + base
+    width = count + base
+    reach = max(2, round(_STALL_SECONDS * frame_rate))
+    rows = np.full((len(frames), width), -np.inf, dtype=np.float32)
+    for row, frame in enumerate(frames):
+        rows[row, base - frame:base - frame + count] = likeness[row]
+    totals = rows[0].copy()
+    path_totals = [totals]
+    for row in range(1, len(frames)):
+        slip = _sliding_max(totals, 1) - _SLIP_COST
+        jump = _sliding_max(totals, reach) - _STALL_COST
+        totals = np.maximum(np.maximum(totals, slip), jump) + rows[row]
+        path_totals.append(totals)
+    end = int(np.argmax(totals))
+    if not np.isfinite(totals[end]):
+        return None
+    offsets = [end]
+    for row in range(len(frames) - 1, 0, -1):  # back through the choices that led to the best end
+        here = offsets[-1]
+        before = path_totals[row - 1]
+        near = max(range(max(0, here - 1), min(width, here + 2)), key=lambda o: before[o])
+        far = max(range(max(0, here - reach), min(width, here + reach + 1)), key=lambda o: before[o])
+        options = [(before[here], here), (before[near] - _SLIP_COST, near), (before[far] - _STALL_COST, far)]
+        offsets.append(max(options, key=lambda option: option[0])[1])
+    offsets.reverse()
+    seconds = (np.asarray(offsets, dtype=np.float64) - base) / frame_rate
+    return TimeMap(times, seconds, float(totals[end]) / len(frames))
+
+
+def _sliding_max(values: Floats, radius: int) -> Floats:
+    """``out[i] = max(values[i - radius : i + radius + 1])`` (edges padded with -inf), by doubling."""
+    window = 2 * radius + 1
+    padded = np.concatenate([np.full(radius, -np.inf, np.float32), values, np.full(radius, -np.inf, np.float32)])
+    span, best = 1, padded
+    while 2 * span <= window:  # best[i] = max(padded[i : i + span])
+        best = np.maximum(best[:-span], best[span:])
+        span *= 2
+    rest = window - span  # two overlapping windows of ``span`` cover ``window``
+    return np.asarray(np.maximum(best[:len(values)], best[rest:rest + len(values)]), dtype=np.float32)
+
+
+def _sample_likeness(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
+                     suspect_times: Sequence[float]) -> tuple[NDArray[np.float64], NDArray[np.int64], Floats]:
+    """(sample times, sample times in master frames, likeness of each sample to every master frame)."""
+    picks = _picture_samples(len(suspect_thumbs))
+    times = np.asarray(suspect_times, dtype=np.float64)[picks]
+    samples = unit_rows(np.stack([suspect_thumbs[i] for i in picks]))
+    likeness = np.concatenate([samples @ unit_rows(master_thumbs[start:start + _PICTURE_CHUNK]).T
+                               for start in range(0, len(master_thumbs), _PICTURE_CHUNK)], axis=1)
+    return times, np.round(times * frame_rate).astype(np.int64), likeness
 
 
 def refine_picture_offset(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],

@@ -35,10 +35,12 @@ from reelguard.store import repositories
 from reelguard.store.models import TitleRow, WatermarkSessionRow
 from reelguard.watermark.alignment import (
     Registration,
+    TimeMap,
     activity_signature,
     candidate_offsets,
     letterbox_box,
     picture_offsets,
+    picture_path,
     refine_picture_offset,
     register,
     thumbnail,
@@ -60,6 +62,7 @@ _REGISTER_FRAMES = 8
 _MIN_SIGNATURE_CORRELATION = 0.25
 _PICTURE_MARGIN = 0.1  # a second picture candidate counts only when it matches nearly as well as the best
 _MIN_THUMBNAIL_CORRELATION = 0.6  # below this mean thumbnail likeness, pictures propose no offset
+_PATH_GAIN = 0.05  # a picture path with jumps is a candidate when it beats the best single offset by this
 _REFINE_FRAMES = 6
 _MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master frames, on average
 _TRACK_FRAMES = 2  # each suspect frame is matched to the likest master frame within ±2 of where time puts it
@@ -137,7 +140,8 @@ class TraceService:
         if alignment is None:
             return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
                                "master in time (wrong title, or too little of it)")
-        offset, registration = alignment
+        time_map, registration = alignment
+        offset = time_map.start  # the tracker follows the copy's clock from here, frame by frame
         if registration is None:
             return TraceReport(row.name, False, "no session identified: the suspect's pictures do not match this "
                                "title's master (another title, or too distorted to register)",
@@ -163,54 +167,73 @@ class TraceService:
         return local
 
     def _align(self, suspect: _Suspect, reference: MasterReference,
-               row: TitleRow) -> tuple[float, Registration | None] | None:
+               row: TitleRow) -> tuple[TimeMap, Registration | None] | None:
+        candidates = self._time_candidates(suspect, reference)
+        if not candidates:
+            return None
+        masters = _MasterFrames(self._master_path(row), reference, _size_at(REGISTER_WIDTH, row.width, row.height))
+        best: tuple[float, TimeMap, Registration | None] | None = None  # (likeness, time map, registration)
+        for candidate in candidates:  # the one whose registered pictures match the master best
+            coarse = self._register(suspect, masters, reference, candidate)
+            if not candidate.jumps:  # one offset: to the master frame the thumbnails agree with
+                candidate = TimeMap.constant(refine_picture_offset(
+                    reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times, candidate.start))
+            registration = self._register(suspect, masters, reference, candidate) or coarse  # (nearly) the frames
+            candidate, likeness = self._refine_to_frame(suspect, row, reference, candidate, registration)
+            if best is None or likeness > best[0]:
+                best = (likeness, candidate, registration)
+        assert best is not None
+        likeness, time_map, registration = best
+        if likeness < _MIN_PICTURE_CORRELATION:
+            return time_map, None  # features matched by chance: the pictures themselves differ
+        # register again on the exact frames: a homography fitted a frame off is a poorer one
+        return time_map, self._register(suspect, masters, reference, time_map) or registration
+
+    @staticmethod
+    def _time_candidates(suspect: _Suspect, reference: MasterReference) -> list[TimeMap]:
+        """Where in the master the suspect may lie: by motion, by pictures, and by a picture path.
+
+        Motion proposes offsets (a crop defeats thumbnails, not motion). Where motion repeats
+        (or a stalling capture garbles it) the pictures differ, so the offsets whose
+        thumbnails match best join, if new. A screen capture of a player that rebuffered fits
+        no one offset; the picture path follows its clock through the stalls and joins when
+        it matches clearly better than any one offset does.
+        """
         duration = suspect.times[-1] + 1 / suspect.facts.frame_rate
         suspect_sig = activity_signature(suspect.thumbs, suspect.times, duration)
         master_sig = activity_signature(list(reference.thumbs), list(reference.times),
                                         float(reference.times[-1]) + 1 / reference.frame_rate)
-        candidates = [c for c in candidate_offsets(master_sig, suspect_sig) if c[1] >= _MIN_SIGNATURE_CORRELATION]
-        # where motion repeats (or a stalling capture garbles it), the pictures differ: the offsets
-        # whose thumbnails match best join the candidates, if new
+        candidates = [TimeMap.constant(offset, score) for offset, score in candidate_offsets(master_sig, suspect_sig)
+                      if score >= _MIN_SIGNATURE_CORRELATION]
         pictured = picture_offsets(reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times)
         for offset, score in pictured:
             if score >= max(_MIN_THUMBNAIL_CORRELATION, pictured[0][1] - _PICTURE_MARGIN) and all(
-                    abs(offset - o) > 2.0 for o, _ in candidates):
-                candidates.append((offset, score))
-        if not candidates:
-            return None
-        masters = _MasterFrames(self._master_path(row), reference, _size_at(REGISTER_WIDTH, row.width, row.height))
-        best: tuple[float, float, Registration | None] | None = None  # (likeness, offset, registration)
-        for offset, _score in candidates:  # the one whose registered pictures match the master best
-            coarse = self._register(suspect, masters, reference, offset)
-            offset = refine_picture_offset(reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times,
-                                           offset)
-            registration = self._register(suspect, masters, reference, offset) or coarse  # on (nearly) the frames
-            offset, likeness = self._refine_to_frame(suspect, row, reference, offset, registration)
-            if best is None or likeness > best[0]:
-                best = (likeness, offset, registration)
-        assert best is not None
-        likeness, offset, registration = best
-        if likeness < _MIN_PICTURE_CORRELATION:
-            return offset, None  # features matched by chance: the pictures themselves differ
-        # register again on the exact frames: a homography fitted a frame off is a poorer one
-        return offset, self._register(suspect, masters, reference, offset) or registration
+                    abs(offset - c.start) > 2.0 for c in candidates):
+                candidates.append(TimeMap.constant(offset, score))
+        path = picture_path(reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times)
+        one_offset = pictured[0][1] if pictured else 0.0
+        if path is not None and path.jumps and path.score >= max(_MIN_THUMBNAIL_CORRELATION,
+                                                                 one_offset + _PATH_GAIN):
+            candidates.append(path)
+        return candidates
 
-    def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, reference: MasterReference, offset: float,
-                         registration: Registration | None) -> tuple[float, float]:
-        """(offset to the exact master frame, mean correlation there) from warped suspect frames."""
+    def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, reference: MasterReference, time_map: TimeMap,
+                         registration: Registration | None) -> tuple[TimeMap, float]:
+        """(time map shifted to the exact master frame, mean correlation there) from warped suspect frames."""
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
         valid = cv2.warpPerspective(np.ones(reg_suspect[::-1], np.uint8), warp, work, flags=cv2.INTER_NEAREST) > 0
         step = 1 / reference.frame_rate
-        offset = round(offset / step) * step  # on the master's frame grid: no frame maps half-way
+        time_map = TimeMap(time_map.times, np.round(time_map.offsets / step) * step)  # no frame maps half-way
         shifts = range(-_REFINE_FRAMES, _REFINE_FRAMES + 1)
         totals = np.zeros(len(shifts))
         counts = np.zeros(len(shifts))
         frames = _MasterFrames(self._master_path(row), reference, work)
         for index, picture in suspect.register_frames.items():
             warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)[valid]
-            centre = round((suspect.times[index] + offset) / step)
+            when = suspect.times[index]
+            centre = round((when + time_map.offset_at(when)) / step)
             window = frames.window(centre - _REFINE_FRAMES, centre + _REFINE_FRAMES)
             for k, shift in enumerate(shifts):
                 master = window.get(centre + shift)
@@ -218,16 +241,17 @@ class TraceService:
                     totals[k] += _correlation(warped, master.astype(np.float32)[valid])
                     counts[k] += 1
         if not counts.any():
-            return offset, 0.0
+            return time_map, 0.0
         best = int(np.argmax(totals))
-        return offset + shifts[best] * step, float(totals[best] / max(1.0, counts[best]))
+        return time_map.shifted(shifts[best] * step), float(totals[best] / max(1.0, counts[best]))
 
     @staticmethod
     def _register(suspect: _Suspect, frames: _MasterFrames, reference: MasterReference,
-                  offset: float) -> Registration | None:
+                  time_map: TimeMap) -> Registration | None:
         pairs = []
         for index, picture in suspect.register_frames.items():
-            master = frames.at(round((suspect.times[index] + offset) * reference.frame_rate))
+            when = suspect.times[index]
+            master = frames.at(round((when + time_map.offset_at(when)) * reference.frame_rate))
             if master is not None:
                 pairs.append((master, picture))
         return register(pairs)
