@@ -101,7 +101,10 @@ def ffmpeg(runtime: Runtime, *args: str) -> None:
 class NullMarker(FrameMarker):
     """Benchmark comparator only: the variant pipeline with a zero mark (two plain encodes)."""
 
-    def mark(self, luma: Any, segment: int) -> Any:
+    def activity(self, luma: Any) -> Any:
+        return None
+
+    def mark(self, luma: Any, segment: int, activity: Any = None) -> Any:
         return np.zeros(luma.shape, dtype=np.float32)
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reelguard.watermark.detection import SegmentEvidence
-from reelguard.watermark.embedding import FrameMarker, perceptual_mask
+from reelguard.watermark.embedding import FrameMarker, activity_map, perceptual_mask
 
 KEY = b"embed-key-0123456789abcdef"
 
@@ -65,3 +66,15 @@ def test_variant_a_and_b_are_opposite() -> None:
     a = marker.embed(picture, 9, 1).astype(int) - picture
     b = marker.embed(picture, 9, -1).astype(int) - picture
     assert np.abs(a + b).max() <= 1 and np.abs(a).sum() > 0
+
+
+def test_a_shared_activity_map_gives_every_rendition_the_mark_of_its_own_picture() -> None:
+    marker = FrameMarker(key=KEY, strength=0.3)
+    large = _textured(11, 1280, 720)
+    small = np.asarray(cv2.resize(large, (640, 360), interpolation=cv2.INTER_AREA), dtype=np.uint8)
+    shared = marker.mark(large, 5, activity_map(small))
+    own = marker.mark(large, 5)
+    assert np.corrcoef(shared.ravel(), own.ravel())[0, 1] > 0.99
+    assert 0.97 < np.sqrt(np.mean(shared**2) / np.mean(own**2)) < 1.03
+    np.testing.assert_array_equal(marker.mark(small, 5, activity_map(small)), marker.mark(small, 5))
+

@@ -26,7 +26,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["GRID", "FrameMarker", "expected_mark", "perceptual_mask", "segment_pattern"]
+__all__ = ["GRID", "FrameMarker", "activity_map", "analysis_size", "expected_mark", "perceptual_mask",
+           "segment_pattern"]
 
 GRID = (32, 18)  # pattern cells across x down (16:9 pictures get square cells)
 _ANALYSIS_WIDTH = 320  # the mask is computed on a 320-wide picture, so every rendition gets the same mask
@@ -50,25 +51,52 @@ def upsample_pattern(pattern: Floats, width: int, height: int) -> Floats:
     return np.asarray(cv2.resize(pattern, (width, height), interpolation=cv2.INTER_CUBIC), dtype=np.float32)
 
 
-def perceptual_mask(luma: NDArray[np.uint8] | Floats) -> Floats:
-    """Local activity of a luma plane in [0, _MASK_CAP]: ~0 on flat areas, 1 at moderate texture."""
+def analysis_size(width: int, height: int) -> tuple[int, int]:
+    """The (width, height) at which the mask is computed: 320 wide, the picture's aspect kept."""
+    return _ANALYSIS_WIDTH, max(2, round(height * _ANALYSIS_WIDTH / width))
+
+
+def activity_map(luma: NDArray[np.uint8] | Floats) -> Floats:
+    """The perceptual mask at analysis size (``analysis_size``), in [0, _MASK_CAP].
+
+    Computed once per frame and shared by every rendition: the mask is the same picture's
+    activity whatever the rendition, and recomputing it per rendition (a full-size float
+    copy and an area resize each) was most of the mark's cost in variant encoding.
+    """
     height, width = luma.shape
-    analysis = (_ANALYSIS_WIDTH, max(2, round(height * _ANALYSIS_WIDTH / width)))
-    small = np.asarray(cv2.resize(luma.astype(np.float32), analysis, interpolation=cv2.INTER_AREA), dtype=np.float32)
+    small = np.asarray(cv2.resize(luma.astype(np.float32), analysis_size(width, height),
+                                  interpolation=cv2.INTER_AREA), dtype=np.float32)
     mean = cv2.blur(small, (5, 5))
     variance = np.maximum(cv2.blur(small * small, (5, 5)) - mean * mean, 0.0)
     activity = np.clip(np.sqrt(variance) / _ACTIVITY_REF, 0.0, _MASK_CAP).astype(np.float32)
-    smooth = cv2.GaussianBlur(activity, (0, 0), 1.5)
-    return np.asarray(cv2.resize(smooth, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
+    return np.asarray(cv2.GaussianBlur(activity, (0, 0), 1.5), dtype=np.float32)
+
+
+def perceptual_mask(luma: NDArray[np.uint8] | Floats) -> Floats:
+    """Local activity of a luma plane in [0, _MASK_CAP]: ~0 on flat areas, 1 at moderate texture."""
+    height, width = luma.shape
+    return upsample_mask(activity_map(luma), width, height)
+
+
+def upsample_mask(activity: Floats, width: int, height: int) -> Floats:
+    """An ``activity_map`` spread (bilinear) over a ``width``×``height`` picture."""
+    return np.asarray(cv2.resize(activity, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
 
 
 def expected_mark(luma: NDArray[np.uint8] | Floats, pattern_full: Floats, strength: float) -> Floats:
-    """``W`` for one frame: what variant A adds to (and B subtracts from) its luma.
+    """``W`` for one frame: what variant A adds to (and B subtracts from) its luma."""
+    return mark_from_activity(activity_map(luma), pattern_full, strength)
 
-    One fused OpenCV product: the numpy form (``strength * mask * pattern``) made two
-    full-size temporaries per frame and rendition, a measurable part of the mark's cost.
+
+def mark_from_activity(activity: Floats, pattern_full: Floats, strength: float) -> Floats:
+    """``W = strength · mask ⊙ pattern`` at the pattern's size, from the frame's ``activity_map``.
+
+    One fused OpenCV product: the numpy form made two full-size temporaries per frame and
+    rendition, a measurable part of the mark's cost.
     """
-    return np.asarray(cv2.multiply(perceptual_mask(luma), pattern_full, scale=strength), dtype=np.float32)
+    height, width = pattern_full.shape
+    mask = upsample_mask(activity, width, height)
+    return np.asarray(cv2.multiply(mask, pattern_full, scale=strength), dtype=np.float32)
 
 
 class FrameMarker:
@@ -86,10 +114,19 @@ class FrameMarker:
     def _full_pattern(self, segment: int, width: int, height: int) -> Floats:
         return upsample_pattern(segment_pattern(self._key, segment), width, height)
 
-    def mark(self, luma: Luma, segment: int) -> Floats:
-        """The mark ``W`` of this frame (variant A adds it, B subtracts it)."""
+    def activity(self, luma: Luma) -> Floats:
+        """The frame's ``activity_map``, to be shared by the marks of all its renditions."""
+        return activity_map(luma)
+
+    def mark(self, luma: Luma, segment: int, activity: Floats | None = None) -> Floats:
+        """The mark ``W`` of this frame (variant A adds it, B subtracts it).
+
+        ``activity`` is the frame's ``activity_map`` when the caller already has it (one
+        per frame for every rendition); otherwise it is computed from ``luma``.
+        """
         height, width = luma.shape
-        return expected_mark(luma, self._pattern(segment, width, height), self.strength)
+        activity = self.activity(luma) if activity is None else activity
+        return mark_from_activity(activity, self._pattern(segment, width, height), self.strength)
 
     def embed(self, luma: Luma, segment: int, symbol: int) -> Luma:
         """Return ``luma + symbol·W`` rounded and clipped to 8 bits; symbol is +1 (A) or -1 (B)."""

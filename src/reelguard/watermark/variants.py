@@ -19,13 +19,15 @@ from __future__ import annotations
 import math
 import subprocess
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import IO
 
 import av
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -123,7 +125,8 @@ def encode_variants(tools: MediaTools, plan: TranscodePlan, master: Path, out_di
     encoders = {(r.name, v): _Encoder(tools, plan, r, out_dir / v / f"{r.name}.mp4")
                 for r in plan.renditions for v in VARIANTS}
     try:
-        reference = _mark_frames(plan, master, marker, encoders, on_progress)
+        with _single_threaded_opencv():
+            reference = _mark_frames(plan, master, marker, encoders, on_progress)
         for encoder in encoders.values():
             encoder.close()
     except BaseException:
@@ -131,6 +134,22 @@ def encode_variants(tools: MediaTools, plan: TranscodePlan, master: Path, out_di
             encoder.kill()
         raise
     return reference
+
+
+@contextmanager
+def _single_threaded_opencv() -> Iterator[None]:
+    """OpenCV on one thread while marking: the x264 processes already fill every core.
+
+    The mark's operations are small (a few ms a frame); split over OpenCV's pool beside six
+    busy encoders, each waits for a descheduled worker. Measured on the benchmark excerpt:
+    the mark took 1.16× the null-mark pipeline with the pool, 0.99× without it.
+    """
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        yield
+    finally:
+        cv2.setNumThreads(threads)
 
 
 def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
@@ -146,8 +165,7 @@ def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
                 thumbs.append(thumbnail(np.asarray(frame.to_ndarray(format="gray"), dtype=np.uint8)))
                 pts.append(float(frame.time) if frame.time is not None else index / plan.frame_rate)
                 segment = segment_of_frame(index, plan.frame_rate, plan.segment_seconds)
-                for rendition in plan.renditions:
-                    _write_variants(frame, rendition, segment, marker, encoders)
+                _write_frame(frame, plan.renditions, segment, marker, encoders)
                 if on_progress is not None and index % 25 == 0:
                     on_progress(index / plan.frame_rate)
     except av.FFmpegError as exc:
@@ -156,12 +174,25 @@ def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
     return MasterReference(times, np.stack(thumbs), plan.frame_rate, np.asarray(pts, dtype=np.float64))
 
 
-def _write_variants(frame: av.VideoFrame, rendition: Rendition, segment: int, marker: FrameMarker,
-                    encoders: dict[tuple[str, str], _Encoder]) -> None:
-    picture = np.ascontiguousarray(frame.reformat(rendition.width, rendition.height, "yuv420p",
-                                                 interpolation="BICUBIC").to_ndarray(), dtype=np.uint8)
-    luma = picture[: rendition.height].copy()  # the picture's own plane is overwritten per variant
-    mark = marker.mark(luma, segment)
-    for variant in VARIANTS:
-        picture[: rendition.height] = embed_mark(luma, mark, _SYMBOL[variant])
-        encoders[(rendition.name, variant)].write(picture.data)
+def _write_frame(frame: av.VideoFrame, renditions: Sequence[Rendition], segment: int, marker: FrameMarker,
+                 encoders: dict[tuple[str, str], _Encoder]) -> None:
+    """Scale one master frame to every rendition, mark it ±W and pipe variants A and B on.
+
+    The perceptual mask is computed once, from the smallest rendition (the mask works on a
+    320-wide picture, which every rendition gives alike), and spread over each rendition.
+    """
+    pictures = {rendition: _scaled(frame, rendition) for rendition in renditions}
+    smallest = min(renditions, key=lambda rendition: rendition.width)
+    activity = marker.activity(pictures[smallest][: smallest.height])
+    for rendition, picture in pictures.items():
+        luma = picture[: rendition.height].copy()  # the picture's own plane is overwritten per variant
+        mark = marker.mark(luma, segment, activity)
+        for variant in VARIANTS:
+            picture[: rendition.height] = embed_mark(luma, mark, _SYMBOL[variant])
+            encoders[(rendition.name, variant)].write(picture.data)
+
+
+def _scaled(frame: av.VideoFrame, rendition: Rendition) -> NDArray[np.uint8]:
+    """The frame as one contiguous yuv420p array at the rendition's size (swscale, bicubic)."""
+    return np.ascontiguousarray(frame.reformat(rendition.width, rendition.height, "yuv420p",
+                                               interpolation="BICUBIC").to_ndarray(), dtype=np.uint8)
