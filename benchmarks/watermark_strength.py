@@ -35,11 +35,11 @@ from watermark_trace import measure_quality
 from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transcode
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
-from reelguard.watermark.detection import SegmentEvidence
+from reelguard.watermark.detection import pool_segments
 from reelguard.watermark.embedding import FrameMarker
 from reelguard.watermark.frames import gray_frames
 from reelguard.watermark.trace import WORK_WIDTH
-from reelguard.watermark.variants import encode_variants
+from reelguard.watermark.variants import encode_variants, segment_of_frame
 
 KEY = b"strength-benchmark-key-1"
 ATTACKS = {
@@ -98,16 +98,11 @@ def _robustness(runtime: Runtime, variant: Path, source: Path, attacked: Path, a
                     str(attacked)], check=True)
     size = (WORK_WIDTH, WORK_WIDTH * 9 // 16)
     valid = np.ones((size[1], size[0]), dtype=bool)
-    per_segment = round(frame_rate * segment_seconds)
-    evidence: dict[int, SegmentEvidence] = {}
     pairs = zip(gray_frames(source, *size), gray_frames(attacked, *size), strict=False)
-    for index, ((_, master), (_, suspect)) in enumerate(pairs):
-        if index % per_segment in (0, per_segment - 1):
-            continue  # as the trace does: a boundary frame may belong to either segment
-        segment = index // per_segment
-        evidence.setdefault(segment, SegmentEvidence.empty(KEY, segment=segment))
-        evidence[segment].add(master.astype(np.float32), suspect.astype(np.float32), valid)
-    z = np.array([e.z for e in evidence.values()])
+    aligned = ((index, master.astype(np.float32), suspect.astype(np.float32))
+               for index, ((_, master), (_, suspect)) in enumerate(pairs))
+    evidence = pool_segments(KEY, aligned, valid, lambda index: segment_of_frame(index, frame_rate, segment_seconds))
+    z = np.array([e.z for e in evidence])
     return f"{z.mean():.1f}, {100 * np.mean(z >= 3):.0f} %"
 
 

@@ -9,6 +9,7 @@ import pytest
 from reelguard.watermark.alignment import (
     SIGNATURE_HZ,
     THUMB_SIZE,
+    PictureLikeness,
     activity_signature,
     picture_offsets,
     picture_path,
@@ -41,7 +42,7 @@ def test_picture_offsets_find_an_excerpt_in_a_dimmed_noisy_copy(start: int) -> N
     master = _smooth_thumbs(rng, 900)
     excerpt = master[start:start + 250].astype(np.float32) * 0.6 + 30 + rng.normal(0, 6, (250, *master.shape[1:]))
     suspect = [np.clip(t, 0, 255).astype(np.uint8) for t in excerpt]
-    (offset, score), *_ = picture_offsets(master, FPS, suspect, _times(250))
+    (offset, score), *_ = picture_offsets(PictureLikeness.measure(master, FPS, suspect, _times(250)))
     assert offset == pytest.approx(start / FPS, abs=0.5 / FPS)
     assert score > 0.8
 
@@ -62,13 +63,14 @@ def test_where_motion_repeats_the_pictures_still_tell_the_passes_apart() -> None
                 for lag in (round((p * 150 + 40) / FPS * SIGNATURE_HZ) for p in range(6))]
     others = per_pass[:3] + per_pass[4:]
     assert per_pass[3] <= max(others) + 1e-3  # motion alone does not prefer the true pass
-    (offset, _), *_ = picture_offsets(master, FPS, suspect, _times(100))
+    (offset, _), *_ = picture_offsets(PictureLikeness.measure(master, FPS, suspect, _times(100)))
     assert offset == pytest.approx(truth / FPS, abs=0.5 / FPS)
 
 
 def test_picture_offsets_of_a_suspect_longer_than_the_master_are_none() -> None:
     master = _smooth_thumbs(np.random.default_rng(1), 50)
-    assert picture_offsets(master, FPS, list(_smooth_thumbs(np.random.default_rng(2), 80)), _times(80)) == []
+    longer = list(_smooth_thumbs(np.random.default_rng(2), 80))
+    assert picture_offsets(PictureLikeness.measure(master, FPS, longer, _times(80))) == []
 
 
 @pytest.mark.parametrize("error_frames", [-7, -3, 0, 2, 6])
@@ -108,8 +110,9 @@ def test_the_picture_path_follows_a_capture_whose_clock_stalls() -> None:
         if k % 375 < 345:
             index += 1
     suspect = [np.clip(t.astype(np.float32) + rng.normal(0, 4, t.shape), 0, 255).astype(np.uint8) for t in shown]
-    assert picture_offsets(master, FPS, suspect, _times(len(suspect)))[0][1] < 0.6  # no one offset fits
-    path = picture_path(master, FPS, suspect, _times(len(suspect)))
+    pictures = PictureLikeness.measure(master, FPS, suspect, _times(len(suspect)))
+    assert picture_offsets(pictures)[0][1] < 0.6  # no one offset fits
+    path = picture_path(pictures)
     assert path is not None and path.score > 0.9
     assert path.start == pytest.approx(400 / FPS, abs=1.5 / FPS)
     for when in (5.0, 30.0, 65.0):  # master frame shown at ``when`` = where the path puts it
@@ -123,6 +126,6 @@ def test_a_copy_that_keeps_the_clock_has_a_path_without_jumps() -> None:
     master = _smooth_thumbs(rng, 1200)
     suspect = [np.clip(t.astype(np.float32) * 0.7 + 25 + rng.normal(0, 5, t.shape), 0, 255).astype(np.uint8)
                for t in master[300:900]]
-    path = picture_path(master, FPS, suspect, _times(600))
+    path = picture_path(PictureLikeness.measure(master, FPS, suspect, _times(600)))
     assert path is not None and path.jumps == 0
     assert path.start == pytest.approx(300 / FPS, abs=1e-9)

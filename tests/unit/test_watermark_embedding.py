@@ -7,7 +7,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reelguard.watermark.detection import SegmentEvidence
+from reelguard.watermark.detection import SegmentEvidence, pool_segments
 from reelguard.watermark.embedding import FrameMarker, activity_map, perceptual_mask
 
 KEY = b"embed-key-0123456789abcdef"
@@ -78,3 +78,21 @@ def test_a_shared_activity_map_gives_every_rendition_the_mark_of_its_own_picture
     assert 0.97 < np.sqrt(np.mean(shared**2) / np.mean(own**2)) < 1.03
     np.testing.assert_array_equal(marker.mark(small, 5, activity_map(small)), marker.mark(small, 5))
 
+
+def test_pooling_groups_frames_by_segment_and_leaves_out_boundary_frames() -> None:
+    rate, seconds = 30000 / 1001, 1  # 29.97 fps: segments of 29 or 30 frames
+    segment_of = lambda index: int(np.floor(index / rate / seconds + 1e-9))  # noqa: E731
+    marker = FrameMarker(key=KEY, strength=0.6)
+    valid = np.ones((180, 320), dtype=bool)
+    symbols = {0: 1, 1: -1, 2: 1}
+    pairs = []
+    for index in range(90):
+        master = _textured(index)
+        marked = marker.embed(master, segment_of(index), symbols[segment_of(index)])
+        pairs.append((index, master.astype(np.float32), marked.astype(np.float32)))
+    evidence = pool_segments(KEY, iter(pairs), valid, segment_of)
+    assert [e.segment for e in evidence] == [0, 1, 2]
+    inside = [sum(segment_of(i) == n and segment_of(i - 1) == n == segment_of(i + 1) for i in range(90))
+              for n in range(3)]
+    assert [e.frames for e in evidence] == inside and all(count >= 27 for count in inside)
+    assert [int(np.sign(e.z)) for e in evidence] == [1, -1, 1] and min(abs(e.z) for e in evidence) > 4

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 __all__ = [
     "SIGNATURE_HZ",
     "THUMB_SIZE",
+    "PictureLikeness",
     "Registration",
     "TimeMap",
     "activity_signature",
@@ -100,18 +101,44 @@ def candidate_offsets(master_sig: Floats, suspect_sig: Floats, count: int = 3) -
     return [(p / SIGNATURE_HZ, float(scores[p])) for p in picked]
 
 
-def picture_offsets(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
-                    suspect_times: Sequence[float], count: int = 2) -> list[tuple[float, float]]:
+@dataclass(frozen=True)
+class PictureLikeness:
+    """How alike ~60 suspect thumbnails are to every master thumbnail: one product, used twice.
+
+    ``picture_offsets`` and ``picture_path`` both score offsets from it, so the product of
+    the samples with all master thumbnails (the costly part on a long title) is made once.
+    """
+
+    times: NDArray[np.float64]  # the samples' suspect times
+    frames: NDArray[np.int64]  # the same, in master frames
+    likeness: Floats  # (sample, master frame) correlation of the thumbnails
+    frame_rate: float
+
+    @classmethod
+    def measure(cls, master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
+                suspect_times: Sequence[float]) -> PictureLikeness:
+        """The letterbox-stripped suspect thumbnails (and their times) against the master's."""
+        picks = _sample_indices(len(suspect_thumbs))
+        times = np.asarray(suspect_times, dtype=np.float64)[picks]
+        samples = unit_rows(np.stack([suspect_thumbs[i] for i in picks]))
+        likeness = np.concatenate([samples @ unit_rows(master_thumbs[start:start + _PICTURE_CHUNK]).T
+                                   for start in range(0, len(master_thumbs), _PICTURE_CHUNK)], axis=1)
+        return cls(times, np.round(times * frame_rate).astype(np.int64), likeness, frame_rate)
+
+    @property
+    def master_frames(self) -> int:
+        return int(self.likeness.shape[1])
+
+
+def picture_offsets(pictures: PictureLikeness, count: int = 2) -> list[tuple[float, float]]:
     """The best ``count`` (offset seconds, mean thumbnail correlation), over every master frame.
 
-    One product of ~60 normalised suspect thumbnails with all master thumbnails gives each
-    sample's likeness to each master frame; an offset's score is its samples' mean likeness
-    at the frames it puts them on. The suspect's thumbnails must be letterbox-stripped; a
-    cropped copy scores low here and is left to the motion candidates.
+    An offset's score is its samples' mean likeness at the frames it puts them on. The
+    suspect's thumbnails must be letterbox-stripped; a cropped copy scores low here and is
+    left to the motion candidates.
     """
-    times, frames, likeness = _sample_likeness(master_thumbs, frame_rate, suspect_thumbs, suspect_times)
-    frames -= frames[0]
-    span = len(master_thumbs) - int(frames[-1])
+    frames, likeness, frame_rate = pictures.frames - pictures.frames[0], pictures.likeness, pictures.frame_rate
+    span = pictures.master_frames - int(frames[-1])
     if span <= 0:
         return []
     scores = np.zeros(span, dtype=np.float64)
@@ -125,7 +152,7 @@ def picture_offsets(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect
             picked.append(int(index))
         if len(picked) == count:
             break
-    return [(p / frame_rate - float(times[0]), float(scores[p])) for p in picked]
+    return [(p / frame_rate - float(pictures.times[0]), float(scores[p])) for p in picked]
 
 
 @dataclass(frozen=True)
@@ -162,8 +189,7 @@ class TimeMap:
         return TimeMap(self.times, self.offsets + seconds, self.score)
 
 
-def picture_path(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
-                 suspect_times: Sequence[float]) -> TimeMap | None:
+def picture_path(pictures: PictureLikeness) -> TimeMap | None:
     """The best path of offsets through the picture samples, letting the clock jump (stall) between them.
 
     Dynamic programming over (sample, offset in master frames): each sample adds its likeness
@@ -174,14 +200,13 @@ def picture_path(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_th
     between chance matches of another title a poor path. ``score`` is the path's mean
     likeness after costs, comparable with ``picture_offsets``' scores.
     """
-    times, frames, likeness = _sample_likeness(master_thumbs, frame_rate, suspect_thumbs, suspect_times)
-    count = len(master_thumbs)
+    frames, count = pictures.frames, pictures.master_frames
     base = int(frames[-1])  # offset o (master frame - suspect frame) is stored at o + base
     width = count + base
-    reach = max(2, round(_STALL_SECONDS * frame_rate))
+    reach = max(2, round(_STALL_SECONDS * pictures.frame_rate))
     rows = np.full((len(frames), width), -np.inf, dtype=np.float32)
     for row, frame in enumerate(frames):
-        rows[row, base - frame:base - frame + count] = likeness[row]
+        rows[row, base - frame:base - frame + count] = pictures.likeness[row]
     totals = rows[0].copy()
     path_totals = [totals]
     for row in range(1, len(frames)):
@@ -193,16 +218,20 @@ def picture_path(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_th
     if not np.isfinite(totals[end]):
         return None
     offsets = [end]
-    for row in range(len(frames) - 1, 0, -1):  # back through the choices that led to the best end
-        here = offsets[-1]
-        before = path_totals[row - 1]
-        near = max(range(max(0, here - 1), min(width, here + 2)), key=lambda o: before[o])
-        far = max(range(max(0, here - reach), min(width, here + reach + 1)), key=lambda o: before[o])
-        options = [(before[here], here), (before[near] - _SLIP_COST, near), (before[far] - _STALL_COST, far)]
-        offsets.append(max(options, key=lambda option: option[0])[1])
+    for before in reversed(path_totals[:-1]):  # back through the choices that led to the best end
+        offsets.append(_best_step(before, offsets[-1], reach))
     offsets.reverse()
-    seconds = (np.asarray(offsets, dtype=np.float64) - base) / frame_rate
-    return TimeMap(times, seconds, float(totals[end]) / len(frames))
+    seconds = (np.asarray(offsets, dtype=np.float64) - base) / pictures.frame_rate
+    return TimeMap(pictures.times, seconds, float(totals[end]) / len(frames))
+
+
+def _best_step(before: Floats, here: int, reach: int) -> int:
+    """The offset at the previous sample from which the best path came to ``here``."""
+    near_lo, far_lo = max(0, here - 1), max(0, here - reach)
+    near = near_lo + int(np.argmax(before[near_lo:here + 2]))
+    far = far_lo + int(np.argmax(before[far_lo:here + reach + 1]))
+    options = [(before[here], here), (before[near] - _SLIP_COST, near), (before[far] - _STALL_COST, far)]
+    return max(options, key=lambda option: option[0])[1]
 
 
 def _sliding_max(values: Floats, radius: int) -> Floats:
@@ -217,17 +246,6 @@ def _sliding_max(values: Floats, radius: int) -> Floats:
     return np.asarray(np.maximum(best[:len(values)], best[rest:rest + len(values)]), dtype=np.float32)
 
 
-def _sample_likeness(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
-                     suspect_times: Sequence[float]) -> tuple[NDArray[np.float64], NDArray[np.int64], Floats]:
-    """(sample times, sample times in master frames, likeness of each sample to every master frame)."""
-    picks = _picture_samples(len(suspect_thumbs))
-    times = np.asarray(suspect_times, dtype=np.float64)[picks]
-    samples = unit_rows(np.stack([suspect_thumbs[i] for i in picks]))
-    likeness = np.concatenate([samples @ unit_rows(master_thumbs[start:start + _PICTURE_CHUNK]).T
-                               for start in range(0, len(master_thumbs), _PICTURE_CHUNK)], axis=1)
-    return times, np.round(times * frame_rate).astype(np.int64), likeness
-
-
 def refine_picture_offset(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
                           suspect_times: Sequence[float], offset: float, reach: float = 0.3) -> float:
     """The offset within ±``reach`` seconds of ``offset``, in master frames, whose thumbnails match best.
@@ -235,7 +253,7 @@ def refine_picture_offset(master_thumbs: NDArray[np.uint8], frame_rate: float, s
     A motion candidate is only as fine as the signature's 0.1 s grid; this puts it on the
     master frame the suspect's pictures agree with, scored as ``picture_offsets`` scores.
     """
-    picks = _picture_samples(len(suspect_thumbs))
+    picks = _sample_indices(len(suspect_thumbs))
     base = np.round((np.asarray(suspect_times, dtype=np.float64)[picks] + offset) * frame_rate).astype(int)
     shifts = np.arange(-round(reach * frame_rate), round(reach * frame_rate) + 1)
     frames = base[:, None] + shifts[None, :]
@@ -250,7 +268,7 @@ def refine_picture_offset(master_thumbs: NDArray[np.uint8], frame_rate: float, s
     return offset + float(shifts[int(np.argmax(means))]) / frame_rate
 
 
-def _picture_samples(count: int) -> NDArray[np.int64]:
+def _sample_indices(count: int) -> NDArray[np.int64]:
     """Indices of the ~_PICTURE_SAMPLES suspect thumbnails compared, spread over the suspect."""
     return np.unique(np.linspace(0, count - 1, min(_PICTURE_SAMPLES, count)).astype(np.int64))
 

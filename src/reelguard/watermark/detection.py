@@ -20,6 +20,7 @@ above chance whatever the attack did to the noise::
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,7 +29,7 @@ from numpy.typing import NDArray
 
 from reelguard.watermark.embedding import GRID, perceptual_mask, segment_pattern, upsample_pattern
 
-__all__ = ["DECIDED_Z", "DECOYS", "SegmentEvidence", "soft_symbol"]
+__all__ = ["DECIDED_Z", "DECOYS", "SegmentEvidence", "pool_segments", "soft_symbol"]
 
 DECOYS = 32
 _DECOY_LABEL = b"reelguard-wm-decoy/"
@@ -104,6 +105,24 @@ class SegmentEvidence:
         decoys = self.projections[1:]
         spread = math.sqrt(float(np.mean(decoys**2))) or 1e-12
         return float(self.projections[0] / spread)
+
+
+def pool_segments(key: bytes, pairs: Iterable[tuple[int, Floats, Floats]], valid: NDArray[np.bool_],
+                  segment_of: Callable[[int], int]) -> list[SegmentEvidence]:
+    """Each segment's evidence, in segment order, from (master frame index, master, suspect) pairs.
+
+    The first and last frame of a segment are left out: a copy re-timed by a frame or two
+    (a frame-rate change, a capture) may show either segment's variant there.
+    """
+    evidence: dict[int, SegmentEvidence] = {}
+    for index, master, suspect in pairs:
+        segment = segment_of(index)
+        if segment_of(index - 1) != segment or segment_of(index + 1) != segment:
+            continue
+        if segment not in evidence:
+            evidence[segment] = SegmentEvidence.empty(key, segment=segment)
+        evidence[segment].add(master, suspect, valid)
+    return [evidence[n] for n in sorted(evidence)]
 
 
 def soft_symbol(z: float) -> float:

@@ -34,6 +34,7 @@ from reelguard.runtime import Runtime
 from reelguard.store import repositories
 from reelguard.store.models import TitleRow, WatermarkSessionRow
 from reelguard.watermark.alignment import (
+    PictureLikeness,
     Registration,
     TimeMap,
     activity_signature,
@@ -47,7 +48,7 @@ from reelguard.watermark.alignment import (
     unit_rows,
 )
 from reelguard.watermark.code import SessionCode
-from reelguard.watermark.detection import SegmentEvidence, soft_symbol
+from reelguard.watermark.detection import SegmentEvidence, pool_segments, soft_symbol
 from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
 from reelguard.watermark.packaging import reference_blob
 from reelguard.watermark.sessions import require_watermarked
@@ -205,12 +206,13 @@ class TraceService:
                                         float(reference.times[-1]) + 1 / reference.frame_rate)
         candidates = [TimeMap.constant(offset, score) for offset, score in candidate_offsets(master_sig, suspect_sig)
                       if score >= _MIN_SIGNATURE_CORRELATION]
-        pictured = picture_offsets(reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times)
+        pictures = PictureLikeness.measure(reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times)
+        pictured = picture_offsets(pictures)
         for offset, score in pictured:
             if score >= max(_MIN_THUMBNAIL_CORRELATION, pictured[0][1] - _PICTURE_MARGIN) and all(
                     abs(offset - c.start) > 2.0 for c in candidates):
                 candidates.append(TimeMap.constant(offset, score))
-        path = picture_path(reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times)
+        path = picture_path(pictures)
         one_offset = pictured[0][1] if pictured else 0.0
         if path is not None and path.jumps and path.score >= max(_MIN_THUMBNAIL_CORRELATION,
                                                                  one_offset + _PATH_GAIN):
@@ -263,22 +265,15 @@ class TraceService:
         warp = _warp_to_work(registration, reg_suspect, row, work)
         key = self._rt.watermark.title_keys(row.id).embed
         master_frames = _MasterFrames(self._master_path(row), reference, work)
-        evidence: dict[int, SegmentEvidence] = {}
-        gop = reference.frame_rate * segment_seconds
         ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
         valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
         timed = ((round((when - suspect.origin + offset) * reference.frame_rate),
                   cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32))
                  for when, picture in gray_frames(suspect_path, *reg_suspect))
         wide = round(_TRACK_WIDE_SECONDS * reference.frame_rate)
-        for index, master, warped in _FrameTracker(master_frames, valid, wide).pairs(timed):
-            if index % round(gop) in (0, round(gop) - 1):
-                continue  # a frame at a segment boundary may belong to either segment
-            segment = segment_of_frame(index, reference.frame_rate, segment_seconds)
-            if segment not in evidence:
-                evidence[segment] = SegmentEvidence.empty(key, segment=segment)
-            evidence[segment].add(master, warped, valid)
-        return [evidence[n] for n in sorted(evidence)]
+        pairs = _FrameTracker(master_frames, valid, wide).pairs(timed)
+        return pool_segments(key, pairs, valid,
+                             lambda index: segment_of_frame(index, reference.frame_rate, segment_seconds))
 
     def _accuse(self, row: TitleRow, watermark: dict[str, Any], evidence: list[SegmentEvidence], offset: float,
                 registration: Registration | None) -> TraceReport:
