@@ -63,7 +63,7 @@ class Settings(BaseSettings):
 
     # -- forensic watermarking ------------------------------------------------------
     watermark_strength: float = Field(
-        default=0.6, gt=0, le=8, description="Mark amplitude in luma levels at moderate texture (docs/watermarking.md)."
+        default=0.3, gt=0, le=8, description="Mark amplitude in luma levels at moderate texture (docs/watermarking.md)."
     )
     watermark_collusion: int = Field(
         default=2, ge=1, le=12, description="Coalition size the session code's bias law is built for."

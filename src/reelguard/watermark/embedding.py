@@ -12,7 +12,7 @@ deviation) of the frame, so texture hides the mark and flat areas (sky, black ba
 gradients) stay clean. The mask is computed from the frame itself, so a detector that
 holds the unmarked master recomputes ``W`` exactly (informed detection)::
 
-    marker = FrameMarker(key=title_key, strength=0.6)
+    marker = FrameMarker(key=title_key, strength=0.3)
     luma_a = marker.embed(luma, segment=12, symbol=+1)   # variant A
     luma_b = marker.embed(luma, segment=12, symbol=-1)   # variant B
 """
