@@ -26,8 +26,7 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["GRID", "FrameMarker", "activity_map", "analysis_size", "expected_mark", "perceptual_mask",
-           "segment_pattern"]
+__all__ = ["GRID", "FrameMarker", "activity_map", "mark_from_activity", "perceptual_mask", "segment_pattern"]
 
 GRID = (32, 18)  # pattern cells across x down (16:9 pictures get square cells)
 _ANALYSIS_WIDTH = 320  # the mask is computed on a 320-wide picture, so every rendition gets the same mask
@@ -51,20 +50,20 @@ def upsample_pattern(pattern: Floats, width: int, height: int) -> Floats:
     return np.asarray(cv2.resize(pattern, (width, height), interpolation=cv2.INTER_CUBIC), dtype=np.float32)
 
 
-def analysis_size(width: int, height: int) -> tuple[int, int]:
+def _analysis_size(width: int, height: int) -> tuple[int, int]:
     """The (width, height) at which the mask is computed: 320 wide, the picture's aspect kept."""
     return _ANALYSIS_WIDTH, max(2, round(height * _ANALYSIS_WIDTH / width))
 
 
 def activity_map(luma: NDArray[np.uint8] | Floats) -> Floats:
-    """The perceptual mask at analysis size (``analysis_size``), in [0, _MASK_CAP].
+    """The perceptual mask at analysis size (``_analysis_size``), in [0, _MASK_CAP].
 
     Computed once per frame and shared by every rendition: the mask is the same picture's
     activity whatever the rendition, and recomputing it per rendition (a full-size float
     copy and an area resize each) was most of the mark's cost in variant encoding.
     """
     height, width = luma.shape
-    small = np.asarray(cv2.resize(luma.astype(np.float32), analysis_size(width, height),
+    small = np.asarray(cv2.resize(luma.astype(np.float32), _analysis_size(width, height),
                                   interpolation=cv2.INTER_AREA), dtype=np.float32)
     mean = cv2.blur(small, (5, 5))
     variance = np.maximum(cv2.blur(small * small, (5, 5)) - mean * mean, 0.0)
@@ -81,11 +80,6 @@ def perceptual_mask(luma: NDArray[np.uint8] | Floats) -> Floats:
 def upsample_mask(activity: Floats, width: int, height: int) -> Floats:
     """An ``activity_map`` spread (bilinear) over a ``width``×``height`` picture."""
     return np.asarray(cv2.resize(activity, (width, height), interpolation=cv2.INTER_LINEAR), dtype=np.float32)
-
-
-def expected_mark(luma: NDArray[np.uint8] | Floats, pattern_full: Floats, strength: float) -> Floats:
-    """``W`` for one frame: what variant A adds to (and B subtracts from) its luma."""
-    return mark_from_activity(activity_map(luma), pattern_full, strength)
 
 
 def mark_from_activity(activity: Floats, pattern_full: Floats, strength: float) -> Floats:
