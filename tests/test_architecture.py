@@ -12,7 +12,8 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "reelguard"
 PURE_MODULES = ["drm/keys.py", "drm/cpix.py", "drm/pssh.py", "media/ladder.py", "license/clearkey.py",
                 "license/policy.py", "license/rules.py", "errors.py", "clock.py",
                 "watermark/embedding.py", "watermark/detection.py", "watermark/code.py", "watermark/alignment.py",
-                "watermark/pace.py"]
+                "watermark/pace.py", "fingerprint/signatures.py", "fingerprint/views.py", "fingerprint/thumbnails.py",
+                "fingerprint/pdq.py", "fingerprint/landmarks.py", "fingerprint/matching.py", "media/sample.py"]
 FORBIDDEN_IN_PURE = {"subprocess", "sqlalchemy", "fastapi", "starlette", "click", "uvicorn", "os", "socket",
                      "httpx", "maxminddb", "time", "threading", "pathlib",
                      "reelguard.store", "reelguard.web", "reelguard.cli", "reelguard.runtime",

@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path(".reelguard"), description="Root of all local state.")
     database_url: str = Field(default="", description="SQLAlchemy URL; SQLite file if empty.")
     blob_dir: Path | None = Field(default=None, description="Local blob folder; data_dir/blobs.")
+    fingerprint_index_dir: Path | None = Field(
+        default=None, description="Content-recognition index (derived, rebuildable); data_dir/fingerprints."
+    )
 
     # -- secrets ---------------------------------------------------------------------
     kek_file: Path | None = Field(
@@ -150,6 +153,10 @@ class Settings(BaseSettings):
     @property
     def resolved_watermark_secret_file(self) -> Path:
         return (self.watermark_secret_file or self.data_dir / "watermark.key").resolve()
+
+    @property
+    def resolved_fingerprint_index_dir(self) -> Path:
+        return (self.fingerprint_index_dir or self.data_dir / "fingerprints").resolve()
 
     @property
     def resolved_api_clients_file(self) -> Path:

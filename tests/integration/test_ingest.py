@@ -139,7 +139,7 @@ def test_failure_mid_packaging_leaves_a_failed_title_that_resumes(runtime: Runti
     with runtime.db.session() as session:
         row = session.scalar(select(TitleRow).where(TitleRow.name == "interrupted"))
         assert row is not None
-        assert (row.status, row.stage) == ("failed", "transcoded")
+        assert (row.status, row.stage) == ("failed", "fingerprinted")
         assert row.package is None and "Shaka Packager failed" in (row.error or "")
     assert not (runtime.settings.resolved_blob_dir / "packages" / row.id).exists()
     _assert_not_playable(runtime, "interrupted")

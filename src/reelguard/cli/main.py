@@ -3,6 +3,7 @@
     reelguard titles add ep01.mp4 --name ep01 --json
     reelguard tokens issue --account a1 --title ep01 --device tv1
     reelguard policy explain --account a1 --device tv1 --title ep01 --ip 203.0.113.7
+    reelguard identify suspect.mkv --json
     reelguard serve
 """
 
@@ -17,6 +18,7 @@ import click
 from reelguard.cli._shared import console
 from reelguard.cli.accounts import accounts, devices
 from reelguard.cli.demo import demo
+from reelguard.cli.identify import fingerprints, identify
 from reelguard.cli.keyserver import keyserver
 from reelguard.cli.policy import policy
 from reelguard.cli.rights import rights
@@ -48,6 +50,8 @@ cli.add_command(tokens)
 cli.add_command(serve)
 cli.add_command(sessions)
 cli.add_command(trace)
+cli.add_command(identify)
+cli.add_command(fingerprints)
 cli.add_command(demo)
 
 

@@ -3,7 +3,7 @@
 ``add_title`` refuses unplayable input before anything is stored, then records the title
 and walks its stages; ``resume_title`` continues a title from the stage it reached::
 
-    received ──keys──► keys ──transcode──► transcoded ──package──► packaged (status: ready)
+    received ──keys──► keys ──transcode──► transcoded ──fingerprint──► fingerprinted ──package──► packaged (ready)
 
 Every stage is recorded when it completes, so a crash leaves a title that is
 ``ingesting`` (or ``failed``, with the error) at a known stage — never one that looks
@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from reelguard.drm.keys import ContentKey, TrackTier
 from reelguard.drm.packaging import PackageStream, ladder_streams, package_title
 from reelguard.errors import Conflict, InvalidInput, ReelguardError
+from reelguard.fingerprint.service import FingerprintService
 from reelguard.ingest.records import TitleView, title_view
 from reelguard.media.ladder import Rendition, plan_ladder
 from reelguard.media.probe import MediaInfo, probe_master
@@ -44,7 +45,7 @@ __all__ = ["IngestService", "Progress"]
 
 Progress = Callable[[str, float, float], None]  # (step, done, total)
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
-STAGES = ("received", "keys", "transcoded", "packaged")
+STAGES = ("received", "keys", "transcoded", "fingerprinted", "packaged")
 
 
 def _no_progress(_step: str, _done: float, _total: float) -> None:
@@ -87,8 +88,10 @@ class IngestService:
         title = self._load(title_id)
         renditions = self._renditions(title)
         transcode_dir = self._work(title_id) / "transcode"
-        if title.stage in ("keys", "transcoded") and not _transcoded(transcode_dir, renditions, title):
+        if title.stage in ("keys", "transcoded", "fingerprinted") and not _transcoded(transcode_dir, renditions, title):
             self._transcode(title, renditions, transcode_dir, on_progress)
+        if self._load(title_id).stage == "transcoded":
+            self._fingerprint(self._load(title_id), on_progress)
         self._package(self._load(title_id), renditions, transcode_dir, on_progress)
         shutil.rmtree(self._work(title_id), ignore_errors=True)
 
@@ -117,6 +120,13 @@ class IngestService:
             reference = encode_variants(self._rt.tools, plan, master, out_dir, marker=marker, on_progress=report)
             reference.save(out_dir / REFERENCE_FILE)
         self._set_stage(title.id, "transcoded")
+
+    def _fingerprint(self, title: TitleRow, on_progress: Progress) -> None:
+        """Reference signatures (video + audio) stored and added to the recognition index."""
+        on_progress("fingerprint", 0, 1)
+        FingerprintService(self._rt).index_title(title.id, self._master_path(title))
+        self._set_stage(title.id, "fingerprinted")
+        on_progress("fingerprint", 1, 1)
 
     def _package(self, title: TitleRow, renditions: list[Rendition], transcode_dir: Path,
                  on_progress: Progress) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import uuid
 from abc import ABC, abstractmethod
 from pathlib import Path
@@ -39,6 +40,13 @@ class BlobStore(ABC):
 
     def put_file(self, key: str, source: Path) -> None:
         self._do_put_file(validate_blob_key(key), source)
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        """Store ``data`` under ``key`` (through a temporary file, so every store gets it atomically)."""
+        with tempfile.TemporaryDirectory(prefix="reelguard-blob-") as folder:
+            staged = Path(folder) / "blob"
+            staged.write_bytes(data)
+            self.put_file(key, staged)
 
     def get_bytes(self, key: str) -> bytes:
         return self._do_get_bytes(validate_blob_key(key))

@@ -1,6 +1,6 @@
 """SQLAlchemy table models. The schema is owned by the Alembic migrations beside this file.
 
-A title moves through ``stage`` (received → keys → transcoded → packaged) while its
+A title moves through ``stage`` (received → keys → transcoded → fingerprinted → packaged) while its
 ``status`` is ``ingesting``; only the last step flips it to ``ready`` in the same
 transaction that records the package, so no reader ever sees a half-packaged title.
 """

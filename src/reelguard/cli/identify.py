@@ -1,0 +1,75 @@
+"""``reelguard identify``: which catalog titles a suspect file holds, and where; ``fingerprints``: the index.
+
+    reelguard identify suspect.mkv --json
+    reelguard fingerprints list
+    reelguard fingerprints rebuild
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.table import Table
+
+from reelguard.cli._shared import console, emit, json_option, open_runtime
+from reelguard.fingerprint.service import FingerprintService
+
+__all__ = ["fingerprints", "identify"]
+
+
+def _render_report(data: dict[str, Any]) -> None:
+    searched = " and ".join(data["modalities"])
+    if not data["matched"]:
+        best = ", ".join(f"{k} {v:g}" for k, v in data["best"].items())
+        console.print(f"{data['suspect']}: no match ({searched} searched; best evidence seen: {best}; "
+                      f"a match needs 6 pictures or 10 landmark moments on one line)")
+        return
+    table = Table("title", "suspect from", "to", "title from", "to", "speed", "score", "modality")
+    for s in data["segments"]:
+        table.add_row(s["title"], f"{s['suspect_start']:.2f}", f"{s['suspect_end']:.2f}", f"{s['title_start']:.2f}",
+                      f"{s['title_end']:.2f}", f"{s['speed']:.2f}", f"{s['score']:.1f}", s["modality"])
+    console.print(f"{data['suspect']} ({data['duration']:.1f} s, {searched} searched):")
+    console.print(table)
+
+
+@click.command("identify")
+@click.argument("suspect", type=click.Path(path_type=Path))
+@json_option
+@click.pass_context
+def identify(ctx: click.Context, suspect: Path, as_json: bool) -> None:
+    """Find catalog content in SUSPECT: matched segments (title, where in each), or "no match"."""
+    with open_runtime(ctx) as runtime:
+        report = FingerprintService(runtime).identify(suspect)
+    emit(report.to_json(), as_json, _render_report)
+
+
+@click.group("fingerprints")
+def fingerprints() -> None:
+    """The content-recognition index (reference signatures of every ingested title)."""
+
+
+@fingerprints.command("list")
+@json_option
+@click.pass_context
+def list_indexed(ctx: click.Context, as_json: bool) -> None:
+    """Titles in the index."""
+    with open_runtime(ctx) as runtime:
+        titles = [{"name": t.name, "id": t.title_id} for t in FingerprintService(runtime).index.titles()]
+    emit(titles, as_json, _render_titles)
+
+
+def _render_titles(rows: list[dict[str, str]]) -> None:
+    for row in rows:
+        console.print(f"{row['name']}  {row['id']}")
+
+
+@fingerprints.command("rebuild")
+@json_option
+@click.pass_context
+def rebuild(ctx: click.Context, as_json: bool) -> None:
+    """Make the index again from the signatures stored at ingest."""
+    with open_runtime(ctx) as runtime:
+        titles = [{"name": t.name, "id": t.title_id} for t in FingerprintService(runtime).rebuild()]
+    emit(titles, as_json, lambda rows: console.print(f"{len(rows)} titles indexed"))

@@ -1,0 +1,224 @@
+"""The catalog index: every indexed title's reference signatures, searchable in well under a second.
+
+Two structures, neither a table row per hash (the shortcoming users report of SQL-backed
+fingerprinters, whose searches take tens of seconds):
+
+- video descriptors in FAISS, inner product: exact (``IndexFlatIP``) while the catalog
+  is small, IVF-PQ (21 bytes a descriptor) once it passes ``_EXACT_LIMIT`` rows;
+- audio landmark hashes as an inverted index in memory-mapped arrays: hashes sorted,
+  with each hash's title and frame beside it, searched by binary search
+  (``np.searchsorted``), so a query touches a few pages of a file that may be gigabytes.
+
+The index lives in a folder as *generations*: adding a title writes a complete new
+generation beside the current one and then switches ``CURRENT`` to it with an atomic
+rename, so a crash mid-add leaves the previous index whole, and readers never see half a
+title. It is derived data: ``reelguard fingerprints rebuild`` makes it again from the
+signatures in the blob store::
+
+    index = CatalogIndex(Path(".reelguard/fingerprints"))
+    index.add(title_id, "ep01", video_signature, audio_signature)
+    hits = index.search_video(query_signature, neighbours=8)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+from numpy.typing import NDArray
+
+from reelguard.errors import ConfigurationError, InvalidInput
+from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND, Landmarks, landmark_hashes
+from reelguard.fingerprint.matching import Hits
+from reelguard.fingerprint.signatures import Signature
+from reelguard.fingerprint.thumbnails import DIMENSIONS, DctVideo
+
+__all__ = ["SPEED_HYPOTHESES", "CatalogIndex", "IndexedTitle"]
+
+_EXACT_LIMIT = 200_000  # video rows (about 14 hours at 2 pictures × 2 views a second) searched exactly
+_MAX_BUCKET = 4096  # a landmark hash this common says nothing about which title it is
+# (tempo, pitch) of the copy relative to the title: ±10 % in 2 % steps, pitch kept or moved with it
+SPEED_HYPOTHESES: tuple[tuple[float, float], ...] = tuple(
+    [(1.0, 1.0)] + [(t, p) for t in np.round(np.arange(0.90, 1.101, 0.02), 2) if t != 1.0 for p in (1.0, t)])
+
+
+@dataclass(frozen=True)
+class IndexedTitle:
+    number: int  # its place in the index arrays
+    title_id: str
+    name: str
+
+
+class CatalogIndex:
+    """A folder of index generations; see the module docstring."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._loaded: tuple[str, _Generation] | None = None
+
+    # -- reading ---------------------------------------------------------------------
+    def titles(self) -> list[IndexedTitle]:
+        return self._current().titles
+
+    def search_video(self, query: Signature, *, neighbours: int, min_likeness: float) -> Hits:
+        """The ``neighbours`` likest title descriptors of each query row, kept when at least ``min_likeness``."""
+        generation = self._current()
+        if not len(query) or generation.video is None or generation.video.ntotal == 0:
+            return Hits.none()
+        likeness, rows = generation.video.search(np.ascontiguousarray(query.codes, dtype=np.float32),
+                                                 min(neighbours, generation.video.ntotal))
+        keep = (rows >= 0) & (likeness >= min_likeness)
+        found = rows[keep]
+        query_rows = np.nonzero(keep)[0]
+        return Hits(generation.video_owner[found].astype(np.int32), query.times[query_rows].astype(np.float64),
+                    generation.video_time[found].astype(np.float64), likeness[keep].astype(np.float64),
+                    np.zeros(len(found)))
+
+    def search_audio(self, query: Signature) -> Hits:
+        """Every title landmark sharing a hash with the query, under each speed hypothesis."""
+        generation = self._current()
+        if not len(query) or not len(generation.audio_hash):
+            return Hits.none()
+        parts = [self._audio_hits(generation, query, tempo, pitch) for tempo, pitch in SPEED_HYPOTHESES]
+        return Hits(*(np.concatenate([getattr(p, f) for p in parts])
+                      for f in ("title", "query_time", "title_time", "weight", "slope")))
+
+    @staticmethod
+    def _audio_hits(generation: _Generation, query: Signature, tempo: float, pitch: float) -> Hits:
+        hashes, anchors = landmark_hashes(query.codes, tempo=tempo, pitch=pitch)  # type: ignore[arg-type]
+        low = np.searchsorted(generation.audio_hash, hashes, side="left")
+        high = np.searchsorted(generation.audio_hash, hashes, side="right")
+        counts = high - low
+        counts[counts > _MAX_BUCKET] = 0
+        if not counts.sum():
+            return Hits.none()
+        which = np.repeat(np.arange(len(hashes)), counts)
+        rows = np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        rows = np.asarray(rows, dtype=np.int64)
+        return Hits(np.asarray(generation.audio_owner[rows], np.int32), anchors[which] / FRAMES_PER_SECOND,
+                    np.asarray(generation.audio_frame[rows], np.float64) / FRAMES_PER_SECOND,
+                    np.ones(len(rows)), np.full(len(rows), tempo))
+
+    # -- writing ---------------------------------------------------------------------
+    def clear(self) -> None:
+        """An empty generation becomes current (the old one is removed once nobody points at it)."""
+        self._write_generation([], _Generation.empty().arrays_without(set()))
+
+    def add(self, title_id: str, name: str, video: Signature, audio: Signature) -> IndexedTitle:
+        """Index one title's reference signatures (a title already indexed is replaced)."""
+        if video.kind != DctVideo.name or audio.kind != Landmarks.name:
+            raise InvalidInput(f"the index holds {DctVideo.name} and {Landmarks.name} signatures, "
+                               f"got {video.kind} and {audio.kind}")
+        old = self._current()
+        kept = [t for t in old.titles if t.title_id != title_id]
+        arrays = old.arrays_without({t.number for t in old.titles} - {t.number for t in kept})
+        number = max([t.number for t in kept], default=-1) + 1
+        titles = [*kept, IndexedTitle(number, title_id, name)]
+        hashes, anchors = landmark_hashes(audio.codes)  # type: ignore[arg-type]
+        arrays = {
+            "video_codes": np.concatenate([arrays["video_codes"], video.codes.astype(np.float16)]),
+            "video_owner": np.concatenate([arrays["video_owner"], np.full(len(video), number, np.int32)]),
+            "video_time": np.concatenate([arrays["video_time"], video.times.astype(np.float32)]),
+            "audio_hash": np.concatenate([arrays["audio_hash"], hashes]),
+            "audio_owner": np.concatenate([arrays["audio_owner"], np.full(len(hashes), number, np.int32)]),
+            "audio_frame": np.concatenate([arrays["audio_frame"], anchors.astype(np.int32)]),
+        }
+        self._write_generation(titles, arrays)
+        return titles[-1]
+
+    def _write_generation(self, titles: list[IndexedTitle], arrays: dict[str, NDArray[Any]]) -> None:
+        order = np.argsort(arrays["audio_hash"], kind="stable")
+        for name in ("audio_hash", "audio_owner", "audio_frame"):
+            arrays[name] = arrays[name][order]
+        self._root.mkdir(parents=True, exist_ok=True)
+        name = f"gen-{uuid.uuid4().hex[:12]}"
+        staging = self._root / f".{name}.partial"
+        staging.mkdir()
+        for key, values in arrays.items():
+            np.save(staging / f"{key}.npy", values)
+        faiss.write_index(_video_index(arrays["video_codes"]), str(staging / "video.faiss"))
+        (staging / "manifest.json").write_text(json.dumps({
+            "video_type": DctVideo.name, "audio_type": Landmarks.name,
+            "titles": [{"number": t.number, "title_id": t.title_id, "name": t.name} for t in titles]}))
+        staging.rename(self._root / name)
+        pointer = self._root / ".CURRENT.partial"
+        pointer.write_text(name)
+        previous = self._current_name()
+        pointer.replace(self._root / "CURRENT")
+        if previous:
+            shutil.rmtree(self._root / previous, ignore_errors=True)
+
+    # -- generations -----------------------------------------------------------------
+    def _current_name(self) -> str | None:
+        pointer = self._root / "CURRENT"
+        return pointer.read_text().strip() if pointer.is_file() else None
+
+    def _current(self) -> _Generation:
+        name = self._current_name()
+        if name is None:
+            return _Generation.empty()
+        if self._loaded is None or self._loaded[0] != name:
+            self._loaded = (name, _Generation.load(self._root / name))
+        return self._loaded[1]
+
+
+@dataclass
+class _Generation:
+    titles: list[IndexedTitle]
+    video: faiss.Index | None
+    video_codes: NDArray[np.float16]
+    video_owner: NDArray[np.int32]
+    video_time: NDArray[np.float32]
+    audio_hash: NDArray[np.uint32]
+    audio_owner: NDArray[np.int32]
+    audio_frame: NDArray[np.int32]
+
+    @classmethod
+    def empty(cls) -> _Generation:
+        return cls([], None, np.zeros((0, DIMENSIONS), np.float16), np.zeros(0, np.int32), np.zeros(0, np.float32),
+                   np.zeros(0, np.uint32), np.zeros(0, np.int32), np.zeros(0, np.int32))
+
+    @classmethod
+    def load(cls, folder: Path) -> _Generation:
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+            arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in
+                      ("video_codes", "video_owner", "video_time", "audio_hash", "audio_owner", "audio_frame")}
+            video = faiss.read_index(str(folder / "video.faiss"))
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise ConfigurationError(f"the fingerprint index at {folder} is unreadable ({exc}); rebuild it with "
+                                     f"'reelguard fingerprints rebuild'") from exc
+        titles = [IndexedTitle(int(t["number"]), str(t["title_id"]), str(t["name"])) for t in manifest["titles"]]
+        return cls(titles, video, **arrays)
+
+    def arrays_without(self, numbers: set[int]) -> dict[str, NDArray[Any]]:
+        video_keep = ~np.isin(self.video_owner, list(numbers))
+        audio_keep = ~np.isin(self.audio_owner, list(numbers))
+        return {"video_codes": np.asarray(self.video_codes[video_keep]),
+                "video_owner": np.asarray(self.video_owner[video_keep]),
+                "video_time": np.asarray(self.video_time[video_keep]),
+                "audio_hash": np.asarray(self.audio_hash[audio_keep]),
+                "audio_owner": np.asarray(self.audio_owner[audio_keep]),
+                "audio_frame": np.asarray(self.audio_frame[audio_keep])}
+
+
+def _video_index(codes: NDArray[np.float16]) -> faiss.Index:
+    """Exact inner product while small; IVF-PQ (trained on the catalog itself) once large."""
+    vectors = np.ascontiguousarray(codes, dtype=np.float32)
+    index: faiss.Index
+    if len(vectors) <= _EXACT_LIMIT:
+        index = faiss.IndexFlatIP(DIMENSIONS)
+    else:
+        lists = int(4 * np.sqrt(len(vectors)))
+        index = faiss.index_factory(DIMENSIONS, f"IVF{lists},PQ21", faiss.METRIC_INNER_PRODUCT)
+        sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), 64 * lists), replace=False)]
+        index.train(sample)
+        faiss.extract_index_ivf(index).nprobe = 16
+    index.add(vectors)
+    return index

@@ -1,0 +1,197 @@
+"""Temporal verification: from scattered hits to matched segments (title, where in the suspect, where in the title).
+
+A single hit — one suspect picture like one title picture, one shared landmark hash —
+proves nothing; a copy is many hits that agree on one line ``title_time = slope ×
+suspect_time + offset``. So hits vote in a Hough space of (title, slope, offset): slopes
+from 0.88 to 1.12 cover a copy sped up or slowed down by 10 %, offsets are binned at
+``bin_seconds`` (on two grids half a bin apart, so a line never straddles a boundary).
+The strongest line's inliers are cut into runs wherever the suspect has ``max_gap``
+seconds without one: each run with enough distinct suspect moments is a segment. Its
+inliers are removed and the next line is sought, so a compilation of several titles (or
+of several passages of one) yields several segments. Support counts distinct suspect
+moments, not hits, so a still scene that matches itself a hundred times counts once::
+
+    segments = find_segments(hits, VerifyRule(min_support=6, bin_seconds=1.0, tolerance=0.6, max_gap=4.0,
+                                                  min_fit_span=10.0))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+__all__ = ["SLOPES", "Hits", "Segment", "VerifyRule", "find_segments"]
+
+SLOPES = np.round(np.arange(0.88, 1.121, 0.02), 2)
+_MAX_SEGMENTS = 12
+_MOMENT = 0.05  # suspect times closer than this are one moment
+_SLOPE_PRIOR = 4.0  # support given up per unit of slope away from 1 (0.48 moments at ±12 %)
+
+
+@dataclass(frozen=True)
+class Hits:
+    """Candidate correspondences: query time ↔ title time, for index titles, with a weight and a slope."""
+
+    title: NDArray[np.int32]
+    query_time: NDArray[np.float64]
+    title_time: NDArray[np.float64]
+    weight: NDArray[np.float64]
+    slope: NDArray[np.float64]  # title seconds per query second implied by the hit (0: not known)
+
+    @classmethod
+    def none(cls) -> Hits:
+        empty = np.zeros(0)
+        return cls(np.zeros(0, np.int32), empty, empty, empty, empty)
+
+    def __len__(self) -> int:
+        return len(self.title)
+
+
+@dataclass(frozen=True)
+class VerifyRule:
+    min_support: int  # distinct suspect moments a segment needs
+    bin_seconds: float
+    tolerance: float  # seconds off the line an inlier may be
+    max_gap: float  # seconds without an inlier that end a segment
+    min_fit_span: float  # seconds of suspect a line must cover before its slope is fitted rather than voted
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of the suspect that is a stretch of one title."""
+
+    title: int
+    suspect_start: float
+    suspect_end: float
+    title_start: float
+    title_end: float
+    slope: float
+    support: int  # distinct suspect moments on the line
+    score: float  # sum over those moments of their best hit weight
+
+
+def find_segments(hits: Hits, rule: VerifyRule) -> list[Segment]:
+    """Every line of hits with ``rule.min_support`` moments, strongest first, as segments."""
+    title, query, target, weight, slope_index = _with_slopes(hits)
+    alive = np.ones(len(title), bool)
+    segments: list[Segment] = []
+    while alive.any() and len(segments) < _MAX_SEGMENTS:
+        line = _strongest_line(title[alive], query[alive], target[alive], slope_index[alive], rule)
+        if line is None or line[3] < rule.min_support:
+            break
+        line_title, line_slope, offset, _ = line
+        candidates = alive & (title == line_title) & (slope_index == line_slope)
+        slope, offset = _fit(query[candidates], target[candidates], weight[candidates], float(SLOPES[line_slope]),
+                             offset, rule)
+        on_line = alive & (title == line_title) & (np.abs(target - slope * query - offset) <= rule.tolerance)
+        if not on_line.any():  # the fit left every vote behind: those votes are spent
+            alive &= ~candidates
+            continue
+        found = _runs(np.nonzero(on_line)[0], query, weight, rule)
+        for members in found:
+            segments.append(_segment(line_title, slope, offset, query[members], weight[members]))
+        spans = [(query[m].min(), query[m].max()) for m in found] or [(query[on_line].min(), query[on_line].max())]
+        for start, end in spans:  # this title's hits there are explained, at whatever slope
+            alive &= ~((title == line_title) & (query >= start - rule.tolerance) & (query <= end + rule.tolerance))
+        alive &= ~on_line
+    return _without_overlaps(sorted(segments, key=lambda s: -s.score))
+
+
+def _with_slopes(hits: Hits) -> tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64],
+                                      NDArray[np.float64], NDArray[np.intp]]:
+    """Hits with a known slope keep it (its nearest grid slope); others are tried at every slope."""
+    known = hits.slope > 0
+    nearest = np.abs(hits.slope[known, None] - SLOPES[None, :]).argmin(axis=1)
+    unknown = np.nonzero(~known)[0]
+    every = np.repeat(unknown, len(SLOPES))
+    slope_index = np.concatenate([nearest, np.tile(np.arange(len(SLOPES)), len(unknown))])
+    rows = np.concatenate([np.nonzero(known)[0], every])
+    return hits.title[rows], hits.query_time[rows], hits.title_time[rows], hits.weight[rows], slope_index
+
+
+def _strongest_line(title: NDArray[np.int32], query: NDArray[np.float64], target: NDArray[np.float64],
+                    slope_index: NDArray[np.intp], rule: VerifyRule) -> tuple[int, int, float, int] | None:
+    """(title, slope index, offset, support) of the line with the most distinct suspect moments."""
+    if not len(title):
+        return None
+    best: tuple[int, int, float, int] | None = None
+    offsets = target - SLOPES[slope_index] * query
+    moments = np.round(query / _MOMENT).astype(np.int64)
+    for phase in (0.0, 0.5):
+        bins = np.floor(offsets / rule.bin_seconds + phase).astype(np.int64)
+        keys = np.stack([title.astype(np.int64), slope_index.astype(np.int64), bins, moments], axis=1)
+        distinct = np.unique(keys, axis=0)
+        lines, support = np.unique(distinct[:, :3], axis=0, return_counts=True)
+        # equal support: the slope nearest 1 wins (a still scene fits a fan of slopes equally well)
+        top = int((support - _SLOPE_PRIOR * np.abs(SLOPES[lines[:, 1]] - 1.0)).argmax())
+        if best is None or support[top] > best[3]:
+            centre = (lines[top, 2] + 0.5 - phase) * rule.bin_seconds
+            best = (int(lines[top, 0]), int(lines[top, 1]), float(centre), int(support[top]))
+    return best
+
+
+def _fit(query: NDArray[np.float64], target: NDArray[np.float64], weight: NDArray[np.float64], slope: float,
+         offset: float, rule: VerifyRule) -> tuple[float, float]:
+    """The line through the voted line's inliers, fitted twice by least squares on each moment's best hit.
+
+    Neighbouring title pictures look alike, so a suspect moment has hits a second either side
+    of the true one; only its likest hit is the moment's point. A line spanning under
+    ``rule.min_fit_span`` seconds keeps the voted slope.
+    """
+    for _ in range(2):
+        inliers = np.nonzero(np.abs(target - slope * query - offset) <= rule.tolerance)[0]
+        if not len(inliers):
+            return slope, offset
+        points = _best_per_moment(inliers, query, weight)
+        if np.ptp(query[points]) < rule.min_fit_span:
+            return slope, float(np.median((target - slope * query)[points]))
+        fitted_slope, fitted_offset = np.polyfit(query[points], target[points], 1)
+        if not SLOPES[0] - 0.01 <= fitted_slope <= SLOPES[-1] + 0.01:
+            break
+        slope, offset = float(fitted_slope), float(fitted_offset)
+    return slope, offset
+
+
+def _best_per_moment(members: NDArray[np.intp], query: NDArray[np.float64],
+                     weight: NDArray[np.float64]) -> NDArray[np.intp]:
+    moments = np.round(query[members] / _MOMENT).astype(np.int64)
+    order = np.lexsort((-weight[members], moments))
+    first = np.ones(len(order), bool)
+    first[1:] = moments[order][1:] != moments[order][:-1]
+    return members[order[first]]
+
+
+def _runs(members: NDArray[np.intp], query: NDArray[np.float64], weight: NDArray[np.float64],
+          rule: VerifyRule) -> list[NDArray[np.intp]]:
+    """The members cut where the suspect has ``max_gap`` seconds without one; runs with enough moments."""
+    ordered = members[np.argsort(query[members], kind="stable")]
+    cuts = np.nonzero(np.diff(query[ordered]) > rule.max_gap)[0] + 1
+    runs = np.split(ordered, cuts)
+    return [run for run in runs if len(np.unique(np.round(query[run] / _MOMENT))) >= rule.min_support]
+
+
+def _segment(title: int, slope: float, offset: float, query: NDArray[np.float64],
+             weight: NDArray[np.float64]) -> Segment:
+    moments = np.round(query / _MOMENT).astype(np.int64)
+    best: dict[int, float] = {}
+    for moment, value in zip(moments.tolist(), weight.tolist(), strict=True):
+        best[moment] = max(best.get(moment, 0.0), value)
+    start, end = float(query.min()), float(query.max())
+    return Segment(title, start, end, slope * start + offset, slope * end + offset, round(slope, 3), len(best),
+                   float(sum(best.values())))
+
+
+def _without_overlaps(segments: list[Segment]) -> list[Segment]:
+    """A stretch of the suspect is one title: a weaker segment mostly inside a stronger one is dropped."""
+    kept: list[Segment] = []
+    for segment in segments:
+        length = max(segment.suspect_end - segment.suspect_start, 1e-6)
+        if all(_overlap(segment, other) < 0.5 * length for other in kept):
+            kept.append(segment)
+    return kept
+
+
+def _overlap(a: Segment, b: Segment) -> float:
+    return max(0.0, min(a.suspect_end, b.suspect_end) - max(a.suspect_start, b.suspect_start))

@@ -1,0 +1,183 @@
+"""Fingerprinting titles at ingest, and identifying catalog content in a suspect file.
+
+``index_title`` reads a title's master once (pictures at 4/s, audio at 8 kHz), stores
+its reference signatures in the blob store (``fingerprints/<title id>/<type>.sig``) and
+adds them to the catalog index. ``identify`` reads a suspect the same way, searches both
+modalities, verifies each in time, and fuses what the two found::
+
+    report = FingerprintService(runtime).identify(Path("suspect.mkv"))
+    for segment in report.segments:
+        segment.title, segment.suspect_start, segment.title_start, segment.modality
+
+A suspect with no catalog content gets ``report.matched == False`` and the best evidence
+seen in ``report.best``, never a forced guess. A file with only pictures or only sound
+is searched with what it has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reelguard.errors import InvalidMedia, NotFound
+from reelguard.fingerprint.index import CatalogIndex, IndexedTitle
+from reelguard.fingerprint.landmarks import Landmarks
+from reelguard.fingerprint.matching import Segment, VerifyRule, find_segments
+from reelguard.fingerprint.pdq import PdqVideo
+from reelguard.fingerprint.signatures import Signature
+from reelguard.fingerprint.thumbnails import DctVideo
+from reelguard.media.sample import MediaSample
+from reelguard.media.sampling import read_media
+from reelguard.runtime import Runtime
+from reelguard.store import repositories
+
+__all__ = ["FingerprintService", "IdentifyReport", "MatchedSegment", "identify_sample"]
+
+VIDEO, AUDIO, EXACT = DctVideo(), Landmarks(), PdqVideo()
+# pictures are sampled every 0.25-0.5 s, so a video line's slope is only fitted over 10 s or more;
+# landmarks are timed to 32 ms, so an audio line's slope is fitted over 3 s
+_VIDEO_RULE = VerifyRule(min_support=6, bin_seconds=1.0, tolerance=0.6, max_gap=4.0, min_fit_span=10.0)
+_AUDIO_RULE = VerifyRule(min_support=10, bin_seconds=0.5, tolerance=0.25, max_gap=4.0, min_fit_span=3.0)
+_MIN_LIKENESS = 0.80  # a query view and a title view this alike are a video hit
+_NEIGHBOURS = 10
+_AUDIO_WEIGHT = 0.25  # an audio moment (a landmark instant) is worth a quarter of a matched picture
+_MIN_PICTURES = 2  # fewer sampled pictures than this: the video is too short to say anything
+
+
+@dataclass(frozen=True)
+class MatchedSegment:
+    """``suspect_start``-``suspect_end`` of the suspect is ``title_start``-``title_end`` of ``title``."""
+
+    title: str
+    title_id: str
+    suspect_start: float
+    suspect_end: float
+    title_start: float
+    title_end: float
+    score: float
+    modality: str  # "video", "audio" or "video+audio"
+    speed: float  # the copy's playback speed relative to the title
+
+
+@dataclass(frozen=True)
+class IdentifyReport:
+    suspect: str
+    duration: float
+    modalities: list[str]  # what the suspect had and was searched with
+    segments: list[MatchedSegment]
+    best: dict[str, float] = field(default_factory=dict)  # strongest evidence per modality, matched or not
+
+    @property
+    def matched(self) -> bool:
+        return bool(self.segments)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "matched": self.matched}
+
+
+class FingerprintService:
+    def __init__(self, runtime: Runtime) -> None:
+        self._rt = runtime
+        self._index = CatalogIndex(runtime.settings.resolved_fingerprint_index_dir)
+
+    @property
+    def index(self) -> CatalogIndex:
+        return self._index
+
+    def index_title(self, title_id: str, master: Path) -> IndexedTitle:
+        """Reference signatures of ``master`` stored for ``title_id`` and added to the index."""
+        with self._rt.db.session() as session:
+            name = repositories.get_title(session, title_id).name
+        sample = _read(master)
+        signatures = {kind.name: kind.extract(sample, role="reference") for kind in (VIDEO, AUDIO, EXACT)}
+        for kind, signature in signatures.items():
+            self._rt.blobs.put_bytes(f"fingerprints/{title_id}/{kind}.sig", signature.to_bytes())
+        return self._index.add(title_id, name, signatures[VIDEO.name], signatures[AUDIO.name])
+
+    def rebuild(self) -> list[IndexedTitle]:
+        """The index made again, from nothing, from the stored signatures of every title."""
+        self._index.clear()
+        with self._rt.db.session() as session:
+            titles = [(t.id, t.name) for t in repositories.list_titles(session)]
+        indexed = []
+        for title_id, name in titles:
+            try:
+                video, audio = (Signature.from_bytes(self._rt.blobs.get_bytes(f"fingerprints/{title_id}/{k}.sig"))
+                                for k in (VIDEO.name, AUDIO.name))
+            except NotFound:
+                continue
+            indexed.append(self._index.add(title_id, name, video, audio))
+        return indexed
+
+    def identify(self, suspect: Path) -> IdentifyReport:
+        """The catalog segments ``suspect`` contains (see the module docstring)."""
+        return identify_sample(self._index, _read(suspect), suspect.name)
+
+
+def identify_sample(index: CatalogIndex, sample: MediaSample, label: str) -> IdentifyReport:
+    """Search ``index`` for the content of an already-read suspect (benchmarks call this directly)."""
+    names = {t.number: t for t in index.titles()}
+    modalities, found, best = [], [], {}
+    if len(sample.picture_times) >= _MIN_PICTURES:
+        modalities.append("video")
+        hits = index.search_video(VIDEO.extract(sample, role="query"), neighbours=_NEIGHBOURS,
+                                  min_likeness=_MIN_LIKENESS)
+        segments = find_segments(hits, VerifyRule(**{**asdict(_VIDEO_RULE), "min_support": 1}))
+        best["video"] = float(max((s.support for s in segments), default=0))
+        found += [("video", s) for s in segments if s.support >= _VIDEO_RULE.min_support]
+    if sample.has_audio:
+        modalities.append("audio")
+        segments = find_segments(index.search_audio(AUDIO.extract(sample, role="query")),
+                                 VerifyRule(**{**asdict(_AUDIO_RULE), "min_support": 1}))
+        best["audio"] = float(max((s.support for s in segments), default=0))
+        found += [("audio", s) for s in segments if s.support >= _AUDIO_RULE.min_support]
+    if not modalities:
+        raise InvalidMedia(f"expected at least {_MIN_PICTURES} pictures or some sound in {label}, "
+                           f"got {len(sample.picture_times)} pictures and no audio")
+    return IdentifyReport(label, round(sample.duration, 3), modalities, _fuse(found, names), best)
+
+
+def _fuse(found: list[tuple[str, Segment]], names: dict[int, IndexedTitle]) -> list[MatchedSegment]:
+    """Segments of both modalities that say the same thing (title, stretch, offset) become one."""
+    merged: list[MatchedSegment] = []
+    for modality, segment in sorted(found, key=lambda f: -_score(*f)):
+        title = names.get(segment.title)
+        if title is None:
+            continue
+        candidate = MatchedSegment(title.name, title.title_id, round(segment.suspect_start, 2),
+                                   round(segment.suspect_end + (0.25 if modality == "video" else 0.0), 2),
+                                   round(segment.title_start, 2), round(segment.title_end, 2),
+                                   round(_score(modality, segment), 2), modality, segment.slope)
+        for i, other in enumerate(merged):
+            if _agree(other, candidate):
+                merged[i] = _union(other, candidate)
+                break
+        else:
+            merged.append(candidate)
+    return sorted(merged, key=lambda m: m.suspect_start)
+
+
+def _score(modality: str, segment: Segment) -> float:
+    return segment.score if modality == "video" else _AUDIO_WEIGHT * segment.support
+
+
+def _agree(a: MatchedSegment, b: MatchedSegment) -> bool:
+    overlap = min(a.suspect_end, b.suspect_end) - max(a.suspect_start, b.suspect_start)
+    offset_a, offset_b = a.title_start - a.speed * a.suspect_start, b.title_start - b.speed * b.suspect_start
+    return a.title_id == b.title_id and overlap > -2.0 and abs(offset_a - offset_b) < 2.0
+
+
+def _union(a: MatchedSegment, b: MatchedSegment) -> MatchedSegment:
+    """One segment covering both; speed and title times from the sound when there is some (timed to 32 ms)."""
+    timing = b if b.modality == "audio" and a.modality != "audio" else a
+    modality = a.modality if a.modality == b.modality else "video+audio"
+    start, end = min(a.suspect_start, b.suspect_start), max(a.suspect_end, b.suspect_end)
+    offset = timing.title_start - timing.speed * timing.suspect_start
+    return MatchedSegment(a.title, a.title_id, start, end, round(offset + timing.speed * start, 2),
+                          round(offset + timing.speed * end, 2), round(a.score + b.score, 2), modality, timing.speed)
+
+
+def _read(path: Path) -> MediaSample:
+    return read_media(path, picture_rate=VIDEO.picture_rate, picture_size=VIDEO.picture_size,
+                      audio_rate=AUDIO.audio_rate)

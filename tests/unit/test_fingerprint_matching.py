@@ -1,0 +1,58 @@
+"""Temporal verification: lines of agreeing hits become segments; scattered hits become nothing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from reelguard.fingerprint.matching import Hits, VerifyRule, find_segments
+
+RULE = VerifyRule(min_support=6, bin_seconds=1.0, tolerance=0.6, max_gap=4.0, min_fit_span=3.0)
+
+
+def _line(title: int, query_from: float, query_to: float, title_from: float, slope: float = 1.0,
+          step: float = 0.25) -> Hits:
+    query = np.arange(query_from, query_to, step)
+    target = title_from + slope * (query - query_from)
+    return Hits(np.full(len(query), title, np.int32), query, target, np.full(len(query), 0.9), np.zeros(len(query)))
+
+
+def _noise(count: int, titles: int, seconds: float, seed: int = 0) -> Hits:
+    rng = np.random.default_rng(seed)
+    return Hits(rng.integers(0, titles, count).astype(np.int32), rng.uniform(0, 60, count),
+                rng.uniform(0, seconds, count), rng.uniform(0.8, 1.0, count), np.zeros(count))
+
+
+def _join(*parts: Hits) -> Hits:
+    return Hits(*(np.concatenate([getattr(p, f) for p in parts])
+                  for f in ("title", "query_time", "title_time", "weight", "slope")))
+
+
+@pytest.mark.parametrize("slope", [0.9, 1.0, 1.1])
+def test_a_copy_at_any_speed_is_one_segment_with_its_bounds(slope: float) -> None:
+    segments = find_segments(_join(_line(3, 10.0, 25.0, 100.0, slope), _noise(400, 20, 3600)), RULE)
+    assert len(segments) == 1
+    found = segments[0]
+    assert found.title == 3 and found.slope == pytest.approx(slope, abs=0.01)
+    assert found.suspect_start == pytest.approx(10.0, abs=0.3) and found.suspect_end == pytest.approx(24.75, abs=0.3)
+    assert found.title_start == pytest.approx(100.0, abs=0.7)
+    assert found.title_end == pytest.approx(100.0 + slope * 14.75, abs=0.7)
+
+
+def test_a_compilation_yields_each_passage_separately() -> None:
+    hits = _join(_line(1, 0.0, 8.0, 50.0), _line(2, 12.0, 30.0, 5.0), _line(1, 35.0, 45.0, 900.0),
+                 _noise(300, 5, 1000, seed=1))
+    found = sorted((s.title, round(s.suspect_start), round(s.title_start)) for s in find_segments(hits, RULE))
+    assert found == [(1, 0, 50), (1, 35, 900), (2, 12, 5)]
+
+
+def test_scattered_hits_are_no_match_and_a_still_scene_counts_once() -> None:
+    assert find_segments(_noise(3000, 50, 3600, seed=2), RULE) == []
+    still = Hits(np.zeros(40, np.int32), np.repeat([5.0, 5.25], 20), np.arange(40.0), np.ones(40), np.zeros(40))
+    assert find_segments(still, RULE) == []  # two suspect moments, however many title pictures they match
+
+
+def test_hits_with_a_known_slope_keep_it() -> None:
+    line = _line(0, 0.0, 10.0, 20.0, slope=1.06)
+    known = Hits(line.title, line.query_time, line.title_time, line.weight, np.full(len(line), 1.06))
+    assert [s.slope for s in find_segments(known, RULE)] == [1.06]
