@@ -16,7 +16,7 @@ is searched with what it has.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -115,27 +115,34 @@ class FingerprintService:
         return identify_sample(self._index, _read(suspect), suspect.name)
 
 
-def identify_sample(index: CatalogIndex, sample: MediaSample, label: str) -> IdentifyReport:
-    """Search ``index`` for the content of an already-read suspect (benchmarks call this directly)."""
+def identify_sample(index: CatalogIndex, sample: MediaSample, label: str, *,
+                    modalities: tuple[str, ...] = ("video", "audio"), keep_weak: bool = False) -> IdentifyReport:
+    """Search ``index`` for the content of an already-read suspect.
+
+    Benchmarks call this directly: ``modalities`` limits the search to one of them (to
+    measure each alone), and ``keep_weak`` reports the segments under the evidence
+    threshold too (ranked by score, they give the precision-recall curve).
+    """
     names = {t.number: t for t in index.titles()}
-    modalities, found, best = [], [], {}
-    if len(sample.picture_times) >= _MIN_PICTURES:
-        modalities.append("video")
+    searched, found, best = [], [], {}
+    if "video" in modalities and len(sample.picture_times) >= _MIN_PICTURES:
+        searched.append("video")
         hits = index.search_video(VIDEO.extract(sample, role="query"), neighbours=_NEIGHBOURS,
                                   min_likeness=_MIN_LIKENESS)
-        segments = find_segments(hits, VerifyRule(**{**asdict(_VIDEO_RULE), "min_support": 1}))
+        segments = find_segments(hits, replace(_VIDEO_RULE, min_support=1))
         best["video"] = float(max((s.support for s in segments), default=0))
-        found += [("video", s) for s in segments if s.support >= _VIDEO_RULE.min_support]
-    if sample.has_audio:
-        modalities.append("audio")
+        found += [("video", s) for s in segments if keep_weak or s.support >= _VIDEO_RULE.min_support]
+    if "audio" in modalities and sample.has_audio:
+        searched.append("audio")
         segments = find_segments(index.search_audio(AUDIO.extract(sample, role="query")),
-                                 VerifyRule(**{**asdict(_AUDIO_RULE), "min_support": 1}))
+                                 replace(_AUDIO_RULE, min_support=1))
         best["audio"] = float(max((s.support for s in segments), default=0))
-        found += [("audio", s) for s in segments if s.support >= _AUDIO_RULE.min_support]
-    if not modalities:
+        found += [("audio", s) for s in segments if keep_weak or s.support >= _AUDIO_RULE.min_support]
+    if not searched:
         raise InvalidMedia(f"expected at least {_MIN_PICTURES} pictures or some sound in {label}, "
-                           f"got {len(sample.picture_times)} pictures and no audio")
-    return IdentifyReport(label, round(sample.duration, 3), modalities, _fuse(found, names), best)
+                           f"got {len(sample.picture_times)} pictures and {'some' if sample.has_audio else 'no'} "
+                           f"audio")
+    return IdentifyReport(label, round(sample.duration, 3), searched, _fuse(found, names), best)
 
 
 def _fuse(found: list[tuple[str, Segment]], names: dict[int, IndexedTitle]) -> list[MatchedSegment]:
