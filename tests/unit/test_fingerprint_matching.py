@@ -56,3 +56,15 @@ def test_hits_with_a_known_slope_keep_it() -> None:
     line = _line(0, 0.0, 10.0, 20.0, slope=1.06)
     known = Hits(line.title, line.query_time, line.title_time, line.weight, np.full(len(line), 1.06))
     assert [s.slope for s in find_segments(known, RULE)] == [1.06]
+
+
+def test_against_a_large_catalog_the_shortlist_keeps_the_copies_and_drops_chance() -> None:
+    """Over 50,000 hits, only the busiest lines' hits are verified exactly: the copies must survive it."""
+    noise = _noise(400_000, 2000, 3600, seed=4)
+    known = Hits(noise.title, noise.query_time, noise.title_time, noise.weight, np.full(len(noise), 1.0))
+    copies = _join(_line(17, 5.0, 20.0, 300.0), _line(1999, 30.0, 50.0, 12.0, slope=1.1))
+    copies = Hits(copies.title, copies.query_time, copies.title_time, copies.weight,
+                  np.r_[np.full(60, 1.0), np.full(80, 1.1)])
+    found = sorted((s.title, round(s.suspect_start), round(s.title_start), s.slope)
+                   for s in find_segments(_join(known, copies), RULE))
+    assert found == [(17, 5, 300, 1.0), (1999, 30, 12, 1.1)]

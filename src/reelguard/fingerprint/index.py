@@ -41,7 +41,7 @@ from reelguard.fingerprint.thumbnails import DIMENSIONS, DctVideo
 
 __all__ = ["SPEED_HYPOTHESES", "CatalogIndex", "IndexedTitle"]
 
-_EXACT_LIMIT = 200_000  # video rows (about 14 hours at 2 pictures × 2 views a second) searched exactly
+_EXACT_LIMIT = 20_000  # video rows (about 80 minutes at 2 pictures × 2 views a second) searched exactly
 _MAX_BUCKET = 4096  # a landmark hash this common says nothing about which title it is
 # (tempo, pitch) of the copy relative to the title: ±10 % in 2 % steps, pitch kept or moved with it
 SPEED_HYPOTHESES: tuple[tuple[float, float], ...] = tuple(
@@ -112,25 +112,33 @@ class CatalogIndex:
 
     def add(self, title_id: str, name: str, video: Signature, audio: Signature) -> IndexedTitle:
         """Index one title's reference signatures (a title already indexed is replaced)."""
-        if video.kind != DctVideo.name or audio.kind != Landmarks.name:
-            raise InvalidInput(f"the index holds {DctVideo.name} and {Landmarks.name} signatures, "
-                               f"got {video.kind} and {audio.kind}")
+        return self.add_many([(title_id, name, video, audio)])[-1]
+
+    def add_many(self, entries: list[tuple[str, str, Signature, Signature]]) -> list[IndexedTitle]:
+        """Index several titles in one new generation (a catalog import writes the index once, not per title)."""
+        for _, _, video, audio in entries:
+            if video.kind != DctVideo.name or audio.kind != Landmarks.name:
+                raise InvalidInput(f"the index holds {DctVideo.name} and {Landmarks.name} signatures, "
+                                   f"got {video.kind} and {audio.kind}")
         old = self._current()
-        kept = [t for t in old.titles if t.title_id != title_id]
-        arrays = old.arrays_without({t.number for t in old.titles} - {t.number for t in kept})
+        replaced = {title_id for title_id, *_ in entries}
+        kept = [t for t in old.titles if t.title_id not in replaced]
+        parts = {key: [values] for key, values in
+                 old.arrays_without({t.number for t in old.titles} - {t.number for t in kept}).items()}
         number = max([t.number for t in kept], default=-1) + 1
-        titles = [*kept, IndexedTitle(number, title_id, name)]
-        hashes, anchors = landmark_hashes(audio.codes)  # type: ignore[arg-type]
-        arrays = {
-            "video_codes": np.concatenate([arrays["video_codes"], video.codes.astype(np.float16)]),
-            "video_owner": np.concatenate([arrays["video_owner"], np.full(len(video), number, np.int32)]),
-            "video_time": np.concatenate([arrays["video_time"], video.times.astype(np.float32)]),
-            "audio_hash": np.concatenate([arrays["audio_hash"], hashes]),
-            "audio_owner": np.concatenate([arrays["audio_owner"], np.full(len(hashes), number, np.int32)]),
-            "audio_frame": np.concatenate([arrays["audio_frame"], anchors.astype(np.int32)]),
-        }
-        self._write_generation(titles, arrays)
-        return titles[-1]
+        added = []
+        for title_id, name, video, audio in entries:
+            added.append(IndexedTitle(number, title_id, name))
+            hashes, anchors = landmark_hashes(audio.codes)  # type: ignore[arg-type]
+            parts["video_codes"].append(video.codes.astype(np.float16))
+            parts["video_owner"].append(np.full(len(video), number, np.int32))
+            parts["video_time"].append(video.times.astype(np.float32))
+            parts["audio_hash"].append(hashes)
+            parts["audio_owner"].append(np.full(len(hashes), number, np.int32))
+            parts["audio_frame"].append(anchors.astype(np.int32))
+            number += 1
+        self._write_generation([*kept, *added], {key: np.concatenate(values) for key, values in parts.items()})
+        return added
 
     def _write_generation(self, titles: list[IndexedTitle], arrays: dict[str, NDArray[Any]]) -> None:
         order = np.argsort(arrays["audio_hash"], kind="stable")
@@ -215,7 +223,7 @@ def _video_index(codes: NDArray[np.float16]) -> faiss.Index:
     if len(vectors) <= _EXACT_LIMIT:
         index = faiss.IndexFlatIP(DIMENSIONS)
     else:
-        lists = int(4 * np.sqrt(len(vectors)))
+        lists = int(np.sqrt(len(vectors)))  # FAISS's rule of thumb is 4-16·√n; √n keeps training to minutes
         index = faiss.index_factory(DIMENSIONS, f"IVF{lists},PQ21", faiss.METRIC_INNER_PRODUCT)
         sample = vectors[np.random.default_rng(0).choice(len(vectors), min(len(vectors), 64 * lists), replace=False)]
         index.train(sample)

@@ -24,8 +24,13 @@ from numpy.typing import NDArray
 
 __all__ = ["SLOPES", "Hits", "Segment", "VerifyRule", "find_segments"]
 
-SLOPES = np.round(np.arange(0.88, 1.121, 0.02), 2)
+_SLOPE_STEP = 0.02
+SLOPES = np.round(np.arange(0.88, 1.121, _SLOPE_STEP), 2)
 _MAX_SEGMENTS = 12
+_SHORTLIST = 64  # busiest line buckets whose titles are verified exactly
+_SHORTLIST_FROM = 50_000  # hits; below this every title is verified exactly
+_BUCKET_BITS = 22
+_MOMENT_BITS = 15
 _MOMENT = 0.05  # suspect times closer than this are one moment
 _SLOPE_PRIOR = 4.0  # support given up per unit of slope away from 1 (0.48 moments at ±12 %)
 
@@ -75,7 +80,7 @@ class Segment:
 def find_segments(hits: Hits, rule: VerifyRule) -> list[Segment]:
     """Every line of hits with ``rule.min_support`` moments, strongest first, as segments."""
     title, query, target, weight, slope_index = _with_slopes(hits)
-    alive = np.ones(len(title), bool)
+    alive = _shortlist(title, query, target, slope_index, rule)
     segments: list[Segment] = []
     while alive.any() and len(segments) < _MAX_SEGMENTS:
         line = _strongest_line(title[alive], query[alive], target[alive], slope_index[alive], rule)
@@ -99,11 +104,46 @@ def find_segments(hits: Hits, rule: VerifyRule) -> list[Segment]:
     return _without_overlaps(sorted(segments, key=lambda s: -s.score))
 
 
+def _shortlist(title: NDArray[np.int32], query: NDArray[np.float64], target: NDArray[np.float64],
+               slope_index: NDArray[np.intp], rule: VerifyRule) -> NDArray[np.bool_]:
+    """The hits on one of the ``_SHORTLIST`` busiest lines (on either offset grid) — in linear time.
+
+    Against a large catalog most hits are chance (a shared landmark hash, a look-alike
+    picture), scattered over millions of (title, slope, offset) lines. Lines are hashed
+    into ``2**_BUCKET_BITS`` buckets and counted with ``bincount``; a collision can only
+    add a bucket's count to another, so a real line's bucket stays among the busiest. Only
+    those buckets' hits, and those of the offset bins either side (a line's hits spread over
+    its tolerance), go on to exact (sorting) verification.
+    """
+    keep = np.zeros(len(title), bool)
+    if len(title) <= _SHORTLIST_FROM:
+        keep[:] = True
+        return keep
+    offsets = target - SLOPES[slope_index] * query
+    for phase in (0.0, 0.5):
+        bins = np.floor(offsets / rule.bin_seconds + phase).astype(np.int64)
+        line = (title.astype(np.int64) * len(SLOPES) + slope_index) * (1 << 24) + bins
+        bucket = _bucket(line)
+        counts = np.bincount(bucket, minlength=1 << _BUCKET_BITS)
+        shared = np.flatnonzero(counts > 1)  # a line of one hit is no line (and selecting among zeros is slow)
+        if len(shared) > _SHORTLIST:
+            shared = shared[np.argpartition(counts[shared], -_SHORTLIST)[-_SHORTLIST:]]
+        busiest = np.zeros(1 << _BUCKET_BITS, bool)
+        busiest[shared] = True
+        keep |= busiest[bucket] | busiest[_bucket(line - 1)] | busiest[_bucket(line + 1)]  # and the bins beside
+    return keep
+
+
+def _bucket(line: NDArray[np.int64]) -> NDArray[np.intp]:
+    spread = line.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+    return (spread >> np.uint64(64 - _BUCKET_BITS)).astype(np.intp)
+
+
 def _with_slopes(hits: Hits) -> tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64],
                                       NDArray[np.float64], NDArray[np.intp]]:
     """Hits with a known slope keep it (its nearest grid slope); others are tried at every slope."""
     known = hits.slope > 0
-    nearest = np.abs(hits.slope[known, None] - SLOPES[None, :]).argmin(axis=1)
+    nearest = np.clip(np.rint((hits.slope[known] - SLOPES[0]) / _SLOPE_STEP), 0, len(SLOPES) - 1).astype(np.intp)
     unknown = np.nonzero(~known)[0]
     every = np.repeat(unknown, len(SLOPES))
     slope_index = np.concatenate([nearest, np.tile(np.arange(len(SLOPES)), len(unknown))])
@@ -119,16 +159,23 @@ def _strongest_line(title: NDArray[np.int32], query: NDArray[np.float64], target
     best: tuple[int, int, float, int] | None = None
     offsets = target - SLOPES[slope_index] * query
     moments = np.round(query / _MOMENT).astype(np.int64)
+    moments -= moments.min()
+    if moments.max() >= 1 << _MOMENT_BITS:  # a suspect over 27 minutes: moments of a second instead
+        moments //= 20
     for phase in (0.0, 0.5):
         bins = np.floor(offsets / rule.bin_seconds + phase).astype(np.int64)
-        keys = np.stack([title.astype(np.int64), slope_index.astype(np.int64), bins, moments], axis=1)
-        distinct = np.unique(keys, axis=0)
-        lines, support = np.unique(distinct[:, :3], axis=0, return_counts=True)
+        line = ((title.astype(np.int64) * len(SLOPES) + slope_index) << 24) + bins + (1 << 23)
+        distinct_lines = np.unique((line << _MOMENT_BITS) + moments) >> _MOMENT_BITS  # one vote per moment
+        starts = np.flatnonzero(np.r_[True, distinct_lines[1:] != distinct_lines[:-1]])
+        lines, support = distinct_lines[starts], np.diff(np.r_[starts, len(distinct_lines)])
+        line_slopes = SLOPES[(lines >> 24) % len(SLOPES)]
         # equal support: the slope nearest 1 wins (a still scene fits a fan of slopes equally well)
-        top = int((support - _SLOPE_PRIOR * np.abs(SLOPES[lines[:, 1]] - 1.0)).argmax())
+        top = int((support - _SLOPE_PRIOR * np.abs(line_slopes - 1.0)).argmax())
         if best is None or support[top] > best[3]:
-            centre = (lines[top, 2] + 0.5 - phase) * rule.bin_seconds
-            best = (int(lines[top, 0]), int(lines[top, 1]), float(centre), int(support[top]))
+            title_and_slope = int(lines[top] >> 24)
+            centre = ((int(lines[top] & ((1 << 24) - 1)) - (1 << 23)) + 0.5 - phase) * rule.bin_seconds
+            best = (title_and_slope // len(SLOPES), title_and_slope % len(SLOPES), float(centre),
+                    int(support[top]))
     return best
 
 
