@@ -24,7 +24,7 @@ def _render_report(data: dict[str, Any]) -> None:
     if not data["matched"]:
         best = ", ".join(f"{k} {v:g}" for k, v in data["best"].items())
         console.print(f"{data['suspect']}: no match ({searched} searched; best evidence seen: {best}; "
-                      f"a match needs 6 pictures or 10 landmark moments on one line)")
+                      f"a match needs 8 pictures or 20 landmark moments on one line)")
         return
     table = Table("title", "suspect from", "to", "title from", "to", "speed", "score", "modality")
     for s in data["segments"]:

@@ -36,9 +36,12 @@ __all__ = ["FingerprintService", "IdentifyReport", "MatchedSegment", "identify_s
 
 VIDEO, AUDIO, EXACT = DctVideo(), Landmarks(), PdqVideo()
 # pictures are sampled every 0.25-0.5 s, so a video line's slope is only fitted over 10 s or more;
-# landmarks are timed to 32 ms, so an audio line's slope is fitted over 3 s
-_VIDEO_RULE = VerifyRule(min_support=6, bin_seconds=1.0, tolerance=0.6, max_gap=4.0, min_fit_span=10.0)
-_AUDIO_RULE = VerifyRule(min_support=10, bin_seconds=0.5, tolerance=0.25, max_gap=4.0, min_fit_span=3.0)
+# landmarks are timed to 32 ms, so an audio line's slope is fitted over 3 s. A copy's landmarks
+# come thick and fast (gaps over 1.5 s are rare), chance ones sparse over tens of seconds.
+# The supports (8 pictures, 20 landmark moments) are set on the copy-detection suite: the
+# lowest that answered no distractor query (benchmarks/copy_detection.py, docs/benchmarks.md).
+_VIDEO_RULE = VerifyRule(min_support=8, bin_seconds=1.0, tolerance=0.6, max_gap=4.0, min_fit_span=10.0)
+_AUDIO_RULE = VerifyRule(min_support=20, bin_seconds=0.5, tolerance=0.25, max_gap=1.5, min_fit_span=3.0)
 _MIN_LIKENESS = 0.80  # a query view and a title view this alike are a video hit
 _NEIGHBOURS = 10
 _AUDIO_WEIGHT = 0.25  # an audio moment (a landmark instant) is worth a quarter of a matched picture

@@ -1,6 +1,7 @@
 """Tracing a leaked copy to the session that leaked it.
 
-    suspect ──align in time (activity signature vs the master reference)──┐
+    suspect ──align in time (activity signature vs the master reference,──┐
+                              and content recognition's placement)       │
             ──align in space (ORB + RANSAC homography vs master frames)───┤
             ──informed detection per segment (soft A/B symbol, z)─────────┤
             ──symmetric Tardos score of every session of the title────────┴─► accused sessions
@@ -30,6 +31,7 @@ from sqlalchemy import select
 from threadpoolctl import threadpool_limits
 
 from reelguard.errors import InvalidInput, NotFound
+from reelguard.fingerprint.service import FingerprintService
 from reelguard.runtime import Runtime
 from reelguard.store import repositories
 from reelguard.store.models import TitleRow, WatermarkSessionRow
@@ -75,6 +77,7 @@ _LOST_BY = 0.08  # a block matching this much worse (correlation) than the ones 
 _JUMP_GAIN = 0.04  # and jumps only to an offset that matches it at least this much better
 _WIDE_SAMPLE_STEP = 5  # every 5th frame of a lost block takes part in the wide search
 _NEIGHBOURS = 8  # frames kept either side of one found by seeking (the offsets tried are that close)
+_SAME_SPEED = 0.015  # a recognised passage this close to speed 1 proposes an offset to the tracker
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ class TraceService:
         if suspect.times[-1] - suspect.times[0] < segment_seconds:
             raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
                                f"{suspect_path.name} has {len(suspect.times)} frames")
-        alignment = self._align(suspect, reference, row)
+        alignment = self._align(suspect, reference, row, self._recognised_offsets(suspect_path, row))
         if alignment is None:
             return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
                                "master in time (wrong title, or too little of it)")
@@ -167,9 +170,23 @@ class TraceService:
             raise NotFound(f"the master of {row.name!r} is not in a local blob store")
         return local
 
-    def _align(self, suspect: _Suspect, reference: MasterReference,
-               row: TitleRow) -> tuple[TimeMap, Registration | None] | None:
+    def _recognised_offsets(self, suspect_path: Path, row: TitleRow) -> list[TimeMap]:
+        """Where content recognition places the suspect in this title (master - suspect seconds), if indexed.
+
+        Recognition searches the whole catalog with pictures and sound, so it also places
+        copies whose motion signature is too short or too garbled to propose an offset.
+        Only passages at the title's own speed qualify: the tracker follows one clock.
+        """
+        if row.id not in {t.title_id for t in FingerprintService(self._rt).index.titles()}:
+            return []
+        report = FingerprintService(self._rt).identify(suspect_path)
+        return [TimeMap.constant(s.title_start - s.suspect_start, s.score) for s in report.segments
+                if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED]
+
+    def _align(self, suspect: _Suspect, reference: MasterReference, row: TitleRow,
+               recognised: list[TimeMap]) -> tuple[TimeMap, Registration | None] | None:
         candidates = self._time_candidates(suspect, reference)
+        candidates += [r for r in recognised if all(abs(r.start - c.start) > 2.0 for c in candidates)]
         if not candidates:
             return None
         masters = _MasterFrames(self._master_path(row), reference, _size_at(REGISTER_WIDTH, row.width, row.height))
