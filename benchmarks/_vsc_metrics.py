@@ -24,25 +24,25 @@ __all__ = ["Prediction", "Truth", "descriptor_micro_ap", "recall_at_precision", 
 
 
 @dataclass(frozen=True)
-class Truth:
+class Span:
+    """Query seconds [query_start, query_end) matched to title seconds [title_start, title_end)."""
+
     query: str
     title: str
     query_start: float
     query_end: float
     title_start: float
     title_end: float
+
+
+@dataclass(frozen=True)
+class Truth(Span):
     transform: str = ""
 
 
 @dataclass(frozen=True)
-class Prediction:
-    query: str
-    title: str
-    query_start: float
-    query_end: float
-    title_start: float
-    title_end: float
-    score: float
+class Prediction(Span):
+    score: float = 0.0
 
 
 def descriptor_micro_ap(pair_scores: dict[tuple[str, str], float], truths: list[Truth]) -> float:
@@ -72,7 +72,7 @@ def _intersection(a: list[tuple[float, float]], b: list[tuple[float, float]]) ->
     return _union_length(a) + _union_length(b) - _union_length(a + b)
 
 
-def _boxes_overlap(p: Prediction | Truth, t: Truth) -> bool:
+def _boxes_overlap(p: Span, t: Span) -> bool:
     return (min(p.query_end, t.query_end) > max(p.query_start, t.query_start)
             and min(p.title_end, t.title_end) > max(p.title_start, t.title_start))
 

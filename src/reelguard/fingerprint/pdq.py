@@ -21,9 +21,8 @@ import numpy as np
 import pdqhash
 from numpy.typing import NDArray
 
-from reelguard.fingerprint.signatures import Role, Signature, SignatureType, register
-from reelguard.fingerprint.views import QUERY_VIEWS, REFERENCE_VIEWS, picture_views
-from reelguard.media.sample import MediaSample
+from reelguard.fingerprint.signatures import Signature, register
+from reelguard.fingerprint.views import PictureSignatureType
 
 __all__ = ["HASH_BYTES", "PdqVideo", "hamming"]
 
@@ -44,36 +43,16 @@ def hamming(a: NDArray[np.uint8], b: NDArray[np.uint8]) -> NDArray[np.int64]:
     return np.asarray(np.unpackbits(xor, axis=2).sum(axis=2, dtype=np.int64))
 
 
-class PdqVideo(SignatureType):
+class PdqVideo(PictureSignatureType):
     """PDQ per sampled picture, in views (tags index ``VIEW_NAMES``)."""
 
     name: ClassVar[str] = "pdq-video-v1"
-    modality = "video"
-    picture_rate: ClassVar[float] = 4.0  # queries are read at 4/s; references keep every other picture
-    reference_rate: ClassVar[float] = 2.0
-    picture_size: ClassVar[int] = 256
+    code_width: ClassVar[int] = HASH_BYTES
+    code_dtype: ClassVar[type[np.generic]] = np.uint8
 
-    def empty(self) -> Signature:
-        return Signature(self.name, np.zeros(0, np.float32), np.zeros((0, HASH_BYTES), np.uint8),
-                         np.zeros(0, np.uint8))
-
-    def _do_extract(self, sample: MediaSample, role: Role) -> Signature:
-        views = REFERENCE_VIEWS if role == "reference" else QUERY_VIEWS
-        times, codes, tags = [], [], []
-        due = -1.0
-        for when, picture in zip(sample.picture_times, sample.pictures, strict=True):
-            if role == "reference" and when + 1e-6 < due:
-                continue
-            due = when + 1.0 / self.reference_rate - 0.5 / self.picture_rate
-            for view, window in picture_views(picture, views):
-                code, quality = _pdq(window)
-                if quality >= _MIN_QUALITY:
-                    times.append(when)
-                    codes.append(code)
-                    tags.append(view)
-        if not codes:
-            return self.empty()
-        return Signature(self.name, np.asarray(times, np.float32), np.stack(codes), np.asarray(tags, np.uint8))
+    def _describe(self, window: NDArray[np.uint8]) -> NDArray[np.generic] | None:
+        code, quality = _pdq(window)
+        return code if quality >= _MIN_QUALITY else None
 
     def _do_compare(self, a: Signature, b: Signature) -> float:
         """Mean over ``a``'s rows of the bit distance to the nearest row of ``b``, as a share of 256 bits."""

@@ -25,9 +25,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from reelguard.fingerprint.signatures import Role, Signature, SignatureType, register
-from reelguard.fingerprint.views import QUERY_VIEWS, REFERENCE_VIEWS, picture_views
-from reelguard.media.sample import MediaSample
+from reelguard.fingerprint.signatures import Signature, register
+from reelguard.fingerprint.views import PictureSignatureType
 
 __all__ = ["DIMENSIONS", "DctVideo", "thumbnail_descriptor"]
 
@@ -48,36 +47,15 @@ def thumbnail_descriptor(window: NDArray[np.uint8]) -> NDArray[np.float32] | Non
     return coefficients / energy
 
 
-class DctVideo(SignatureType):
+class DctVideo(PictureSignatureType):
     """Normalised DCT thumbnails per sampled picture, in views (tags index ``VIEW_NAMES``)."""
 
     name: ClassVar[str] = "dct-video-v1"
-    modality = "video"
-    picture_rate: ClassVar[float] = 4.0  # queries keep every picture read; references every other
-    reference_rate: ClassVar[float] = 2.0
-    picture_size: ClassVar[int] = 256
+    code_width: ClassVar[int] = DIMENSIONS
+    code_dtype: ClassVar[type[np.generic]] = np.float32
 
-    def empty(self) -> Signature:
-        return Signature(self.name, np.zeros(0, np.float32), np.zeros((0, DIMENSIONS), np.float32),
-                         np.zeros(0, np.uint8))
-
-    def _do_extract(self, sample: MediaSample, role: Role) -> Signature:
-        views = REFERENCE_VIEWS if role == "reference" else QUERY_VIEWS
-        times, codes, tags = [], [], []
-        due = -1.0
-        for when, picture in zip(sample.picture_times, sample.pictures, strict=True):
-            if role == "reference" and when + 1e-6 < due:
-                continue
-            due = when + 1.0 / self.reference_rate - 0.5 / self.picture_rate
-            for view, window in picture_views(picture, views):
-                descriptor = thumbnail_descriptor(window)
-                if descriptor is not None:
-                    times.append(when)
-                    codes.append(descriptor)
-                    tags.append(view)
-        if not codes:
-            return self.empty()
-        return Signature(self.name, np.asarray(times, np.float32), np.stack(codes), np.asarray(tags, np.uint8))
+    def _describe(self, window: NDArray[np.uint8]) -> NDArray[np.generic] | None:
+        return thumbnail_descriptor(window)
 
     def _do_compare(self, a: Signature, b: Signature) -> float:
         """One minus the mean over ``a``'s rows of the best likeness to a row of ``b`` (0: all found)."""

@@ -16,10 +16,16 @@ short): that is where the asymmetry belongs.
 
 from __future__ import annotations
 
+from abc import abstractmethod
+from typing import ClassVar
+
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["QUERY_VIEWS", "REFERENCE_VIEWS", "VIEW_NAMES", "content_box", "picture_views"]
+from reelguard.fingerprint.signatures import Role, Signature, SignatureType
+from reelguard.media.sample import MediaSample
+
+__all__ = ["QUERY_VIEWS", "REFERENCE_VIEWS", "VIEW_NAMES", "PictureSignatureType", "content_box", "picture_views"]
 
 VIEW_NAMES = ("whole", "centre", "mirrored", "top-left", "top-right", "bottom-left", "bottom-right")
 REFERENCE_VIEWS = (0, 1)
@@ -62,3 +68,45 @@ def picture_views(picture: NDArray[np.uint8], views: tuple[int, ...]) -> list[tu
         5: picture[half_h:, :half_w], 6: picture[half_h:, half_w:],
     }
     return [(view, windows[view]) for view in views]
+
+
+class PictureSignatureType(SignatureType):
+    """A video signature type that describes each view of each sampled picture with ``_describe``.
+
+    Subclasses give the code's width and dtype and the describing function; sampling
+    (4 pictures a second read, 2 kept for references), views and empty signatures are here.
+    """
+
+    modality = "video"
+    picture_rate: ClassVar[float] = 4.0  # queries keep every picture read; references every other
+    reference_rate: ClassVar[float] = 2.0
+    picture_size: ClassVar[int] = 256
+    code_width: ClassVar[int]
+    code_dtype: ClassVar[type[np.generic]]
+
+    @abstractmethod
+    def _describe(self, window: NDArray[np.uint8]) -> NDArray[np.generic] | None:
+        """The view's code, or None when the view says nothing (flat, black)."""
+
+    def empty(self) -> Signature:
+        return Signature(self.name, np.zeros(0, np.float32), np.zeros((0, self.code_width), self.code_dtype),
+                         np.zeros(0, np.uint8))
+
+    def _do_extract(self, sample: MediaSample, role: Role) -> Signature:
+        views = REFERENCE_VIEWS if role == "reference" else QUERY_VIEWS
+        times, codes, tags = [], [], []
+        due = -1.0
+        for when, picture in zip(sample.picture_times.tolist(), sample.pictures, strict=True):
+            if role == "reference" and when + 1e-6 < due:
+                continue
+            due = when + 0.75 / self.reference_rate  # the next picture one period on, give or take a sample
+            for view, window in picture_views(picture, views):
+                code = self._describe(window)
+                if code is not None:
+                    times.append(when)
+                    codes.append(code)
+                    tags.append(view)
+        if not codes:
+            return self.empty()
+        return Signature(self.name, np.asarray(times, np.float32), np.stack(codes).astype(self.code_dtype),
+                         np.asarray(tags, np.uint8))
