@@ -1,0 +1,75 @@
+"""The catalog index: generations switch atomically, titles are replaced not doubled, IVF grows untrained."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from reelguard.errors import InvalidInput
+from reelguard.fingerprint import index as catalog
+from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND
+from reelguard.fingerprint.signatures import Signature
+
+
+def _title(seed: int, rows: int = 1200) -> tuple[Signature, Signature]:
+    rng = np.random.default_rng(seed)
+    codes = rng.normal(size=(rows, 63)).astype(np.float32)
+    codes /= np.linalg.norm(codes, axis=1, keepdims=True)
+    video = Signature("dct-video-v1", (np.arange(rows) / 4).astype(np.float32), codes, np.zeros(rows, np.uint8))
+    peaks = np.stack([np.arange(0, 4000, 8), rng.integers(2, 255, 500)], axis=1).astype(np.int32)
+    audio = Signature("landmark-audio-v1", (peaks[:, 0] / FRAMES_PER_SECOND).astype(np.float32), peaks,
+                      np.zeros(len(peaks), np.uint8))
+    return video, audio
+
+
+def _query(video: Signature, audio: Signature) -> tuple[Signature, Signature]:
+    picked = slice(100, 160)
+    return (Signature(video.kind, video.times[picked], video.codes[picked], video.tags[picked]),
+            Signature(audio.kind, audio.times[50:150], audio.codes[50:150], audio.tags[50:150]))
+
+
+def test_titles_are_found_by_both_modalities_and_a_re_add_replaces(tmp_path: Path) -> None:
+    index = catalog.CatalogIndex(tmp_path)
+    titles = {f"t{i}": _title(i) for i in range(3)}
+    index.add_many([(name, name, *signatures) for name, signatures in titles.items()])
+    index.add("t1", "t1", *titles["t1"])  # ingest resumed: the same title again
+    assert sorted(t.name for t in index.titles()) == ["t0", "t1", "t2"]
+    number = {t.name: t.number for t in index.titles()}
+    video, audio = _query(*titles["t1"])
+    assert set(index.search_video(video, neighbours=3, min_likeness=0.99).title.tolist()) == {number["t1"]}
+    audio_hits = index.search_audio(audio)
+    assert np.bincount(audio_hits.title).argmax() == number["t1"]
+    generations = [p.name for p in tmp_path.iterdir() if p.name.startswith("gen-")]
+    assert len(generations) == 1 and (tmp_path / "CURRENT").read_text() == generations[0]
+
+
+def test_a_large_index_is_ivf_and_grows_without_retraining(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(catalog, "_EXACT_LIMIT", 3000)
+    index = catalog.CatalogIndex(tmp_path)
+    index.add_many([(f"t{i}", f"t{i}", *_title(i, rows=2000)) for i in range(3)])
+    centroids = _centroids(catalog.CatalogIndex(tmp_path)._current().video)
+    late = _title(99, rows=2000)
+    index.add("late", "late", *late)
+    grown = catalog.CatalogIndex(tmp_path)._current().video
+    assert type(grown).__name__ == "IndexIVFPQFastScan" and grown.ntotal == 8000
+    assert np.array_equal(_centroids(grown), centroids)  # encoded with the quantisers already trained
+    number = next(t.number for t in index.titles() if t.name == "late")
+    hits = index.search_video(_query(*late)[0], neighbours=3, min_likeness=0.8)
+    assert np.bincount(hits.title).argmax() == number
+
+
+def _centroids(index: object) -> np.ndarray:
+    ivf = catalog.faiss.extract_index_ivf(index)
+    return np.asarray(ivf.quantizer.reconstruct_n(0, ivf.nlist))
+
+
+def test_the_index_refuses_other_signature_types_and_clears(tmp_path: Path) -> None:
+    index = catalog.CatalogIndex(tmp_path)
+    video, audio = _title(1)
+    with pytest.raises(InvalidInput, match="the index holds dct-video-v1 and landmark-audio-v1 signatures"):
+        index.add("t", "t", audio, video)
+    index.add("t", "t", video, audio)
+    index.clear()
+    assert index.titles() == [] and len(index.search_video(video, neighbours=1, min_likeness=0.0)) == 0
