@@ -34,7 +34,7 @@ from _vsc_metrics import Prediction, Truth, descriptor_micro_ap, recall_at_preci
 from fetch_test_media import fetch
 
 from reelguard.fingerprint.index import CatalogIndex
-from reelguard.fingerprint.service import AUDIO, VIDEO, _read, identify_sample
+from reelguard.fingerprint.service import AUDIO, VIDEO, identify_sample, read_sample
 
 MODES = {"both": ("video", "audio"), "video": ("video",), "audio": ("audio",)}
 
@@ -63,7 +63,7 @@ def build_index(work: Path) -> CatalogIndex:
     done = {t.name for t in index.titles()}
     for path in sorted((work / "titles").glob("T*.mp4")):
         if path.stem not in done and ".tmp" not in path.name:
-            sample = _read(path)
+            sample = read_sample(path)
             index.add(path.stem, path.stem, VIDEO.extract(sample, role="reference"),
                       AUDIO.extract(sample, role="reference"))
     return index
@@ -106,7 +106,7 @@ def identify_all(work: Path, index: CatalogIndex) -> dict[str, dict]:  # type: i
         if path.stem in results or ".tmp" in path.name:
             continue
         started = time.perf_counter()
-        sample = _read(path)
+        sample = read_sample(path)
         entry = {mode: [s.__dict__ for s in identify_sample(index, sample, path.stem, modalities=modalities,
                                                             keep_weak=True).segments]
                  for mode, modalities in MODES.items()}

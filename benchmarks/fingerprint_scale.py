@@ -34,7 +34,7 @@ from fetch_test_media import build_programme, fetch
 
 from reelguard.fingerprint.index import CatalogIndex
 from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND
-from reelguard.fingerprint.service import AUDIO, VIDEO, _read, identify_sample
+from reelguard.fingerprint.service import AUDIO, VIDEO, identify_sample, read_sample
 from reelguard.fingerprint.signatures import Signature
 
 PEAKS_PER_SECOND = 13.0  # measured on the suite's music and Big Buck Bunny's soundtrack
@@ -60,7 +60,7 @@ def extraction_speed(work: Path, seconds: float, rounds: int) -> list[list[str]]
                         "-"], check=True)
         plain.append(time.perf_counter() - started)
         started = time.perf_counter()
-        sample = _read(programme)
+        sample = read_sample(programme)
         VIDEO.extract(sample, role="reference")
         AUDIO.extract(sample, role="reference")
         ours.append(time.perf_counter() - started)
@@ -73,7 +73,7 @@ def _real_signatures(suite: Path) -> list[tuple[str, Signature, Signature]]:
     titles = []
     for path in sorted((suite / "titles").glob("T*.mp4")):
         if ".tmp" not in path.name:
-            sample = _read(path)
+            sample = read_sample(path)
             titles.append((path.stem, VIDEO.extract(sample, role="reference"), AUDIO.extract(sample, role="reference")))
     return titles
 
@@ -108,7 +108,7 @@ def scaling(suite: Path, work: Path, sizes: list[int], rounds: int) -> list[list
                     "-vf", "scale=640:360", "-c:v", "libx264", "-preset", "veryfast", "-crf", "30", "-c:a", "aac",
                     "-b:a", "96k", str(query)], check=True)
     started = time.perf_counter()
-    sample = _read(query)
+    sample = read_sample(query)
     read_seconds = time.perf_counter() - started
     rows = []
     rng = np.random.default_rng(7)

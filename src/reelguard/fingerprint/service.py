@@ -32,7 +32,7 @@ from reelguard.media.sampling import read_media
 from reelguard.runtime import Runtime
 from reelguard.store import repositories
 
-__all__ = ["FingerprintService", "IdentifyReport", "MatchedSegment", "identify_sample"]
+__all__ = ["FingerprintService", "IdentifyReport", "MatchedSegment", "identify_sample", "read_sample"]
 
 VIDEO, AUDIO, EXACT = DctVideo(), Landmarks(), PdqVideo()
 # pictures are sampled every 0.25-0.5 s, so a video line's slope is only fitted over 10 s or more;
@@ -92,7 +92,7 @@ class FingerprintService:
         """Reference signatures of ``master`` stored for ``title_id`` and added to the index."""
         with self._rt.db.session() as session:
             name = repositories.get_title(session, title_id).name
-        sample = _read(master)
+        sample = read_sample(master)
         signatures = {kind.name: kind.extract(sample, role="reference") for kind in (VIDEO, AUDIO, EXACT)}
         for kind, signature in signatures.items():
             self._rt.blobs.put_bytes(f"fingerprints/{title_id}/{kind}.sig", signature.to_bytes())
@@ -115,7 +115,7 @@ class FingerprintService:
 
     def identify(self, suspect: Path) -> IdentifyReport:
         """The catalog segments ``suspect`` contains (see the module docstring)."""
-        return identify_sample(self._index, _read(suspect), suspect.name)
+        return identify_sample(self._index, read_sample(suspect), suspect.name)
 
 
 def identify_sample(index: CatalogIndex, sample: MediaSample, label: str, *,
@@ -188,6 +188,7 @@ def _union(a: MatchedSegment, b: MatchedSegment) -> MatchedSegment:
                           round(offset + timing.speed * end, 2), round(a.score + b.score, 2), modality, timing.speed)
 
 
-def _read(path: Path) -> MediaSample:
+def read_sample(path: Path) -> MediaSample:
+    """``path`` read as every signature type here needs it (pictures 4/s at 256², audio at 8 kHz)."""
     return read_media(path, picture_rate=VIDEO.picture_rate, picture_size=VIDEO.picture_size,
                       audio_rate=AUDIO.audio_rate)

@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 from reelguard.errors import InvalidMedia
 from reelguard.media.sample import MediaSample
 
-__all__ = ["MediaSample", "read_media"]
+__all__ = ["MediaSample", "luma_plane", "read_media"]
 
 _MAX_AUDIO_SECONDS = 6 * 3600  # a bound on what one file may ask us to hold (8 kHz float32: 0.7 GB)
 
@@ -71,17 +71,22 @@ def _read_pictures(path: Path, rate: float, size: int) -> tuple[NDArray[np.float
     return np.asarray(times, dtype=np.float64), stack, last
 
 
-_LUMA_FIRST = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray",
-               "yuv420p10le", "yuv420p10be"}
+_LUMA_FIRST = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
+
+
+def luma_plane(frame: av.VideoFrame) -> NDArray[np.uint8] | None:
+    """The frame's 8-bit Y plane as a view (no copy, no conversion), or None for other pixel formats."""
+    if frame.format.name not in _LUMA_FIRST:
+        return None
+    plane = frame.planes[0]
+    return np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
 
 
 def _luma(frame: av.VideoFrame, size: int) -> NDArray[np.uint8]:
     """The frame's Y plane area-resized to size×size (no colour conversion: fingerprints read luma only)."""
-    if frame.format.name not in _LUMA_FIRST or frame.format.name.endswith(("10le", "10be")):
-        gray = frame.reformat(size, size, "gray", interpolation="AREA").to_ndarray()
-        return np.asarray(gray, dtype=np.uint8)
-    plane = frame.planes[0]
-    luma = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
+    luma = luma_plane(frame)
+    if luma is None:
+        return np.asarray(frame.reformat(size, size, "gray", interpolation="AREA").to_ndarray(), dtype=np.uint8)
     return np.asarray(cv2.resize(luma, (size, size), interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelguard.errors import InvalidMedia
+from reelguard.media.sampling import luma_plane
 
 __all__ = ["VideoFacts", "gray_frames", "video_facts"]
 
@@ -42,15 +43,13 @@ def video_facts(path: Path) -> VideoFacts:
 
 
 _FULL_RANGE = 2  # AVCOL_RANGE_JPEG
-_LUMA_FIRST = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
 
 
 def _gray(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.uint8]:
     """The frame's luma at width×height: the Y plane itself, area-resized (2× faster than swscale's gray)."""
-    if frame.format.name not in _LUMA_FIRST:
+    luma = luma_plane(frame)
+    if luma is None:
         return np.asarray(frame.reformat(width, height, "gray", interpolation="AREA").to_ndarray(), dtype=np.uint8)
-    plane = frame.planes[0]
-    luma = np.frombuffer(memoryview(plane), dtype=np.uint8).reshape(frame.height, plane.line_size)[:, :frame.width]
     if (frame.width, frame.height) != (width, height):
         luma = np.asarray(cv2.resize(luma, (width, height), interpolation=cv2.INTER_AREA), dtype=np.uint8)
     if frame.format.name.startswith("yuvj") or frame.format.name == "gray" or frame.color_range == _FULL_RANGE:
