@@ -6,9 +6,10 @@ fingerprinters, whose searches take tens of seconds):
 - video descriptors in FAISS, inner product: exact (``IndexFlatIP``) while the catalog
   is small; once it passes ``_EXACT_LIMIT`` rows, IVF with 4-bit fast-scan PQ (10.5 bytes
   a descriptor) proposes candidates that are scored again exactly;
-- audio landmark hashes as an inverted index in memory-mapped arrays: hashes sorted,
-  with each hash's title and frame beside it, searched by binary search
-  (``np.searchsorted``), so a query touches a few pages of a file that may be gigabytes.
+- audio landmark hashes as an inverted index in memory-mapped arrays: entries sorted by
+  hash, with each entry's title and frame beside it, and a table of where each of the
+  2²¹ hash values starts, so a lookup is two reads and a query touches a few pages of
+  files that may be gigabytes.
 
 The index lives in a folder as *generations*: adding a title writes a complete new
 generation beside the current one and then switches ``CURRENT`` to it with an atomic
@@ -35,8 +36,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelguard.errors import ConfigurationError, InvalidInput
-from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND, Landmarks, landmark_hashes
-from reelguard.fingerprint.matching import Hits
+from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND, HASH_VALUES, Landmarks, landmark_hashes
+from reelguard.fingerprint.matching import Hits, busy_groups
 from reelguard.fingerprint.signatures import Signature
 from reelguard.fingerprint.thumbnails import DIMENSIONS, DctVideo
 
@@ -44,6 +45,10 @@ __all__ = ["SPEED_HYPOTHESES", "CatalogIndex", "IndexedTitle"]
 
 _EXACT_LIMIT = 20_000  # video rows (about 80 minutes at 2 pictures × 2 views a second) searched exactly
 _MAX_BUCKET = 4096  # a landmark hash this common says nothing about which title it is
+# An audio entry is one int64: owner << 32 | (frame + bias). The bias keeps an entry minus a
+# scaled query anchor from borrowing from the owner bits; the speed hypothesis goes above both.
+_OWNER_SHIFT, _FRAME_BIAS, _HYPOTHESIS_SHIFT = 32, 1 << 30, 56
+_LINE_BIN_SHIFT, _HALF_BIN = 4, 8  # coarse audio lines are voted in bins of 16 frames (0.51 s)
 # (tempo, pitch) of the copy relative to the title: ±10 % in 2 % steps, pitch kept or moved with it
 SPEED_HYPOTHESES: tuple[tuple[float, float], ...] = tuple(
     [(1.0, 1.0)] + [(t, p) for t in np.round(np.arange(0.90, 1.101, 0.02), 2) if t != 1.0 for p in (1.0, t)])
@@ -94,29 +99,34 @@ class CatalogIndex:
                     np.zeros(len(found)))
 
     def search_audio(self, query: Signature) -> Hits:
-        """Every title landmark sharing a hash with the query, under each speed hypothesis."""
-        generation = self._current()
-        if not len(query) or not len(generation.audio_hash):
-            return Hits.none()
-        parts = [self._audio_hits(generation, query, tempo, pitch) for tempo, pitch in SPEED_HYPOTHESES]
-        return Hits(*(np.concatenate([getattr(p, f) for p in parts])
-                      for f in ("title", "query_time", "title_time", "weight", "slope")))
+        """The title landmarks sharing a hash with the query, under each speed hypothesis, on a busy line.
 
-    @staticmethod
-    def _audio_hits(generation: _Generation, query: Signature, tempo: float, pitch: float) -> Hits:
-        hashes, anchors = landmark_hashes(query.codes, tempo=tempo, pitch=pitch)  # type: ignore[arg-type]
-        low = np.searchsorted(generation.audio_hash, hashes, side="left")
-        high = np.searchsorted(generation.audio_hash, hashes, side="right")
-        counts = high - low
-        counts[counts > _MAX_BUCKET] = 0
-        if not counts.sum():
+        A query's few thousand lookups find millions of entries in a large catalog, nearly
+        all chance. They are voted on as integers — each entry minus its query anchor
+        scaled by the hypothesis is its line (hypothesis, title, offset) — and only the
+        hits of titles owning a busy line (``matching.busy_groups``) become ``Hits``.
+        """
+        generation = self._current()
+        if not len(query) or not len(generation.audio_entry):
             return Hits.none()
-        which = np.repeat(np.arange(len(hashes)), counts)
-        rows = np.repeat(low - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
-        rows = np.asarray(rows, dtype=np.int64)
-        return Hits(np.asarray(generation.audio_owner[rows], np.int32), anchors[which] / FRAMES_PER_SECOND,
-                    np.asarray(generation.audio_frame[rows], np.float64) / FRAMES_PER_SECOND,
-                    np.ones(len(rows)), np.full(len(rows), tempo))
+        lookup, anchor, hypothesis = _query_lookups(query)
+        low = np.asarray(generation.audio_start[lookup])
+        counts = np.asarray(generation.audio_start[lookup + 1]) - low
+        counts[counts > _MAX_BUCKET] = 0
+        ends = np.cumsum(counts)
+        if not len(ends) or not ends[-1]:
+            return Hits.none()
+        rows = np.repeat(low - ends + counts, counts) + np.arange(int(ends[-1]))  # each lookup's run of entries
+        entries = np.asarray(generation.audio_entry[rows])
+        tempo = np.array([t for t, _ in SPEED_HYPOTHESES])[hypothesis]
+        moved = np.rint(tempo * anchor).astype(np.int64) - (hypothesis.astype(np.int64) << _HYPOTHESIS_SHIFT)
+        lines = entries - np.repeat(moved, counts)  # hypothesis | owner | biased offset, in frames
+        keep = np.flatnonzero(busy_groups(((lines + phase) >> _LINE_BIN_SHIFT for phase in (0, _HALF_BIN)),
+                                          lines >> _OWNER_SHIFT))
+        of_lookup = np.searchsorted(ends, keep, side="right")
+        kept = entries[keep]
+        return Hits((kept >> _OWNER_SHIFT).astype(np.int32), anchor[of_lookup] / FRAMES_PER_SECOND,
+                    _frames(kept) / FRAMES_PER_SECOND, np.ones(len(keep)), tempo[of_lookup])
 
     # -- writing ---------------------------------------------------------------------
     def clear(self) -> None:
@@ -160,9 +170,11 @@ class CatalogIndex:
 
     def _write_generation(self, titles: list[IndexedTitle], arrays: dict[str, NDArray[Any]],
                           video: faiss.Index) -> None:
-        order = np.argsort(arrays["audio_hash"], kind="stable")
-        for name in ("audio_hash", "audio_owner", "audio_frame"):
-            arrays[name] = arrays[name][order]
+        hashes = arrays.pop("audio_hash")
+        order = np.argsort(hashes, kind="stable")
+        owner, frame = arrays.pop("audio_owner")[order], arrays.pop("audio_frame")[order]
+        arrays["audio_entry"] = (owner.astype(np.int64) << _OWNER_SHIFT) | (frame.astype(np.int64) + _FRAME_BIAS)
+        arrays["audio_start"] = _bucket_starts(hashes[order])
         self._root.mkdir(parents=True, exist_ok=True)
         name = f"gen-{uuid.uuid4().hex[:12]}"
         staging = self._root / f".{name}.partial"
@@ -202,21 +214,20 @@ class _Generation:
     video_codes: NDArray[np.float16]
     video_owner: NDArray[np.int32]
     video_time: NDArray[np.float32]
-    audio_hash: NDArray[np.uint32]
-    audio_owner: NDArray[np.int32]
-    audio_frame: NDArray[np.int32]
+    audio_entry: NDArray[np.int64]  # owner << _OWNER_SHIFT | (frame + _FRAME_BIAS), in hash order
+    audio_start: NDArray[np.int64]  # the entries of hash h are audio_entry[audio_start[h]:audio_start[h + 1]]
 
     @classmethod
     def empty(cls) -> _Generation:
         return cls([], None, np.zeros((0, DIMENSIONS), np.float16), np.zeros(0, np.int32), np.zeros(0, np.float32),
-                   np.zeros(0, np.uint32), np.zeros(0, np.int32), np.zeros(0, np.int32))
+                   np.zeros(0, np.int64), np.zeros(HASH_VALUES + 1, np.int64))
 
     @classmethod
     def load(cls, folder: Path) -> _Generation:
         try:
             manifest = json.loads((folder / "manifest.json").read_text())
             arrays = {name: np.load(folder / f"{name}.npy", mmap_mode="r") for name in
-                      ("video_codes", "video_owner", "video_time", "audio_hash", "audio_owner", "audio_frame")}
+                      ("video_codes", "video_owner", "video_time", "audio_entry", "audio_start")}
             video = faiss.read_index(str(folder / "video.faiss"))
         except (OSError, ValueError, RuntimeError) as exc:
             raise ConfigurationError(f"the fingerprint index at {folder} is unreadable ({exc}); rebuild it with "
@@ -225,14 +236,43 @@ class _Generation:
         return cls(titles, video, **arrays)
 
     def arrays_without(self, numbers: set[int]) -> dict[str, NDArray[Any]]:
+        """The arrays that ``add_many`` extends: this generation's, less the titles ``numbers``."""
         video_keep = ~np.isin(self.video_owner, list(numbers))
-        audio_keep = ~np.isin(self.audio_owner, list(numbers))
+        entries = np.asarray(self.audio_entry)
+        hashes = np.repeat(np.arange(HASH_VALUES, dtype=np.uint32), np.diff(self.audio_start))
+        owner = (entries >> _OWNER_SHIFT).astype(np.int32)
+        audio_keep = ~np.isin(owner, list(numbers))
         return {"video_codes": np.asarray(self.video_codes[video_keep]),
                 "video_owner": np.asarray(self.video_owner[video_keep]),
                 "video_time": np.asarray(self.video_time[video_keep]),
-                "audio_hash": np.asarray(self.audio_hash[audio_keep]),
-                "audio_owner": np.asarray(self.audio_owner[audio_keep]),
-                "audio_frame": np.asarray(self.audio_frame[audio_keep])}
+                "audio_hash": hashes[audio_keep],
+                "audio_owner": owner[audio_keep],
+                "audio_frame": _frames(entries[audio_keep]).astype(np.int32)}
+
+
+def _query_lookups(query: Signature) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.intp]]:
+    """(hash, anchor frame, hypothesis) of the query's landmarks under every speed hypothesis, in hash order.
+
+    In hash order, the lookups read the memory-mapped entries front to back.
+    """
+    hashes, anchors, hypotheses = [], [], []
+    for number, (tempo, pitch) in enumerate(SPEED_HYPOTHESES):
+        hashed, anchored = landmark_hashes(query.codes, tempo=tempo, pitch=pitch)  # type: ignore[arg-type]
+        hashes.append(hashed)
+        anchors.append(anchored)
+        hypotheses.append(np.full(len(hashed), number, np.intp))
+    lookup = np.concatenate(hashes).astype(np.int64)
+    order = np.argsort(lookup, kind="stable")
+    return lookup[order], np.concatenate(anchors)[order], np.concatenate(hypotheses)[order]
+
+
+def _frames(entries: NDArray[np.int64]) -> NDArray[np.int64]:
+    return (entries & ((1 << _OWNER_SHIFT) - 1)) - _FRAME_BIAS
+
+
+def _bucket_starts(sorted_hashes: NDArray[np.uint32]) -> NDArray[np.int64]:
+    """Where each hash value's entries start in ``sorted_hashes`` (and, last, where they all end)."""
+    return np.searchsorted(sorted_hashes, np.arange(HASH_VALUES + 1, dtype=np.uint32)).astype(np.int64)
 
 
 def _is_trained_ivf(index: faiss.Index | None) -> bool:

@@ -17,12 +17,13 @@ moments, not hits, so a still scene that matches itself a hundred times counts o
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SLOPES", "Hits", "Segment", "VerifyRule", "find_segments"]
+__all__ = ["SLOPES", "Hits", "Segment", "VerifyRule", "busy_groups", "find_segments"]
 
 _SLOPE_STEP = 0.02
 SLOPES = np.round(np.arange(0.88, 1.121, _SLOPE_STEP), 2)
@@ -80,7 +81,11 @@ class Segment:
 def find_segments(hits: Hits, rule: VerifyRule) -> list[Segment]:
     """Every line of hits with ``rule.min_support`` moments, strongest first, as segments."""
     title, query, target, weight, slope_index = _with_slopes(hits)
-    alive = _shortlist(title, query, target, slope_index, rule)
+    shortlisted = _shortlist(title, query, target, slope_index, rule)
+    if not shortlisted.all():
+        title, query, target = title[shortlisted], query[shortlisted], target[shortlisted]
+        weight, slope_index = weight[shortlisted], slope_index[shortlisted]
+    alive = np.ones(len(title), bool)
     segments: list[Segment] = []
     while alive.any() and len(segments) < _MAX_SEGMENTS:
         line = _strongest_line(title[alive], query[alive], target[alive], slope_index[alive], rule)
@@ -106,43 +111,53 @@ def find_segments(hits: Hits, rule: VerifyRule) -> list[Segment]:
 
 def _shortlist(title: NDArray[np.int32], query: NDArray[np.float64], target: NDArray[np.float64],
                slope_index: NDArray[np.intp], rule: VerifyRule) -> NDArray[np.bool_]:
-    """The hits on one of the ``_SHORTLIST`` busiest lines (on either offset grid) — in linear time.
+    """The hits of the (title, slope) pairs that own one of the busiest lines (see ``busy_groups``)."""
+    if len(title) <= _SHORTLIST_FROM:
+        return np.ones(len(title), bool)
+    pair = title.astype(np.int64) * len(SLOPES) + slope_index
+    offsets = (target - SLOPES[slope_index] * query) / rule.bin_seconds
+    return busy_groups(((pair << 24) + np.floor(offsets + phase).astype(np.int64) for phase in (0.0, 0.5)), pair)
+
+
+def busy_groups(line_grids: Iterable[NDArray[np.int64]], groups: NDArray[np.int64]) -> NDArray[np.bool_]:
+    """Which hits belong to a group (a title at one slope) owning one of the busiest lines — in linear time.
 
     Against a large catalog most hits are chance (a shared landmark hash, a look-alike
-    picture), scattered over millions of (title, slope, offset) lines. Lines are hashed
-    into ``2**_BUCKET_BITS`` buckets and counted with ``bincount``; a collision can only
-    add a bucket's count to another, so a real line's bucket stays among the busiest. Only
-    those buckets' hits, and those of the offset bins either side (a line's hits spread over
-    its tolerance), go on to exact (sorting) verification.
+    picture), scattered over millions of lines. Each grid gives every hit's line as one
+    integer (title, slope and offset bin; a second grid half a bin over, so a real line
+    is whole in one of them). Lines are hashed into ``2**_BUCKET_BITS`` buckets and
+    counted with ``bincount``; a collision can only add to a bucket's count, so a real
+    line's bucket stays among the ``_SHORTLIST`` busiest. Every hit of a group with a hit
+    in such a bucket goes on to exact (sorting) verification: a few hundred hits a group,
+    where a large catalog gives millions.
     """
-    keep = np.zeros(len(title), bool)
-    if len(title) <= _SHORTLIST_FROM:
-        keep[:] = True
-        return keep
-    offsets = target - SLOPES[slope_index] * query
-    for phase in (0.0, 0.5):
-        bins = np.floor(offsets / rule.bin_seconds + phase).astype(np.int64)
-        line = (title.astype(np.int64) * len(SLOPES) + slope_index) * (1 << 24) + bins
-        bucket = _bucket(line)
+    chosen = []
+    for lines in line_grids:
+        bucket = _bucket(lines)
         counts = np.bincount(bucket, minlength=1 << _BUCKET_BITS)
-        shared = np.flatnonzero(counts > 1)  # a line of one hit is no line (and selecting among zeros is slow)
-        if len(shared) > _SHORTLIST:
-            shared = shared[np.argpartition(counts[shared], -_SHORTLIST)[-_SHORTLIST:]]
-        busiest = np.zeros(1 << _BUCKET_BITS, bool)
-        busiest[shared] = True
-        keep |= busiest[bucket] | busiest[_bucket(line - 1)] | busiest[_bucket(line + 1)]  # and the bins beside
-    return keep
+        buckets_with_at_least = np.cumsum(np.bincount(counts)[::-1])[::-1]  # [c]: buckets counting c or more
+        # the fewest hits a busy bucket has: at most _SHORTLIST buckets reach it, and a line of one hit is no line
+        floor = max(2, int(np.argmax(buckets_with_at_least <= _SHORTLIST)))
+        chosen.append(groups[(counts >= floor)[bucket]])
+    wanted = np.zeros(1 << _BUCKET_BITS, bool)  # by hashed group: a collision only lets a few more hits through
+    wanted[_bucket(np.unique(np.concatenate(chosen)))] = True
+    return wanted[_bucket(groups)]
 
 
 def _bucket(line: NDArray[np.int64]) -> NDArray[np.intp]:
-    spread = line.astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
-    return (spread >> np.uint64(64 - _BUCKET_BITS)).astype(np.intp)
+    """Fibonacci hashing, on views rather than copies: this runs over every hit of a large catalog."""
+    spread = np.ascontiguousarray(line, dtype=np.int64).view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    spread >>= np.uint64(64 - _BUCKET_BITS)
+    return spread.view(np.intp)
 
 
 def _with_slopes(hits: Hits) -> tuple[NDArray[np.int32], NDArray[np.float64], NDArray[np.float64],
                                       NDArray[np.float64], NDArray[np.intp]]:
     """Hits with a known slope keep it (its nearest grid slope); others are tried at every slope."""
     known = hits.slope > 0
+    if known.all():
+        nearest = np.clip(np.rint((hits.slope - SLOPES[0]) / _SLOPE_STEP), 0, len(SLOPES) - 1).astype(np.intp)
+        return hits.title, hits.query_time, hits.title_time, hits.weight, nearest
     nearest = np.clip(np.rint((hits.slope[known] - SLOPES[0]) / _SLOPE_STEP), 0, len(SLOPES) - 1).astype(np.intp)
     unknown = np.nonzero(~known)[0]
     every = np.repeat(unknown, len(SLOPES))

@@ -88,11 +88,15 @@ class FingerprintService:
     def index(self) -> CatalogIndex:
         return self._index
 
-    def index_title(self, title_id: str, master: Path) -> IndexedTitle:
-        """Reference signatures of ``master`` stored for ``title_id`` and added to the index."""
+    def index_title(self, title_id: str, pictures: Path, sound: Path | None = None) -> IndexedTitle:
+        """Reference signatures of a title stored for ``title_id`` and added to the index.
+
+        ``pictures`` is a file of the title (any rendition: signatures see 256×256 luma);
+        ``sound`` the file its sound is read from, when that is another file.
+        """
         with self._rt.db.session() as session:
             name = repositories.get_title(session, title_id).name
-        sample = read_sample(master)
+        sample = read_sample(pictures, sound)
         signatures = {kind.name: kind.extract(sample, role="reference") for kind in (VIDEO, AUDIO, EXACT)}
         for kind, signature in signatures.items():
             self._rt.blobs.put_bytes(f"fingerprints/{title_id}/{kind}.sig", signature.to_bytes())
@@ -188,7 +192,10 @@ def _union(a: MatchedSegment, b: MatchedSegment) -> MatchedSegment:
                           round(offset + timing.speed * end, 2), round(a.score + b.score, 2), modality, timing.speed)
 
 
-def read_sample(path: Path) -> MediaSample:
-    """``path`` read as every signature type here needs it (pictures 4/s at 256², audio at 8 kHz)."""
+def read_sample(path: Path, sound: Path | None = None) -> MediaSample:
+    """``path`` read as every signature type here needs it (pictures 4/s at 256², audio at 8 kHz).
+
+    With ``sound``, the audio is read from that file instead (a ladder keeps it apart).
+    """
     return read_media(path, picture_rate=VIDEO.picture_rate, picture_size=VIDEO.picture_size,
-                      audio_rate=AUDIO.audio_rate)
+                      audio_rate=AUDIO.audio_rate, sound=sound)

@@ -28,15 +28,17 @@ __all__ = ["MediaSample", "luma_plane", "read_media"]
 _MAX_AUDIO_SECONDS = 6 * 3600  # a bound on what one file may ask us to hold (8 kHz float32: 0.7 GB)
 
 
-def read_media(path: Path, *, picture_rate: float, picture_size: int, audio_rate: int) -> MediaSample:
-    """Sample ``path``'s first video stream at ``picture_rate`` and its first audio stream at ``audio_rate``."""
-    if not path.is_file():
-        raise InvalidMedia(f"expected a media file, but {path} does not exist")
-    if path.stat().st_size == 0:
-        raise InvalidMedia(f"expected a media file, but {path.name} is empty (0 bytes)")
+def read_media(path: Path, *, picture_rate: float, picture_size: int, audio_rate: int,
+               sound: Path | None = None) -> MediaSample:
+    """Sample ``path``'s first video stream at ``picture_rate`` and the first audio stream at ``audio_rate``.
+
+    The audio is ``path``'s, or ``sound``'s when given (a transcoded ladder keeps it in a file of its own).
+    """
+    for each in (path, sound) if sound is not None else (path,):
+        _check_file(each)
     try:
         times, pictures, video_end = _read_pictures(path, picture_rate, picture_size)
-        audio = _read_audio(path, audio_rate)
+        audio = _read_audio(sound or path, audio_rate)
     except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise InvalidMedia(f"expected a video or audio file ffmpeg can read, but {path.name} is not one "
                            f"({type(exc).__name__}: {str(exc)[:120]})") from exc
@@ -45,6 +47,13 @@ def read_media(path: Path, *, picture_rate: float, picture_size: int, audio_rate
                            f"video or audio")
     duration = max(video_end, audio.size / audio_rate)
     return MediaSample(times, pictures, audio, audio_rate, duration)
+
+
+def _check_file(path: Path) -> None:
+    if not path.is_file():
+        raise InvalidMedia(f"expected a media file, but {path} does not exist")
+    if path.stat().st_size == 0:
+        raise InvalidMedia(f"expected a media file, but {path.name} is empty (0 bytes)")
 
 
 def _read_pictures(path: Path, rate: float, size: int) -> tuple[NDArray[np.float64], NDArray[np.uint8], float]:
