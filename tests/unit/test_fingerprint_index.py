@@ -9,6 +9,7 @@ import pytest
 
 from reelguard.errors import InvalidInput
 from reelguard.fingerprint import index as catalog
+from reelguard.fingerprint import matching
 from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND
 from reelguard.fingerprint.signatures import Signature
 
@@ -73,3 +74,28 @@ def test_the_index_refuses_other_signature_types_and_clears(tmp_path: Path) -> N
     index.add("t", "t", video, audio)
     index.clear()
     assert index.titles() == [] and len(index.search_video(video, neighbours=1, min_likeness=0.0)) == 0
+
+
+def test_a_large_audio_search_votes_on_integers_and_keeps_the_copy(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """When the coarse vote prunes (as it does over 50,000 hits), the copy's title and offset survive it."""
+    monkeypatch.setattr(matching, "_SHORTLIST_FROM", 0)
+    index = catalog.CatalogIndex(tmp_path)
+    titles = {f"t{i}": _title(i) for i in range(40)}
+    index.add_many([(name, name, *signatures) for name, signatures in titles.items()])
+    _, audio = _query(*titles["t7"])
+    hits = index.search_audio(audio)
+    number = next(t.number for t in index.titles() if t.name == "t7")
+    assert set(hits.title.tolist()) != set(range(40))  # chance titles were dropped …
+    on_copy = (hits.title == number) & (hits.slope == 1.0)
+    offsets = hits.title_time[on_copy] - hits.query_time[on_copy]
+    assert np.bincount(hits.title).argmax() == number  # … the copy was not
+    assert np.median(offsets) == pytest.approx(0.0, abs=0.05)  # the query is the title's own peaks 50-150
+
+
+def test_a_rebuild_replaces_every_title_in_one_generation(tmp_path: Path) -> None:
+    index = catalog.CatalogIndex(tmp_path)
+    index.add_many([(f"t{i}", f"t{i}", *_title(i)) for i in range(3)])
+    index.add_many([("t9", "t9", *_title(9))], replace_all=True)
+    assert [t.name for t in index.titles()] == ["t9"]
+    assert set(index.search_audio(_query(*_title(1))[1]).title.tolist()) <= {0}

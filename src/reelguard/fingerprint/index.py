@@ -83,7 +83,7 @@ class CatalogIndex:
         if not len(query) or generation.video is None or generation.video.ntotal == 0:
             return Hits.none()
         vectors = np.ascontiguousarray(query.codes, dtype=np.float32)
-        exact = not _is_trained_ivf(generation.video)
+        exact = not generation.is_ivf
         wanted = min(neighbours * (1 if exact else 2), generation.video.ntotal)
         likeness, rows = generation.video.search(vectors, wanted)
         if not exact:
@@ -138,13 +138,18 @@ class CatalogIndex:
         """Index one title's reference signatures (a title already indexed is replaced)."""
         return self.add_many([(title_id, name, video, audio)])[-1]
 
-    def add_many(self, entries: list[tuple[str, str, Signature, Signature]]) -> list[IndexedTitle]:
-        """Index several titles in one new generation (a catalog import writes the index once, not per title)."""
+    def add_many(self, entries: list[tuple[str, str, Signature, Signature]], *,
+                 replace_all: bool = False) -> list[IndexedTitle]:
+        """Index several titles in one new generation (a catalog import writes the index once, not per title).
+
+        With ``replace_all`` the new generation holds these titles only (a rebuild): readers
+        see the old index until the new one is whole, never an empty one.
+        """
         for _, _, video, audio in entries:
             if video.kind != DctVideo.name or audio.kind != Landmarks.name:
                 raise InvalidInput(f"the index holds {DctVideo.name} and {Landmarks.name} signatures, "
                                    f"got {video.kind} and {audio.kind}")
-        old = self._current()
+        old = _Generation.empty() if replace_all else self._current()
         replaced = {title_id for title_id, *_ in entries}
         kept = [t for t in old.titles if t.title_id not in replaced]
         parts = {key: [values] for key, values in
@@ -162,7 +167,7 @@ class CatalogIndex:
             parts["audio_frame"].append(anchors.astype(np.int32))
             number += 1
         arrays = {key: np.concatenate(values) for key, values in parts.items()}
-        trained = old.video if len(kept) == len(old.titles) and _is_trained_ivf(old.video) else None
+        trained = old.video if len(kept) == len(old.titles) and old.is_ivf else None
         searchable = _grown(trained, arrays["video_codes"][len(old.video_codes):]) if trained is not None else \
             _video_index(arrays["video_codes"])
         self._write_generation([*kept, *added], arrays, searchable)
@@ -216,6 +221,9 @@ class _Generation:
     video_time: NDArray[np.float32]
     audio_entry: NDArray[np.int64]  # owner << _OWNER_SHIFT | (frame + _FRAME_BIAS), in hash order
     audio_start: NDArray[np.int64]  # the entries of hash h are audio_entry[audio_start[h]:audio_start[h + 1]]
+
+    def __post_init__(self) -> None:
+        self.is_ivf = _is_trained_ivf(self.video)  # asked once per generation, not per search
 
     @classmethod
     def empty(cls) -> _Generation:

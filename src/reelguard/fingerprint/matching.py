@@ -112,8 +112,6 @@ def find_segments(hits: Hits, rule: VerifyRule) -> list[Segment]:
 def _shortlist(title: NDArray[np.int32], query: NDArray[np.float64], target: NDArray[np.float64],
                slope_index: NDArray[np.intp], rule: VerifyRule) -> NDArray[np.bool_]:
     """The hits of the (title, slope) pairs that own one of the busiest lines (see ``busy_groups``)."""
-    if len(title) <= _SHORTLIST_FROM:
-        return np.ones(len(title), bool)
     pair = title.astype(np.int64) * len(SLOPES) + slope_index
     offsets = (target - SLOPES[slope_index] * query) / rule.bin_seconds
     return busy_groups(((pair << 24) + np.floor(offsets + phase).astype(np.int64) for phase in (0.0, 0.5)), pair)
@@ -129,8 +127,10 @@ def busy_groups(line_grids: Iterable[NDArray[np.int64]], groups: NDArray[np.int6
     counted with ``bincount``; a collision can only add to a bucket's count, so a real
     line's bucket stays among the ``_SHORTLIST`` busiest. Every hit of a group with a hit
     in such a bucket goes on to exact (sorting) verification: a few hundred hits a group,
-    where a large catalog gives millions.
+    where a large catalog gives millions. Up to ``_SHORTLIST_FROM`` hits, every hit is kept.
     """
+    if len(groups) <= _SHORTLIST_FROM:
+        return np.ones(len(groups), bool)
     chosen = []
     for lines in line_grids:
         bucket = _bucket(lines)

@@ -1,9 +1,10 @@
 """Fingerprinting titles at ingest, and identifying catalog content in a suspect file.
 
-``index_title`` reads a title's master once (pictures at 4/s, audio at 8 kHz), stores
-its reference signatures in the blob store (``fingerprints/<title id>/<type>.sig``) and
-adds them to the catalog index. ``identify`` reads a suspect the same way, searches both
-modalities, verifies each in time, and fuses what the two found::
+``index_title`` reads a title once (at ingest, its smallest rendition: pictures at 4/s,
+audio at 8 kHz), stores its reference signatures in the blob store
+(``fingerprints/<title id>/<type>.sig``) and adds them to the catalog index.
+``identify`` reads a suspect the same way, searches both modalities, verifies each in
+time, and fuses what the two found::
 
     report = FingerprintService(runtime).identify(Path("suspect.mkv"))
     for segment in report.segments:
@@ -103,19 +104,18 @@ class FingerprintService:
         return self._index.add(title_id, name, signatures[VIDEO.name], signatures[AUDIO.name])
 
     def rebuild(self) -> list[IndexedTitle]:
-        """The index made again, from nothing, from the stored signatures of every title."""
-        self._index.clear()
+        """The index made again, from nothing, from the stored signatures of every title (one new generation)."""
         with self._rt.db.session() as session:
             titles = [(t.id, t.name) for t in repositories.list_titles(session)]
-        indexed = []
+        entries = []
         for title_id, name in titles:
             try:
                 video, audio = (Signature.from_bytes(self._rt.blobs.get_bytes(f"fingerprints/{title_id}/{k}.sig"))
                                 for k in (VIDEO.name, AUDIO.name))
             except NotFound:
                 continue
-            indexed.append(self._index.add(title_id, name, video, audio))
-        return indexed
+            entries.append((title_id, name, video, audio))
+        return self._index.add_many(entries, replace_all=True)
 
     def identify(self, suspect: Path) -> IdentifyReport:
         """The catalog segments ``suspect`` contains (see the module docstring)."""

@@ -7,8 +7,11 @@ picture is described in several views, each a window of it (the signature row's 
 - every picture first loses its black borders (``content_box``);
 - a reference is described whole and as its centre 75 % (a copy cropped by 0.6-0.9
   lies closer to one of the two);
-- a query is described whole, mirrored, and as its four quadrants (an inset at half
-  size lies in one of them).
+- a query is described whole, as its centre 75 %, mirrored, and as its four quadrants
+  (an inset at half size lies in one of them). The centre is what survives a rotation:
+  a copy turned by 5° has black wedges in its corners, outside the centre, and its centre
+  is like the reference's centre (on the copy-detection suite, rotated copies of 2-18 s
+  scored 2-3 times higher with it, and one of 2.4 s was found only with it).
 
 References carry few views (the index grows with them), queries carry more (a query is
 short): that is where the asymmetry belongs.
@@ -29,7 +32,7 @@ __all__ = ["QUERY_VIEWS", "REFERENCE_VIEWS", "VIEW_NAMES", "PictureSignatureType
 
 VIEW_NAMES = ("whole", "centre", "mirrored", "top-left", "top-right", "bottom-left", "bottom-right")
 REFERENCE_VIEWS = (0, 1)
-QUERY_VIEWS = (0, 2, 3, 4, 5, 6)
+QUERY_VIEWS = (0, 1, 2, 3, 4, 5, 6)
 _BORDER_LEVEL = 28  # a border row/column is this dark on average (limited-range black is 16) …
 _BORDER_SPREAD = 10  # … and this uniform
 _MIN_CONTENT = 0.25  # never crop below a quarter of either side (a dark scene is not a border)

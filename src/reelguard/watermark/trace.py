@@ -177,9 +177,10 @@ class TraceService:
         copies whose motion signature is too short or too garbled to propose an offset.
         Only passages at the title's own speed qualify: the tracker follows one clock.
         """
-        if row.id not in {t.title_id for t in FingerprintService(self._rt).index.titles()}:
+        recognition = FingerprintService(self._rt)
+        if row.id not in {t.title_id for t in recognition.index.titles()}:
             return []
-        report = FingerprintService(self._rt).identify(suspect_path)
+        report = recognition.identify(suspect_path)
         return [TimeMap.constant(s.title_start - s.suspect_start, s.score) for s in report.segments
                 if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED]
 
