@@ -48,7 +48,10 @@ _MAX_BUCKET = 4096  # a landmark hash this common says nothing about which title
 # An audio entry is one int64: owner << 32 | (frame + bias). The bias keeps an entry minus a
 # scaled query anchor from borrowing from the owner bits; the speed hypothesis goes above both.
 _OWNER_SHIFT, _FRAME_BIAS, _HYPOTHESIS_SHIFT = 32, 1 << 30, 56
-_LINE_BIN_SHIFT, _HALF_BIN = 4, 8  # coarse audio lines are voted in bins of 16 frames (0.51 s)
+# Coarse audio lines are voted in bins of 32 frames (1 s), on one grid: a copy's landmarks lie
+# within a frame or two of their line, so a bin holds the line whole, or its bigger part
+# when it sits at an edge; a second grid half a bin over would double the vote's cost.
+_LINE_BIN_SHIFT = 5
 # (tempo, pitch) of the copy relative to the title: ±10 % in 2 % steps, pitch kept or moved with it
 SPEED_HYPOTHESES: tuple[tuple[float, float], ...] = tuple(
     [(1.0, 1.0)] + [(t, p) for t in np.round(np.arange(0.90, 1.101, 0.02), 2) if t != 1.0 for p in (1.0, t)])
@@ -110,21 +113,21 @@ class CatalogIndex:
         if not len(query) or not len(generation.audio_entry):
             return Hits.none()
         lookup, anchor, hypothesis = _query_lookups(query)
-        low = np.asarray(generation.audio_start[lookup])
-        counts = np.asarray(generation.audio_start[lookup + 1]) - low
-        counts[counts > _MAX_BUCKET] = 0
-        ends = np.cumsum(counts)
-        if not len(ends) or not ends[-1]:
+        starts = np.asarray(generation.audio_start)
+        low, high = starts[lookup], starts[lookup + 1]
+        found = (high > low) & (high - low <= _MAX_BUCKET)
+        if not found.any():
             return Hits.none()
-        rows = np.repeat(low - ends + counts, counts) + np.arange(int(ends[-1]))  # each lookup's run of entries
-        entries = np.asarray(generation.audio_entry[rows])
+        low, high, anchor, hypothesis = low[found], high[found], anchor[found], hypothesis[found]
+        stored = np.asarray(generation.audio_entry)  # each lookup's entries are one run of it
+        lines = np.concatenate([stored[start:end] for start, end in zip(low.tolist(), high.tolist(), strict=True)])
         tempo = np.array([t for t, _ in SPEED_HYPOTHESES])[hypothesis]
         moved = np.rint(tempo * anchor).astype(np.int64) - (hypothesis.astype(np.int64) << _HYPOTHESIS_SHIFT)
-        lines = entries - np.repeat(moved, counts)  # hypothesis | owner | biased offset, in frames
-        keep = np.flatnonzero(busy_groups(((lines + phase) >> _LINE_BIN_SHIFT for phase in (0, _HALF_BIN)),
-                                          lines >> _OWNER_SHIFT))
-        of_lookup = np.searchsorted(ends, keep, side="right")
-        kept = entries[keep]
+        counts = high - low
+        lines -= np.repeat(moved, counts)  # entry - moved anchor = hypothesis | owner | biased offset
+        keep = np.flatnonzero(busy_groups([lines >> _LINE_BIN_SHIFT], lines >> _OWNER_SHIFT))
+        of_lookup = np.searchsorted(np.cumsum(counts), keep, side="right")
+        kept = lines[keep] + moved[of_lookup]
         return Hits((kept >> _OWNER_SHIFT).astype(np.int32), anchor[of_lookup] / FRAMES_PER_SECOND,
                     _frames(kept) / FRAMES_PER_SECOND, np.ones(len(keep)), tempo[of_lookup])
 

@@ -128,12 +128,15 @@ def busy_groups(line_grids: Iterable[NDArray[np.int64]], groups: NDArray[np.int6
     line's bucket stays among the ``_SHORTLIST`` busiest. Every hit of a group with a hit
     in such a bucket goes on to exact (sorting) verification: a few hundred hits a group,
     where a large catalog gives millions. Up to ``_SHORTLIST_FROM`` hits, every hit is kept.
+
+    The arrays given are overwritten (hashed in place): at millions of hits, every
+    array allocated is a page-fault storm, so callers make them for this call alone.
     """
     if len(groups) <= _SHORTLIST_FROM:
         return np.ones(len(groups), bool)
     chosen = []
     for lines in line_grids:
-        bucket = _bucket(lines)
+        bucket = _bucket(lines, in_place=True)
         counts = np.bincount(bucket, minlength=1 << _BUCKET_BITS)
         buckets_with_at_least = np.cumsum(np.bincount(counts)[::-1])[::-1]  # [c]: buckets counting c or more
         # the fewest hits a busy bucket has: at most _SHORTLIST buckets reach it, and a line of one hit is no line
@@ -141,12 +144,16 @@ def busy_groups(line_grids: Iterable[NDArray[np.int64]], groups: NDArray[np.int6
         chosen.append(groups[(counts >= floor)[bucket]])
     wanted = np.zeros(1 << _BUCKET_BITS, bool)  # by hashed group: a collision only lets a few more hits through
     wanted[_bucket(np.unique(np.concatenate(chosen)))] = True
-    return wanted[_bucket(groups)]
+    return wanted[_bucket(groups, in_place=True)]
 
 
-def _bucket(line: NDArray[np.int64]) -> NDArray[np.intp]:
-    """Fibonacci hashing, on views rather than copies: this runs over every hit of a large catalog."""
-    spread = np.ascontiguousarray(line, dtype=np.int64).view(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+def _bucket(line: NDArray[np.int64], *, in_place: bool = False) -> NDArray[np.intp]:
+    """Fibonacci hashing, on views rather than copies (``in_place``: in ``line`` itself)."""
+    spread = np.ascontiguousarray(line, dtype=np.int64).view(np.uint64)
+    if in_place:
+        spread *= np.uint64(0x9E3779B97F4A7C15)
+    else:
+        spread = spread * np.uint64(0x9E3779B97F4A7C15)
     spread >>= np.uint64(64 - _BUCKET_BITS)
     return spread.view(np.intp)
 
