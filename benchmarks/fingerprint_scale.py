@@ -1,7 +1,7 @@
 """Content recognition speed: signature extraction per core, and identify time as the catalog grows.
 
-1. **Extraction** of a 720p title's reference signatures (pictures at 4/s → DCT thumbnails,
-   audio → landmarks) on one core (the process is pinned): as ingest does it, from the
+1. **Extraction** of a 720p title's reference signatures (pictures at 4/s → DCT thumbnails
+   and PDQ, audio → landmarks: all that ingest stores) on one core (the process is pinned): as ingest does it, from the
    ladder's smallest rendition and audio track (the programme is transcoded as ingest
    transcodes it), and from the 720p file itself, as a suspect is read — against the
    comparator measured in the same run: ffmpeg decoding the 720p file on one thread.
@@ -36,7 +36,7 @@ from fetch_test_media import build_programme, fetch
 
 from reelguard.fingerprint.index import CatalogIndex
 from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND
-from reelguard.fingerprint.service import AUDIO, VIDEO, identify_sample, read_sample
+from reelguard.fingerprint.service import AUDIO, EXACT, VIDEO, identify_sample, read_sample
 from reelguard.fingerprint.signatures import Signature
 from reelguard.media.ladder import plan_ladder
 from reelguard.media.tools import MediaTools
@@ -60,10 +60,11 @@ def _ladder(programme: Path, out_dir: Path) -> tuple[Path, Path]:
 
 
 def _extraction_seconds(pictures: Path, sound: Path | None = None) -> float:
+    """Reading and every signature ingest stores (DCT thumbnails, landmarks and PDQ)."""
     started = time.perf_counter()
     sample = read_sample(pictures, sound)
-    VIDEO.extract(sample, role="reference")
-    AUDIO.extract(sample, role="reference")
+    for kind in (VIDEO, AUDIO, EXACT):
+        kind.extract(sample, role="reference")
     return time.perf_counter() - started
 
 
