@@ -14,7 +14,7 @@ import click
 from rich.table import Table
 
 from reelguard.cli._shared import console, emit, json_option, open_runtime
-from reelguard.fingerprint.service import FingerprintService
+from reelguard.fingerprint.service import MATCH_NEEDS, FingerprintService
 
 __all__ = ["fingerprints", "identify"]
 
@@ -24,7 +24,7 @@ def _render_report(data: dict[str, Any]) -> None:
     if not data["matched"]:
         best = ", ".join(f"{k} {v:g}" for k, v in data["best"].items())
         console.print(f"{data['suspect']}: no match ({searched} searched; best evidence seen: {best}; "
-                      f"a match needs 8 pictures or 20 landmark moments on one line)")
+                      f"a match needs {MATCH_NEEDS})")
         return
     table = Table("title", "suspect from", "to", "title from", "to", "speed", "score", "modality")
     for s in data["segments"]:

@@ -128,7 +128,7 @@ class CatalogIndex:
         keep = np.flatnonzero(busy_groups([lines >> _LINE_BIN_SHIFT], lines >> _OWNER_SHIFT))
         of_lookup = np.searchsorted(np.cumsum(counts), keep, side="right")
         kept = lines[keep] + moved[of_lookup]
-        return Hits((kept >> _OWNER_SHIFT).astype(np.int32), anchor[of_lookup] / FRAMES_PER_SECOND,
+        return Hits(_owners(kept), anchor[of_lookup] / FRAMES_PER_SECOND,
                     _frames(kept) / FRAMES_PER_SECOND, np.ones(len(keep)), tempo[of_lookup])
 
     # -- writing ---------------------------------------------------------------------
@@ -181,7 +181,7 @@ class CatalogIndex:
         hashes = arrays.pop("audio_hash")
         order = np.argsort(hashes, kind="stable")
         owner, frame = arrays.pop("audio_owner")[order], arrays.pop("audio_frame")[order]
-        arrays["audio_entry"] = (owner.astype(np.int64) << _OWNER_SHIFT) | (frame.astype(np.int64) + _FRAME_BIAS)
+        arrays["audio_entry"] = _entries(owner, frame)
         arrays["audio_start"] = _bucket_starts(hashes[order])
         self._root.mkdir(parents=True, exist_ok=True)
         name = f"gen-{uuid.uuid4().hex[:12]}"
@@ -251,7 +251,7 @@ class _Generation:
         video_keep = ~np.isin(self.video_owner, list(numbers))
         entries = np.asarray(self.audio_entry)
         hashes = np.repeat(np.arange(HASH_VALUES, dtype=np.uint32), np.diff(self.audio_start))
-        owner = (entries >> _OWNER_SHIFT).astype(np.int32)
+        owner = _owners(entries)
         audio_keep = ~np.isin(owner, list(numbers))
         return {"video_codes": np.asarray(self.video_codes[video_keep]),
                 "video_owner": np.asarray(self.video_owner[video_keep]),
@@ -275,6 +275,15 @@ def _query_lookups(query: Signature) -> tuple[NDArray[np.int64], NDArray[np.floa
     lookup = np.concatenate(hashes).astype(np.int64)
     order = np.argsort(lookup, kind="stable")
     return lookup[order], np.concatenate(anchors)[order], np.concatenate(hypotheses)[order]
+
+
+def _entries(owner: NDArray[np.int32], frame: NDArray[np.int32]) -> NDArray[np.int64]:
+    """Audio entries as stored: owner << _OWNER_SHIFT | (frame + _FRAME_BIAS); ``_owners``/``_frames`` undo it."""
+    return (owner.astype(np.int64) << _OWNER_SHIFT) | (frame.astype(np.int64) + _FRAME_BIAS)
+
+
+def _owners(entries: NDArray[np.int64]) -> NDArray[np.int32]:
+    return (entries >> _OWNER_SHIFT).astype(np.int32)
 
 
 def _frames(entries: NDArray[np.int64]) -> NDArray[np.int64]:

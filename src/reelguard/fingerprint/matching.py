@@ -114,7 +114,12 @@ def _shortlist(title: NDArray[np.int32], query: NDArray[np.float64], target: NDA
     """The hits of the (title, slope) pairs that own one of the busiest lines (see ``busy_groups``)."""
     pair = title.astype(np.int64) * len(SLOPES) + slope_index
     offsets = (target - SLOPES[slope_index] * query) / rule.bin_seconds
-    return busy_groups(((pair << 24) + np.floor(offsets + phase).astype(np.int64) for phase in (0.0, 0.5)), pair)
+    return busy_groups((_line_keys(pair, np.floor(offsets + phase).astype(np.int64)) for phase in (0.0, 0.5)), pair)
+
+
+def _line_keys(pair: NDArray[np.int64], bins: NDArray[np.int64]) -> NDArray[np.int64]:
+    """One integer per (title × slope pair, offset bin): the pair above 24 bits, the bin (biased) below."""
+    return (pair << 24) + bins + (1 << 23)
 
 
 def busy_groups(line_grids: Iterable[NDArray[np.int64]], groups: NDArray[np.int64]) -> NDArray[np.bool_]:
@@ -186,7 +191,7 @@ def _strongest_line(title: NDArray[np.int32], query: NDArray[np.float64], target
         moments //= 20
     for phase in (0.0, 0.5):
         bins = np.floor(offsets / rule.bin_seconds + phase).astype(np.int64)
-        line = ((title.astype(np.int64) * len(SLOPES) + slope_index) << 24) + bins + (1 << 23)
+        line = _line_keys(title.astype(np.int64) * len(SLOPES) + slope_index, bins)
         distinct_lines = np.unique((line << _MOMENT_BITS) + moments) >> _MOMENT_BITS  # one vote per moment
         starts = np.flatnonzero(np.r_[True, distinct_lines[1:] != distinct_lines[:-1]])
         lines, support = distinct_lines[starts], np.diff(np.r_[starts, len(distinct_lines)])

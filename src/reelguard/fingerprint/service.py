@@ -34,7 +34,8 @@ from reelguard.media.sampling import read_media
 from reelguard.runtime import Runtime
 from reelguard.store import repositories
 
-__all__ = ["FingerprintService", "IdentifyReport", "MatchedSegment", "identify_sample", "read_sample"]
+__all__ = ["MATCH_NEEDS", "FingerprintService", "IdentifyReport", "MatchedSegment", "identify_sample",
+           "read_sample"]
 
 VIDEO, AUDIO, EXACT = DctVideo(), Landmarks(), PdqVideo()
 # pictures are sampled every 0.25-0.5 s, so a video line's slope is only fitted over 10 s or more;
@@ -44,6 +45,8 @@ VIDEO, AUDIO, EXACT = DctVideo(), Landmarks(), PdqVideo()
 # lowest that answered no distractor query (benchmarks/copy_detection.py, docs/benchmarks.md).
 _VIDEO_RULE = VerifyRule(min_support=8, bin_seconds=1.0, tolerance=0.6, max_gap=4.0, min_fit_span=10.0)
 _AUDIO_RULE = VerifyRule(min_support=20, bin_seconds=0.5, tolerance=0.25, max_gap=1.5, min_fit_span=3.0)
+# what a "no match" answer says a match would have needed
+MATCH_NEEDS = f"{_VIDEO_RULE.min_support} pictures or {_AUDIO_RULE.min_support} landmark moments on one line"
 _MIN_LIKENESS = 0.80  # a query view and a title view this alike are a video hit
 _NEIGHBOURS = 10
 _AUDIO_WEIGHT = 0.25  # an audio moment (a landmark instant) is worth a quarter of a matched picture
