@@ -35,7 +35,10 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._sessions = sessionmaker(engine, expire_on_commit=False)
-        self._sqlite_writer = threading.Lock()
+        self._writing_sessions = sessionmaker(engine.execution_options(reelguard_begin="BEGIN IMMEDIATE"),
+                                              expire_on_commit=False)
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._sqlite_writer = threading.RLock()
 
     @classmethod
     def connect(cls, url: str, *, migrate: bool = True) -> Database:
@@ -59,8 +62,21 @@ class Database:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
-        with self._sessions.begin() as session:
-            yield session
+        """A read-write transaction: committed when the block ends, rolled back if it raises.
+
+        SQLite: ``BEGIN IMMEDIATE``. A deferred transaction that reads and then writes
+        holds a read snapshot; if another connection commits in between, SQLite cannot
+        upgrade that snapshot to a write and fails at once with "database is locked"
+        (its busy handler does not wait in that case). Taking the write lock up front
+        makes a second writer wait its turn instead. Reads that write nothing use
+        ``session()``, which does not queue behind writers.
+        """
+        if self._sqlite:
+            with self._sqlite_writer, self._writing_sessions.begin() as session:
+                yield session
+        else:
+            with self._sessions.begin() as session:
+                yield session
 
     @contextmanager
     def serialized(self, lock_key: str) -> Iterator[Session]:
@@ -73,7 +89,7 @@ class Database:
         costs far more than waiting in line. PostgreSQL: a transaction-scoped advisory lock
         on the key, so different accounts still proceed in parallel.
         """
-        if self.engine.dialect.name == "sqlite":
+        if self._sqlite:
             with self._sqlite_writer:
                 with self._serialized(lock_key) as session:
                     yield session
