@@ -68,8 +68,10 @@ class Database:
         holds a read snapshot; if another connection commits in between, SQLite cannot
         upgrade that snapshot to a write and fails at once with "database is locked"
         (its busy handler does not wait in that case). Taking the write lock up front
-        makes a second writer wait its turn instead. Reads that write nothing use
-        ``session()``, which does not queue behind writers.
+        makes a second writer wait its turn instead. Threads of one process queue on a
+        mutex first: SQLite's busy handler would make them sleep and retry (1, 2, 5 …
+        100 ms), which under load costs far more than waiting in line. Reads that write
+        nothing use ``session()``, which does not queue behind writers.
         """
         if self._sqlite:
             with self._sqlite_writer, self._writing_sessions.begin() as session:
@@ -82,32 +84,22 @@ class Database:
     def serialized(self, lock_key: str) -> Iterator[Session]:
         """A transaction that no other ``serialized`` transaction on ``lock_key`` overlaps.
 
-        SQLite: ``BEGIN IMMEDIATE`` takes the database's write lock up front, so a
-        read-count-then-insert cannot interleave (a deferred transaction would fail its
-        lock upgrade instead). Threads of one process queue on a mutex first: SQLite's
-        busy handler would make them sleep and retry (1, 2, 5 … 100 ms), which under load
-        costs far more than waiting in line. PostgreSQL: a transaction-scoped advisory lock
-        on the key, so different accounts still proceed in parallel.
+        SQLite: any write transaction already holds the database's one write lock from
+        its start (see ``transaction``), so a read-count-then-insert cannot interleave.
+        PostgreSQL: a transaction-scoped advisory lock on the key, so different accounts
+        still proceed in parallel.
         """
         if self._sqlite:
-            with self._sqlite_writer:
-                with self._serialized(lock_key) as session:
-                    yield session
-        else:
-            with self._serialized(lock_key) as session:
+            with self.transaction() as session:
                 yield session
-
-    @contextmanager
-    def _serialized(self, lock_key: str) -> Iterator[Session]:
-        with self.engine.connect() as connection:
-            connection.execution_options(reelguard_begin="BEGIN IMMEDIATE")
-            with connection.begin():
-                if connection.dialect.name == "postgresql":
-                    connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                                       {"key": lock_key})
-                with Session(bind=connection, expire_on_commit=False) as session:
-                    yield session
-                    session.flush()
+            return
+        with self.engine.connect() as connection, connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                                   {"key": lock_key})
+            with Session(bind=connection, expire_on_commit=False) as session:
+                yield session
+                session.flush()
 
     def session(self) -> Session:
         return self._sessions()
