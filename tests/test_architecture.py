@@ -13,7 +13,8 @@ PURE_MODULES = ["drm/keys.py", "drm/cpix.py", "drm/pssh.py", "media/ladder.py", 
                 "license/policy.py", "license/rules.py", "errors.py", "clock.py",
                 "watermark/embedding.py", "watermark/detection.py", "watermark/code.py", "watermark/alignment.py",
                 "watermark/pace.py", "fingerprint/signatures.py", "fingerprint/views.py", "fingerprint/thumbnails.py",
-                "fingerprint/pdq.py", "fingerprint/landmarks.py", "fingerprint/matching.py", "media/sample.py"]
+                "fingerprint/pdq.py", "fingerprint/landmarks.py", "fingerprint/matching.py", "media/sample.py",
+                "jsonbounds.py", "titles.py", "progress.py"]
 FORBIDDEN_IN_PURE = {"subprocess", "sqlalchemy", "fastapi", "starlette", "click", "uvicorn", "os", "socket",
                      "httpx", "maxminddb", "time", "threading", "pathlib",
                      "reelguard.store", "reelguard.web", "reelguard.cli", "reelguard.runtime",
@@ -75,3 +76,26 @@ def test_public_surfaces_are_pinned() -> None:
                                         "load_policy", "parse_license_request"]
     assert sorted(store.__all__) == ["BlobStore", "Database", "LocalBlobStore"]
     assert sorted(accounts.__all__) == ["AccountService", "AccountView"]
+
+
+def test_the_migration_shortcut_knows_the_newest_revision() -> None:
+    """``Database.migrate`` skips Alembic when the schema is at SCHEMA_REVISION: it must be Alembic's head."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from reelguard.store.database import SCHEMA_REVISION
+
+    config = Config()
+    config.set_main_option("script_location", str(SRC / "store" / "migrations"))
+    assert ScriptDirectory.from_config(config).get_heads() == [SCHEMA_REVISION]
+
+
+def test_package_imports_are_lazy() -> None:
+    """Importing a small module of a package must not import the package's heavy siblings."""
+    import subprocess
+    import sys
+
+    code = ("import sys, reelguard.drm.keys, reelguard.license.clearkey, reelguard.web.access_log; "
+            "print(sorted(m for m in ('sqlalchemy', 'fastapi', 'faiss', 'cv2', 'av') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", result.stdout

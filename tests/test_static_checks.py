@@ -19,3 +19,12 @@ def test_ruff_is_clean() -> None:
 def test_mypy_strict_is_clean() -> None:
     result = subprocess.run([BIN / "mypy"], cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_project_metadata_needs_no_deprecated_form() -> None:
+    """`license` as a table made setuptools print a deprecation banner three times per set-up."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert isinstance(project["project"]["license"], str)  # an SPDX expression (PEP 639)
+    assert any(r.startswith("setuptools>=77") for r in project["build-system"]["requires"])

@@ -13,6 +13,7 @@ and never contain a content key, a token or a secret.
     │   ├── InvalidMedia                exit 65  HTTP 422  file is not playable video
     │   ├── InvalidLicenseRequest       exit 65  HTTP 400  Clear Key request body malformed
     │   ├── InvalidCpix                 exit 65  HTTP 422  CPIX/SPEKE document malformed
+    │   ├── IdempotencyKeyReused        exit 65  HTTP 422  an Idempotency-Key sent with another request
     │   └── PayloadTooLarge             exit 65  HTTP 413  body over the configured bound
     ├── NotFound                        exit 66  HTTP 404  a named record does not exist
     │   └── UnknownKeyId                exit 66  HTTP 404  KID not in the key store
@@ -24,6 +25,8 @@ and never contain a content key, a token or a secret.
     │   └── PolicyDenied                exit 77  HTTP 403  a licence policy rule refused it
     ├── UpstreamError                   exit 69  HTTP 502  a licence-proxy upstream failed
     │   └── UpstreamTimeout             exit 69  HTTP 504  … or did not answer in time
+    ├── StorageError                    exit 74  HTTP 507  disk full, read-only or unwritable
+    ├── RequestTimeout                  exit 75  HTTP 408  a request body did not arrive in time
     └── ProcessingError                 exit 70  HTTP 500  a media tool or job step failed
         └── PackagingError              exit 70  HTTP 500  Shaka Packager failed
 """
@@ -34,6 +37,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "Conflict",
+    "IdempotencyKeyReused",
     "InvalidCpix",
     "InvalidInput",
     "InvalidLicenseRequest",
@@ -46,6 +50,8 @@ __all__ = [
     "PolicyDenied",
     "ProcessingError",
     "ReelguardError",
+    "RequestTimeout",
+    "StorageError",
     "TitleNotReady",
     "TokenExpired",
     "UnknownKeyId",
@@ -95,6 +101,11 @@ class InvalidLicenseRequest(InvalidInput):
 class InvalidCpix(InvalidInput):
     http_status = 422
     title = "Invalid CPIX document"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    http_status = 422
+    title = "Idempotency key reused"
 
 
 class PayloadTooLarge(InvalidInput):
@@ -157,6 +168,20 @@ class UpstreamError(ReelguardError):
 class UpstreamTimeout(UpstreamError):
     http_status = 504
     title = "Upstream licence server timed out"
+
+
+class StorageError(ReelguardError):
+    """Bytes could not be written or read where they live (blob store, work folder): the OS said why."""
+
+    exit_code = 74
+    http_status = 507
+    title = "Storage failed"
+
+
+class RequestTimeout(ReelguardError):
+    exit_code = 75
+    http_status = 408
+    title = "Request timeout"
 
 
 class ProcessingError(ReelguardError):

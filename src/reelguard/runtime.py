@@ -39,7 +39,7 @@ class Runtime:
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock = system_clock) -> Runtime:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         signing_key = load_or_create_signing_key(settings.resolved_token_signing_key_file)
         signer = TokenSigner(signing_key, issuer=settings.token_issuer, audience=settings.token_audience)
         return cls(

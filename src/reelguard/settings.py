@@ -17,16 +17,17 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelguard.errors import ConfigurationError
 
-__all__ = ["DEFAULT_LADDER", "Settings"]
+__all__ = ["CONFIG_FILE_NAME", "DEFAULT_LADDER", "Settings"]
 
 DEFAULT_LADDER: tuple[int, ...] = (360, 540, 720, 1080)
+CONFIG_FILE_NAME = "reelguard.toml"
 
 
 class Settings(BaseSettings):
@@ -82,6 +83,20 @@ class Settings(BaseSettings):
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8700, ge=0, le=65535)
     max_license_body_bytes: int = Field(default=16_384, ge=256)
+    max_request_body_bytes: int = Field(
+        default=1 << 20, ge=262_144, le=64 << 20, description="Bound on any request body (routes bound theirs tighter)."
+    )
+    body_read_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=300, description="A request body must arrive within this long, else 408."
+    )
+    worker_healthcheck_seconds: int = Field(
+        default=60, ge=5, le=600,
+        description="How long a server worker may take to answer the supervisor before it is killed and replaced.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Server log level (the access log is at info)."
+    )
+    log_format: Literal["text", "json"] = Field(default="text", description="Server logs as text or JSON lines.")
     license_cache_seconds: float = Field(
         default=2.0, ge=0, le=300, description="How long the licence path caches title status and keys."
     )
@@ -108,6 +123,10 @@ class Settings(BaseSettings):
     )
     unsafe_skip_license_policy: bool = Field(
         default=False, description="UNSAFE: license on a valid token alone (benchmark comparator only)."
+    )
+    unsafe_skip_decision_journal: bool = Field(
+        default=False,
+        description="UNSAFE: renewal decisions only buffered, not journaled (a crash loses up to one flush of them).",
     )
     license_proxy_upstreams: dict[str, str] = Field(
         default_factory=dict, description="DRM system → upstream licence URL for the licence proxy."
@@ -159,24 +178,35 @@ class Settings(BaseSettings):
         return (self.fingerprint_index_dir or self.data_dir / "fingerprints").resolve()
 
     @property
+    def resolved_journal_dir(self) -> Path:
+        """The licence decision journal (``license/journal.py``): local, per machine."""
+        return (self.data_dir / "journal").resolve()
+
+    @property
     def resolved_api_clients_file(self) -> Path:
         return (self.api_clients_file or self.data_dir / "api-clients.toml").resolve()
 
     @classmethod
     def load(cls, config_file: Path | None = None, **overrides: Any) -> Settings:
-        """Build settings from the TOML file (if any), the environment and overrides."""
-        file_values = _read_toml(config_file or _default_config_file())
+        """Build settings from the TOML file (if any), the environment and overrides.
+
+        The file is ``config_file``, else ``$REELGUARD_CONFIG``, else ``reelguard.toml`` in
+        the data folder — the one given here (``--data-dir``) before ``$REELGUARD_DATA_DIR``
+        and ``.reelguard``, so a folder named on the command line brings its own settings.
+        """
+        data_dir = overrides.get("data_dir")
+        file_values = _read_toml(config_file or _default_config_file(Path(data_dir) if data_dir else None))
         try:
             return cls(**{**file_values, **overrides})
         except ValidationError as exc:
             raise ConfigurationError(f"invalid settings: {_summarise(exc)}") from exc
 
 
-def _default_config_file() -> Path:
+def _default_config_file(data_dir: Path | None) -> Path:
     explicit = os.environ.get("REELGUARD_CONFIG")
     if explicit:
         return Path(explicit)
-    return Path(os.environ.get("REELGUARD_DATA_DIR", ".reelguard")) / "reelguard.toml"
+    return (data_dir or Path(os.environ.get("REELGUARD_DATA_DIR", ".reelguard"))) / CONFIG_FILE_NAME
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from browser_harness import serving
+from browser_harness import ServerLog, server_log, serving
 from PIL import Image
 from playwright.sync_api import Browser, Page
 
@@ -32,7 +32,14 @@ PLAYER_STATE = """() => {
 
 
 @pytest.fixture(scope="module")
-def base_url(catalog: PackagedCatalog) -> Iterator[str]:
+def playback_log() -> Iterator[ServerLog]:
+    """Everything the server logs while this module's playbacks run (read by the last test)."""
+    with server_log() as log:
+        yield log
+
+
+@pytest.fixture(scope="module")
+def base_url(catalog: PackagedCatalog, playback_log: ServerLog) -> Iterator[str]:
     with serving(catalog.runtime) as url:
         yield url
 
@@ -103,3 +110,13 @@ def test_renewals_keep_playing_until_the_device_is_revoked(browser: Browser, bas
         assert "licence renewal refused" in page.locator("#status").inner_text()
     finally:
         page.close()
+
+
+def test_the_servers_log_of_every_playback_above_holds_no_token_and_no_key(
+        base_url: str, catalog: PackagedCatalog, playback_log: ServerLog) -> None:
+    """Every request of the module's DASH and HLS playbacks (licences, keys, renewals, refusals) was logged."""
+    with catalog.runtime.db.session() as session:
+        keys = [k.key for k in catalog.runtime.keystore.keys_of_title(session, catalog.sample.id)]
+    log = playback_log.text
+    assert '"path": "/license/clearkey"' in log and f"/content/{SAMPLE_TITLE}/hls/" in log, log[:2000]
+    assert playback_log.secrets(keys) == []

@@ -16,10 +16,12 @@ from itertools import pairwise
 from pathlib import Path
 
 import pytest
-from browser_harness import serving
+from browser_harness import server_log, serving
 from playwright.sync_api import Browser
+from sqlalchemy import select
 
 from reelguard.runtime import Runtime
+from reelguard.store.models import TitleRow
 from reelguard.watermark.sessions import SessionService, StartedSession
 from tests.conftest import make_settings, subscribe
 from tests.e2e.test_browser_playback import PLAYER_STATE
@@ -36,8 +38,12 @@ def wm_server(tmp_path_factory: pytest.TempPathFactory, database_url_factory,  #
     runtime = Runtime.open(watermark_settings(make_settings(work / "data", database_url_factory())))
     ingest_watermarked(runtime, media_dir, work, seconds=12)
     subscribe(runtime, "viewer", ["tab"], titles=[WM_TITLE])
-    with serving(runtime) as url:
+    with serving(runtime) as url, server_log() as log:
         yield runtime, url
+    with runtime.db.session() as session:
+        title = session.scalar(select(TitleRow).where(TitleRow.name == WM_TITLE))
+        keys = [k.key for k in runtime.keystore.keys_of_title(session, title.id)] if title else []
+    assert "/stream/<token>/" in log.text and log.secrets(keys) == []  # session tokens ride in the stream paths
     runtime.close()
 
 

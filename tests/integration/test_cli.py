@@ -98,3 +98,10 @@ def test_demo_prepares_a_playable_title_for_its_account(cli_env: tuple[Path, str
     again = _run(data_dir, url, "demo", "--source", str(media_dir / "lavfi_testsrc.mp4"), "--name", "demo-clip",
                  "--no-serve")
     assert again.returncode == 0, again.stderr  # idempotent: a second `make run` reuses everything
+    # "why it plays" explained the built-in policy while the demo server decided with the demo one
+    explained = _run(data_dir, url, "policy", "explain", "--account", "demo-account", "--device", "demo-browser",
+                     "--title", "demo-clip", "--ip", "127.0.0.1", "--json")
+    assert explained.returncode == 0, explained.stderr
+    decision = json.loads(explained.stdout)
+    assert decision["policy"].startswith("demo@") and decision["granted"] is True, decision
+    assert (data_dir / "reelguard.toml").read_text().count("license_policy_file") == 1

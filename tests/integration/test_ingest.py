@@ -142,6 +142,9 @@ def test_failure_mid_packaging_leaves_a_failed_title_that_resumes(runtime: Runti
         assert (row.status, row.stage) == ("failed", "fingerprinted")
         assert row.package is None and "Shaka Packager failed" in (row.error or "")
     assert not (runtime.settings.resolved_blob_dir / "packages" / row.id).exists()
+    from reelguard.fingerprint.service import FingerprintService
+
+    assert row.id not in {t.title_id for t in FingerprintService(runtime).index.titles()}  # a failed title: no index
     _assert_not_playable(runtime, "interrupted")
     runtime.tools = working_tools
     view = IngestService(runtime).resume_title("interrupted")

@@ -196,11 +196,11 @@ def test_refusals_that_need_the_catalog(peer: KeyServerPeer, catalog: PackagedCa
 
 
 def test_clients_file_must_be_private(tmp_path: Path) -> None:
-    from reelguard.drm.api_clients import ApiClients
+    from reelguard.drm.api_clients import read_clients
     from reelguard.errors import ConfigurationError
 
     path = tmp_path / "clients.toml"
     add_client(path, "p1")
     path.chmod(0o644)
     with pytest.raises(ConfigurationError, match="must be 0600"):
-        ApiClients.load(path)
+        read_clients(path)

@@ -60,3 +60,22 @@ def test_publish_tree_replaces_atomically(tmp_path: Path) -> None:
         blobs.publish_tree("packages/t1", source)
     assert blobs.get_bytes("packages/t1/dash/manifest.mpd") == b"two"
     assert sorted(p.name for p in (tmp_path / "blobs" / "packages").iterdir()) == ["t1"]
+
+
+def test_serve_hands_the_worker_health_check_and_logging_to_uvicorn(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers slower than uvicorn's fixed 5 s health check were killed and replaced, silently, for minutes."""
+    import uvicorn
+
+    from reelguard.cli.serve import run_server
+
+    seen: dict[str, object] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs, app=app))
+    monkeypatch.setenv("REELGUARD_DATA_DIR", str(tmp_path))  # run_server sets it for its workers; undone after
+    settings = Settings.load(config_file=tmp_path / "none.toml", data_dir=tmp_path, worker_healthcheck_seconds=90,
+                             log_level="warning", log_format="json")
+    run_server(settings, "127.0.0.1", 8700, 2)
+    assert seen["timeout_worker_healthcheck"] == 90 and seen["workers"] == 2 and seen["access_log"] is False
+    config = seen["log_config"]
+    assert config["formatters"]["default"]["()"].endswith("JsonFormatter")  # type: ignore[index]
+    assert config["loggers"]["reelguard"]["level"] == "WARNING"  # type: ignore[index]

@@ -146,3 +146,42 @@ def test_a_failed_token_is_not_remembered_as_valid() -> None:
     for _ in range(2):
         with pytest.raises(AuthenticationError, match="signature"):
             verifier.verify(forged, now=NOW)
+
+
+def test_a_token_is_not_accepted_before_its_nbf() -> None:
+    """RFC 7519 §4.1.5: a token valid only from an hour later gets nothing now (it got every key)."""
+    signer = _signer()
+    later = int((NOW + timedelta(hours=1)).timestamp())
+    token = signer.issue(account="acct", title="ep01", device="tv", ttl_seconds=7200, now=NOW, extra={"nbf": later})
+    verifier = _verifier(signer, max_ttl=7200)
+    with pytest.raises(AuthenticationError, match="not valid until"):
+        verifier.verify(token, now=NOW)
+    with pytest.raises(AuthenticationError, match="not valid until"):  # a remembered token is checked again
+        verifier.verify(token, now=NOW + timedelta(minutes=59))
+    assert verifier.verify(token, now=NOW + timedelta(hours=1)).account == "acct"
+    assert verifier.verify(token, now=NOW + timedelta(hours=1) - timedelta(seconds=5)).account == "acct"  # leeway
+
+
+def test_nbf_must_be_integer_seconds() -> None:
+    signer = _signer()
+    token = signer.issue(account="acct", title="ep01", device="tv", ttl_seconds=60, now=NOW, extra={"nbf": "soon"})
+    with pytest.raises(AuthenticationError, match="nbf must be integer seconds"):
+        _verifier(signer).verify(token, now=NOW)
+
+
+def _segment(document: bytes) -> str:
+    return base64.urlsafe_b64encode(document).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(("header", "payload"), [
+    (b'{"alg": "EdDSA", "kid": ' + b"[" * 1000 + b"]" * 1000 + b"}", b"{}"),
+    (b'{"alg": "EdDSA", "kid": 1' + b"1" * 2500 + b"}", b"{}"),  # under the 4,096-character cap
+], ids=["nested-header", "huge-number-header"])
+def test_a_header_out_of_bounds_is_bad_input_before_any_authentication(header: bytes, payload: bytes) -> None:
+    """It raised RecursionError / ValueError past the parser: a 500 before the signature was even looked at."""
+    from reelguard.errors import InvalidInput
+
+    token = f"{_segment(header)}.{_segment(payload)}.{_segment(b'x' * 64)}"
+    with pytest.raises(InvalidInput, match=r"nested at most|numbers of at most") as caught:
+        _verifier(_signer()).verify(token, now=NOW)
+    assert caught.value.http_status == 400

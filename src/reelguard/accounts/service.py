@@ -14,32 +14,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
+import pycountry
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from reelguard.accounts.records import AccountSummary, AccountView, DeviceView, RightsView
 from reelguard.clock import Clock
 from reelguard.errors import Conflict, InvalidInput, NotFound
 from reelguard.license.rules import HDCP_LEVELS, SECURITY_LEVELS
-from reelguard.store import subscribers
+from reelguard.store import repositories, subscribers
 from reelguard.store.database import Database
 from reelguard.store.models import AccountRow, DeviceRow, GrantRow, TitleRightsRow
 
-__all__ = ["AccountService", "AccountView"]
+__all__ = ["ACCOUNT_STATUSES", "DEVICE_STATUSES", "GRANT_KINDS", "AccountService", "AccountView"]
 
 GRANT_KINDS = ("purchase", "rental")
+ACCOUNT_STATUSES = ("active", "suspended")
+DEVICE_STATUSES = ("active", "revoked")
+MAX_PAGE = 1000
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
-
-
-@dataclass(frozen=True)
-class AccountView:
-    id: str
-    plan: str
-    status: str
-    devices: list[dict[str, str]]
-    grants: list[dict[str, str | None]]
 
 
 def _text(name: str, value: str, limit: int = 200) -> str:
@@ -54,13 +49,32 @@ def _choice(name: str, value: str, choices: Sequence[str]) -> str:
     return value
 
 
+# Codes people reach for that ISO 3166-1 reserves for something else or does not assign.
+_ISO_INSTEAD = {"UK": "GB", "EL": "GR", "EN": "GB"}
+
+
 def _countries(values: Sequence[str] | None) -> list[str] | None:
+    """Territories as ISO 3166-1 alpha-2 codes that exist (pycountry's list), sorted and unique."""
     if values is None:
         return None
-    bad = [v for v in values if not _COUNTRY.match(v)]
+    bad = [v for v in values if not _COUNTRY.match(v) or pycountry.countries.get(alpha_2=v) is None]
     if bad:
-        raise InvalidInput(f"territories must be ISO 3166-1 alpha-2 codes like GB; got {bad[:3]}")
+        hints = "; ".join(f"{v!r} is not a country code" + (f" (did you mean {_ISO_INSTEAD[v]}?)"
+                                                           if v in _ISO_INSTEAD else "") for v in bad[:3])
+        raise InvalidInput(f"territories must be ISO 3166-1 alpha-2 country codes like GB or IE; {hints}")
     return sorted(set(values))
+
+
+def _page_size(limit: int) -> int:
+    if not 1 <= limit <= MAX_PAGE:
+        raise InvalidInput(f"expected a page size from 1 to {MAX_PAGE}, got {limit}")
+    return limit
+
+
+def _require_title(session: Session, title: str) -> None:
+    if repositories.find_title(session, title) is None:
+        raise NotFound(f"no title named {title!r:.80} in the catalog; ingest it first ('reelguard titles add') "
+                       "or check the name ('reelguard titles list')")
 
 
 class AccountService:
@@ -93,14 +107,17 @@ class AccountService:
     def show_account(self, account_id: str) -> AccountView:
         with self._db.session() as session:
             row = self._account(session, account_id)
-            devices = [{"id": d.id, "type": d.type, "security_level": d.security_level, "hdcp": d.hdcp,
-                        "status": d.status, "registered_at": d.registered_at.isoformat()}
-                       for d in subscribers.devices_of(session, account_id)]
-            grants = [{"title": g.title, "kind": g.kind, "granted_at": g.granted_at.isoformat(),
-                       "expires_at": g.expires_at.isoformat() if g.expires_at else None,
-                       "first_played_at": g.first_played_at.isoformat() if g.first_played_at else None}
-                      for g in subscribers.grants_of(session, account_id)]
-            return AccountView(row.id, row.plan, row.status, devices, grants)
+            return AccountView.of(row, subscribers.devices_of(session, account_id),
+                                  subscribers.grants_of(session, account_id))
+
+    def list_accounts(self, *, after: str | None = None, limit: int = 100, status: str | None = None,
+                      plan: str | None = None) -> list[AccountSummary]:
+        """A page of accounts in id order, after the id ``after``."""
+        if status is not None:
+            _choice("account status", status, ACCOUNT_STATUSES)
+        with self._db.session() as session:
+            rows = subscribers.list_accounts(session, after=after, limit=_page_size(limit), status=status, plan=plan)
+            return [AccountSummary.of(row) for row in rows]
 
     # -- devices ---------------------------------------------------------------------
     def register_device(self, account_id: str, device_id: str, *, type: str, security_level: str,
@@ -123,12 +140,31 @@ class AccountService:
         self._changed(account_id, None)
 
     def revoke_device(self, account_id: str, device_id: str) -> None:
+        """Revoke a device: its stream is refused at its next renewal, and it cannot re-register."""
+        self._update_device(account_id, device_id, status="revoked")
+
+    def reinstate_device(self, account_id: str, device_id: str) -> None:
+        """Undo a revocation (a device revoked by mistake, or after the account holder's appeal)."""
+        self._update_device(account_id, device_id, status="active")
+
+    def list_devices(self, account_id: str | None = None, *, status: str | None = None) -> list[DeviceView]:
+        """Devices of one account (or of every account), oldest registration first."""
+        if status is not None:
+            _choice("device status", status, DEVICE_STATUSES)
+        with self._db.session() as session:
+            if account_id is not None:
+                self._account(session, account_id)
+            return [DeviceView.of(row) for row in subscribers.list_devices(session, account_id=account_id,
+                                                                           status=status)]
+
+    def _update_device(self, account_id: str, device_id: str, *, status: str) -> None:
         now = self._clock()
         with self._db.transaction() as session:
             row = session.get(DeviceRow, (account_id, device_id))
             if row is None:
-                raise NotFound(f"account {account_id!r} has no device {device_id!r:.60}")
-            row.status, row.revoked_at = "revoked", now
+                known = ", ".join(d.id for d in subscribers.devices_of(session, account_id)) or "none"
+                raise NotFound(f"account {account_id!r:.60} has no device {device_id!r:.60} (devices: {known:.200})")
+            row.status, row.revoked_at = status, now if status == "revoked" else None
             subscribers.note_change(session, now, account_id=account_id)
         self._changed(account_id, None)
 
@@ -141,6 +177,7 @@ class AccountService:
             raise InvalidInput(f"availability must end after it starts; got {available_from} to {available_until}")
         now = self._clock()
         with self._db.transaction() as session:
+            _require_title(session, title)
             row = session.get(TitleRightsRow, title) or TitleRightsRow(title=title)
             row.plans = sorted({_text("plan", p, 64) for p in plans}) if plans is not None else None
             row.territories = _countries(territories)
@@ -150,12 +187,38 @@ class AccountService:
             subscribers.note_change(session, now, title=title)
         self._changed(None, title)
 
+    def title_rights(self, title: str) -> RightsView:
+        """A title's rights (``RightsView.none_set`` when none were set: no plan includes it)."""
+        with self._db.session() as session:
+            _require_title(session, title)
+            row = subscribers.find_rights(session, title)
+            return RightsView.of(row) if row is not None else RightsView.none_set(title)
+
+    def titles_with_territories(self) -> list[str]:
+        with self._db.session() as session:
+            return subscribers.titles_with_territories(session)
+
+    def remove_grant(self, account_id: str, title: str) -> None:
+        """Take back a purchase or rental (a refund or a chargeback)."""
+        now = self._clock()
+        with self._db.transaction() as session:
+            row = session.get(GrantRow, (account_id, title))
+            if row is None:
+                raise NotFound(f"account {account_id!r:.60} has no purchase or rental of {title!r:.80}")
+            session.delete(row)
+            subscribers.note_change(session, now, account_id=account_id)
+        self._changed(account_id, None)
+
     def grant_title(self, account_id: str, title: str, *, kind: str, expires_at: datetime | None = None) -> None:
         _choice("grant kind", kind, GRANT_KINDS)
         title = _text("title", title)
         now = self._clock()
+        if expires_at is not None and expires_at <= now:
+            raise InvalidInput(f"a {kind} must end in the future; got {expires_at.isoformat()} "
+                               f"(it is {now.isoformat(timespec='seconds')})")
         with self._db.transaction() as session:
             self._account(session, account_id)
+            _require_title(session, title)
             session.merge(GrantRow(account_id=account_id, title=title, kind=kind, granted_at=now,
                                    expires_at=expires_at, first_played_at=None))
             subscribers.note_change(session, now, account_id=account_id)

@@ -3,31 +3,40 @@
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
-from reelguard.runtime import Runtime
-from reelguard.settings import Settings
+if TYPE_CHECKING:
+    from reelguard.runtime import Runtime
+    from reelguard.settings import Settings
 
-__all__ = ["console", "emit", "ingest_progress", "json_option", "open_runtime"]
+__all__ = ["console", "emit", "json_option", "open_runtime", "settings_from", "work_progress"]
 
-console = Console(stderr=True)
+# Long messages stay one line (grep-able, never cut); piped into a file or a log, tables get
+# room for their columns instead of the 80 a non-terminal would give them.
+console = Console(stderr=True, soft_wrap=True, width=None if sys.stderr.isatty() else 200)
 json_option = click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
 
 
 def settings_from(ctx: click.Context) -> Settings:
+    """Settings for the command: ``--data-dir`` (or ``$REELGUARD_DATA_DIR``) and that folder's reelguard.toml."""
+    from reelguard.settings import Settings
+
     data_dir: Path | None = ctx.find_root().params.get("data_dir")
     return Settings.load(**({"data_dir": data_dir} if data_dir else {}))
 
 
 @contextmanager
 def open_runtime(ctx: click.Context) -> Iterator[Runtime]:
+    from reelguard.runtime import Runtime  # the adapters' imports are paid by commands that use them
+
     runtime = Runtime.open(settings_from(ctx))
     try:
         yield runtime
@@ -44,8 +53,13 @@ def emit(data: Any, as_json: bool, render: Callable[[Any], None]) -> None:
 
 
 @contextmanager
-def ingest_progress(enabled: bool) -> Iterator[Callable[[str, float, float], None]]:
-    """A Rich progress bar per ingest step (transcode, package); silent when disabled."""
+def work_progress(enabled: bool) -> Iterator[Callable[[str, float, float], None]]:
+    """A Rich progress bar per step of a long job (ingest, identify, trace, render, rebuild).
+
+    The job calls ``update(step, done, total)``; each step reports its own end as
+    ``done == total``, so a bar at 100 % means the step finished. Silent when disabled
+    (``--json``: stdout is for the document, and a bar on stderr would only be noise).
+    """
     if not enabled:
         yield lambda _step, _done, _total: None
         return

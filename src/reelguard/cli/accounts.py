@@ -1,27 +1,34 @@
 """``reelguard accounts`` and ``reelguard devices``: subscribers, their devices and grants.
 
     reelguard accounts add acct-1 --plan premium
+    reelguard accounts list [--status suspended] [--plan premium] [--json]
     reelguard accounts grant acct-1 ep01 --kind rental
     reelguard devices register acct-1 tv-1 --type tv --security-level hardware --hdcp 2.2
+    reelguard devices list [acct-1] [--status revoked]
     reelguard devices revoke acct-1 tv-1
+    reelguard devices reinstate acct-1 tv-1
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 import click
+from rich.table import Table
 
-from reelguard.accounts.service import GRANT_KINDS, AccountService
+from reelguard.accounts.service import ACCOUNT_STATUSES, DEVICE_STATUSES, GRANT_KINDS, AccountService
 from reelguard.cli._shared import console, emit, json_option, open_runtime
 from reelguard.license.rules import HDCP_LEVELS, SECURITY_LEVELS
+
+if TYPE_CHECKING:
+    from reelguard.runtime import Runtime
 
 __all__ = ["accounts", "devices"]
 
 
-def _service(runtime: object) -> AccountService:
-    return AccountService(runtime.db, runtime.clock)  # type: ignore[attr-defined]
+def _service(runtime: Runtime) -> AccountService:
+    return AccountService(runtime.db, runtime.clock)
 
 
 @click.group()
@@ -85,6 +92,42 @@ def grant(ctx: click.Context, account: str, title: str, kind: str, expires: date
     console.print(f"{kind} of {title} recorded for {account}")
 
 
+@accounts.command("list")
+@click.option("--status", type=click.Choice(ACCOUNT_STATUSES), default=None)
+@click.option("--plan", default=None)
+@click.option("--after", default=None, help="Only accounts whose id sorts after this (the next page).")
+@click.option("--limit", default=100, show_default=True, type=click.IntRange(1, 1000))
+@json_option
+@click.pass_context
+def list_(ctx: click.Context, status: str | None, plan: str | None, after: str | None, limit: int,
+          as_json: bool) -> None:
+    """Accounts in id order."""
+    with open_runtime(ctx) as runtime:
+        rows = [a.to_json() for a in _service(runtime).list_accounts(after=after, limit=limit, status=status,
+                                                                       plan=plan)]
+
+    def render(data: list[dict[str, Any]]) -> None:
+        table = Table("account", "plan", "status", "created", "updated")
+        for row in data:
+            table.add_row(row["id"], row["plan"], row["status"], row["created_at"][:19], row["updated_at"][:19])
+        console.print(table if data else "no accounts")
+        if len(data) == limit:
+            console.print(f"next page: --after {data[-1]['id']}")
+
+    emit(rows, as_json, render)
+
+
+@accounts.command("remove-grant")
+@click.argument("account")
+@click.argument("title")
+@click.pass_context
+def remove_grant(ctx: click.Context, account: str, title: str) -> None:
+    """Take back a purchase or rental (a refund, a chargeback)."""
+    with open_runtime(ctx) as runtime:
+        _service(runtime).remove_grant(account, title)
+    console.print(f"grant of {title} taken back from {account}")
+
+
 @accounts.command("show")
 @click.argument("account")
 @json_option
@@ -102,7 +145,7 @@ def show(ctx: click.Context, account: str, as_json: bool) -> None:
         for item in view.grants:
             click.echo(f"  {item['kind']} of {item['title']} (expires {item['expires_at'] or 'never'})")
 
-    emit(asdict(view), as_json, render)
+    emit(view.to_json(), as_json, render)
 
 
 @click.group()
@@ -136,6 +179,37 @@ def revoke(ctx: click.Context, account: str, device: str) -> None:
     with open_runtime(ctx) as runtime:
         _service(runtime).revoke_device(account, device)
     console.print(f"device {device} of {account} revoked")
+
+
+@devices.command("list")
+@click.argument("account", required=False)
+@click.option("--status", type=click.Choice(DEVICE_STATUSES), default=None)
+@json_option
+@click.pass_context
+def list_devices(ctx: click.Context, account: str | None, status: str | None, as_json: bool) -> None:
+    """Devices of ACCOUNT (of every account if none is named)."""
+    with open_runtime(ctx) as runtime:
+        rows = [d.to_json() for d in _service(runtime).list_devices(account, status=status)]
+
+    def render(data: list[dict[str, Any]]) -> None:
+        table = Table("account", "device", "type", "security", "HDCP", "status", "registered")
+        for row in data:
+            table.add_row(row["account"], row["id"], row["type"], row["security_level"], row["hdcp"], row["status"],
+                          row["registered_at"][:19])
+        console.print(table if data else "no devices")
+
+    emit(rows, as_json, render)
+
+
+@devices.command("reinstate")
+@click.argument("account")
+@click.argument("device")
+@click.pass_context
+def reinstate_device(ctx: click.Context, account: str, device: str) -> None:
+    """Make a revoked device active again (it may play and renew at once)."""
+    with open_runtime(ctx) as runtime:
+        _service(runtime).reinstate_device(account, device)
+    console.print(f"device {device} of {account} reinstated")
 
 
 def _aware(value: datetime | None) -> datetime | None:

@@ -4,24 +4,28 @@ It ingests the sample programme once (resuming it if an earlier run was interrup
 subscribes a demo account (plan ``demo``, one registered browser, the title in the plan),
 mints a 12-hour token and prints the player URLs before serving. The server runs the
 built-in policy with the token rules relaxed for the demo (a 12-hour, reusable token, so
-the printed URL keeps working); unless ``REELGUARD_LICENSE_POLICY_FILE`` says otherwise.
+the printed URL keeps working). The demo names that policy in the data folder's
+``reelguard.toml`` — unless the file already names one — so every command run on the
+folder (``policy explain`` above all) decides exactly as the demo server does.
 """
 
 from __future__ import annotations
 
-import os
+import json
 from importlib import resources
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
 from reelguard.accounts.service import AccountService
-from reelguard.cli._shared import console, ingest_progress, open_runtime, settings_from
+from reelguard.cli._shared import console, open_runtime, settings_from, work_progress
 from reelguard.cli.serve import run_server
 from reelguard.errors import Conflict
 from reelguard.ingest.service import IngestService
 from reelguard.license.policy_file import DEFAULT_POLICY, load_policy
 from reelguard.runtime import Runtime
+from reelguard.settings import CONFIG_FILE_NAME, Settings
 from reelguard.store import repositories
 
 __all__ = ["demo"]
@@ -54,6 +58,19 @@ def _demo_policy(data_dir: Path) -> Path:
     return path
 
 
+def _use_demo_policy(settings: Settings) -> Settings:
+    """Name the demo policy in the folder's reelguard.toml (kept if it names one already); the settings then."""
+    if settings.license_policy_file is not None:
+        return settings
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    policy = _demo_policy(settings.data_dir)
+    config = settings.data_dir.resolve() / CONFIG_FILE_NAME
+    existing = config.read_text("utf-8") if config.exists() else ""
+    line = f"license_policy_file = {json.dumps(str(policy))}  # written by `reelguard demo`\n"
+    config.write_text(existing + ("\n" if existing and not existing.endswith("\n") else "") + line, "utf-8")
+    return settings.model_copy(update={"license_policy_file": policy})
+
+
 @click.command()
 @click.option("--source", type=click.Path(path_type=Path), default=Path("media/bbb_loop3.mp4"),
               show_default=True, help="Master file to ingest.")
@@ -63,13 +80,13 @@ def _demo_policy(data_dir: Path) -> Path:
 @click.pass_context
 def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve: bool) -> None:
     """Ingest the sample, mint a demo token, print the player URLs and serve."""
-    settings = settings_from(ctx)
+    settings = _use_demo_policy(settings_from(ctx))
     port = port if port is not None else settings.port
     with open_runtime(ctx) as runtime:
         service = IngestService(runtime)
         with runtime.db.session() as session:
             existing = repositories.find_title(session, name)
-        with ingest_progress(True) as progress:
+        with work_progress(True) as progress:
             if existing is None:
                 console.print(f"ingesting {source} as {name!r} …")
                 service.add_title(source, name=name, on_progress=progress)
@@ -79,7 +96,8 @@ def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve
         _subscribe_demo_account(runtime, name)
         token = runtime.signer.issue(account=DEMO_ACCOUNT, title=name, device=DEMO_DEVICE,
                                      ttl_seconds=DEMO_TTL_SECONDS, now=runtime.clock())
-    policy_file = os.environ.get("REELGUARD_LICENSE_POLICY_FILE") or str(_demo_policy(settings.data_dir))
+    command = "reelguard" if ctx.find_root().get_parameter_source("data_dir") != ParameterSource.COMMANDLINE \
+        else f"reelguard --data-dir {settings.data_dir}"
     base = f"http://{settings.host}:{port}"
     lines = [
         "",
@@ -87,12 +105,12 @@ def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve
         f"  DASH/cenc: {base}/play/{name}#format=dash&token={token}",
         f"  HLS/cbcs:  {base}/play/{name}#format=hls&token={token}",
         f"  without a token (no keys, no picture): {base}/play/{name}",
-        f"  why it plays: reelguard policy explain --account {DEMO_ACCOUNT} --device {DEMO_DEVICE} "
+        f"  why it plays: {command} policy explain --account {DEMO_ACCOUNT} --device {DEMO_DEVICE} "
         f"--title {name} --ip 127.0.0.1",
-        f"  API docs: {base}/api/docs   data folder: {settings.data_dir.resolve()}   policy: {policy_file}",
+        f"  API docs: {base}/api/docs   data folder: {settings.data_dir.resolve()}   "
+        f"policy: {settings.license_policy_file}",
         "",
     ]
     console.print("\n".join(lines), soft_wrap=True, highlight=False)
     if not no_serve:
-        os.environ["REELGUARD_LICENSE_POLICY_FILE"] = policy_file
-        run_server(settings.host, port, 1, str(settings.data_dir.resolve()))
+        run_server(settings, settings.host, port, 1)

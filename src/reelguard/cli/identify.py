@@ -13,7 +13,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from reelguard.cli._shared import console, emit, json_option, open_runtime
+from reelguard.cli._shared import console, emit, json_option, open_runtime, work_progress
 from reelguard.fingerprint.service import MATCH_NEEDS, FingerprintService
 
 __all__ = ["fingerprints", "identify"]
@@ -40,8 +40,8 @@ def _render_report(data: dict[str, Any]) -> None:
 @click.pass_context
 def identify(ctx: click.Context, suspect: Path, as_json: bool) -> None:
     """Find catalog content in SUSPECT: matched segments (title, where in each), or "no match"."""
-    with open_runtime(ctx) as runtime:
-        report = FingerprintService(runtime).identify(suspect)
+    with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
+        report = FingerprintService(runtime).identify(suspect, on_progress=progress)
     emit(report.to_json(), as_json, _render_report)
 
 
@@ -69,7 +69,20 @@ def _render_titles(rows: list[dict[str, str]]) -> None:
 @json_option
 @click.pass_context
 def rebuild(ctx: click.Context, as_json: bool) -> None:
-    """Make the index again from the signatures stored at ingest."""
-    with open_runtime(ctx) as runtime:
-        titles = [{"name": t.name, "id": t.title_id} for t in FingerprintService(runtime).rebuild()]
-    emit(titles, as_json, lambda rows: console.print(f"{len(rows)} titles indexed"))
+    """Make the index again from the signatures stored at ingest (ready titles only).
+
+    Names every ready title it could not index, and exits 70 if there is one.
+    """
+    with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
+        report = FingerprintService(runtime).rebuild(on_progress=progress)
+    data = {"indexed": [{"name": t.name, "id": t.title_id} for t in report.indexed], "unindexed": report.unindexed}
+
+    def render(d: dict[str, Any]) -> None:
+        console.print(f"{len(d['indexed'])} titles indexed")
+        for title in d["unindexed"]:
+            console.print(f"NOT indexed: {title['name']} ({title['id']}): {title['reason']}", style="red",
+                          markup=False)
+
+    emit(data, as_json, render)
+    if report.unindexed:
+        ctx.exit(70)

@@ -1,32 +1,55 @@
-"""``reelguard serve``: run the licence server, origin and demo player."""
+"""``reelguard serve``: run the licence server, key server, origin, demo player and integration API.
+
+    reelguard --data-dir /srv/rg serve --workers 4 --log-level info --log-format json
+
+Workers are separate processes that build their app from the same data folder (and its
+``reelguard.toml``). uvicorn's supervisor pings each worker and replaces one that does not
+answer within ``worker_healthcheck_seconds`` (uvicorn's own default, 5 s, killed workers
+that were still importing on a busy machine, over and over); a replacement is logged as a
+warning. The access log (``reelguard.access``) replaces uvicorn's, which would print the
+session tokens that stream paths carry.
+"""
 
 from __future__ import annotations
 
 import os
 
 import click
-import uvicorn
 
 from reelguard.cli._shared import console, settings_from
+from reelguard.settings import Settings
 
 __all__ = ["run_server", "serve"]
 
 
-def run_server(host: str, port: int, workers: int, data_dir: str) -> None:
-    """Serve with uvicorn; workers build their app from the environment (same settings)."""
-    os.environ["REELGUARD_DATA_DIR"] = data_dir
-    uvicorn.run("reelguard.web.app:create_app_from_env", factory=True, host=host, port=port,
-                workers=workers, log_level="warning", access_log=False)
+def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
+    """Serve with uvicorn; workers build their app from the environment (same data folder)."""
+    import uvicorn
+
+    from reelguard.web.logs import logging_config
+
+    os.environ["REELGUARD_DATA_DIR"] = str(settings.data_dir.resolve())
+    uvicorn.run("reelguard.web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
+                log_config=logging_config(settings.log_level, json_lines=settings.log_format == "json"),
+                access_log=False, timeout_worker_healthcheck=settings.worker_healthcheck_seconds)
 
 
 @click.command()
 @click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default from settings: 8700).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default=None,
+              help="Server log level (default from settings: info; the access log is at info).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
+              help="Log lines as text or JSON objects (default from settings: text).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int) -> None:
-    """Start the ASGI server (licence, HLS key delivery, origin, demo player)."""
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, log_level: str | None,
+          log_format: str | None) -> None:
+    """Start the ASGI server (licence, HLS key delivery, key server, origin, demo player, API)."""
     settings = settings_from(ctx)
+    overrides = {k: v for k, v in (("log_level", log_level), ("log_format", log_format)) if v is not None}
+    if overrides:  # logging is configured in every worker from uvicorn's log_config, not from settings
+        settings = settings.model_copy(update=overrides)
     host, port = host or settings.host, port if port is not None else settings.port
     console.print(f"reelguard serving on http://{host}:{port}  (API docs: /api/docs)")
-    run_server(host, port, workers, str(settings.data_dir.resolve()))
+    run_server(settings, host, port, workers)

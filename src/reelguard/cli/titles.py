@@ -1,4 +1,9 @@
-"""``reelguard titles``: add (ingest), list, show and resume titles."""
+"""``reelguard titles``: add (ingest), list, show, resume and remove titles.
+
+    reelguard titles add ep01.mp4 --name ep01 [--watermark]
+    reelguard titles list | show ep01 | resume ep01
+    reelguard titles remove ep01 [--yes]
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,8 @@ from typing import Any
 import click
 from rich.table import Table
 
-from reelguard.cli._shared import console, emit, ingest_progress, json_option, open_runtime
+from reelguard.cli._shared import console, emit, json_option, open_runtime, work_progress
 from reelguard.ingest.records import title_view
-from reelguard.ingest.service import IngestService
 from reelguard.store import repositories
 
 __all__ = ["titles"]
@@ -40,7 +44,9 @@ def _render_title(data: dict[str, Any]) -> None:
 @click.pass_context
 def add(ctx: click.Context, path: Path, name: str, watermark: bool, as_json: bool) -> None:
     """Validate PATH, store it, create keys, transcode the ladder and package it encrypted."""
-    with open_runtime(ctx) as runtime, ingest_progress(not as_json) as progress:
+    from reelguard.ingest.service import IngestService
+
+    with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
         view = IngestService(runtime).add_title(path, name=name, watermark=watermark, on_progress=progress)
     emit(view.to_json(), as_json, _render_title)
 
@@ -51,7 +57,9 @@ def add(ctx: click.Context, path: Path, name: str, watermark: bool, as_json: boo
 @click.pass_context
 def resume(ctx: click.Context, name: str, as_json: bool) -> None:
     """Continue an interrupted or failed ingest from its last completed stage."""
-    with open_runtime(ctx) as runtime, ingest_progress(not as_json) as progress:
+    from reelguard.ingest.service import IngestService
+
+    with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
         view = IngestService(runtime).resume_title(name, on_progress=progress)
     emit(view.to_json(), as_json, _render_title)
 
@@ -83,3 +91,27 @@ def list_(ctx: click.Context, as_json: bool) -> None:
         console.print(table)
 
     emit(views, as_json, render)
+
+
+@titles.command("remove")
+@click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@json_option
+@click.pass_context
+def remove(ctx: click.Context, name: str, yes: bool, as_json: bool) -> None:
+    """Remove a title: keys, packages, fingerprints, watermarking sessions, rights and grants.
+
+    Running streams of it are ended and downloads released; the licence decisions stay.
+    """
+    from reelguard.ingest.removal import TitleRemoval
+
+    with open_runtime(ctx) as runtime:
+        removal = TitleRemoval(runtime)
+        plan = removal.plan(name)
+        if not yes:
+            console.print(f"title {plan.title} ({plan.status}): {plan.keys} content keys, {plan.open_streams} open "
+                          f"streams, {plan.watermarking_sessions} watermarking sessions, {plan.grants} purchases/"
+                          f"rentals, {plan.downloads} downloads, rights {'set' if plan.has_rights else 'none'}")
+            click.confirm(f"remove {plan.title} and all of the above for good?", abort=True, err=True)
+        removed = removal.remove(name)
+    emit(removed.to_json(), as_json, lambda d: console.print(f"title {d['title']} removed"))

@@ -8,8 +8,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from reelguard.cli._shared import console, emit, json_option, open_runtime
-from reelguard.watermark.trace import TraceService
+from reelguard.cli._shared import console, emit, json_option, open_runtime, work_progress
 
 __all__ = ["trace"]
 
@@ -33,6 +32,8 @@ def _render_report(data: dict[str, Any]) -> None:
 @click.pass_context
 def trace(ctx: click.Context, suspect: Path, title: str, as_json: bool) -> None:
     """Align SUSPECT to TITLE's master, read its A/B sequence and accuse the sessions it names."""
-    with open_runtime(ctx) as runtime:
-        report = TraceService(runtime).trace(suspect, title=title)
+    from reelguard.watermark.trace import TraceService
+
+    with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
+        report = TraceService(runtime).trace(suspect, title=title, on_progress=progress)
     emit(report.to_json(), as_json, _render_report)

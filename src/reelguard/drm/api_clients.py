@@ -8,10 +8,13 @@ signed with HMAC-SHA256 over::
 
 and carries ``X-Reelguard-Client``, ``X-Reelguard-Date`` and ``X-Reelguard-Signature``.
 The server accepts a date within ``max_skew`` of its clock, compares in constant time,
-and refuses a signature it has already seen inside that window (replay). Clients may
-be limited to some titles::
+and refuses a signature it has already seen inside that window (replay) — seen by any
+worker, before or after a restart: the signatures live in the store
+(``store.signatures``). Clients may be limited to some titles. The server re-reads the
+file when it changes, so ``reelguard keyserver revoke`` takes effect without a restart::
 
     headers = sign_request("packager-1", secret, "POST", "/speke/v2/copyProtection", body, now)
+    clients = ApiClients(path, seen=SeenSignatures(db))
     client = clients.authenticate(headers, "POST", "/speke/v2/copyProtection", body, now)
 """
 
@@ -19,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import os
 import secrets
 import stat
@@ -26,14 +30,24 @@ import threading
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
-from reelguard.errors import AuthenticationError, ConfigurationError, Conflict, InvalidInput, PermissionDenied
+from reelguard.errors import (
+    AuthenticationError,
+    ConfigurationError,
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+)
 
-__all__ = ["ApiClient", "ApiClients", "add_client", "sign_request"]
+__all__ = ["SPEKE_PATH", "ApiClient", "ApiClients", "SignatureLedger", "add_client", "read_clients", "revoke_client",
+           "sign_request"]
 
 MAX_SKEW_SECONDS = 300
+SPEKE_PATH = "/speke/v2/copyProtection"  # the key server's one route (AWS SPEKE v2)
 _HEADERS = ("x-reelguard-client", "x-reelguard-date", "x-reelguard-signature")
 
 
@@ -62,28 +76,48 @@ def sign_request(client_id: str, secret: bytes, method: str, path: str, body: by
     return {"X-Reelguard-Client": client_id, "X-Reelguard-Date": date, "X-Reelguard-Signature": signature}
 
 
-class ApiClients:
-    def __init__(self, clients: Mapping[str, ApiClient]) -> None:
-        self._clients = dict(clients)
-        self._seen: dict[str, int] = {}
-        self._lock = threading.Lock()
+class SignatureLedger(Protocol):
+    """Where accepted signatures are remembered for their window (``store.signatures.SeenSignatures``)."""
 
-    @classmethod
-    def load(cls, path: Path) -> ApiClients:
-        """Clients from the 0600 TOML file; no file means no client can authenticate."""
-        if not path.exists():
-            return cls({})
-        if stat.S_IMODE(path.stat().st_mode) & 0o077:
-            raise ConfigurationError(f"{path} holds client secrets and must be 0600, "
-                                     f"is {oct(stat.S_IMODE(path.stat().st_mode))}")
+    def first_use(self, signature: str, *, client_id: str, expires_at: datetime, now: datetime) -> bool: ...
+
+
+def read_clients(path: Path) -> dict[str, ApiClient]:
+    """The clients of the 0600 TOML file; no file means no client."""
+    if not path.exists():
+        return {}
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if mode & 0o077:
+        raise ConfigurationError(f"{path} holds client secrets and must be 0600, is {oct(mode)}")
+    try:
+        document = tomllib.loads(path.read_text("utf-8"))
+        return {name: ApiClient(name, bytes.fromhex(entry["secret"]),
+                                frozenset(entry["titles"]) if "titles" in entry else None)
+                for name, entry in document.get("clients", {}).items()}
+    except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
+        raise ConfigurationError(f"{path} is not a valid clients file ([clients.NAME] secret = hex)") from exc
+
+
+class ApiClients:
+    """The key server's view of its clients file, re-read whenever the file changes."""
+
+    def __init__(self, path: Path, *, seen: SignatureLedger) -> None:
+        self._path, self._seen = path, seen
+        self._lock = threading.Lock()
+        self._version: tuple[int, int] | None = None
+        self._clients: dict[str, ApiClient] = {}
+        self._current()  # a broken file fails the server's start, not its first request
+
+    def _current(self) -> dict[str, ApiClient]:
         try:
-            document = tomllib.loads(path.read_text("utf-8"))
-            clients = {name: ApiClient(name, bytes.fromhex(entry["secret"]),
-                                       frozenset(entry["titles"]) if "titles" in entry else None)
-                       for name, entry in document.get("clients", {}).items()}
-        except (tomllib.TOMLDecodeError, KeyError, TypeError, ValueError) as exc:
-            raise ConfigurationError(f"{path} is not a valid clients file ([clients.NAME] secret = hex)") from exc
-        return cls(clients)
+            status = self._path.stat()
+            version: tuple[int, int] | None = (status.st_mtime_ns, status.st_size)
+        except FileNotFoundError:
+            version = None
+        with self._lock:
+            if version != self._version or version is None:
+                self._clients, self._version = read_clients(self._path), version
+            return self._clients
 
     def authenticate(self, headers: Mapping[str, str], method: str, path: str, body: bytes,
                      now: datetime) -> ApiClient:
@@ -91,7 +125,7 @@ class ApiClients:
         if not client_id or not date or not signature:
             raise AuthenticationError("expected X-Reelguard-Client, X-Reelguard-Date and X-Reelguard-Signature "
                                       "headers (an HMAC-SHA256 request signature)")
-        client = self._clients.get(client_id)
+        client = self._current().get(client_id)
         if client is None:
             raise AuthenticationError(f"unknown key-server client {client_id[:60]!r}")
         if not date.isdigit() or abs(int(now.timestamp()) - int(date)) > MAX_SKEW_SECONDS:
@@ -100,31 +134,46 @@ class ApiClients:
         expected = hmac.new(client.secret, _string_to_sign(method, path, date, body), hashlib.sha256).hexdigest()
         if not hmac.compare_digest(expected, signature.lower()):
             raise AuthenticationError("request signature does not verify")
-        self._remember(signature.lower(), int(now.timestamp()))
+        # the signature could be accepted again until its date leaves the window on either side
+        window_end = datetime.fromtimestamp(int(date) + MAX_SKEW_SECONDS + 1, UTC)
+        if not self._seen.first_use(expected, client_id=client.id, expires_at=window_end, now=now):
+            raise AuthenticationError("this signed request was already used (replay); sign each request anew")
         return client
-
-    def _remember(self, signature: str, now: int) -> None:
-        with self._lock:
-            if signature in self._seen:
-                raise AuthenticationError("this signed request was already used (replay)")
-            for old in [s for s, at in self._seen.items() if at < now - 2 * MAX_SKEW_SECONDS]:
-                del self._seen[old]
-            self._seen[signature] = now
 
 
 def add_client(path: Path, client_id: str, titles: list[str] | None = None) -> bytes:
     """Append a client with a fresh secret to the 0600 file (created if missing); the secret."""
     if not client_id.replace("-", "").replace("_", "").isalnum() or len(client_id) > 64:
         raise InvalidInput(f"client id must be 1-64 letters, digits, - or _; got {client_id[:80]!r}")
-    existing = ApiClients.load(path)
-    if client_id in existing._clients:
+    if client_id in read_clients(path):
         raise Conflict(f"key-server client {client_id!r} already exists in {path}")
     secret = secrets.token_bytes(32)
-    entry = f'\n[clients.{client_id}]\nsecret = "{secret.hex()}"\n'
-    if titles:
-        entry += "titles = [" + ", ".join(f'"{t}"' for t in titles) + "]\n"
+    entry = _toml_entry(ApiClient(client_id, secret, frozenset(titles) if titles else None))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as handle:
         handle.write(entry)
     return secret
+
+
+def revoke_client(path: Path, client_id: str) -> None:
+    """Remove a client from the file (rewritten whole, 0600, by atomic rename); its requests fail at once."""
+    clients = read_clients(path)
+    if client_id not in clients:
+        known = ", ".join(sorted(clients)) or "none"
+        raise NotFound(f"no key-server client {client_id[:64]!r} in {path} (clients: {known})")
+    kept = [client for name, client in clients.items() if name != client_id]
+    text = "".join(_toml_entry(client) for client in kept)
+    staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(staging, path)
+
+
+def _toml_entry(client: ApiClient) -> str:
+    """One ``[clients.ID]`` table (titles as JSON strings, which TOML reads the same)."""
+    entry = f'\n[clients.{client.id}]\nsecret = "{client.secret.hex()}"\n'
+    if client.titles:
+        entry += f"titles = [{', '.join(json.dumps(t) for t in sorted(client.titles))}]\n"
+    return entry

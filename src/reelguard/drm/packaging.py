@@ -35,6 +35,7 @@ from reelguard.drm.keys import ContentKey, TrackTier
 from reelguard.drm.pssh import PACKAGER_PROTECTION_SYSTEMS
 from reelguard.errors import PackagingError
 from reelguard.media.ladder import Rendition
+from reelguard.media.processes import run_tied
 from reelguard.media.tools import MediaTools
 from reelguard.media.transcode import AUDIO_OUTPUT
 
@@ -195,8 +196,8 @@ def run_packager(tools: MediaTools, descriptors: list[str], flags: list[str], se
         with os.fdopen(fd, "w") as handle:  # mkstemp creates it 0600
             handle.write("\n".join(flags) + "\n")
         command = [tools.packager, *descriptors, f"--flagfile={flagfile}"]
-        result = subprocess.run(command, capture_output=True, text=True, errors="replace",
-                                timeout=_PACKAGER_TIMEOUT_SECONDS, check=False)
+        result = run_tied(command, capture_output=True, text=True, errors="replace",
+                          timeout=_PACKAGER_TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired as exc:
         raise PackagingError(f"Shaka Packager did not finish within {_PACKAGER_TIMEOUT_SECONDS} s") from exc
     finally:

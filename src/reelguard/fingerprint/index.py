@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import shutil
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,6 +137,17 @@ class CatalogIndex:
         """An empty generation becomes current (the old one is removed once nobody points at it)."""
         arrays = _Generation.empty().arrays_without(set())
         self._write_generation([], arrays, _video_index(arrays["video_codes"]))
+
+    def remove(self, title_ids: Collection[str]) -> list[IndexedTitle]:
+        """A new generation without these titles (removed, or failed before they were ready); those removed."""
+        old = self._current()
+        wanted = set(title_ids)
+        gone = [t for t in old.titles if t.title_id in wanted]
+        if gone:
+            arrays = old.arrays_without({t.number for t in gone})
+            self._write_generation([t for t in old.titles if t.title_id not in wanted], arrays,
+                                   _video_index(arrays["video_codes"]))
+        return gone
 
     def add(self, title_id: str, name: str, video: Signature, audio: Signature) -> IndexedTitle:
         """Index one title's reference signatures (a title already indexed is replaced)."""

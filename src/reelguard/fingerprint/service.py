@@ -17,12 +17,13 @@ is searched with what it has.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from reelguard.errors import InvalidMedia, NotFound
+from reelguard.errors import InvalidInput, InvalidMedia, NotFound
 from reelguard.fingerprint.index import CatalogIndex, IndexedTitle
 from reelguard.fingerprint.landmarks import Landmarks
 from reelguard.fingerprint.matching import Segment, VerifyRule, find_segments
@@ -31,11 +32,13 @@ from reelguard.fingerprint.signatures import Signature
 from reelguard.fingerprint.thumbnails import DctVideo
 from reelguard.media.sample import MediaSample
 from reelguard.media.sampling import read_media
+from reelguard.progress import Progress, no_progress
 from reelguard.runtime import Runtime
 from reelguard.store import repositories
+from reelguard.titles import TitleStatus
 
-__all__ = ["MATCH_NEEDS", "FingerprintService", "IdentifyReport", "MatchedSegment", "identify_sample",
-           "read_sample"]
+__all__ = ["MATCH_NEEDS", "FingerprintService", "IdentifyReport", "MatchedSegment", "RebuildReport",
+           "identify_sample", "read_sample"]
 
 VIDEO, AUDIO, EXACT = DctVideo(), Landmarks(), PdqVideo()
 # pictures are sampled every 0.25-0.5 s, so a video line's slope is only fitted over 10 s or more;
@@ -93,37 +96,86 @@ class FingerprintService:
     def index(self) -> CatalogIndex:
         return self._index
 
-    def index_title(self, title_id: str, pictures: Path, sound: Path | None = None) -> IndexedTitle:
-        """Reference signatures of a title stored for ``title_id`` and added to the index.
+    def store_signatures(self, title_id: str, pictures: Path, sound: Path | None = None) -> None:
+        """A title's reference signatures, extracted and stored (``fingerprints/<id>/<type>.sig``); not indexed.
 
         ``pictures`` is a file of the title (any rendition: signatures see 256×256 luma);
         ``sound`` the file its sound is read from, when that is another file.
         """
+        sample = read_sample(pictures, sound)
+        for kind in (VIDEO, AUDIO, EXACT):
+            self._rt.blobs.put_bytes(_signature_blob(title_id, kind.name),
+                                     kind.extract(sample, role="reference").to_bytes())
+
+    def has_signatures(self, title_id: str) -> bool:
+        return all(self._rt.blobs.exists(_signature_blob(title_id, k.name)) for k in (VIDEO, AUDIO, EXACT))
+
+    def index_stored(self, title_id: str) -> IndexedTitle:
+        """Add a title's stored signatures to the index (ingest does it as the title becomes ready)."""
         with self._rt.db.session() as session:
             name = repositories.get_title(session, title_id).name
-        sample = read_sample(pictures, sound)
-        signatures = {kind.name: kind.extract(sample, role="reference") for kind in (VIDEO, AUDIO, EXACT)}
-        for kind, signature in signatures.items():
-            self._rt.blobs.put_bytes(f"fingerprints/{title_id}/{kind}.sig", signature.to_bytes())
-        return self._index.add(title_id, name, signatures[VIDEO.name], signatures[AUDIO.name])
+        video, audio = self._stored(title_id)
+        return self._index.add(title_id, name, video, audio)
 
-    def rebuild(self) -> list[IndexedTitle]:
-        """The index made again, from nothing, from the stored signatures of every title (one new generation)."""
+    def index_title(self, title_id: str, pictures: Path, sound: Path | None = None) -> IndexedTitle:
+        """Store a title's reference signatures and add them to the index (both steps above)."""
+        self.store_signatures(title_id, pictures, sound)
+        return self.index_stored(title_id)
+
+    def remove(self, title_ids: Collection[str]) -> list[IndexedTitle]:
+        """Take titles out of the index (their stored signatures stay until the title's blobs go)."""
+        return self._index.remove(title_ids)
+
+    def rebuild(self, on_progress: Progress = no_progress) -> RebuildReport:
+        """The index made again, from nothing, from the stored signatures of every ready title (one generation).
+
+        A ready title whose signatures are missing or unreadable is named in the report,
+        never skipped in silence: it cannot be recognised until it is fingerprinted again.
+        """
         with self._rt.db.session() as session:
-            titles = [(t.id, t.name) for t in repositories.list_titles(session)]
-        entries = []
-        for title_id, name in titles:
+            titles = [(t.id, t.name) for t in repositories.list_titles(session) if t.status == TitleStatus.READY]
+        entries, unindexed = [], []
+        for done, (title_id, name) in enumerate(titles):
+            on_progress("read", done, len(titles))
             try:
-                video, audio = (Signature.from_bytes(self._rt.blobs.get_bytes(f"fingerprints/{title_id}/{k}.sig"))
-                                for k in (VIDEO.name, AUDIO.name))
-            except NotFound:
+                video, audio = self._stored(title_id)
+            except (NotFound, InvalidInput) as exc:
+                unindexed.append({"name": name, "id": title_id, "reason": str(exc)})
                 continue
             entries.append((title_id, name, video, audio))
-        return self._index.add_many(entries, replace_all=True)
+        on_progress("read", len(titles), len(titles))
+        on_progress("index", 0, 1)
+        indexed = self._index.add_many(entries, replace_all=True)
+        on_progress("index", 1, 1)
+        return RebuildReport(indexed, unindexed)
 
-    def identify(self, suspect: Path) -> IdentifyReport:
+    def identify(self, suspect: Path, on_progress: Progress = no_progress) -> IdentifyReport:
         """The catalog segments ``suspect`` contains (see the module docstring)."""
-        return identify_sample(self._index, read_sample(suspect), suspect.name)
+        on_progress("read", 0, 1)
+        sample = read_sample(suspect)
+        on_progress("read", 1, 1)
+        on_progress("search", 0, 1)
+        report = identify_sample(self._index, sample, suspect.name)
+        on_progress("search", 1, 1)
+        return report
+
+    def _stored(self, title_id: str) -> tuple[Signature, Signature]:
+        try:
+            return (Signature.from_bytes(self._rt.blobs.get_bytes(_signature_blob(title_id, VIDEO.name))),
+                    Signature.from_bytes(self._rt.blobs.get_bytes(_signature_blob(title_id, AUDIO.name))))
+        except NotFound as exc:
+            raise NotFound(f"title {title_id} has no stored reference signatures ({exc}); "
+                           f"'reelguard titles resume' or a new ingest makes them") from exc
+
+
+@dataclass(frozen=True)
+class RebuildReport:
+    indexed: list[IndexedTitle]
+    unindexed: list[dict[str, str]]  # ready titles that could not be indexed, and why
+
+
+def _signature_blob(title_id: str, kind: str) -> str:
+    return f"fingerprints/{title_id}/{kind}.sig"
 
 
 def identify_sample(index: CatalogIndex, sample: MediaSample, label: str, *,

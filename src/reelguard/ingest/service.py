@@ -5,10 +5,15 @@ and walks its stages; ``resume_title`` continues a title from the stage it reach
 
     received ──keys──► keys ──transcode──► transcoded ──fingerprint──► fingerprinted ──package──► packaged (ready)
 
-Every stage is recorded when it completes, so a crash leaves a title that is
-``ingesting`` (or ``failed``, with the error) at a known stage — never one that looks
-ready. Packaged output is built in a work folder and published to the blob store
-atomically; the title becomes ``ready`` only after that, in one transaction::
+A stage is recorded only when its outputs are complete: the transcode writes into a
+``.partial`` folder renamed into place when every encoder has finished (a killed ingest
+leaves no truncated rendition that a resume could take for finished), signatures are
+stored blob by blob before the stage is recorded, and packaged output is built in a work
+folder and published to the blob store atomically. The title joins the recognition index
+and becomes ``ready`` only at the very end — a failed title is in no index, and every
+ready title has its fingerprints. Child processes die with the ingest (``media.processes``).
+A crash leaves a title that is ``ingesting`` (or ``failed``, with the error) at a known
+stage — never one that looks ready::
 
     service = IngestService(runtime)
     title = service.add_title(Path("ep01.mp4"), name="ep01", on_progress=print)
@@ -19,7 +24,6 @@ from __future__ import annotations
 import re
 import shutil
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +31,17 @@ from sqlalchemy.exc import IntegrityError
 
 from reelguard.drm.keys import ContentKey, TrackTier
 from reelguard.drm.packaging import PackageStream, ladder_streams, package_title
-from reelguard.errors import Conflict, InvalidInput, ReelguardError
+from reelguard.errors import Conflict, InvalidInput, ReelguardError, StorageError
 from reelguard.fingerprint.service import FingerprintService
 from reelguard.ingest.records import TitleView, title_view
 from reelguard.media.ladder import Rendition, plan_ladder
 from reelguard.media.probe import MediaInfo, probe_master
 from reelguard.media.transcode import TranscodePlan, run_transcode
+from reelguard.progress import Progress, no_progress
 from reelguard.runtime import Runtime
 from reelguard.store import repositories
 from reelguard.store.models import TitleRow
+from reelguard.titles import IngestStage, TitleStatus
 from reelguard.watermark.embedding import FrameMarker
 from reelguard.watermark.pace import segment_count
 from reelguard.watermark.packaging import PACE_FILE, REFERENCE_FILE, package_variants, reference_blob, variant_streams
@@ -43,13 +49,8 @@ from reelguard.watermark.variants import encode_variants
 
 __all__ = ["IngestService", "Progress"]
 
-Progress = Callable[[str, float, float], None]  # (step, done, total)
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
-STAGES = ("received", "keys", "transcoded", "fingerprinted", "packaged")
-
-
-def _no_progress(_step: str, _done: float, _total: float) -> None:
-    return None
+STAGES = tuple(IngestStage)
 
 
 class IngestService:
@@ -58,7 +59,7 @@ class IngestService:
 
     # -- public ----------------------------------------------------------------------
     def add_title(self, path: Path, *, name: str, watermark: bool = False,
-                  on_progress: Progress = _no_progress) -> TitleView:
+                  on_progress: Progress = no_progress) -> TitleView:
         """Validate, store and fully ingest ``path`` as title ``name`` (A/B watermarked if asked)."""
         _require_title_name(name)
         self._rt.tools.check()
@@ -67,32 +68,39 @@ class IngestService:
         title_id = self._record_title(path, name, info, self._watermark_record() if watermark else None)
         return self.resume_title(title_id, on_progress=on_progress)
 
-    def resume_title(self, name_or_id: str, *, on_progress: Progress = _no_progress) -> TitleView:
+    def resume_title(self, name_or_id: str, *, on_progress: Progress = no_progress) -> TitleView:
         """Continue a title from its last completed stage; a ready title is returned as is."""
         title = self._load(name_or_id)
-        if title.status == "ready":
+        if title.status == TitleStatus.READY:
             return title_view(title)
-        self._set_status(title.id, "ingesting", error=None)
+        self._set_status(title.id, TitleStatus.INGESTING, error=None)
         try:
             self._run_stages(title.id, on_progress)
-        except (ReelguardError, OSError) as exc:
-            self._set_status(title.id, "failed", error=str(exc))
+        except (ReelguardError, OSError, KeyboardInterrupt) as exc:
+            self._fail(title.id, exc)
+            if isinstance(exc, OSError):
+                raise StorageError(f"ingest of {title.name!r} stopped: {exc.strerror or exc} "
+                                   f"({exc.filename or 'no file named'})") from exc
             raise
         return title_view(self._load(title.id))
 
     # -- stages ----------------------------------------------------------------------
     def _run_stages(self, title_id: str, on_progress: Progress) -> None:
         title = self._load(title_id)
-        if title.stage == "received":
+        if not IngestStage.KEYS.done_by(title.stage):
             self._create_keys(title)
         title = self._load(title_id)
         renditions = self._renditions(title)
         transcode_dir = self._work(title_id) / "transcode"
-        if title.stage in ("keys", "transcoded", "fingerprinted") and not _transcoded(transcode_dir, renditions, title):
+        if not _transcoded(transcode_dir, renditions, title):
             self._transcode(title, renditions, transcode_dir, on_progress)
-        if self._load(title_id).stage == "transcoded":
-            self._fingerprint(self._load(title_id), renditions, transcode_dir, on_progress)
-        self._package(self._load(title_id), renditions, transcode_dir, on_progress)
+        elif not IngestStage.TRANSCODED.done_by(title.stage):
+            self._set_stage(title_id, IngestStage.TRANSCODED)  # the rename happened; its record did not
+        fingerprints = FingerprintService(self._rt)
+        if not IngestStage.FINGERPRINTED.done_by(self._load(title_id).stage) or \
+                not fingerprints.has_signatures(title_id):
+            self._fingerprint(fingerprints, self._load(title_id), renditions, transcode_dir, on_progress)
+        self._package(fingerprints, self._load(title_id), renditions, transcode_dir, on_progress)
         shutil.rmtree(self._work(title_id), ignore_errors=True)
 
     def _create_keys(self, title: TitleRow) -> None:
@@ -100,10 +108,13 @@ class IngestService:
         with self._rt.db.transaction() as session:
             self._rt.keystore.create_title_keys(session, title.id, tiers, now=self._rt.clock())
             row = repositories.get_title(session, title.id)
-            row.stage, row.updated_at = "keys", self._rt.clock()
+            row.stage, row.updated_at = IngestStage.KEYS, self._rt.clock()
 
     def _transcode(self, title: TitleRow, renditions: list[Rendition], out_dir: Path,
                    on_progress: Progress) -> None:
+        """Transcode into ``<out_dir>.partial``, renamed to ``out_dir`` only once every output is whole."""
+        partial = out_dir.with_name(out_dir.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(out_dir, ignore_errors=True)
         plan = TranscodePlan(tuple(renditions), self._rt.settings.segment_seconds, title.frame_rate,
                              title.has_audio, self._rt.settings.x264_preset, self._rt.settings.audio_bitrate_kbps)
@@ -113,17 +124,19 @@ class IngestService:
             on_progress("transcode", min(done, title.duration_seconds), title.duration_seconds)
 
         if title.watermark is None:
-            run_transcode(self._rt.tools, plan, master, out_dir, on_progress=report)
+            run_transcode(self._rt.tools, plan, master, partial, on_progress=report)
         else:
             marker = FrameMarker(key=self._rt.watermark.title_keys(title.id).embed,
                                  strength=float(title.watermark["strength"]))
-            reference = encode_variants(self._rt.tools, plan, master, out_dir, marker=marker, on_progress=report)
-            reference.save(out_dir / REFERENCE_FILE)
-        self._set_stage(title.id, "transcoded")
+            reference = encode_variants(self._rt.tools, plan, master, partial, marker=marker, on_progress=report)
+            reference.save(partial / REFERENCE_FILE)
+        partial.rename(out_dir)
+        self._set_stage(title.id, IngestStage.TRANSCODED)
+        on_progress("transcode", title.duration_seconds, title.duration_seconds)
 
-    def _fingerprint(self, title: TitleRow, renditions: list[Rendition], transcode_dir: Path,
-                     on_progress: Progress) -> None:
-        """Reference signatures (video + audio) stored and added to the recognition index.
+    def _fingerprint(self, fingerprints: FingerprintService, title: TitleRow, renditions: list[Rendition],
+                     transcode_dir: Path, on_progress: Progress) -> None:
+        """Reference signatures (video + audio) stored; the title joins the index when it is ready.
 
         They are read from the ladder's smallest rendition and its audio track, which the
         transcode has just written: fingerprints look at 256×256 luma and 8 kHz sound, so
@@ -136,12 +149,12 @@ class IngestService:
         sizes = {r.name: r.width * r.height for r in renditions}
         pictures = min((s for s in streams if s.kind == "video"), key=lambda s: sizes[s.name]).source
         sound = next((s.source for s in streams if s.kind == "audio"), None)
-        FingerprintService(self._rt).index_title(title.id, pictures, sound)
-        self._set_stage(title.id, "fingerprinted")
+        fingerprints.store_signatures(title.id, pictures, sound)
+        self._set_stage(title.id, IngestStage.FINGERPRINTED)
         on_progress("fingerprint", 1, 1)
 
-    def _package(self, title: TitleRow, renditions: list[Rendition], transcode_dir: Path,
-                 on_progress: Progress) -> None:
+    def _package(self, fingerprints: FingerprintService, title: TitleRow, renditions: list[Rendition],
+                 transcode_dir: Path, on_progress: Progress) -> None:
         on_progress("package", 0, 1)
         with self._rt.db.session() as session:
             keys = self._rt.keystore.keys_of_title(session, title.id)
@@ -158,14 +171,24 @@ class IngestService:
                                        has_audio=title.has_audio, duration_seconds=title.duration_seconds)
             self._rt.blobs.put_file(reference_blob(title.id), transcode_dir / REFERENCE_FILE)
         self._rt.blobs.publish_tree(f"packages/{title.id}", out_dir)
+        fingerprints.index_stored(title.id)  # recognisable from the moment it is ready, not before
         with self._rt.db.transaction() as session:
             row = repositories.get_title(session, title.id)
             row.package = _package_record(title.id, renditions, streams, keys, segment_seconds)
             if title.watermark is not None:
                 row.package["watermark"] = {"variant_b": "variants/b/", "pace_info": PACE_FILE,
                                             "positions": segment_count(title.duration_seconds, segment_seconds)}
-            row.stage, row.status, row.error, row.updated_at = "packaged", "ready", None, self._rt.clock()
+            row.stage, row.status, row.error = IngestStage.PACKAGED, TitleStatus.READY, None
+            row.updated_at = self._rt.clock()
         on_progress("package", 1, 1)
+
+    def _fail(self, title_id: str, exc: BaseException) -> None:
+        """Record the failure and keep the title out of the index (it may have just been added)."""
+        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
+        self._set_status(title_id, TitleStatus.FAILED, error=reason)
+        FingerprintService(self._rt).remove([title_id])
+        shutil.rmtree(self._work(title_id) / "transcode.partial", ignore_errors=True)
+        shutil.rmtree(self._work(title_id) / "package", ignore_errors=True)
 
     # -- records ---------------------------------------------------------------------
     def _watermark_record(self) -> dict[str, Any]:
@@ -181,7 +204,8 @@ class IngestService:
         try:
             with self._rt.db.transaction() as session:
                 session.add(TitleRow(
-                    id=title_id, name=name, status="ingesting", stage="received", master_blob=blob_key,
+                    id=title_id, name=name, status=TitleStatus.INGESTING, stage=IngestStage.RECEIVED,
+                    master_blob=blob_key,
                     source_filename=path.name[:400], source_bytes=info.size_bytes,
                     duration_seconds=info.duration_seconds, width=info.width, height=info.height,
                     frame_rate=info.frame_rate, has_audio=info.has_audio, package=None, error=None,
@@ -203,10 +227,12 @@ class IngestService:
         with self._rt.db.session() as session:
             return repositories.get_title(session, name_or_id)
 
-    def _set_stage(self, title_id: str, stage: str) -> None:
+    def _set_stage(self, title_id: str, stage: IngestStage) -> None:
+        """Record a completed stage; a stage done again (a lost work folder re-transcoded) never moves it back."""
         with self._rt.db.transaction() as session:
             row = repositories.get_title(session, title_id)
-            row.stage, row.updated_at = stage, self._rt.clock()
+            if not stage.done_by(row.stage):
+                row.stage, row.updated_at = stage, self._rt.clock()
 
     def _set_status(self, title_id: str, status: str, *, error: str | None) -> None:
         with self._rt.db.transaction() as session:

@@ -18,13 +18,14 @@ from datetime import timedelta
 from reelguard.license.downloads import DownloadService
 from reelguard.license.entitlements import EntitlementService
 from reelguard.license.facts import FactsCache
-from reelguard.license.geo import GeoLocator
+from reelguard.license.geo import GeoLocator, territories_unenforced
 from reelguard.license.ledger import StreamLedger
 from reelguard.license.lookup import LicenseLookup
 from reelguard.license.policy import Policy
 from reelguard.license.policy_file import load_policy
 from reelguard.license.service import LicenseService
 from reelguard.runtime import Runtime
+from reelguard.store import subscribers
 
 __all__ = ["Licensing"]
 
@@ -50,10 +51,20 @@ class Licensing:
         geo = GeoLocator.open(settings.geoip_database)
         facts = FactsCache(runtime.db, runtime.clock)
         ledger = StreamLedger(runtime.db, flush_seconds=settings.renewal_flush_seconds, sync_margin=SYNC_MARGIN,
-                              write_ahead=timedelta(seconds=settings.renewal_write_ahead_seconds))
+                              write_ahead=timedelta(seconds=settings.renewal_write_ahead_seconds),
+                              journal_dir=None if settings.unsafe_skip_decision_journal else
+                              settings.resolved_journal_dir)
         entitlements = EntitlementService(policy, runtime.db, facts, ledger, geo, runtime.clock,
                                           grace=timedelta(seconds=settings.stream_grace_seconds))
         downloads = DownloadService(policy, runtime.db, facts, geo, runtime.clock)
+        if settings.geoip_database is None:
+            with runtime.db.session() as session:
+                limited = subscribers.titles_with_territories(session)
+            if limited:
+                _log.warning(territories_unenforced(limited))
+        if settings.unsafe_skip_decision_journal:
+            _log.warning("UNSAFE: unsafe_skip_decision_journal is on; renewal decisions are only buffered, and a "
+                         "crash loses up to %g s of them", settings.renewal_flush_seconds)
         if settings.unsafe_skip_license_policy:
             _log.warning("UNSAFE: unsafe_skip_license_policy is on; licences are issued on a valid token alone, "
                          "with no entitlement, device, geo or stream checks and no decision log")

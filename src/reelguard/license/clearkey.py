@@ -9,12 +9,12 @@ input into ``InvalidLicenseRequest`` that says what was expected and what arrive
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
 from reelguard.drm.keys import ContentKey, KeyId, b64url_encode
 from reelguard.errors import InvalidInput, InvalidLicenseRequest, PayloadTooLarge
+from reelguard.jsonbounds import parse_bounded_json
 
 __all__ = ["ClearKeyRequest", "build_license_response", "parse_license_request"]
 
@@ -46,10 +46,7 @@ def parse_license_request(body: bytes, *, max_bytes: int) -> ClearKeyRequest:
 
 
 def _json_object(body: bytes) -> dict[str, Any]:
-    try:
-        document = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidLicenseRequest(f"expected a JSON object, got malformed JSON ({exc})") from exc
+    document = parse_bounded_json(body, what="a licence request", error=InvalidLicenseRequest)
     if not isinstance(document, dict):
         raise InvalidLicenseRequest(f"expected a JSON object, got {_kind(document)}")
     return document

@@ -125,7 +125,12 @@ class EntitlementService:
         """Renew the token's stream, or start it; raises PolicyDenied with the deciding rule."""
         now = self._clock()
         stream_id = self._stream_id(claims)
-        slot = self._ledger.slot(stream_id, now, cached_only=cached_only)
+        # a change to the account (an operator or the backend ended this stream, among
+        # others) dropped its facts: read the slot again too, not only the facts
+        refresh = not self._facts.knows_account(claims.account)
+        if refresh and cached_only:
+            raise CacheMiss
+        slot = self._ledger.slot(stream_id, now, cached_only=cached_only, refresh=refresh)
         if slot is not None and (slot.device_id, slot.title) == (claims.device, claims.title):
             return self._renew(slot, claims, ip, title_tiers, now, cached_only)                 # (1)
         if token_expired:

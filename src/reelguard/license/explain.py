@@ -12,6 +12,7 @@ registered device of the account::
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -70,21 +71,29 @@ class PolicyExplainer:
 
     def explain(self, *, account: str, device: str, title: str, ip: str, at: datetime,
                 action: Action = Action.PLAY) -> Explanation:
-        if action not in (Action.PLAY, Action.DOWNLOAD):
-            raise InvalidInput(f"explain answers for a new play or download, not {action}")
-        tiers = self._title_tiers(title)
         issued = int(at.timestamp())
         claims = EntitlementClaims(account=account, title=title, device=device, token_id=_ASSUMED_FRESH_TOKEN,
                                    issued_at=issued, expires_at=issued + 300, audience=(self._audience,))
-        context = build_context(now=at, action=action, claims=claims, state=self._facts.load_account(account),
-                                rights=self._facts.rights(title, cached_only=False), title_tiers=tiers, ip=ip,
-                                country=self._geo.country(ip), usage=self._usage(account, device, title, at),
-                                replayed=False)
-        return Explanation(device, context, self._policy.decide(context))
+        return self.explain_token(claims, ip=ip, at=at, action=action, replayed=False)
+
+    def explain_token(self, claims: EntitlementClaims, *, ip: str, at: datetime, action: Action = Action.PLAY,
+                      replayed: bool) -> Explanation:
+        """The decision for a start with this token's own claims (``tokens verify --ip``)."""
+        if action not in (Action.PLAY, Action.DOWNLOAD):
+            raise InvalidInput(f"explain answers for a new play or download, not {action}")
+        _require_ip(ip)
+        tiers = self._title_tiers(claims.title)
+        context = build_context(now=at, action=action, claims=claims,
+                                state=self._facts.load_account(claims.account),
+                                rights=self._facts.rights(claims.title, cached_only=False), title_tiers=tiers, ip=ip,
+                                country=self._geo.country(ip),
+                                usage=self._usage(claims.account, claims.device, claims.title, at), replayed=replayed)
+        return Explanation(claims.device, context, self._policy.decide(context))
 
     def what_if(self, *, account: str, title: str, ip: str, at: datetime,
                 action: Action = Action.PLAY) -> list[Explanation]:
         """The decision for each device registered to the account (revoked ones included)."""
+        _require_ip(ip)
         state = self._facts.load_account(account)
         if not state.devices:
             raise NotFound(f"account {account!r} has no registered devices")
@@ -99,3 +108,12 @@ class PolicyExplainer:
     def _usage(self, account: str, device: str, title: str, at: datetime) -> Usage:
         with self._db.session() as session:
             return usage_of(session, account=account, device=device, title=title, now=at)
+
+
+def _require_ip(ip: str) -> None:
+    """The client's address as the licence server sees it: an IP address, never a host name."""
+    try:
+        ipaddress.ip_address(ip)
+    except ValueError as exc:
+        raise InvalidInput(f"expected the client's IPv4 or IPv6 address (like 203.0.113.7), got {ip[:60]!r}; "
+                           "the licence server sees addresses, not host names") from exc

@@ -108,6 +108,10 @@ class FactsCache:
         self._feed_since = clock()
         self._stop = threading.Event()
 
+    def knows_account(self, account_id: str) -> bool:
+        """Whether the account's facts are cached (not dropped by a change since they were read)."""
+        return account_id in self._accounts
+
     def account(self, account_id: str, *, cached_only: bool) -> AccountState:
         hit = self._accounts.get(account_id)
         if hit is not None:

@@ -10,6 +10,7 @@ the policy decides what unknown means (``allow_unknown_country``)::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,15 @@ import maxminddb
 
 from reelguard.errors import ConfigurationError
 
-__all__ = ["GeoLocator"]
+__all__ = ["GeoLocator", "territories_unenforced"]
+
+
+def territories_unenforced(titles: Sequence[str]) -> str:
+    """The warning for titles limited to territories on a server that cannot locate clients."""
+    named = ", ".join(titles[:5]) + (f" and {len(titles) - 5} more" if len(titles) > 5 else "")
+    return (f"{named} {'is' if len(titles) == 1 else 'are'} limited to territories, but no geo database is "
+            "configured (geoip_database): every client's country is unknown, and a territory rule with "
+            "allow_unknown_country = true (the built-in policy's) lets every client play them")
 
 
 class GeoLocator:

@@ -15,11 +15,13 @@ Renewals are the hot path (players renew every few seconds to minutes), so:
   worker cannot see it lapse meanwhile; otherwise it is written at once;
 - a renewal on a worker whose own view has lapsed re-reads the row, so renewals spread
   over workers stay correct;
-- decisions of renewals and refusals are buffered the same way; a crash loses at most
-  one flush interval of them (stream starts are written with their decision).
+- decisions of renewals and refusals are buffered the same way, and each is appended to
+  the decision journal (``journal.py``) before the licence is answered, so a killed
+  server loses none: the next start replays what was not flushed (stream starts are
+  written with their decision, in their transaction).
 
     ledger = StreamLedger(db, flush_seconds=0.25, sync_margin=timedelta(seconds=10),
-                          write_ahead=timedelta(seconds=30))
+                          write_ahead=timedelta(seconds=30), journal_dir=Path(".reelguard/journal"))
     slot = ledger.slot(stream_id, now, cached_only=True)
 """
 
@@ -27,12 +29,15 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import update
 
 from reelguard.license.caching import CacheMiss, bounded
+from reelguard.license.journal import DecisionJournal
 from reelguard.store import licensing
 from reelguard.store.database import Database
 from reelguard.store.models import StreamRow
@@ -57,8 +62,11 @@ class Slot(NamedTuple):
 
 class StreamLedger:
     def __init__(self, db: Database, *, flush_seconds: float, sync_margin: timedelta,
-                 write_ahead: timedelta) -> None:
+                 write_ahead: timedelta, journal_dir: Path | None = None) -> None:
         self._db, self._flush_seconds, self._margin, self._ahead = db, flush_seconds, sync_margin, write_ahead
+        self._journal_dir = journal_dir
+        self._journal: DecisionJournal | None = None
+        self._replay_pending = False
         self._slots: dict[str, Slot] = {}
         self._renewals: dict[str, tuple[datetime, datetime]] = {}
         self._decisions: list[dict[str, Any]] = []
@@ -67,10 +75,10 @@ class StreamLedger:
         self._thread: threading.Thread | None = None
 
     # -- reading ---------------------------------------------------------------------
-    def slot(self, stream_id: str, now: datetime, *, cached_only: bool) -> Slot | None:
-        """The stream's slot if it is running, else None."""
+    def slot(self, stream_id: str, now: datetime, *, cached_only: bool, refresh: bool = False) -> Slot | None:
+        """The stream's slot if it is running, else None (``refresh``: as stored, not as remembered)."""
         local = self._slots.get(stream_id)
-        if local is not None and not local.ended and local.expires_at > now:
+        if local is not None and not local.ended and local.expires_at > now and not refresh:
             return local
         if cached_only:
             raise CacheMiss
@@ -115,12 +123,15 @@ class StreamLedger:
         return bool(getattr(result, "rowcount", 0))
 
     def record(self, decision: dict[str, Any]) -> None:
-        """Buffer one decision record (written now if no flusher runs)."""
+        """Journal and buffer one decision record (written now if no flusher runs)."""
         if self._thread is None:
             with self._db.transaction() as session:
                 licensing.insert_decisions(session, [decision])
             return
+        decision["record_id"] = uuid.uuid4().hex
         with self._lock:
+            if self._journal is not None:
+                self._journal.append(decision)
             self._decisions.append(decision)
 
     # -- flushing --------------------------------------------------------------------
@@ -128,22 +139,53 @@ class StreamLedger:
         with self._lock:
             renewals, self._renewals = self._renewals, {}
             decisions, self._decisions = self._decisions, []
+            segment = self._journal.rotate() if self._journal is not None and decisions else None
         if not renewals and not decisions:
             return
-        with self._db.transaction() as session:
-            licensing.renew_streams(session, [(sid, ren, exp) for sid, (ren, exp) in renewals.items()])
-            licensing.insert_decisions(session, decisions)
+        try:
+            with self._db.transaction() as session:
+                licensing.renew_streams(session, [(sid, ren, exp) for sid, (ren, exp) in renewals.items()])
+                licensing.insert_decisions(session, decisions)
+        except BaseException:
+            if segment is not None:
+                DecisionJournal.abandon(segment)  # replayed after the next good flush, or the next start
+                self._replay_pending = True
+            raise
+        if segment is not None:
+            DecisionJournal.retire(segment)
         for stream_id, (_, expires_at) in renewals.items():
             slot = self._slots.get(stream_id)
             if slot is not None and slot.persisted_expires_at < expires_at:
                 self._slots[stream_id] = slot._replace(persisted_expires_at=expires_at)
 
+    def replay_journal(self) -> int:
+        """Write the decisions that dead servers journaled but never flushed; how many were read."""
+        if self._journal is None:
+            return 0
+        replayed = 0
+        for path, records in self._journal.orphans():
+            with self._db.transaction() as session:
+                licensing.insert_decisions(session, records)
+            DecisionJournal.retire_orphan(path)
+            replayed += len(records)
+        if replayed:
+            _log.warning("replayed %d licence decisions from the journal of a server that stopped without "
+                         "writing them", replayed)
+        return replayed
+
     def start_flushing(self) -> None:
+        if self._journal_dir is not None:
+            self._journal = DecisionJournal.open(self._journal_dir)
+            self.replay_journal()
+
         def run() -> None:
             while not self._stop.wait(self._flush_seconds):
                 try:
                     self.flush()
-                except Exception:  # keep flushing; the batch is logged, not retried
+                    if self._replay_pending:
+                        self._replay_pending = False
+                        self.replay_journal()
+                except Exception:  # keep flushing; the batch stays in the journal and is replayed
                     _log.exception("writing buffered renewals and decisions failed")
         self._thread = threading.Thread(target=run, name="licence-ledger-flush", daemon=True)
         self._thread.start()
@@ -155,6 +197,9 @@ class StreamLedger:
             self._thread.join(timeout=5)
         self._thread = None
         self.flush()
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
 
     def _remember(self, slot: Slot) -> None:
         bounded(self._slots, _MAX_SLOTS)[slot.id] = slot

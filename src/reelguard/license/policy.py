@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -317,6 +317,16 @@ class Policy:
     def label(self) -> str:
         """``name@version``, as decision records cite it."""
         return f"{self.name}@{self.version}"
+
+    def mandatory_rules(self) -> Iterator[Rule]:
+        """The rules every request must pass: the root and what ``all_of`` nests (not ``any_of`` branches)."""
+        pending: list[Rule] = [self.root]
+        while pending:
+            rule = pending.pop()
+            if isinstance(rule, AllOf):
+                pending.extend(rule.rules)
+            else:
+                yield rule
 
     def decide(self, ctx: PolicyContext) -> Decision:
         verdict = self.root.evaluate(ctx)

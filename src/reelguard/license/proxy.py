@@ -15,10 +15,12 @@ from __future__ import annotations
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-
-import httpx
+from typing import TYPE_CHECKING
 
 from reelguard.errors import ConfigurationError, NotFound, UpstreamError, UpstreamTimeout
+
+if TYPE_CHECKING:
+    import httpx
 
 __all__ = ["LicenseProxy", "load_credential"]
 
@@ -45,8 +47,15 @@ class LicenseProxy:
         for system, url in upstreams.items():
             if not url.startswith(("http://", "https://")):
                 raise ConfigurationError(f"licence-proxy upstream for {system!r} must be an http(s) URL")
-        self._upstreams, self._credential = dict(upstreams), credential
-        self._client = httpx.AsyncClient(timeout=timeout_seconds, follow_redirects=False)
+        self._upstreams, self._credential, self._timeout = dict(upstreams), credential, timeout_seconds
+        self._client: httpx.AsyncClient | None = None  # made at the first forward: most servers proxy nothing
+
+    def _http(self) -> httpx.AsyncClient:
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self._timeout, follow_redirects=False)
+        return self._client
 
     def require(self, system: str) -> None:
         if system not in self._upstreams:
@@ -59,8 +68,10 @@ class LicenseProxy:
         headers = {"Content-Type": "application/octet-stream", **context}
         if self._credential is not None:
             headers["Authorization"] = f"Bearer {self._credential}"
+        import httpx
+
         try:
-            response = await self._client.post(self._upstreams[system], content=challenge, headers=headers)
+            response = await self._http().post(self._upstreams[system], content=challenge, headers=headers)
         except httpx.TimeoutException as exc:
             raise UpstreamTimeout(f"the {system} licence service did not answer in time") from exc
         except httpx.HTTPError as exc:
@@ -73,4 +84,5 @@ class LicenseProxy:
         return response.headers.get("content-type", "application/octet-stream"), response.content
 
     async def close(self) -> None:
-        await self._client.aclose()
+        if self._client is not None:
+            await self._client.aclose()

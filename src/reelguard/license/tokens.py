@@ -15,7 +15,6 @@ signature check::
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from reelguard.drm.keys import b64url_decode, b64url_encode
 from reelguard.errors import AuthenticationError, ConfigurationError, InvalidInput, TokenExpired
+from reelguard.jsonbounds import parse_bounded_json
 from reelguard.license.caching import bounded
 from reelguard.settings import Settings
 
@@ -203,6 +203,7 @@ class TokenVerifier:
             raise TokenExpired(f"token expired {now - exp} s ago; ask the backend for a fresh one")
         if iat - self._leeway > now:
             raise AuthenticationError("token is issued in the future (check the backend's clock)")
+        _check_not_before(claims.get("nbf"), now, self._leeway)
         if exp - iat > self._max_ttl:
             raise AuthenticationError(f"token lifetime {exp - iat} s exceeds the {self._max_ttl} s cap")
         # (4) the entitlement itself
@@ -218,6 +219,17 @@ class TokenVerifier:
 
     def is_expired(self, claims: EntitlementClaims, now: datetime) -> bool:
         return claims.expires_at + self._leeway < int(now.timestamp())
+
+
+def _check_not_before(nbf: object, now: int, leeway: int) -> None:
+    """RFC 7519 §4.1.5: the token must not be accepted before ``nbf`` (with ``iat``'s leeway)."""
+    if nbf is None:
+        return
+    if not isinstance(nbf, int) or isinstance(nbf, bool):
+        raise AuthenticationError(f"token nbf must be integer seconds, got {type(nbf).__name__}")
+    if nbf - leeway > now:
+        raise AuthenticationError(f"token is not valid until {nbf} (nbf), {nbf - now} s from now; "
+                                  "use it then, or have the backend leave nbf out")
 
 
 def _split(token: str) -> tuple[bytes, dict[str, Any], str, bytes]:
@@ -237,9 +249,10 @@ def _split(token: str) -> tuple[bytes, dict[str, Any], str, bytes]:
 
 def _json_segment(segment: str, name: str) -> dict[str, Any]:
     try:
-        value = json.loads(b64url_decode(segment))
-    except (InvalidInput, ValueError, UnicodeDecodeError) as exc:
+        raw = b64url_decode(segment)
+    except InvalidInput as exc:
         raise AuthenticationError(f"token {name} is not base64url JSON") from exc
+    value = parse_bounded_json(raw, what=f"a token {name}", malformed=AuthenticationError)
     if not isinstance(value, dict):
         raise AuthenticationError(f"token {name} must be a JSON object")
     return value

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from reelguard.errors import InvalidMedia
+from reelguard.media.processes import run_tied
 from reelguard.media.tools import MediaTools
 
 __all__ = ["MediaInfo", "probe_master"]
@@ -130,10 +131,7 @@ def _require_complete_packets(tools: MediaTools, path: Path) -> None:
 
 def _run(command: list[str], path: Path) -> subprocess.CompletedProcess[str]:
     try:
-        return subprocess.run(
-            command, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_SECONDS, check=False,
-            errors="replace",
-        )
+        return run_tied(command, capture_output=True, text=True, timeout=_PROBE_TIMEOUT_SECONDS, errors="replace")
     except subprocess.TimeoutExpired as exc:
         raise InvalidMedia(f"{path.name}: probing took longer than {_PROBE_TIMEOUT_SECONDS} s") from exc
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from reelguard.errors import ProcessingError
 from reelguard.media.ladder import Rendition
+from reelguard.media.processes import popen_tied
 from reelguard.media.tools import MediaTools
 
 __all__ = [
@@ -91,8 +92,8 @@ def run_transcode(
 
 def run_ffmpeg(command: list[str], what: str, on_progress: Callable[[float], None] | None = None) -> None:
     """Run an ffmpeg command that reports ``-progress pipe:1``; raise ProcessingError on failure."""
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          errors="replace") as process:
+    with popen_tied(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                    errors="replace") as process:
         assert process.stdout is not None and process.stderr is not None
         for line in process.stdout:
             if line.startswith("out_time_us=") and on_progress is not None:

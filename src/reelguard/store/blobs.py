@@ -11,15 +11,18 @@ folder, then renamed into place, so a reader never sees half a package::
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import shutil
 import tempfile
 import uuid
 from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from reelguard.errors import InvalidInput, NotFound
+from reelguard.errors import InvalidInput, NotFound, StorageError
 
 __all__ = ["BlobStore", "LocalBlobStore", "validate_blob_key"]
 
@@ -45,7 +48,10 @@ class BlobStore(ABC):
         """Store ``data`` under ``key`` (through a temporary file, so every store gets it atomically)."""
         with tempfile.TemporaryDirectory(prefix="reelguard-blob-") as folder:
             staged = Path(folder) / "blob"
-            staged.write_bytes(data)
+            try:
+                staged.write_bytes(data)
+            except OSError as exc:
+                raise StorageError(f"could not stage {key} in {folder}: {exc.strerror}") from exc
             self.put_file(key, staged)
 
     def get_bytes(self, key: str) -> bytes:
@@ -82,13 +88,29 @@ class BlobStore(ABC):
 
 
 class LocalBlobStore(BlobStore):
-    """Blobs as files under ``root``; writes go through a temp name and ``os.replace``."""
+    """Blobs as files under ``root``; writes go through a temp name and ``os.replace``.
+
+    A write that fails (disk full, read-only, permissions) removes what it staged and
+    raises ``StorageError`` with the OS's reason, so nothing half-written is left behind.
+    """
 
     name = "local"
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        with self._os_errors("create the blob folder", self.root):
+            self.root.mkdir(parents=True, exist_ok=True)
+
+    @contextmanager
+    def _os_errors(self, doing: str, where: Path, *, staged: Path | None = None) -> Iterator[None]:
+        try:
+            yield
+        except OSError as exc:
+            if staged is not None:
+                _remove(staged)
+            reason, number = _os_reason(exc)
+            raise StorageError(f"could not {doing} in the local blob store at {self.root} ({where.name}): "
+                               f"{reason}{_STORAGE_HINTS.get(number, '')}") from exc
 
     def local_path(self, key: str) -> Path | None:
         path = self._path(validate_blob_key(key))
@@ -99,10 +121,11 @@ class LocalBlobStore(BlobStore):
 
     def _do_put_file(self, key: str, source: Path) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.tmp")
-        shutil.copyfile(source, staging)
-        os.replace(staging, target)
+        with self._os_errors(f"store {key}", target, staged=staging):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, staging)
+            os.replace(staging, target)
 
     def _do_get_bytes(self, key: str) -> bytes:
         path = self._path(key)
@@ -115,18 +138,44 @@ class LocalBlobStore(BlobStore):
 
     def _do_publish_tree(self, prefix: str, source_dir: Path) -> None:
         target = self._path(prefix)
-        target.parent.mkdir(parents=True, exist_ok=True)
         staging = target.with_name(f".{target.name}.{uuid.uuid4().hex}.staging")
-        shutil.copytree(source_dir, staging)
-        retired = target.with_name(f".{target.name}.{uuid.uuid4().hex}.retired")
-        if target.exists():
-            os.replace(target, retired)
-        os.replace(staging, target)
-        shutil.rmtree(retired, ignore_errors=True)
+        with self._os_errors(f"publish {prefix}", target, staged=staging):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copytree(source_dir, staging)
+            retired = target.with_name(f".{target.name}.{uuid.uuid4().hex}.retired")
+            if target.exists():
+                os.replace(target, retired)
+            os.replace(staging, target)
+            shutil.rmtree(retired, ignore_errors=True)
 
     def _do_delete_prefix(self, prefix: str) -> None:
         path = self._path(prefix)
-        if path.is_dir():
-            shutil.rmtree(path)
-        elif path.exists():
-            path.unlink()
+        with self._os_errors(f"delete {prefix}", path):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+
+
+_STORAGE_HINTS = {errno.ENOSPC: " (the disk is full: free space, then 'reelguard titles resume')",
+                  errno.EROFS: " (the file system is read-only)",
+                  errno.EACCES: " (permission denied: check the folder's owner and mode)",
+                  errno.EDQUOT: " (the disk quota is exhausted)",
+                  errno.EFBIG: " (the file is over the size this process may write)"}
+
+
+def _os_reason(exc: OSError) -> tuple[str, int]:
+    """The OS's words and errno; ``shutil.copytree`` gathers its errors into one ``shutil.Error`` list."""
+    if isinstance(exc, shutil.Error) and exc.args and isinstance(exc.args[0], list) and exc.args[0]:
+        first = str(exc.args[0][0][-1])
+        match = re.match(r"\[Errno (\d+)\] ([^:]+)", first)
+        return (match.group(2), int(match.group(1))) if match else (first, 0)
+    return exc.strerror or type(exc).__name__, exc.errno or 0
+
+
+def _remove(path: Path) -> None:
+    """Remove what a failed write staged, file or folder, as far as the OS lets it."""
+    if path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
+    elif path.exists():
+        path.unlink(missing_ok=True)

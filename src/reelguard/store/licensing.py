@@ -119,8 +119,8 @@ def mark_token_used(session: Session, jti: str, expires_at: datetime) -> None:
 # process. Times are bound exactly as ``UtcDateTime`` stores them.
 
 _DECISION_COLUMNS = ("at", "action", "account_id", "device_id", "title", "ip", "granted", "tiers", "rule", "reason",
-                     "policy", "stream_id")
-_CHUNK_ROWS = 500  # x 12 columns = 6,000 parameters: within SQLite's and PostgreSQL's limits
+                     "policy", "stream_id", "record_id")
+_CHUNK_ROWS = 500  # x 13 columns = 6,500 parameters: within SQLite's and PostgreSQL's limits
 
 
 def renew_streams(session: Session, renewals: Sequence[tuple[str, datetime, datetime]]) -> None:
@@ -136,13 +136,14 @@ def renew_streams(session: Session, renewals: Sequence[tuple[str, datetime, date
 
 
 def insert_decisions(session: Session, decisions: Sequence[dict[str, Any]]) -> None:
+    """Insert decision records; one whose ``record_id`` is already stored (a journal replay) is skipped."""
     sql = Driver.of(session)
     row = f"({sql.marks(len(_DECISION_COLUMNS))})"
     for chunk in _chunks(decisions):
         sql.execute(
             f"INSERT INTO decisions ({', '.join(_DECISION_COLUMNS)}) "  # noqa: S608 - placeholders only
-            f"VALUES {', '.join([row] * len(chunk))}",
-            [sql.bind(d["at"]) if column == "at" else d[column] for d in chunk for column in _DECISION_COLUMNS])
+            f"VALUES {', '.join([row] * len(chunk))} ON CONFLICT (record_id) DO NOTHING",
+            [sql.bind(d["at"]) if column == "at" else d.get(column) for d in chunk for column in _DECISION_COLUMNS])
 
 
 def _chunks(rows: Sequence[T]) -> list[Sequence[T]]:

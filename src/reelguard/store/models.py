@@ -16,13 +16,16 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "AccountRow",
+    "ApiClientRow",
     "Base",
     "ContentKeyRow",
     "DecisionRow",
     "DeviceRow",
     "DownloadRow",
     "GrantRow",
+    "IdempotencyKeyRow",
     "PolicyChangeRow",
+    "SeenSignatureRow",
     "StreamRow",
     "TitleRightsRow",
     "TitleRow",
@@ -209,6 +212,7 @@ class DecisionRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     policy: Mapped[str] = mapped_column(String(120))
     stream_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    record_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)  # journal replay key
 
 
 class PolicyChangeRow(Base):
@@ -220,3 +224,39 @@ class PolicyChangeRow(Base):
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     account_id: Mapped[str | None] = mapped_column(String(200), nullable=True)
     title: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+class SeenSignatureRow(Base):
+    """A signed key-server request already accepted: refused if it comes again (replay)."""
+
+    __tablename__ = "seen_signatures"
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class ApiClientRow(Base):
+    """A client of the integration API (the platform's backend): a hashed key and its scopes."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class IdempotencyKeyRow(Base):
+    """The answer to an integration-API write, kept so a retry with the same key gets it again."""
+
+    __tablename__ = "idempotency_keys"
+
+    client_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int] = mapped_column(Integer)
+    body: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

@@ -26,7 +26,10 @@ __all__ = [
     "find_account",
     "find_rights",
     "grants_of",
+    "list_accounts",
+    "list_devices",
     "note_change",
+    "titles_with_territories",
 ]
 
 
@@ -86,3 +89,31 @@ def grants_of(session: Session, account_id: str) -> Sequence[GrantRow]:
 
 def find_rights(session: Session, title: str) -> TitleRightsRow | None:
     return session.get(TitleRightsRow, title)
+
+
+def list_accounts(session: Session, *, after: str | None, limit: int, status: str | None = None,
+                  plan: str | None = None) -> Sequence[AccountRow]:
+    """Accounts in id order, the page after ``after`` (keyset pagination: stable under inserts)."""
+    query = select(AccountRow).order_by(AccountRow.id).limit(limit)
+    if after is not None:
+        query = query.where(AccountRow.id > after)
+    if status is not None:
+        query = query.where(AccountRow.status == status)
+    if plan is not None:
+        query = query.where(AccountRow.plan == plan)
+    return session.scalars(query).all()
+
+
+def list_devices(session: Session, *, account_id: str | None, status: str | None = None) -> Sequence[DeviceRow]:
+    query = select(DeviceRow).order_by(DeviceRow.account_id, DeviceRow.registered_at, DeviceRow.id)
+    if account_id is not None:
+        query = query.where(DeviceRow.account_id == account_id)
+    if status is not None:
+        query = query.where(DeviceRow.status == status)
+    return session.scalars(query).all()
+
+
+def titles_with_territories(session: Session) -> list[str]:
+    """Titles whose rights limit them to some territories (which need a geo database to mean anything)."""
+    rows = session.execute(select(TitleRightsRow.title, TitleRightsRow.territories)).all()
+    return sorted(title for title, territories in rows if territories)

@@ -17,14 +17,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from reelguard.errors import AuthenticationError, NotFound, TokenExpired
-from reelguard.watermark.code import SessionCode
+from reelguard.drm.keys import b64url_decode
+from reelguard.errors import AuthenticationError, InvalidInput, NotFound, TokenExpired
+from reelguard.jsonbounds import parse_bounded_json
 from reelguard.watermark.packaging import VARIANT_B_DIR
 from reelguard.watermark.secrets import WatermarkSecret
+
+if TYPE_CHECKING:
+    from reelguard.watermark.code import SessionCode
 
 __all__ = ["TOKEN_AUDIENCE", "TOKEN_KEY_ID", "EdgeSelector", "SessionClaims"]
 
@@ -44,6 +48,16 @@ class SessionClaims:
     issued_at: float
 
 
+def _refuse_unbounded_json(token: str) -> None:
+    """Header and payload must be bounded JSON before PyJWT parses them (it would recurse 1,000 deep)."""
+    for segment in token.split(".")[:2]:
+        try:
+            raw = b64url_decode(segment)
+        except InvalidInput:
+            continue  # not base64url: PyJWT refuses it as a bad token
+        parse_bounded_json(raw, what="a watermarking token", malformed=AuthenticationError)
+
+
 class EdgeSelector:
     def __init__(self, secret: WatermarkSecret, *, clock: Callable[[], float], leeway_seconds: int = 30) -> None:
         self._secret = secret
@@ -53,6 +67,7 @@ class EdgeSelector:
         self._codes = lru_cache(maxsize=256)(self._code)
 
     def _verify(self, token: str) -> SessionClaims:
+        _refuse_unbounded_json(token)
         try:
             header = jwt.get_unverified_header(token)
             if header.get("kid") != TOKEN_KEY_ID:
@@ -81,6 +96,8 @@ class EdgeSelector:
         return claims
 
     def _code(self, title_id: str, collusion: int) -> SessionCode:
+        from reelguard.watermark.code import SessionCode  # numpy: loaded by the first watermarked segment
+
         return SessionCode(key=self._secret.title_keys(title_id).code, collusion=collusion)
 
     def blob_key(self, token: str, path: str) -> str:

@@ -15,7 +15,6 @@ to make leaks::
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -24,10 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import jwt
+from sqlalchemy import select
 
 from reelguard.drm.keys import ContentKey, TrackTier
 from reelguard.drm.packaging import run_packager
 from reelguard.errors import Conflict, InvalidInput, NotFound, ProcessingError, TitleNotReady
+from reelguard.media.processes import run_tied
+from reelguard.progress import Progress, no_progress
 from reelguard.runtime import Runtime
 from reelguard.store import repositories, subscribers
 from reelguard.store.models import TitleRow, WatermarkSessionRow
@@ -100,11 +102,29 @@ class SessionService:
         }
         return jwt.encode(claims, self._rt.watermark.token_key, algorithm="HS256", headers={"kid": TOKEN_KEY_ID})
 
+    def list_sessions(self, *, account: str | None = None, title: str | None = None,
+                      limit: int = 100) -> list[dict[str, Any]]:
+        """Watermarking sessions, newest first: whom each leaked A/B sequence would point to."""
+        if not 1 <= limit <= 1000:
+            raise InvalidInput(f"expected a page size from 1 to 1000, got {limit}")
+        query = (select(WatermarkSessionRow, TitleRow.name).join(TitleRow, TitleRow.id == WatermarkSessionRow.title_id)
+                 .order_by(WatermarkSessionRow.started_at.desc()).limit(limit))
+        if account is not None:
+            query = query.where(WatermarkSessionRow.account_id == account)
+        if title is not None:
+            query = query.where(TitleRow.name == title)
+        now = self._rt.clock()
+        with self._rt.db.session() as session:
+            return [{"session": row.id, "title": name, "account": row.account_id, "device": row.device_id,
+                     "ip": row.ip, "started_at": row.started_at.isoformat(), "expires_at": row.expires_at.isoformat(),
+                     "running": row.expires_at > now} for row, name in session.execute(query).all()]
+
     def get(self, session_id: str) -> tuple[WatermarkSessionRow, TitleRow]:
         with self._rt.db.session() as session:
             row = session.get(WatermarkSessionRow, session_id)
             if row is None:
-                raise NotFound(f"no watermarking session {session_id[:60]!r} (see 'reelguard sessions list')")
+                raise NotFound(f"no watermarking session {session_id[:60]!r} "
+                               "(see 'reelguard sessions list --watermarked')")
             return row, repositories.get_title(session, row.title_id)
 
     def bits(self, session_id: str) -> list[int]:
@@ -113,14 +133,15 @@ class SessionService:
         code = SessionCode(key=self._rt.watermark.title_keys(title.id).code, collusion=int(watermark["collusion"]))
         return code.bits(row.id, int(title.package["watermark"]["positions"]) if title.package else 0)
 
-    def render(self, session_id: str, out: Path) -> Path:
+    def render(self, session_id: str, out: Path, on_progress: Progress = no_progress) -> Path:
         """Write the session's programme (top rendition + audio), decrypted, to ``out`` (MP4)."""
         if out.suffix.lower() != ".mp4":
             raise InvalidInput(f"expected an output path ending in .mp4, got {out.name!r}")
         _row, title = self.get(session_id)
-        return self.render_sequence(title.name, self.bits(session_id), out)
+        return self.render_sequence(title.name, self.bits(session_id), out, on_progress)
 
-    def render_sequence(self, title_name: str, bits: list[int], out: Path) -> Path:
+    def render_sequence(self, title_name: str, bits: list[int], out: Path,
+                        on_progress: Progress = no_progress) -> Path:
         """Write the programme of an arbitrary A/B sequence (0 = A, 1 = B per segment) to ``out``.
 
         A coalition mixing segments from several sessions makes exactly such a sequence.
@@ -133,15 +154,20 @@ class SessionService:
         with self._rt.db.session() as session:
             keys = self._rt.keystore.keys_of_title(session, title.id)
         top = _top_video(title)
+        steps = 3 if title.has_audio else 2
         with tempfile.TemporaryDirectory(prefix="reelguard-render-") as work_name:
             work = Path(work_name)
+            on_progress("render", 0, steps)
             video = self._decrypt(self._concat(title, top["name"], bits, work / "video.enc.mp4"),
                                   _key_of(keys, TrackTier(top["tier"])), "video", work / "video.mp4")
+            on_progress("render", 1, steps)
             audio = None
             if title.has_audio:
                 audio = self._decrypt(self._concat(title, "audio", None, work / "audio.enc.mp4"),
                                       _key_of(keys, TrackTier.AUDIO), "audio", work / "audio.mp4")
+                on_progress("render", 2, steps)
             _mux(self._rt.tools.ffmpeg, video, audio, out)
+            on_progress("render", steps, steps)
         return out
 
     def _concat(self, title: TitleRow, stream: str, bits: list[int] | None, target: Path) -> Path:
@@ -206,7 +232,7 @@ def _mux(ffmpeg: str, video: Path, audio: Path | None, out: Path) -> None:
     if audio is not None:
         command += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0"]
     command += ["-c", "copy", "-movflags", "+faststart", str(partial)]
-    result = subprocess.run(command, capture_output=True, text=True, errors="replace", check=False)
+    result = run_tied(command, capture_output=True, text=True, errors="replace")
     if result.returncode != 0:
         partial.unlink(missing_ok=True)
         raise ProcessingError(f"muxing the rendered session failed: {result.stderr.strip()[-200:]}")

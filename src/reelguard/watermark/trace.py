@@ -18,7 +18,7 @@ whatever the copy is, because an innocent's bits are independent of it::
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -32,6 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from reelguard.errors import InvalidInput, NotFound
 from reelguard.fingerprint.service import FingerprintService
+from reelguard.progress import Progress, no_progress
 from reelguard.runtime import Runtime
 from reelguard.store import repositories
 from reelguard.store.models import TitleRow, WatermarkSessionRow
@@ -121,13 +122,14 @@ class TraceService:
     def __init__(self, runtime: Runtime) -> None:
         self._rt = runtime
 
-    def trace(self, suspect_path: Path, *, title: str) -> TraceReport:
+    def trace(self, suspect_path: Path, *, title: str, on_progress: Progress = no_progress) -> TraceReport:
+        """Steps reported: read, recognise, align, detect (seconds of the suspect read), accuse."""
         # one BLAS thread: the products here are small, and a threaded BLAS spinning beside the
         # decoder's threads made one of them a third of the trace on two cores
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._trace(suspect_path, title)
+            return self._trace(suspect_path, title, on_progress)
 
-    def _trace(self, suspect_path: Path, title: str) -> TraceReport:
+    def _trace(self, suspect_path: Path, title: str, on_progress: Progress) -> TraceReport:
         facts = video_facts(suspect_path)
         row = self._title(title)
         watermark = require_watermarked(row)
@@ -136,11 +138,18 @@ class TraceService:
             raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
                                f"{suspect_path.name} lasts {facts.duration:.2f} s")
         reference = self._reference(row)
+        on_progress("read", 0, 1)
         suspect = _read_suspect(suspect_path, facts)
+        on_progress("read", 1, 1)
         if suspect.times[-1] - suspect.times[0] < segment_seconds:
             raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
                                f"{suspect_path.name} has {len(suspect.times)} frames")
-        alignment = self._align(suspect, reference, row, self._recognised_offsets(suspect_path, row))
+        on_progress("recognise", 0, 1)
+        recognised = self._recognised_offsets(suspect_path, row)
+        on_progress("recognise", 1, 1)
+        on_progress("align", 0, 1)
+        alignment = self._align(suspect, reference, row, recognised)
+        on_progress("align", 1, 1)
         if alignment is None:
             return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
                                "master in time (wrong title, or too little of it)")
@@ -150,8 +159,14 @@ class TraceService:
             return TraceReport(row.name, False, "no session identified: the suspect's pictures do not match this "
                                "title's master (another title, or too distorted to register)",
                                offset_seconds=round(offset, 3))
-        evidence = self._detect(suspect_path, suspect, row, reference, offset, registration, segment_seconds)
-        return self._accuse(row, watermark, evidence, offset, registration)
+        duration = float(suspect.times[-1])  # times start at 0
+        evidence = self._detect(suspect_path, suspect, row, reference, offset, registration, segment_seconds,
+                                lambda when: on_progress("detect", min(when, duration), duration))
+        on_progress("detect", duration, duration)
+        on_progress("accuse", 0, 1)
+        report = self._accuse(row, watermark, evidence, offset, registration)
+        on_progress("accuse", 1, 1)
+        return report
 
     # -- steps -----------------------------------------------------------------------
     def _title(self, title: str) -> TitleRow:
@@ -277,7 +292,8 @@ class TraceService:
         return register(pairs)
 
     def _detect(self, suspect_path: Path, suspect: _Suspect, row: TitleRow, reference: MasterReference,
-                offset: float, registration: Registration | None, segment_seconds: int) -> list[SegmentEvidence]:
+                offset: float, registration: Registration | None, segment_seconds: int,
+                read_up_to: Callable[[float], None]) -> list[SegmentEvidence]:
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
@@ -287,7 +303,8 @@ class TraceService:
         valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
         timed = ((round((when - suspect.origin + offset) * reference.frame_rate),
                   cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32))
-                 for when, picture in gray_frames(suspect_path, *reg_suspect))
+                 for when, picture in _reporting(gray_frames(suspect_path, *reg_suspect),
+                                                 lambda when: read_up_to(when - suspect.origin)))
         wide = round(_TRACK_WIDE_SECONDS * reference.frame_rate)
         pairs = _FrameTracker(master_frames, valid, wide).pairs(timed)
         return pool_segments(key, pairs, valid,
@@ -328,6 +345,17 @@ class TraceService:
         with self._rt.db.session() as session:
             rows = session.scalars(select(WatermarkSessionRow).where(WatermarkSessionRow.title_id == title_id))
             return list(rows)
+
+
+def _reporting(frames: Iterator[tuple[float, NDArray[np.uint8]]],
+               report: Callable[[float], None]) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    """The frames as they come, reporting each second of the suspect read."""
+    reported = -1.0
+    for when, picture in frames:
+        if when - reported >= 1.0:
+            report(when)
+            reported = when
+        yield when, picture
 
 
 def _accusation(row: WatermarkSessionRow, score: float, p_value: float, positions: int) -> Accusation:

@@ -33,6 +33,7 @@ from numpy.typing import NDArray
 
 from reelguard.errors import InvalidMedia, ProcessingError
 from reelguard.media.ladder import Rendition
+from reelguard.media.processes import DIE_WITH_PARENT
 from reelguard.media.tools import MediaTools
 from reelguard.media.transcode import AUDIO_OUTPUT, TranscodePlan, run_ffmpeg, video_encoder_args
 from reelguard.watermark.alignment import thumbnail
@@ -85,7 +86,8 @@ class _Encoder:
                    "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{rendition.width}x{rendition.height}",
                    "-r", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0",
                    *video_encoder_args(plan, rendition), str(output)]
-        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
+                                         preexec_fn=DIE_WITH_PARENT)  # killed by encode_variants on any failure
         self._output = output
 
     def write(self, frame: memoryview) -> None:

@@ -1,4 +1,4 @@
-"""The ASGI app: licence, key delivery, origin and demo player, in one process.
+"""The ASGI app: licence, key delivery, origin, demo player and integration API, in one process.
 
     app = create_app(Runtime.open(Settings.load()))
     # uvicorn reelguard.web.app:create_app_from_env --factory
@@ -10,21 +10,32 @@ import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from reelguard.accounts.service import AccountService
 from reelguard.drm.api_clients import ApiClients
 from reelguard.drm.keyserver import KeyServer
+from reelguard.integration.clients import ApiClientRegistry
+from reelguard.integration.idempotency import IdempotencyStore
 from reelguard.license.assembly import Licensing
+from reelguard.license.decisions import DecisionLog
 from reelguard.license.proxy import LicenseProxy, load_credential
+from reelguard.license.streams import StreamAdmin
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
+from reelguard.store.signatures import SeenSignatures
 from reelguard.watermark.edge import EdgeSelector
+from reelguard.web.access_log import AccessLog
+from reelguard.web.api_support import ApiContext
+from reelguard.web.api_v1 import api_router
+from reelguard.web.bodies import BodyGuard
 from reelguard.web.content_routes import content_router
 from reelguard.web.key_routes import key_routes
 from reelguard.web.license_routes import answer_hls_key, license_routes, proxy_routes, read_bounded_body
+from reelguard.web.openapi import install_openapi
 from reelguard.web.player_routes import player_router
 from reelguard.web.problems import install_problem_handlers
 from reelguard.web.stream_routes import stream_router
@@ -51,8 +62,9 @@ def create_app(runtime: Runtime) -> FastAPI:
             licensing.stop()
             await proxy.close()
 
-    app = FastAPI(title="reelguard", version="0.1.0", docs_url="/api/docs", redoc_url=None, lifespan=lifespan)
+    app = FastAPI(title="reelguard", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan)
     install_problem_handlers(app)
+    install_openapi(app)
     service = licensing.service
 
     async def healthz(request: Request) -> JSONResponse:
@@ -66,18 +78,34 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.router.routes.extend(proxy_routes(service, proxy))
     app.router.routes.append(Route("/healthz", healthz, methods=["GET", "POST"]))
     key_server = KeyServer(runtime.db, runtime.keystore, runtime.clock, max_bytes=MAX_CPIX_BYTES)
-    app.router.routes.extend(key_routes(key_server, ApiClients.load(settings.resolved_api_clients_file),
-                                        runtime.clock, MAX_CPIX_BYTES))
+    clients = ApiClients(settings.resolved_api_clients_file, seen=SeenSignatures(runtime.db))
+    app.router.routes.extend(key_routes(key_server, clients, runtime.clock, MAX_CPIX_BYTES))
     selector = EdgeSelector(runtime.watermark, clock=lambda: runtime.clock().timestamp(),
                             leeway_seconds=settings.token_leeway_seconds)
     app.include_router(stream_router(selector, runtime.blobs,
                                      lambda request, title, stream: answer_hls_key(service, request, title, stream)))
     app.include_router(content_router(runtime.db, runtime.blobs))
+    app.include_router(_integration_api(runtime, licensing))
     app.include_router(player_router())
 
+    # outermost last: the access log sees every answer, the body guard's 408/413 included
+    app.add_middleware(BodyGuard, max_bytes=settings.max_request_body_bytes,
+                       timeout_seconds=settings.body_read_timeout_seconds)
+    app.add_middleware(AccessLog)
     app.state.runtime = runtime
     app.state.licensing = licensing
     return app
+
+
+def _integration_api(runtime: Runtime, licensing: Licensing) -> APIRouter:
+    """/api/v1 on the same services as the CLI; a change drops this process's cached facts at once."""
+    def forget(account: str | None, title: str | None = None) -> None:
+        licensing.facts.forget(account_id=account, title=title)
+
+    return api_router(
+        ApiContext(ApiClientRegistry(runtime.db, runtime.clock), IdempotencyStore(runtime.db, runtime.clock)),
+        AccountService(runtime.db, runtime.clock, on_change=forget),
+        StreamAdmin(runtime.db, runtime.clock, on_change=forget), DecisionLog(runtime.db))
 
 
 def _freeze_startup_heap() -> None:

@@ -13,14 +13,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from reelguard.clock import Clock
-from reelguard.drm.api_clients import ApiClients
+from reelguard.drm.api_clients import SPEKE_PATH, ApiClients
 from reelguard.drm.keyserver import KeyServer
 from reelguard.errors import InvalidInput
 from reelguard.web.license_routes import read_bounded_body
 
 __all__ = ["SPEKE_PATH", "key_routes"]
 
-SPEKE_PATH = "/speke/v2/copyProtection"
 SPEKE_VERSION = "2.0"
 
 

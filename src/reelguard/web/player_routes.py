@@ -1,4 +1,7 @@
-"""The demo player page and its static files (Shaka Player, built in by the make targets)."""
+"""The demo player page and the static files built in by the make targets (from npm).
+
+Shaka Player for the demo page; Swagger UI's script and stylesheet for ``/api/docs``.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ __all__ = ["SHAKA_PLAYER_JS", "player_router"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 SHAKA_PLAYER_JS = STATIC_DIR / "shaka-player.compiled.js"
+STATIC_FILES = {SHAKA_PLAYER_JS.name: "text/javascript", "swagger-ui-bundle.js": "text/javascript",
+                "swagger-ui.css": "text/css"}
 _TEMPLATE = Path(__file__).parent / "templates" / "player.html"
 
 
@@ -35,15 +40,14 @@ def player_router() -> APIRouter:
     async def favicon() -> Response:
         return Response(status_code=204)
 
-    @router.get("/static/{name}", summary="Player static files")
+    @router.get("/static/{name}", summary="Player and API-docs static files")
     async def static(name: str) -> FileResponse:
+        media_type = STATIC_FILES.get(name)
+        if media_type is None:
+            raise NotFound(f"no static file {name[:60]!r} (static files: {', '.join(sorted(STATIC_FILES))})")
         path = STATIC_DIR / name
-        if name != SHAKA_PLAYER_JS.name:
-            raise NotFound(f"no static file {name[:60]!r}")
         if not path.is_file():
-            raise ConfigurationError(
-                "Shaka Player is not built into the package; run 'make player' (npm ci + copy)"
-            )
-        return FileResponse(path, media_type="text/javascript")
+            raise ConfigurationError(f"{name} is not built into the package; run 'make player' (npm ci + copy)")
+        return FileResponse(path, media_type=media_type)
 
     return router

@@ -13,8 +13,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from reelguard.errors import ReelguardError
+from reelguard.web.access_log import loggable_path
 
 __all__ = ["install_problem_handlers", "problem_response"]
 
@@ -43,6 +45,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
         return problem_response(400, "Invalid input", f"request does not match the API: {exc.errors()[:3]}")
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, _exc: ClientDisconnect) -> JSONResponse:
+        _LOG.debug("client went away during %s %s", request.method, loggable_path(request.url.path))
+        return problem_response(400, "Client disconnected", "the client closed the connection")
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
