@@ -129,11 +129,13 @@ def _wrk(url: str, tokens: Path, body: str, seconds: int, connections: int, scri
             "errors": status_errors + timeouts}
 
 
-def _serve(data_dir: Path, workers: int, *, bare: bool) -> tuple[subprocess.Popen[bytes], str]:
+def _serve(data_dir: Path, workers: int, *, bare: bool, journal: bool = True) -> tuple[subprocess.Popen[bytes], str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
     if bare:
         env["REELGUARD_UNSAFE_SKIP_LICENSE_POLICY"] = "true"
+    if not journal:
+        env["REELGUARD_UNSAFE_SKIP_DECISION_JOURNAL"] = "true"
     server = subprocess.Popen([sys.executable, "-m", "reelguard.cli.main", "--data-dir", str(data_dir), "serve",
                                "--port", str(port), "--workers", str(workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -169,9 +171,9 @@ class Server:
     """One ``reelguard serve`` on the shared data folder, warmed up: every playing stream
     started and renewed on every worker (facts and slots cached) before anything is timed."""
 
-    def __init__(self, data_dir: Path, workers: int, *, bare: bool) -> None:
+    def __init__(self, data_dir: Path, workers: int, *, bare: bool, journal: bool = True) -> None:
         self.bare = bare
-        self.process, self.base = _serve(data_dir, workers, bare=bare)
+        self.process, self.base = _serve(data_dir, workers, bare=bare, journal=journal)
         self.url = f"{self.base}/license/clearkey"
 
     def warm(self, playing: Path, body: str, workers: int) -> None:
@@ -185,19 +187,22 @@ class Server:
 
 def _measure(data_dir: Path, workers: int, tokens: Tokens, index: int, body: str, args: argparse.Namespace,
              script: Path) -> dict[str, list[dict[str, float]]]:
-    """Both servers up at once, measured in alternating rounds (the idle one uses no CPU),
+    """All servers up at once, measured in alternating rounds (the idle ones use no CPU),
     so drift in this shared machine's speed hits both sides of each ratio alike."""
-    servers = {"bare": Server(data_dir, workers, bare=True), "full": Server(data_dir, workers, bare=False)}
+    servers = {"bare": Server(data_dir, workers, bare=True), "full": Server(data_dir, workers, bare=False),
+               "unjournaled": Server(data_dir, workers, bare=False, journal=False)}
     try:
         playing = tokens.write(_pairs(f"play{index}-", PLAYING_ACCOUNTS))
         for server in servers.values():
             server.warm(playing, body, workers)
         results: dict[str, list[dict[str, float]]] = {}
         for r in range(args.rounds):
-            order = ["bare", "full"] if r % 2 == 0 else ["full", "bare"]
             starts = tokens.write(_pairs(f"start{index}.{r}-", START_TOKENS_PER_ROUND // 2))
             for kind, token_file in (("renewal", playing), ("start", starts)):
-                for side in order:  # the bare path records nothing, so both sides can share the start tokens
+                # a start writes its decision in its own transaction: the journal is a renewal's cost only
+                sides = ["bare", "full", "unjournaled"] if kind == "renewal" else ["bare", "full"]
+                for side in sides[r % len(sides):] + sides[:r % len(sides)]:  # the order turns every round
+                    # the bare path records nothing, so it can share the start tokens with the full one
                     result = _wrk(servers[side].url, token_file, body, args.seconds, args.connections, script)
                     results.setdefault(f"{kind} {side}", []).append(result)
             results.setdefault("no-op", []).append(_wrk(f"{servers['full'].base}/healthz", playing, body,
@@ -232,15 +237,19 @@ def main() -> None:
                 bare, full = results[f"{kind} bare"], results[f"{kind} full"]
                 rows.append(_row(f"{workers}w {kind}: bare Clear Key (comparator)", bare, None))
                 rows.append(_row(f"{workers}w {kind}: full policy", full, bare))
+                if kind == "renewal":
+                    rows.append(_row(f"{workers}w renewal: full policy, decisions not journaled",
+                                     results["renewal unjournaled"], bare, versus=full))
         tokens.runtime.close()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
     report("Licence throughput: full policy vs bare Clear Key (HTTP, loopback)",
-           ["scenario", "req/s (median round)", "÷ bare (median of round ratios)", "p50 ms", "p99 ms", "non-2xx"],
+           ["scenario", "req/s (median round)", "÷ bare (median of round ratios)",
+            "journaled ÷ this (median of round ratios)", "p50 ms", "p99 ms", "non-2xx"],
            rows,
-           [f"wrk 1 thread, {args.connections} connections, {args.seconds} s per round, {args.rounds} rounds; the bare "
-            "and the full server run side by side and are measured in alternating rounds (order flipped every "
-            "round), so the machine's drift hits both sides of each ratio; SQLite (WAL); 3 KIDs per request; ES256 "
+           [f"wrk 1 thread, {args.connections} connections, {args.seconds} s per round, {args.rounds} rounds; the "
+            "servers run side by side and are measured in turn (the order turns every round), so the machine's "
+            "drift hits both sides of each ratio; SQLite (WAL); 3 KIDs per request; ES256 "
             "tokens; the load generator shares the 2 cores",
             f"renewal: {PLAYING_ACCOUNTS * 2:,} playing streams renewing round robin, each started and renewed "
             "on every worker before timing (facts and slots cached; renewals written ahead and, with the decision "
@@ -249,14 +258,22 @@ def main() -> None:
             "full policy = the built-in default policy (token, account, entitlement, window, territory, device, "
             "device limit, security level, HDCP, concurrent streams, licence clocks, downloads); bare = "
             "unsafe_skip_license_policy (token + keys only)",
+            "full policy renewals append each decision to the decision journal (one write(2) before the keys "
+            "leave, docs/policy.md); the unjournaled server (unsafe_skip_decision_journal) is the journal's "
+            "comparator, measured in the same rounds: 'journaled ÷ this' is the journal's cost",
+            "every server logs its access log at info (the default), to /dev/null",
             "target: renewal under the full policy ≥ 0.7 x bare"])
 
 
-def _row(label: str, results: list[dict[str, float]], comparator: list[dict[str, float]] | None) -> list[str]:
-    ratio = ""
+def _row(label: str, results: list[dict[str, float]], comparator: list[dict[str, float]] | None,
+         versus: list[dict[str, float]] | None = None) -> list[str]:
+    """A table row; ``versus``: the journaled full policy, whose rate over this one is the journal's cost."""
+    ratio = journaled = ""
     if comparator is not None:
         ratio = f"{_median([f['rps'] / b['rps'] for f, b in zip(results, comparator, strict=True)]):.2f}"
-    return [label, f"{_median([r['rps'] for r in results]):.0f}", ratio,
+    if versus is not None:
+        journaled = f"{_median([j['rps'] / u['rps'] for j, u in zip(versus, results, strict=True)]):.2f}"
+    return [label, f"{_median([r['rps'] for r in results]):.0f}", ratio, journaled,
             f"{_median([r['p50_ms'] for r in results]):.2f}", f"{_median([r['p99_ms'] for r in results]):.2f}",
             str(int(sum(r["errors"] for r in results)))]
 
