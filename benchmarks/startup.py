@@ -5,6 +5,8 @@ and replaced, over and over (issue 16); every CLI command paid for FAISS, OpenCV
 Measured here, same run, median of ``--runs`` (each a fresh process, caches warm):
 
 - ``python -c pass`` — the interpreter alone (comparator for the CLI);
+- the import of the server's libraries (uvicorn, FastAPI, SQLAlchemy's ORM, pydantic-settings,
+  PyJWT, cryptography) and nothing else — the floor under any server built on them;
 - ``reelguard --help`` and ``reelguard tokens issue`` (a command that opens the store);
 - a minimal FastAPI app under uvicorn, from exec to its first answer (comparator for serve);
 - ``reelguard serve`` (1 worker) on a data folder with a ready title, from exec to its first
@@ -36,6 +38,7 @@ from reelguard.ingest.service import IngestService
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 
+SERVER_LIBRARIES = "uvicorn, fastapi, sqlalchemy.orm, pydantic_settings, jwt, cryptography.hazmat.primitives.keywrap"
 MINIMAL_APP = "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/healthz')\ndef healthz():\n    return {}\n"
 
 
@@ -95,6 +98,8 @@ def main() -> None:
         timings: dict[str, list[float]] = {}
         for _ in range(args.runs):
             timings.setdefault("python -c pass", []).append(_command_seconds([sys.executable, "-c", "pass"], work))
+            timings.setdefault("import of serve's libraries alone", []).append(_command_seconds(
+                [sys.executable, "-c", f"import {SERVER_LIBRARIES}"], work))
             timings.setdefault("reelguard --help", []).append(_command_seconds([*cli, "--help"], work))
             timings.setdefault("reelguard tokens issue", []).append(_command_seconds(
                 [*cli, "tokens", "issue", "--account", "a", "--title", "clip", "--device", "d"], work))
@@ -113,12 +118,15 @@ def main() -> None:
            ["what", "median ms", "min ms", "max ms", "÷ its comparator (medians)"], rows,
            [f"{args.runs} runs each, interleaved, a fresh process every time; serve: from exec to the first "
             "/healthz answer, on a data folder with one ready title (migrations already at head)",
-            "comparators: the interpreter alone for CLI commands, a minimal FastAPI app under uvicorn for serve",
+            "comparators: the interpreter alone for CLI commands, a minimal FastAPI app under uvicorn for serve; "
+            f"'import of serve's libraries alone' imports {SERVER_LIBRARIES} and does nothing else — what any "
+            "server built on them pays before its first line runs",
             "target: serve ready in under 1 s on an idle machine"])
 
 
 def _ratio(name: str, timings: dict[str, list[float]]) -> str:
     comparator = {"reelguard --help": "python -c pass", "reelguard tokens issue": "python -c pass",
+                  "import of serve's libraries alone": "python -c pass",
                   "reelguard serve": "minimal FastAPI app, uvicorn"}.get(name)
     return f"{_median(timings[name]) / _median(timings[comparator]):.1f}" if comparator else ""
 
