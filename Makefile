@@ -66,6 +66,7 @@ bench: setup
 	$(BIN)/python benchmarks/license_throughput.py
 	$(BIN)/python benchmarks/ingest_speed.py
 	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/access_log.py
 
 # The forensic watermark benchmarks: strength against quality and robustness (about 15
 # minutes), then the attack suite on a 10-minute programme (3 hours or more on 2 cores;

@@ -63,6 +63,7 @@ end
 """
 PLAYING_ACCOUNTS = 5_000          # x 2 devices = 10,000 playing streams (fits the verifier's 20,000 memory)
 START_TOKENS_PER_ROUND = 50_000   # more than a round can use, so every start is a first use
+TOKEN_SECONDS = 600               # the built-in policy's token lifetime cap
 
 
 def _free_port() -> int:
@@ -95,8 +96,9 @@ class Tokens:
         now = self.runtime.clock()
         self._files += 1
         path = self.data_dir / f"{self._files}.tokens"
-        path.write_text("\n".join(self.runtime.signer.issue(account=a, title="bench", device=d, ttl_seconds=600,
-                                                            now=now) for a, d in pairs) + "\n")
+        path.write_text("\n".join(self.runtime.signer.issue(account=a, title="bench", device=d,
+                                                            ttl_seconds=TOKEN_SECONDS, now=now)
+                                  for a, d in pairs) + "\n")
         return path
 
 
@@ -177,7 +179,8 @@ class Server:
         self.url = f"{self.base}/license/clearkey"
 
     def warm(self, playing: Path, body: str, workers: int) -> None:
-        for _ in range(2 + 2 * workers):
+        # the bare path caches only verified tokens; the policy path also slots and facts, on every worker
+        for _ in range(1 + workers if self.bare else 2 + 2 * workers):
             _start_all(self.url, playing, body)
 
     def stop(self) -> None:
@@ -193,10 +196,17 @@ def _measure(data_dir: Path, workers: int, tokens: Tokens, index: int, body: str
                "unjournaled": Server(data_dir, workers, bare=False, journal=False)}
     try:
         playing = tokens.write(_pairs(f"play{index}-", PLAYING_ACCOUNTS))
+        minted = time.monotonic()
         for server in servers.values():
             server.warm(playing, body, workers)
         results: dict[str, list[dict[str, float]]] = {}
         for r in range(args.rounds):
+            # the bare path refuses an expired token (only the policy path lets one renew its running
+            # stream): every timed renewal must happen within the playing tokens' 600 s
+            left = TOKEN_SECONDS - (time.monotonic() - minted)
+            if left < 6 * (args.seconds + 2):
+                raise SystemExit(f"the playing tokens expire in {left:.0f} s, before round {r + 1} could end; "
+                                 "run fewer --rounds or shorter --seconds")
             starts = tokens.write(_pairs(f"start{index}.{r}-", START_TOKENS_PER_ROUND // 2))
             for kind, token_file in (("renewal", playing), ("start", starts)):
                 # a start writes its decision in its own transaction: the journal is a renewal's cost only

@@ -54,10 +54,16 @@ class AccessLog:
         try:
             await self.app(scope, receive, observed)
         finally:
-            client = scope.get("client")
-            elapsed_ms = (time.perf_counter() - started) * 1000
-            path = loggable_path(scope.get("path", ""))
-            _log.info('%s "%s %s" %d %d B %.1f ms', client[0] if client else "-", scope["method"], path,
-                      status, sent, elapsed_ms,
-                      extra={"client": client[0] if client else None, "method": scope["method"], "path": path,
-                             "status": status, "bytes": sent, "ms": round(elapsed_ms, 2)})
+            _log_request(scope, status or 500, sent, (time.perf_counter() - started) * 1000)
+
+
+def _log_request(scope: Scope, status: int, sent: int, elapsed_ms: float) -> None:
+    """One access record, built directly: ``logger.info`` would also walk the stack for the caller's
+    file and line, a third of a record's cost, for a line whose origin is always this function."""
+    client = scope.get("client")
+    address, method, path = client[0] if client else "-", scope["method"], loggable_path(scope.get("path", ""))
+    record = _log.makeRecord(ACCESS_LOGGER, logging.INFO, __file__, 0, '%s "%s %s" %d %d B %.1f ms',
+                             (address, method, path, status, sent, elapsed_ms), None,
+                             extra={"client": address, "method": method, "path": path, "status": status,
+                                    "bytes": sent, "ms": round(elapsed_ms, 2)})
+    _log.handle(record)

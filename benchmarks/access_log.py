@@ -1,0 +1,119 @@
+"""What the access log costs a request: the same server with it on (``--log-level info``, the
+default) and off (``--log-level warning``), side by side, measured in alternating rounds.
+
+Two routes: the no-op ``POST /healthz`` (the stack's floor, where a fixed cost shows most)
+and ``GET /content/<title>/dash/manifest.mpd`` (an origin file). The cost per request is
+the difference of the inverse rates (both servers are CPU-bound on the shared 2 cores,
+with wrk on the same machine), reported beside the ratio of the rates.
+
+    python benchmarks/access_log.py [--seconds 8] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+from _report import report
+from fetch_test_media import fetch
+
+from reelguard.ingest.service import IngestService
+from reelguard.runtime import Runtime
+from reelguard.settings import Settings
+
+POST_SCRIPT = 'wrk.method = "POST"\nwrk.body = "{}"\n'
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(data: Path, level: str) -> tuple[subprocess.Popen[bytes], str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
+    process = subprocess.Popen([sys.executable, "-m", "reelguard.cli.main", "--data-dir", str(data), "serve",
+                                "--port", str(port), "--log-level", level], env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            return process, base
+        except OSError:
+            time.sleep(0.1)
+    process.terminate()
+    raise SystemExit("server did not start")
+
+
+def _wrk(url: str, seconds: int, script: Path | None) -> float:
+    command = ["wrk", "-t1", "-c32", f"-d{seconds}s", *(["-s", str(script)] if script else []), url]
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    assert match, out
+    return float(match.group(1))
+
+
+def _median(values: list[float]) -> float:
+    return sorted(values)[len(values) // 2]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk (make bench does it)")
+    root = Path(__file__).resolve().parents[1]
+    fetch(root / "media")
+    work = Path(tempfile.mkdtemp(prefix="rg-bench-access-"))
+    servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
+    try:
+        data = work / "data"
+        runtime = Runtime.open(Settings.load(config_file=data / "none.toml", data_dir=data, database_url=""))
+        IngestService(runtime).add_title(root / "media" / "lavfi_testsrc.mp4", name="clip")
+        runtime.close()
+        script = work / "post.lua"
+        script.write_text(POST_SCRIPT)
+        servers = {"on": _serve(data, "info"), "off": _serve(data, "warning")}
+        routes = {"POST /healthz (no-op)": ("/healthz", script),
+                  "GET manifest (origin)": ("/content/clip/dash/manifest.mpd", None)}
+        rates: dict[tuple[str, str], list[float]] = {}
+        for r in range(args.rounds):
+            for route, (path, lua) in routes.items():
+                for side in (["on", "off"] if r % 2 == 0 else ["off", "on"]):
+                    rates.setdefault((route, side), []).append(_wrk(servers[side][1] + path, args.seconds, lua))
+        rows = []
+        for route in routes:
+            on, off = rates[(route, "on")], rates[(route, "off")]
+            cost = _median([(1 / a - 1 / b) * 1e6 for a, b in zip(on, off, strict=True)])
+            rows.append([route, f"{_median(off):.0f}", f"{_median(on):.0f}",
+                         f"{_median([a / b for a, b in zip(on, off, strict=True)]):.2f}", f"{cost:.0f}"])
+    finally:
+        for process, _ in servers.values():
+            process.terminate()
+            process.wait(timeout=30)
+        shutil.rmtree(work, ignore_errors=True)
+    report("Access log: the same server with it on (info) and off (warning)",
+           ["route", "req/s, access log off (comparator)", "req/s, access log on", "on ÷ off (median of rounds)",
+            "µs per request (1/on - 1/off)"], rows,
+           [f"wrk 1 thread, 32 connections, {args.seconds} s per run, {args.rounds} rounds, the two servers "
+            "measured in alternating order; one worker each, SQLite; logs to /dev/null as text lines",
+            "the access line: method, path (session tokens taken out), status, bytes, ms, client — through "
+            "Python logging (a record built directly, no caller lookup)"])
+
+
+if __name__ == "__main__":
+    main()
