@@ -57,3 +57,26 @@ def test_a_torn_last_line_is_skipped_not_fatal(tmp_path: Path) -> None:
     [(_, records)] = list(journal.orphans())
     assert [r["record_id"] for r in records] == [f"{1:032x}"]
     journal.close()
+
+
+def test_a_segment_the_database_refuses_is_set_aside_not_fatal(tmp_path: Path) -> None:
+    """A replay must not stop a server from starting: the segment is kept for an operator instead."""
+    from datetime import timedelta
+
+    from reelguard.license.ledger import StreamLedger
+    from reelguard.store.database import Database
+
+    journal = DecisionJournal.open(tmp_path / "journal")
+    journal.append({"record_id": "x" * 32, "at": AT})  # no account, title, …: the database refuses it
+    DecisionJournal.abandon(journal.rotate())
+    journal.close()
+    db = Database.connect(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    ledger = StreamLedger(db, flush_seconds=60, sync_margin=timedelta(seconds=10), write_ahead=timedelta(seconds=30),
+                          journal_dir=tmp_path / "journal")
+    try:
+        ledger.start_flushing()
+        assert sorted(p.suffix for p in (tmp_path / "journal").iterdir()) == [".journal", ".unreplayable"]
+    finally:
+        ledger.stop()
+        db.dispose()
+    assert [p.suffix for p in (tmp_path / "journal").iterdir()] == [".unreplayable"]

@@ -128,6 +128,13 @@ class DecisionJournal:
     def retire_orphan(path: Path) -> None:
         path.unlink(missing_ok=True)
 
+    @staticmethod
+    def set_aside(path: Path) -> Path:
+        """A segment the database refused, renamed so it is not replayed again and again."""
+        target = path.with_suffix(".unreplayable")
+        path.replace(target)
+        return target
+
 
 def _encode(value: object) -> str:
     if isinstance(value, datetime):

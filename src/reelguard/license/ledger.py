@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from sqlalchemy import update
+from sqlalchemy.exc import SQLAlchemyError
 
 from reelguard.license.caching import CacheMiss, bounded
 from reelguard.license.journal import DecisionJournal
@@ -164,8 +165,13 @@ class StreamLedger:
             return 0
         replayed = 0
         for path, records in self._journal.orphans():
-            with self._db.transaction() as session:
-                licensing.insert_decisions(session, records)
+            try:
+                with self._db.transaction() as session:
+                    licensing.insert_decisions(session, records)
+            except SQLAlchemyError:
+                _log.exception("the decision journal %s could not be written to the database; it is kept as %s "
+                               "for an operator", path.name, DecisionJournal.set_aside(path).name)
+                continue
             DecisionJournal.retire_orphan(path)
             replayed += len(records)
         if replayed:
