@@ -12,19 +12,16 @@ with wrk on the same machine), reported beside the ratio of the rates.
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _report import report
+from _servers import serve
 from fetch_test_media import fetch
 
 from reelguard.ingest.service import IngestService
@@ -34,27 +31,8 @@ from reelguard.settings import Settings
 POST_SCRIPT = 'wrk.method = "POST"\nwrk.body = "{}"\n'
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _serve(data: Path, level: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
-    process = subprocess.Popen([sys.executable, "-m", "reelguard.cli.main", "--data-dir", str(data), "serve",
-                                "--port", str(port), "--log-level", level], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=1)
-            return process, base
-        except OSError:
-            time.sleep(0.1)
-    process.terminate()
-    raise SystemExit("server did not start")
+    return serve(data, log_level=level)
 
 
 def _wrk(url: str, seconds: int, script: Path | None) -> float:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -32,6 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _report import report
+from _servers import free_port
 from fetch_test_media import fetch
 
 from reelguard.ingest.service import IngestService
@@ -40,12 +40,6 @@ from reelguard.settings import Settings
 
 SERVER_LIBRARIES = "uvicorn, fastapi, sqlalchemy.orm, pydantic_settings, jwt, cryptography.hazmat.primitives.keywrap"
 MINIMAL_APP = "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/healthz')\ndef healthz():\n    return {}\n"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _env() -> dict[str, str]:
@@ -103,11 +97,11 @@ def main() -> None:
             timings.setdefault("reelguard --help", []).append(_command_seconds([*cli, "--help"], work))
             timings.setdefault("reelguard tokens issue", []).append(_command_seconds(
                 [*cli, "tokens", "issue", "--account", "a", "--title", "clip", "--device", "d"], work))
-            port = _free_port()
+            port = free_port()
             timings.setdefault("minimal FastAPI app, uvicorn", []).append(_ready_seconds(
                 [sys.executable, "-m", "uvicorn", "minimal_app:app", "--port", str(port), "--log-level", "warning"],
                 port, work))
-            port = _free_port()
+            port = free_port()
             timings.setdefault("reelguard serve", []).append(_ready_seconds(
                 [*cli, "serve", "--port", str(port), "--log-level", "warning"], port, work))
         rows = [[name, f"{_median(values) * 1000:.0f}", f"{min(values) * 1000:.0f}", f"{max(values) * 1000:.0f}",

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from browser_harness import free_port
 from sqlalchemy import func, select
 
 from reelguard.accounts.service import AccountService
@@ -42,12 +43,6 @@ type = "device_registered"
 type = "license_clocks"
 license_seconds = 300
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass
@@ -79,7 +74,7 @@ class Server:
 
 
 def start_server(data_dir: Path, log: Path, *, workers: int = 2) -> Server:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
     handle = log.open("ab")
     process = subprocess.Popen(
