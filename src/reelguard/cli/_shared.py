@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 
 if TYPE_CHECKING:
     from reelguard.runtime import Runtime
@@ -63,6 +62,8 @@ def work_progress(enabled: bool) -> Iterator[Callable[[str, float, float], None]
     if not enabled:
         yield lambda _step, _done, _total: None
         return
+    from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn  # only long jobs draw bars
+
     columns = (TextColumn("{task.description:<10}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
                TimeElapsedColumn())
     with Progress(*columns, console=console, transient=False) as progress:
