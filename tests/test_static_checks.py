@@ -28,3 +28,19 @@ def test_the_project_metadata_needs_no_deprecated_form() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert isinstance(project["project"]["license"], str)  # an SPDX expression (PEP 639)
     assert any(r.startswith("setuptools>=77") for r in project["build-system"]["requires"])
+
+
+def test_the_version_is_written_once() -> None:
+    """It was written in four places (pyproject, CLI, OpenAPI, the SPEKE user agent); now only in the package."""
+    import re
+    import tomllib
+    from importlib.metadata import version
+
+    import reelguard
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert "version" in project["project"]["dynamic"] and "version" not in project["project"]
+    assert version("reelguard") == reelguard.__version__
+    literal = re.compile(re.escape(f'"{reelguard.__version__}"'))
+    writers = [str(p.relative_to(ROOT)) for p in (ROOT / "src").rglob("*.py") if literal.search(p.read_text())]
+    assert writers == ["src/reelguard/__init__.py"], writers

@@ -21,6 +21,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
 from reelguard.errors import PackagingError, StorageError
 from reelguard.fingerprint.service import FingerprintService
@@ -217,3 +218,26 @@ def test_a_ready_title_is_always_indexed(runtime: Runtime, media_dir: Path, tmp_
     view = service.resume_title("partial")
     assert view.status == "ready" and calls.count("fingerprint") == 2
     assert view.id in {t.title_id for t in FingerprintService(runtime).index.titles()}
+
+
+@pytest.mark.parametrize("error", [
+    OperationalError("UPDATE titles SET package=?", {"package": "wrapped-key-bytes"}, Exception("database is locked")),
+    RuntimeError("PyAV could not decode frame 812"),
+], ids=["database", "decoder"])
+def test_any_failure_of_a_stage_marks_the_title_failed(runtime: Runtime, media_dir: Path,
+                                                       monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    """Only our own errors and OSError were recorded: a database or PyAV error left the title "ingesting"."""
+    def failing(*_args: Any, **_kwargs: Any) -> None:
+        raise error
+
+    monkeypatch.setattr(FingerprintService, "store_signatures", failing)
+    name = f"broken-{type(error).__name__.lower()}"
+    with pytest.raises(type(error)):
+        IngestService(runtime).add_title(media_dir / "lavfi_testsrc.mp4", name=name)
+    title = _title(runtime, name)
+    assert title is not None and title.status == "failed", title
+    assert (title.error or "").startswith(f"unexpected {type(error).__name__}: "), title.error
+    assert "wrapped-key-bytes" not in (title.error or "")  # a statement's parameters never reach the record
+    assert title.id not in {t.title_id for t in FingerprintService(runtime).index.titles()}
+    monkeypatch.undo()
+    assert IngestService(runtime).resume_title(name).status == "ready"

@@ -22,6 +22,7 @@ from types import FrameType
 
 import click
 
+from reelguard import __version__
 from reelguard.cli._shared import console
 from reelguard.errors import ReelguardError
 
@@ -69,7 +70,7 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup)
 @click.option("--data-dir", type=click.Path(path_type=Path), default=None, envvar="REELGUARD_DATA_DIR",
               help="Folder for the database, blobs, secrets and its reelguard.toml (default .reelguard).")
-@click.version_option("0.1.0", prog_name="reelguard")
+@click.version_option(__version__, prog_name="reelguard")
 def cli(data_dir: Path | None) -> None:
     """reelguard: protect, trace, find and act on pirated content."""
 

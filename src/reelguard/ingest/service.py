@@ -21,6 +21,7 @@ stage — never one that looks ready::
 
 from __future__ import annotations
 
+import logging
 import re
 import shutil
 import uuid
@@ -47,7 +48,9 @@ from reelguard.watermark.pace import segment_count
 from reelguard.watermark.packaging import PACE_FILE, REFERENCE_FILE, package_variants, reference_blob, variant_streams
 from reelguard.watermark.variants import encode_variants
 
-__all__ = ["IngestService", "Progress"]
+__all__ = ["IngestService", "Progress", "failure_reason"]
+
+log = logging.getLogger(__name__)
 
 _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
 STAGES = tuple(IngestStage)
@@ -76,7 +79,7 @@ class IngestService:
         self._set_status(title.id, TitleStatus.INGESTING, error=None)
         try:
             self._run_stages(title.id, on_progress)
-        except (ReelguardError, OSError, KeyboardInterrupt) as exc:
+        except (Exception, KeyboardInterrupt) as exc:  # any failure: never a title left "ingesting" with no error
             self._fail(title.id, exc)
             if isinstance(exc, OSError):
                 raise StorageError(f"ingest of {title.name!r} stopped: {exc.strerror or exc} "
@@ -183,10 +186,16 @@ class IngestService:
         on_progress("package", 1, 1)
 
     def _fail(self, title_id: str, exc: BaseException) -> None:
-        """Record the failure and keep the title out of the index (it may have just been added)."""
-        reason = "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc) or type(exc).__name__
-        self._set_status(title_id, TitleStatus.FAILED, error=reason)
-        FingerprintService(self._rt).remove([title_id])
+        """Record the failure and keep the title out of the index (it may have just been added).
+
+        Best effort: when the store itself is what failed, recording may fail too; the
+        original error is the one that propagates, and the title is resumable either way.
+        """
+        try:
+            self._set_status(title_id, TitleStatus.FAILED, error=failure_reason(exc))
+            FingerprintService(self._rt).remove([title_id])
+        except Exception as recording:  # the caller re-raises the error that matters
+            log.error("could not record the failure of title %s: %s", title_id, failure_reason(recording))
         shutil.rmtree(self._work(title_id) / "transcode.partial", ignore_errors=True)
         shutil.rmtree(self._work(title_id) / "package", ignore_errors=True)
 
@@ -295,3 +304,17 @@ def _package_record(title_id: str, renditions: list[Rendition], streams: list[Pa
             for s in streams
         ],
     }
+
+
+def failure_reason(exc: BaseException) -> str:
+    """What a failed title's ``error`` says: our own errors in full, others by type and first line.
+
+    Only the first line of a foreign error is kept: a database error's later lines quote the
+    statement and its parameters, which may hold wrapped keys.
+    """
+    if isinstance(exc, KeyboardInterrupt):
+        return "interrupted"
+    if isinstance(exc, ReelguardError | OSError):
+        return str(exc) or type(exc).__name__
+    first_line = (str(exc).splitlines() or [""])[0][:300]
+    return f"unexpected {type(exc).__name__}: {first_line}" if first_line else f"unexpected {type(exc).__name__}"

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from reelguard import __version__
 from reelguard.accounts.service import AccountService
 from reelguard.drm.api_clients import ApiClients
 from reelguard.drm.keyserver import KeyServer
@@ -64,7 +65,7 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     # FastAPI's native OpenTelemetry off: nothing here configures a provider, and asking whether one
     # exists read the environment on every request (about 30 µs, a tenth of a cached renewal)
-    app = FastAPI(title="reelguard", version="0.1.0", docs_url=None, redoc_url=None, lifespan=lifespan,
+    app = FastAPI(title="reelguard", version=__version__, docs_url=None, redoc_url=None, lifespan=lifespan,
                   telemetry={"tracing": False, "metrics": False, "logs": False})
     install_problem_handlers(app)
     install_openapi(app)

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from reelguard import __version__
 from reelguard.clock import Clock
 from reelguard.drm.api_clients import SPEKE_PATH, ApiClients
 from reelguard.drm.keyserver import KeyServer
@@ -33,7 +34,7 @@ def key_routes(server: KeyServer, clients: ApiClients, clock: Clock, max_bytes: 
             raise InvalidInput(f"expected header X-Speke-Version: {SPEKE_VERSION}, got {str(version)[:20]!r}")
         answer = await run_in_threadpool(server.answer, body, client)
         return Response(answer, media_type="application/xml",
-                        headers={"X-Speke-Version": SPEKE_VERSION, "X-Speke-User-Agent": "reelguard/0.1.0",
+                        headers={"X-Speke-Version": SPEKE_VERSION, "X-Speke-User-Agent": f"reelguard/{__version__}",
                                  "Cache-Control": "no-store"})
 
     return [Route(SPEKE_PATH, copy_protection, methods=["POST"])]

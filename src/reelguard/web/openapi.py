@@ -18,10 +18,11 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 
+from reelguard import __version__
+
 __all__ = ["DOCS_URL", "install_openapi", "plain_route_operations"]
 
 DOCS_URL = "/api/docs"
-VERSION = "0.1.0"
 _PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _BEARER: list[dict[str, list[str]]] = [{"entitlementToken": []}]
 
@@ -141,7 +142,7 @@ def install_openapi(app: FastAPI) -> None:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title="reelguard", version=VERSION, routes=app.routes,
+            schema = get_openapi(title="reelguard", version=__version__, routes=app.routes,
                                  description="Licences, keys, origin, session streams and the integration API.")
             schema.setdefault("paths", {}).update(PLAIN_ROUTES)
             components = schema.setdefault("components", {})
