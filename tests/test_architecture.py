@@ -57,6 +57,15 @@ def test_nothing_below_the_shells_imports_a_shell() -> None:
         assert not shells, f"{path.relative_to(SRC)} imports shell modules {shells}"
 
 
+def test_media_knows_no_drm_policy() -> None:
+    """Tiering a rendition is DRM policy: ``Rendition.tier`` called into ``drm.keys`` from below it."""
+    for path in (SRC / "media").rglob("*.py"):
+        above = ("reelguard.drm", "reelguard.license", "reelguard.watermark", "reelguard.fingerprint",
+                 "reelguard.ingest", "reelguard.accounts", "reelguard.runtime", "reelguard.web", "reelguard.cli")
+        upward = {name for name in _imports(path) if name.startswith(above)}
+        assert not upward, f"{path.relative_to(SRC)} imports {upward}"
+
+
 def test_every_module_has_a_docstring() -> None:
     missing = [str(p.relative_to(SRC)) for p in SRC.rglob("*.py")
                if "migrations" not in p.parts and ast.get_docstring(ast.parse(p.read_text())) is None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from reelguard.drm.keys import ContentKey, TrackTier
+from reelguard.drm.keys import ContentKey, TrackTier, tier_for_height
 from reelguard.drm.packaging import PackageStream, Scheme, build_packager_flags, derive_iv
 from reelguard.errors import PackagingError
 from reelguard.media.ladder import plan_ladder
@@ -15,7 +15,7 @@ from reelguard.media.ladder import plan_ladder
 def test_ladder_is_capped_at_the_source_and_keeps_aspect() -> None:
     ladder = plan_ladder(1280, 720, (360, 540, 720, 1080))
     assert [(r.width, r.height) for r in ladder] == [(640, 360), (960, 540), (1280, 720)]
-    assert [r.tier for r in ladder] == [TrackTier.SD, TrackTier.SD, TrackTier.HD]
+    assert [tier_for_height(r.height) for r in ladder] == [TrackTier.SD, TrackTier.SD, TrackTier.HD]
 
 
 def test_small_source_gets_one_rendition_at_source_size() -> None:

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
-from reelguard.drm.keys import ContentKey, TrackTier
+from reelguard.drm.keys import ContentKey, TrackTier, tier_for_height
 from reelguard.drm.pssh import PACKAGER_PROTECTION_SYSTEMS
 from reelguard.errors import PackagingError
 from reelguard.media.ladder import Rendition
@@ -71,7 +71,8 @@ class PackageStream:
 
 def ladder_streams(renditions: Sequence[Rendition], transcode_dir: Path, has_audio: bool) -> list[PackageStream]:
     """The streams to package from a ladder transcode (one file per rendition, plus audio)."""
-    streams = [PackageStream(r.name, transcode_dir / f"{r.name}.mp4", "video", r.tier) for r in renditions]
+    streams = [PackageStream(r.name, transcode_dir / f"{r.name}.mp4", "video", tier_for_height(r.height))
+               for r in renditions]
     if has_audio:
         streams.append(PackageStream("audio", transcode_dir / AUDIO_OUTPUT, "audio", TrackTier.AUDIO))
     return streams

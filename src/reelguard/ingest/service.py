@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from reelguard.drm.keys import ContentKey, TrackTier
+from reelguard.drm.keys import ContentKey, TrackTier, tier_for_height
 from reelguard.drm.packaging import PackageStream, ladder_streams, package_title
 from reelguard.errors import Conflict, InvalidInput, ReelguardError, StorageError
 from reelguard.fingerprint.service import FingerprintService
@@ -107,7 +107,8 @@ class IngestService:
         shutil.rmtree(self._work(title_id), ignore_errors=True)
 
     def _create_keys(self, title: TitleRow) -> None:
-        tiers = sorted({r.tier for r in self._renditions(title)} | ({TrackTier.AUDIO} if title.has_audio else set()))
+        video = {tier_for_height(r.height) for r in self._renditions(title)}
+        tiers = sorted(video | ({TrackTier.AUDIO} if title.has_audio else set()))
         with self._rt.db.transaction() as session:
             self._rt.keystore.create_title_keys(session, title.id, tiers, now=self._rt.clock())
             row = repositories.get_title(session, title.id)

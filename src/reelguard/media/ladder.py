@@ -12,8 +12,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from reelguard.drm.keys import TrackTier, tier_for_height
-
 __all__ = ["Rendition", "plan_ladder", "video_bitrate_kbps"]
 
 
@@ -23,10 +21,6 @@ class Rendition:
     width: int
     height: int
     bitrate_kbps: int
-
-    @property
-    def tier(self) -> TrackTier:
-        return tier_for_height(self.height)
 
 
 def video_bitrate_kbps(width: int, height: int) -> int:

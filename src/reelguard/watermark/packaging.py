@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from reelguard.drm.keys import ContentKey, TrackTier
+from reelguard.drm.keys import ContentKey, TrackTier, tier_for_height
 from reelguard.drm.packaging import PackageStream, package_title
 from reelguard.media.ladder import Rendition
 from reelguard.media.tools import MediaTools
@@ -39,7 +39,8 @@ def reference_blob(title_id: str) -> str:
 def variant_streams(renditions: Sequence[Rendition], transcode_dir: Path, has_audio: bool,
                     variant: str) -> list[PackageStream]:
     """The streams of one variant tree: A carries the audio, B is video only."""
-    streams = [PackageStream(r.name, transcode_dir / variant / f"{r.name}.mp4", "video", r.tier) for r in renditions]
+    streams = [PackageStream(r.name, transcode_dir / variant / f"{r.name}.mp4", "video",
+                             tier_for_height(r.height)) for r in renditions]
     if has_audio and variant == "a":
         streams.append(PackageStream("audio", transcode_dir / "a" / AUDIO_OUTPUT, "audio", TrackTier.AUDIO))
     return streams
