@@ -51,7 +51,7 @@ from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transc
 from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.store.models import WatermarkSessionRow
-from reelguard.watermark.code import InnocentBound, SessionCode
+from reelguard.watermark.code import InnocentBound, SessionCode, family_p_value
 from reelguard.watermark.detection import DECIDED_Z, soft_symbol
 from reelguard.watermark.embedding import FrameMarker
 from reelguard.watermark.sessions import SessionService, StartedSession
@@ -175,7 +175,7 @@ def segments_needed(report_json: dict[str, Any], guilty_bits: list[list[int]], c
         for bits in guilty_bits:
             mine = np.array([bits[n] for n in positions[:m]], dtype=bool)
             score = float(np.sum(np.abs(soft[:m]) * np.where(mine == seen_b[:m], gain[:m], -loss[:m])))
-            if soft[:m].any() and bound_m.p_value(score) * sessions <= bound:
+            if soft[:m].any() and family_p_value(bound_m.p_value(score), sessions) <= bound:
                 return m
     return None
 
@@ -329,7 +329,7 @@ def capture(runtime: Runtime, args: argparse.Namespace, started: list[StartedSes
     entitlement = runtime.signer.issue(account="bench", title=TITLE, device=f"dev-{leak_index}", ttl_seconds=600,
                                        now=datetime.now(UTC))
     facts = record_player(runtime, TITLE, started[leak_index].token, entitlement, out,
-                          seconds=args.capture_seconds, ffmpeg=runtime.tools.ffmpeg)
+                          media_seconds=args.capture_seconds, ffmpeg=runtime.tools.ffmpeg)
     print(f"screen capture: {json.dumps(facts)}")
 
 

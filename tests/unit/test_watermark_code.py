@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reelguard.watermark.code import SessionCode, bias_distribution, innocent_p_value
+from reelguard.watermark.code import (
+    AccusationScore,
+    SessionCode,
+    Verdict,
+    accuse,
+    bias_distribution,
+    family_p_value,
+    innocent_p_value,
+)
 
 KEY = b"k" * 32
 
@@ -34,9 +43,8 @@ def test_a_leaker_is_accused_from_30_clean_segments_among_1000_sessions_and_nobo
     code = SessionCode(key=KEY)
     sessions = [f"session-{i}" for i in range(1000)]
     observed = {n: (1.0 if code.bit("session-7", n) == 0 else -1.0) for n in range(30)}
-    scores = {s.session_id: s for s in code.scores(observed, sessions)}
-    assert scores["session-7"].p_value * len(sessions) <= 1e-6
-    assert all(s.p_value * len(sessions) > 1e-6 for sid, s in scores.items() if sid != "session-7")
+    verdict = accuse(code.scores(observed, sessions), bound=1e-6)
+    assert [s.session_id for s in verdict.accused] == ["session-7"]
 
 
 def test_unmarked_or_random_copies_accuse_no_one_over_10000_innocent_trials() -> None:
@@ -46,7 +54,7 @@ def test_unmarked_or_random_copies_accuse_no_one_over_10000_innocent_trials() ->
     accused = 0
     for _trial in range(5):
         observed = {n: float(rng.uniform(-1, 1)) for n in range(150)}
-        accused += sum(s.p_value * len(sessions) <= 1e-6 for s in code.scores(observed, sessions))
+        accused += len(accuse(code.scores(observed, sessions), bound=1e-6).accused)
     assert accused == 0
 
 
@@ -55,7 +63,7 @@ def test_two_interleaving_colluders_are_caught_without_accusing_an_innocent() ->
     sessions = [f"s{i}" for i in range(500)]
     # each colluder gains 0.5 per position on average: about 155 positions are needed
     observed = {n: (1.0 if code.bit(("s3", "s9")[n % 2], n) == 0 else -1.0) for n in range(240)}
-    accused = {s.session_id for s in code.scores(observed, sessions) if s.p_value * len(sessions) <= 1e-6}
+    accused = {s.session_id for s in accuse(code.scores(observed, sessions), bound=1e-6).accused}
     assert accused and accused <= {"s3", "s9"}
 
 
@@ -68,3 +76,28 @@ def test_the_p_value_bound_is_a_probability_and_falls_as_the_score_rises(soft: l
     low = innocent_p_value(score, biases, seen_b, weight)
     high = innocent_p_value(score + 5, biases, seen_b, weight)
     assert 0 <= high <= low <= 1
+
+
+def test_the_family_wise_p_value_is_the_union_bound_over_the_sessions_scored() -> None:
+    """The correction every accusation rests on, made in one place (it was written four times in trace)."""
+    assert family_p_value(1e-9, 1000) == pytest.approx(1e-6)
+    assert family_p_value(0.01, 1000) == 1.0  # a probability, never above 1
+    with pytest.raises(ValueError, match="at least one session"):
+        family_p_value(0.5, 0)
+    code = SessionCode(key=KEY)
+    observed = {n: (1.0 if code.bit("s1", n) == 0 else -1.0) for n in range(20)}
+    for sessions in (["s1"], [f"s{i}" for i in range(1, 400)]):
+        for score in code.scores(observed, sessions):
+            assert score.family_p_value == family_p_value(score.p_value, len(sessions))
+
+
+def test_a_verdict_accuses_exactly_those_within_the_bound_most_certain_first() -> None:
+    def scored(session: str, family: float) -> AccusationScore:
+        return AccusationScore(session, 1.0, family / 10, 30, family)
+
+    verdict = accuse([scored("a", 1e-7), scored("b", 2e-6), scored("c", 1e-9), scored("d", 1e-6)], bound=1e-6)
+    assert [s.session_id for s in verdict.accused] == ["c", "a", "d"]  # the bound itself accuses
+    assert verdict.best_innocent_p == 2e-6 and verdict.best_p == 1e-9
+    nobody = accuse([scored("a", 0.3)], bound=1e-6)
+    assert nobody.accused == () and nobody.best_innocent_p == 0.3 and nobody.best_p == 0.3
+    assert accuse([], bound=1e-6) == Verdict((), None, 1.0)

@@ -12,11 +12,13 @@ Accusation uses the symmetric Tardos score with soft weights from the detector, 
 innocent's score is bounded exactly: an innocent's bits are independent of the suspect,
 so given the observed symbols, biases and weights its score is a sum of independent
 two-valued terms. A Chernoff bound on that sum is a rigorous p-value; multiplying by the
-number of sessions scored (union bound) bounds the chance of accusing anyone innocent::
+number of sessions scored (union bound, ``family_p_value``) bounds the chance of accusing
+anyone innocent. That correction is made here and nowhere else::
 
     code = SessionCode(key=title_bits_key, collusion=2)
     code.bits("session-id", 150)                    # variant per segment (0 = A, 1 = B)
     scores = code.scores(observed, sessions)         # observed: {segment: soft symbol}
+    verdict = accuse(scores, bound=1e-6)             # verdict.accused: most certain first
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["AccusationScore", "InnocentBound", "SessionCode", "bias_distribution", "innocent_p_value"]
+__all__ = ["AccusationScore", "InnocentBound", "SessionCode", "Verdict", "accuse", "bias_distribution",
+           "family_p_value", "innocent_p_value"]
 
 _BITS_LABEL = b"reelguard-wm-bit/"
 _BIAS_LABEL = b"reelguard-wm-bias/"
@@ -54,12 +57,36 @@ def _uniform(key: bytes, label: bytes, message: bytes) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
+def family_p_value(p_value: float, sessions_scored: int) -> float:
+    """The chance that *any* of ``sessions_scored`` innocents scores this high (union bound)."""
+    if sessions_scored < 1:
+        raise ValueError(f"expected at least one session scored, got {sessions_scored}")
+    return min(1.0, p_value * sessions_scored)
+
+
 @dataclass(frozen=True, slots=True)
 class AccusationScore:
     session_id: str
     score: float
     p_value: float  # Chernoff bound on an innocent reaching this score (one session)
     positions: int
+    family_p_value: float  # p_value corrected for every session scored beside it: what an accusation cites
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Who is accused at a family-wise bound, and how close the rest came."""
+
+    accused: tuple[AccusationScore, ...]  # family_p_value <= bound, most certain first
+    best_innocent_p: float | None  # smallest family-wise p of those not accused (None: all accused)
+    best_p: float  # smallest family-wise p of all (1.0 when nothing was scored)
+
+
+def accuse(scores: Sequence[AccusationScore], bound: float) -> Verdict:
+    """Accuse exactly the sessions whose family-wise p-value is within ``bound``."""
+    accused = tuple(sorted((s for s in scores if s.family_p_value <= bound), key=lambda s: s.family_p_value))
+    rest = [s.family_p_value for s in scores if s.family_p_value > bound]
+    return Verdict(accused, min(rest) if rest else None, min((s.family_p_value for s in scores), default=1.0))
 
 
 class SessionCode:
@@ -98,7 +125,7 @@ class SessionCode:
         """
         positions = sorted(n for n, v in observed.items() if v != 0.0)
         if not positions:
-            return [AccusationScore(s, 0.0, 1.0, 0) for s in session_ids]
+            return [AccusationScore(s, 0.0, 1.0, 0, 1.0) for s in session_ids]
         biases = np.array([self.bias(n) for n in positions])
         soft = np.array([observed[n] for n in positions])
         seen_b = soft < 0
@@ -110,7 +137,9 @@ class SessionCode:
             bits = np.array([self.bit(session, n) for n in positions], dtype=bool)
             terms = np.where(bits == seen_b, agree_gain, -disagree_loss)
             score = float(np.sum(weight * terms))
-            results.append(AccusationScore(session, score, bound.p_value(score), len(positions)))
+            p_value = bound.p_value(score)
+            results.append(AccusationScore(session, score, p_value, len(positions),
+                                           family_p_value(p_value, len(session_ids))))
         return results
 
 

@@ -50,7 +50,7 @@ from reelguard.watermark.alignment import (
     thumbnail,
     unit_rows,
 )
-from reelguard.watermark.code import SessionCode
+from reelguard.watermark.code import AccusationScore, SessionCode, accuse
 from reelguard.watermark.detection import SegmentEvidence, pool_segments, soft_symbol
 from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
 from reelguard.watermark.packaging import reference_blob
@@ -89,7 +89,7 @@ class Accusation:
     ip: str | None
     started_at: str
     score: float
-    p_value: float  # already multiplied by the number of sessions scored
+    p_value: float  # family-wise: corrected for every session scored (code.family_p_value)
     segments_used: int
 
 
@@ -326,19 +326,15 @@ class TraceService:
             report.reason = "no session identified: no watermark found (every segment at chance)"
             return report
         code = SessionCode(key=self._rt.watermark.title_keys(row.id).code, collusion=int(watermark["collusion"]))
-        scores = code.scores(observed, [s.id for s in sessions])
+        verdict = accuse(code.scores(observed, [s.id for s in sessions]), self._rt.settings.watermark_false_accusation)
         by_id = {s.id: s for s in sessions}
-        bound = self._rt.settings.watermark_false_accusation
-        accused = sorted((s for s in scores if s.p_value * len(sessions) <= bound), key=lambda s: s.p_value)
-        report.accused = [_accusation(by_id[s.session_id], s.score, s.p_value * len(sessions), s.positions)
-                          for s in accused]
-        innocent = [s.p_value * len(sessions) for s in scores if s.p_value * len(sessions) > bound]
-        report.best_innocent_p = min(1.0, min(innocent)) if innocent else None
+        report.accused = [_accusation(by_id[s.session_id], s) for s in verdict.accused]
+        report.best_innocent_p = verdict.best_innocent_p
         report.identified = bool(report.accused)
         used = len(observed)
         report.reason = (f"identified from {used} segments" if report.identified else
                          f"no session identified: {used} segments are not enough evidence "
-                         f"(best p = {min((s.p_value * len(sessions) for s in scores), default=1.0):.2g})")
+                         f"(best p = {verdict.best_p:.2g})")
         return report
 
     def _sessions(self, title_id: str) -> list[WatermarkSessionRow]:
@@ -358,10 +354,10 @@ def _reporting(frames: Iterator[tuple[float, NDArray[np.uint8]]],
         yield when, picture
 
 
-def _accusation(row: WatermarkSessionRow, score: float, p_value: float, positions: int) -> Accusation:
+def _accusation(row: WatermarkSessionRow, score: AccusationScore) -> Accusation:
     started: datetime = row.started_at
-    return Accusation(row.id, row.account_id, row.device_id, row.ip, started.isoformat(), round(score, 3),
-                      p_value, positions)
+    return Accusation(row.id, row.account_id, row.device_id, row.ip, started.isoformat(), round(score.score, 3),
+                      score.family_p_value, score.positions)
 
 
 def _size_at(width: int, source_width: int, source_height: int) -> tuple[int, int]:
