@@ -9,7 +9,11 @@ to the playing ``<video>`` element and encodes it at a screen recorder's constan
 rate, each tick showing the last frame captured before it. Dropped, late and repeated
 frames are kept as they came: that is what such a copy looks like.
 
-    record_player(runtime, title, session_token, entitlement, out, seconds=60)
+The recording runs until the player has played ``media_seconds`` of the title, not for a
+fixed wall-clock time: on a busy machine the player stalls (33 s of media in 44 s of wall
+time once), and a copy's evidence is the media it holds. ``max_wall_seconds`` caps the wait.
+
+    record_player(runtime, title, session_token, entitlement, out, media_seconds=60)
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from browser_harness import CHROMIUM, CHROMIUM_ARGS, serving
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
 from reelguard.runtime import Runtime
@@ -29,8 +34,10 @@ CAPTURE_RATE = 30  # a screen recorder's constant output rate
 
 
 def record_player(runtime: Runtime, title: str, stream_token: str, entitlement: str, out: Path, *,
-                  seconds: float, ffmpeg: str) -> dict[str, object]:
-    """Record ``seconds`` of the session's stream as played; returns capture facts (fps, frames, stalls)."""
+                  media_seconds: float, ffmpeg: str, max_wall_seconds: float | None = None) -> dict[str, object]:
+    """Record the session's stream until ``media_seconds`` of it have played (or the title ends, or
+    ``max_wall_seconds`` pass: default three times the media plus a minute); returns capture facts."""
+    cap = max_wall_seconds if max_wall_seconds is not None else 3 * media_seconds + 60
     frames_dir = out.with_suffix(".frames")
     shutil.rmtree(frames_dir, ignore_errors=True)
     frames_dir.mkdir(parents=True)
@@ -53,7 +60,13 @@ def record_player(runtime: Runtime, title: str, stream_token: str, entitlement: 
         cdp.on("Page.screencastFrame", on_frame)
         cdp.send("Page.startScreencast", {"format": "jpeg", "quality": 85, "maxWidth": 1280, "maxHeight": 900})
         started = page.evaluate("() => document.getElementById('video').currentTime")
-        page.wait_for_timeout(seconds * 1000)
+        try:
+            page.wait_for_function(
+                "([from, wanted]) => { const v = document.getElementById('video');"
+                " return v.ended || (window.reelguard && window.reelguard.error) || v.currentTime - from >= wanted; }",
+                arg=[started, media_seconds], timeout=cap * 1000, polling=200)
+        except PlaywrightTimeout:
+            pass  # the facts returned say how much media played before the cap
         cdp.send("Page.stopScreencast")
         state = page.evaluate("""() => { const v = document.getElementById('video');
             const q = v.getVideoPlaybackQuality();
@@ -61,7 +74,7 @@ def record_player(runtime: Runtime, title: str, stream_token: str, entitlement: 
                     error: window.reelguard && window.reelguard.error}; }""")
         browser.close()
     if state["error"] or len(captured) < 2:
-        raise RuntimeError(f"the capture failed: {len(captured)} frame(s) in {seconds} s; player state {state}")
+        raise RuntimeError(f"the capture failed: {len(captured)} frame(s); player state {state}")
     _encode(captured, box, out, ffmpeg)
     shutil.rmtree(frames_dir, ignore_errors=True)
     span = captured[-1][0] - captured[0][0]
