@@ -11,7 +11,10 @@ same token files:
   of a playing stream is a renewal);
 - *start*: every request a token never seen before, each starting a new stream (a
   serialized transaction per account on the policy side; a signature check on both);
-- a no-op ``POST /healthz`` on the policy server as the stack's floor.
+- a no-op ``POST /healthz`` on the policy server as the stack's floor;
+- *renewal above the old cache bound*: 25,000 playing streams, more than the 20,000 verified
+  tokens the old caches held before they were emptied at once (issue 17): measured after the
+  rounds above, with its own tokens, warmed and timed the same way on the bare and full servers.
 
 Target: policy renewal rate ≥ 0.7 x the bare rate with the same tokens.
 
@@ -60,7 +63,8 @@ done = function(summary, latency, requests)
     latency:percentile(50), latency:percentile(99), summary.errors.status, summary.errors.timeout))
 end
 """
-PLAYING_ACCOUNTS = 5_000          # x 2 devices = 10,000 playing streams (fits the verifier's 20,000 memory)
+PLAYING_ACCOUNTS = 5_000          # x 2 devices = 10,000 playing streams
+ABOVE_ACCOUNTS = 12_500           # x 2 devices = 25,000: above the 20,000 tokens the old caches emptied at
 START_TOKENS_PER_ROUND = 50_000   # more than a round can use, so every start is a first use
 TOKEN_SECONDS = 600               # the built-in policy's token lifetime cap
 
@@ -103,6 +107,7 @@ def _prepare(data_dir: Path, media: Path, settings: int, rounds: int) -> tuple[T
     AccountService(runtime.db, runtime.clock).set_title_rights("bench", plans=["standard"])
     for index in range(settings):
         _subscribers(runtime, f"play{index}-", PLAYING_ACCOUNTS)
+        _subscribers(runtime, f"above{index}-", ABOVE_ACCOUNTS)
         for r in range(rounds):
             _subscribers(runtime, f"start{index}.{r}-", START_TOKENS_PER_ROUND // 2)
     kids = sorted({KeyId.from_hex(s["kid"]).b64url for s in view.streams})
@@ -197,10 +202,27 @@ def _measure(data_dir: Path, workers: int, tokens: Tokens, index: int, body: str
                     results.setdefault(f"{kind} {side}", []).append(result)
             results.setdefault("no-op", []).append(_wrk(f"{servers['full'].base}/healthz", playing, body,
                                                         args.seconds, args.connections, script))
+        _measure_above(servers, tokens, index, body, args, script, workers, results)
         return results
     finally:
         for server in servers.values():
             server.stop()
+
+
+def _measure_above(servers: dict[str, Server], tokens: Tokens, index: int, body: str, args: argparse.Namespace,
+                   script: Path, workers: int, results: dict[str, list[dict[str, float]]]) -> None:
+    """Renewals of 25,000 playing streams (above the old cache bound), bare and full, in alternating rounds."""
+    above = tokens.write(_pairs(f"above{index}-", ABOVE_ACCOUNTS))
+    minted = time.monotonic()
+    for side in ("bare", "full"):
+        servers[side].warm(above, body, workers)
+    for r in range(args.rounds):
+        if TOKEN_SECONDS - (time.monotonic() - minted) < 3 * (args.seconds + 2):
+            print(f"{workers} worker(s): the 25,000 streams' tokens expire; stopping after {r} rounds", file=sys.stderr)
+            break
+        for side in ("bare", "full")[r % 2:] + ("bare", "full")[:r % 2]:
+            result = _wrk(servers[side].url, above, body, args.seconds, args.connections, script)
+            results.setdefault(f"above {side}", []).append(result)
 
 
 def main() -> None:
@@ -223,7 +245,7 @@ def main() -> None:
         measured = []
         for index, workers in enumerate(args.workers):
             results = _measure(data_dir, workers, tokens, index, body, args, script)
-            measured.append(f"{workers}w: {len(results['no-op'])} rounds")
+            measured.append(f"{workers}w: {len(results['no-op'])} rounds, {len(results['above full'])} above")
             rows.append(_row(f"{workers}w no-op POST /healthz (floor)", results["no-op"], None))
             for kind in ("renewal", "start"):
                 bare, full = results[f"{kind} bare"], results[f"{kind} full"]
@@ -232,6 +254,11 @@ def main() -> None:
                 if kind == "renewal":
                     rows.append(_row(f"{workers}w renewal: full policy, decisions not journaled",
                                      results["renewal unjournaled"], bare, versus=full))
+            above = f"{ABOVE_ACCOUNTS * 2:,} streams"
+            rows.append(_row(f"{workers}w renewal of {above}: bare Clear Key (comparator)", results["above bare"],
+                             None))
+            rows.append(_row(f"{workers}w renewal of {above}: full policy", results["above full"],
+                             results["above bare"]))
         tokens.runtime.close()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -255,6 +282,9 @@ def main() -> None:
             "leave, docs/policy.md); the unjournaled server (unsafe_skip_decision_journal) is the journal's "
             "comparator, measured in the same rounds: 'journaled ÷ this' is the journal's cost",
             "every server logs its access log at info (the default), to /dev/null",
+            f"renewal of {ABOVE_ACCOUNTS * 2:,} streams: more playing streams than the 20,000 tokens the old caches "
+            "held before emptying at once (every renewal then re-verified its token); the caches now keep two "
+            "generations (license/caching.py); measured after the main rounds on the same servers, own tokens",
             "target: renewal under the full policy ≥ 0.7 x bare"])
 
 

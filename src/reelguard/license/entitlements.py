@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from reelguard.clock import Clock
 from reelguard.drm.keys import TrackTier
 from reelguard.errors import PolicyDenied, TokenExpired
-from reelguard.license.caching import CacheMiss, bounded
+from reelguard.license.caching import CacheMiss, Generations
 from reelguard.license.facts import AccountState, FactsCache, TitleRights
 from reelguard.license.geo import GeoLocator
 from reelguard.license.ledger import Slot, StreamLedger
@@ -50,7 +50,7 @@ __all__ = ["EntitlementService", "StreamGrant", "build_context", "context_of", "
            "stream_id_for", "title_facts"]
 
 DEFAULT_LICENSE_SECONDS = 300
-_MAX_REMEMBERED = 200_000
+_MAX_REMEMBERED = 100_000  # per generation: at most twice that held (caching.Generations)
 
 
 def stream_id_for(claims: EntitlementClaims) -> str:
@@ -116,9 +116,9 @@ class EntitlementService:
                  clock: Clock, *, grace: timedelta) -> None:
         self.policy, self._db, self._facts, self._ledger, self._geo = policy, db, facts, ledger, geo
         self._clock, self._grace = clock, grace
-        self._stream_ids: dict[tuple[str, str], str] = {}
-        self._titles: dict[str, tuple[TitleRights, TitleFacts]] = {}
-        self._requests: dict[str, tuple[EntitlementClaims, RequestFacts]] = {}
+        self._stream_ids: Generations[tuple[str, str], str] = Generations(_MAX_REMEMBERED)
+        self._titles: Generations[str, tuple[TitleRights, TitleFacts]] = Generations(_MAX_REMEMBERED)
+        self._requests: Generations[str, tuple[EntitlementClaims, RequestFacts]] = Generations(_MAX_REMEMBERED)
 
     def authorize_stream(self, claims: EntitlementClaims, *, ip: str, title_tiers: frozenset[TrackTier],
                          token_expired: bool, cached_only: bool) -> StreamGrant:
@@ -144,14 +144,14 @@ class EntitlementService:
         key = (claims.account, claims.token_id)
         stream_id = self._stream_ids.get(key)
         if stream_id is None:
-            stream_id = bounded(self._stream_ids, _MAX_REMEMBERED)[key] = stream_id_for(claims)
+            stream_id = self._stream_ids[key] = stream_id_for(claims)
         return stream_id
 
     def _title_facts(self, name: str, rights: TitleRights, tiers: frozenset[TrackTier]) -> TitleFacts:
         """Title facts change only with the rights (a new cached object) or the package: built once each."""
         known = self._titles.get(name)
         if known is None or known[0] is not rights or (known[1].tiers is not tiers and known[1].tiers != tiers):
-            known = bounded(self._titles, _MAX_REMEMBERED)[name] = (rights, title_facts(name, rights, tiers))
+            known = self._titles[name] = (rights, title_facts(name, rights, tiers))
         return known[1]
 
     def _renewal_request(self, claims: EntitlementClaims, ip: str) -> RequestFacts:
@@ -159,7 +159,7 @@ class EntitlementService:
         known = self._requests.get(claims.token_id)
         if known is None or known[0] is not claims or known[1].ip != ip:
             known = (claims, request_facts(claims, ip, self._geo.country(ip), replayed=False))
-            bounded(self._requests, _MAX_REMEMBERED)[claims.token_id] = known
+            self._requests[claims.token_id] = known
         return known[1]
 
     def release_stream(self, claims: EntitlementClaims) -> bool:

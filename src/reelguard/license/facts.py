@@ -20,12 +20,13 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from reelguard.clock import Clock
-from reelguard.license.caching import CacheMiss, bounded
+from reelguard.license.caching import CacheMiss, Generations
 from reelguard.license.policy import AccountFacts, DeviceFacts, GrantFacts
 from reelguard.store import subscribers
 from reelguard.store.database import Database
@@ -34,7 +35,8 @@ from reelguard.store.models import TitleRightsRow
 __all__ = ["AccountState", "FactsCache", "TitleRights", "account_state_from_rows", "unknown_device"]
 
 _log = logging.getLogger(__name__)
-_MAX_ENTRIES = 500_000
+T = TypeVar("T")
+_MAX_ENTRIES = 250_000  # per generation: at most twice that held (caching.Generations)
 _FEED_OVERLAP = timedelta(seconds=10)
 
 
@@ -103,8 +105,8 @@ def _load_account(session: Session, account_id: str) -> AccountState:
 class FactsCache:
     def __init__(self, db: Database, clock: Clock, *, enabled: bool = True) -> None:
         self._db, self._clock, self._enabled = db, clock, enabled
-        self._accounts: dict[str, AccountState] = {}
-        self._rights: dict[str, TitleRights] = {}
+        self._accounts: Generations[str, AccountState] = Generations(_MAX_ENTRIES)
+        self._rights: Generations[str, TitleRights] = Generations(_MAX_ENTRIES)
         self._feed_since = clock()
         self._stop = threading.Event()
 
@@ -180,6 +182,6 @@ class FactsCache:
     def stop(self) -> None:
         self._stop.set()
 
-    def _remember(self, cache: dict, key: str, value: object) -> None:  # type: ignore[type-arg]
+    def _remember(self, cache: Generations[str, T], key: str, value: T) -> None:
         if self._enabled:
-            bounded(cache, _MAX_ENTRIES)[key] = value
+            cache[key] = value

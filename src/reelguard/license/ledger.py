@@ -37,7 +37,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from reelguard.license.caching import CacheMiss, bounded
+from reelguard.license.caching import CacheMiss, Generations
 from reelguard.license.journal import DecisionJournal
 from reelguard.store import licensing
 from reelguard.store.database import Database
@@ -46,7 +46,7 @@ from reelguard.store.models import StreamRow
 __all__ = ["Slot", "StreamLedger"]
 
 _log = logging.getLogger(__name__)
-_MAX_SLOTS = 500_000
+_MAX_SLOTS = 250_000  # per generation: at most twice that held (caching.Generations)
 
 
 class Slot(NamedTuple):
@@ -68,7 +68,7 @@ class StreamLedger:
         self._journal_dir = journal_dir
         self._journal: DecisionJournal | None = None
         self._replay_pending = False
-        self._slots: dict[str, Slot] = {}
+        self._slots: Generations[str, Slot] = Generations(_MAX_SLOTS)
         self._renewals: dict[str, tuple[datetime, datetime]] = {}
         self._decisions: list[dict[str, Any]] = []
         self._lock = threading.Lock()
@@ -208,7 +208,7 @@ class StreamLedger:
             self._journal = None
 
     def _remember(self, slot: Slot) -> None:
-        bounded(self._slots, _MAX_SLOTS)[slot.id] = slot
+        self._slots[slot.id] = slot
 
 
 def _slot_of(row: licensing.StreamState) -> Slot:

@@ -24,13 +24,13 @@ from dataclasses import dataclass
 
 from reelguard.drm.keys import ContentKey, KeyId, TrackTier
 from reelguard.drm.keystore import KeyStore, StoredKey
-from reelguard.license.caching import CacheMiss, bounded
+from reelguard.license.caching import CacheMiss, Generations
 from reelguard.store import repositories
 from reelguard.store.database import Database
 
 __all__ = ["LicenseLookup", "TitleSnapshot"]
 
-_MAX_ENTRIES = 200_000
+_MAX_ENTRIES = 100_000  # per generation: at most twice that held (caching.Generations)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,10 +47,10 @@ class LicenseLookup:
     def __init__(self, db: Database, keystore: KeyStore, *, ttl_seconds: float,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
         self._db, self._keystore, self._ttl, self._now = db, keystore, ttl_seconds, monotonic
-        self._titles: dict[str, tuple[float, TitleSnapshot]] = {}
+        self._titles: Generations[str, tuple[float, TitleSnapshot]] = Generations(_MAX_ENTRIES)
         self._refreshing: set[str] = set()
-        self._keys: dict[KeyId, StoredKey] = {}
-        self._title_keys: dict[str, dict[TrackTier, ContentKey]] = {}
+        self._keys: Generations[KeyId, StoredKey] = Generations(_MAX_ENTRIES)
+        self._title_keys: Generations[str, dict[TrackTier, ContentKey]] = Generations(_MAX_ENTRIES)
 
     def title(self, name: str, *, cached_only: bool) -> TitleSnapshot | None:
         hit = self._titles.get(name)
@@ -64,7 +64,7 @@ class LicenseLookup:
         finally:
             self._refreshing.discard(name)
         if snapshot is not None and self._ttl > 0:
-            bounded(self._titles, _MAX_ENTRIES)[name] = (self._now() + self._ttl, snapshot)
+            self._titles[name] = (self._now() + self._ttl, snapshot)
         elif snapshot is None:
             self._titles.pop(name, None)
         return snapshot
@@ -78,7 +78,7 @@ class LicenseLookup:
         with self._db.session() as session:
             stored = self._keystore.lookup(session, kids)
         if self._ttl > 0:
-            bounded(self._keys, _MAX_ENTRIES).update({item.key.kid: item for item in stored})
+            self._keys.update({item.key.kid: item for item in stored})
         return {item.key.kid: item for item in stored}
 
     def title_keys(self, title_id: str, *, cached_only: bool) -> dict[TrackTier, ContentKey]:
@@ -90,7 +90,7 @@ class LicenseLookup:
         with self._db.session() as session:
             keys = {k.tier: k for k in self._keystore.keys_of_title(session, title_id)}
         if self._ttl > 0 and keys:
-            bounded(self._title_keys, _MAX_ENTRIES)[title_id] = keys
+            self._title_keys[title_id] = keys
         return keys
 
     def _load_title(self, name: str) -> TitleSnapshot | None:

@@ -31,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from reelguard.drm.keys import b64url_decode, b64url_encode
 from reelguard.errors import AuthenticationError, ConfigurationError, InvalidInput, TokenExpired
 from reelguard.jsonbounds import parse_bounded_json
-from reelguard.license.caching import bounded
+from reelguard.license.caching import Generations
 from reelguard.settings import Settings
 
 __all__ = [
@@ -45,7 +45,7 @@ PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 _MAX_TOKEN_CHARS = 4096
 _REQUIRED = ["exp", "iat", "sub", "jti", "aud", "iss"]
-_VERIFIED_CACHE_ENTRIES = 20_000  # ~1 KiB each; cleared whole when full
+_VERIFIED_CACHE_ENTRIES = 20_000  # per generation (caching.Generations); ~1 KiB each
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +143,7 @@ class TokenVerifier:
         self._keys = dict(keys)
         self._issuer, self._audience = issuer, audience
         self._max_ttl, self._leeway = max_ttl_seconds, leeway_seconds
-        self._verified: dict[str, dict[str, Any]] = {}
+        self._verified: Generations[str, dict[str, Any]] = Generations(_VERIFIED_CACHE_ENTRIES)
 
     @classmethod
     def for_signer(cls, signer: TokenSigner, settings: Settings) -> TokenVerifier:
@@ -163,7 +163,7 @@ class TokenVerifier:
         """
         claims = self._verified.get(token)
         if claims is None:
-            claims = bounded(self._verified, _VERIFIED_CACHE_ENTRIES)[token] = self._verify_signed_claims(token)
+            claims = self._verified[token] = self._verify_signed_claims(token)
         return self._check_claims(claims, int(now.timestamp()), allow_expired)
 
     def _verify_signed_claims(self, token: str) -> dict[str, Any]:
