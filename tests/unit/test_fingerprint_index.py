@@ -46,6 +46,7 @@ def test_titles_are_found_by_both_modalities_and_a_re_add_replaces(tmp_path: Pat
     assert len(generations) == 1 and (tmp_path / "CURRENT").read_text() == generations[0]
 
 
+@pytest.mark.slow
 def test_a_large_index_is_ivf_and_grows_without_retraining(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(catalog, "_EXACT_LIMIT", 3000)
     index = catalog.CatalogIndex(tmp_path)
@@ -76,6 +77,7 @@ def test_the_index_refuses_other_signature_types_and_clears(tmp_path: Path) -> N
     assert index.titles() == [] and len(index.search_video(video, neighbours=1, min_likeness=0.0)) == 0
 
 
+@pytest.mark.slow
 def test_a_large_audio_search_votes_on_integers_and_keeps_the_copy(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """When the coarse vote prunes (as it does over 50,000 hits), the copy's title and offset survive it."""

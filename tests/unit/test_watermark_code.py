@@ -47,6 +47,7 @@ def test_a_leaker_is_accused_from_30_clean_segments_among_1000_sessions_and_nobo
     assert [s.session_id for s in verdict.accused] == ["session-7"]
 
 
+@pytest.mark.slow
 def test_unmarked_or_random_copies_accuse_no_one_over_10000_innocent_trials() -> None:
     code = SessionCode(key=KEY, collusion=4)
     rng = np.random.default_rng(1)
