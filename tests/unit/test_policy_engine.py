@@ -24,8 +24,22 @@ from reelguard.license.policy import (
     TitleFacts,
     Usage,
 )
-from reelguard.license.policy_file import load_policy, parse_policy
-from reelguard.license.rules import RULE_TYPES, ConcurrentStreams, Countries, Entitled, HdcpTiers, SecurityLevelTiers
+from reelguard.license.policy_file import (
+    default_policy_document,
+    load_policy,
+    parse_policy,
+    policy_text,
+    with_rule_parameters,
+)
+from reelguard.license.rules import (
+    RULE_TYPES,
+    ConcurrentStreams,
+    Countries,
+    Entitled,
+    HdcpTiers,
+    SecurityLevelTiers,
+    TokenRules,
+)
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 ALL_TIERS = frozenset({TrackTier.AUDIO, TrackTier.SD, TrackTier.HD, TrackTier.UHD})
@@ -161,3 +175,23 @@ def test_decisions_are_deterministic_and_tiers_are_a_subset(ctx: PolicyContext) 
     assert first == second
     assert first.tiers <= ctx.title.tiers
     assert first.granted == (first.verdict.passed and bool(first.tiers))
+
+
+def test_a_derived_policy_changes_the_named_rule_structurally() -> None:
+    """The demo relaxed the default policy by str.replace on its text: a changed default would silently
+    keep a 600 s, single-use token rule. Now the rule is changed in the document, or it is an error."""
+    base = default_policy_document()
+    relaxed = with_rule_parameters(base, "token", max_lifetime_seconds=43_200, single_use=False)
+    policy = parse_policy(policy_text(relaxed | {"name": "demo"}))
+    token_rules = [r for r in relaxed["all_of"] if r["type"] == "token"]
+    assert token_rules == [{"type": "token", "max_lifetime_seconds": 43_200, "single_use": False,
+                            "max_clock_skew_seconds": 60}]
+    parsed = [r for r in policy.mandatory_rules() if isinstance(r, TokenRules)]
+    assert policy.label.startswith("demo@") and [(r.max_lifetime_seconds, r.single_use) for r in parsed] == [
+        (43_200, False)]
+    assert base == default_policy_document()  # a copy was changed, not the caller's document
+    untouched = base
+    with pytest.raises(ConfigurationError, match="no top-level 'geo_fence' rule"):
+        with_rule_parameters(untouched, "geo_fence", allow=["GB"])
+    with pytest.raises(ConfigurationError, match="max_lifetime_seconds"):
+        policy_text(with_rule_parameters(untouched, "token", max_lifetime_seconds="forever"))

@@ -12,7 +12,6 @@ folder (``policy explain`` above all) decides exactly as the demo server does.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import click
@@ -23,7 +22,7 @@ from reelguard.cli._shared import console, open_runtime, settings_from, work_pro
 from reelguard.cli.serve import run_server
 from reelguard.errors import Conflict
 from reelguard.ingest.service import IngestService
-from reelguard.license.policy_file import DEFAULT_POLICY, load_policy
+from reelguard.license.policy_file import default_policy_document, policy_text, with_rule_parameters
 from reelguard.runtime import Runtime
 from reelguard.settings import CONFIG_FILE_NAME, Settings
 from reelguard.store import repositories
@@ -47,14 +46,11 @@ def _subscribe_demo_account(runtime: Runtime, title: str) -> None:
 
 def _demo_policy(data_dir: Path) -> Path:
     """The built-in policy with the token rules relaxed for a long-lived demo URL."""
-    text = resources.files("reelguard.license").joinpath(DEFAULT_POLICY).read_text("utf-8")
-    relaxed = (text.replace('name = "default"', 'name = "demo"')
-               .replace("max_lifetime_seconds = 600", f"max_lifetime_seconds = {DEMO_TTL_SECONDS}")
-               .replace("single_use = true", "single_use = false"))
+    relaxed = with_rule_parameters(default_policy_document(), "token",
+                                   max_lifetime_seconds=DEMO_TTL_SECONDS, single_use=False)
     path = data_dir.resolve() / "demo-policy.toml"
     path.write_text("# written by `reelguard demo`: the default policy, token rules relaxed for the demo URL\n"
-                    + relaxed)
-    load_policy(path)  # fail now, not in the server, if it does not parse
+                    + policy_text(relaxed | {"name": "demo"}))
     return path
 
 

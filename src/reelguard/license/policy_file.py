@@ -10,6 +10,14 @@
 ``load_policy(path)`` parses and validates the whole file before anything uses it: an
 unknown rule type, an unknown or mistyped parameter, or an empty composition is a
 ``ConfigurationError`` naming the rule's position, so a typo never loosens a policy.
+
+A derived policy (the demo's, a test's) is made from a parsed document, not by editing its
+text: ``with_rule_parameters`` changes a named rule's parameters and fails when the rule is
+not there, where a text replacement would silently change nothing::
+
+    document = default_policy_document()
+    document = with_rule_parameters(document, "token", max_lifetime_seconds=43_200, single_use=False)
+    path.write_text(policy_text(document | {"name": "demo"}))
 """
 
 from __future__ import annotations
@@ -26,7 +34,8 @@ from reelguard.errors import ConfigurationError
 from reelguard.license.policy import AllOf, AnyOf, Policy, Rule
 from reelguard.license.rules import RULE_TYPES
 
-__all__ = ["DEFAULT_POLICY", "load_policy", "parse_policy"]
+__all__ = ["DEFAULT_POLICY", "default_policy_document", "load_policy", "parse_policy", "policy_text",
+           "with_rule_parameters"]
 
 SUPPORTED_FORMAT = 1
 DEFAULT_POLICY = "default-policy.toml"
@@ -45,6 +54,38 @@ def load_policy(path: Path | None) -> Policy:
     except OSError as exc:
         raise ConfigurationError(f"cannot read policy file {path}: {exc.strerror}") from exc
     return parse_policy(text, source=str(path))
+
+
+def default_policy_document() -> dict[str, Any]:
+    """The shipped default policy as a TOML document (a dict), to derive another policy from."""
+    return tomllib.loads(resources.files("reelguard.license").joinpath(DEFAULT_POLICY).read_text("utf-8"))
+
+
+def with_rule_parameters(document: dict[str, Any], rule_type: str, **parameters: Any) -> dict[str, Any]:
+    """A copy of ``document`` with ``parameters`` set on every top-level rule of ``rule_type``.
+
+    Raises ConfigurationError when the document has no such rule: a derived policy must not
+    silently keep the parameters it meant to change.
+    """
+    composition = "any_of" if "any_of" in document else "all_of"
+    rules = [dict(rule) for rule in document.get(composition, [])]
+    matching = [rule for rule in rules if rule.get("type") == rule_type]
+    if not matching:
+        present = sorted({str(rule.get("type")) for rule in rules})
+        raise ConfigurationError(f"policy {document.get('name')!r} has no top-level {rule_type!r} rule to change "
+                                 f"(it has {', '.join(present) or 'none'})")
+    for rule in matching:
+        rule.update(parameters)
+    return {**document, composition: rules}
+
+
+def policy_text(document: dict[str, Any]) -> str:
+    """``document`` as policy TOML, validated first (an invalid derived policy is never written)."""
+    import tomli_w  # only commands that write a policy need the writer, never the server
+
+    text = tomli_w.dumps(document)
+    parse_policy(text, source=f"derived policy {document.get('name')!r}")
+    return text
 
 
 def parse_policy(text: str, *, source: str = "policy") -> Policy:
