@@ -1,23 +1,31 @@
-"""Shared by the benchmark scripts: ``reelguard serve`` as a separate process on a free port.
+"""Shared by the benchmark scripts: ``reelguard serve`` as a separate process on a free port,
+and the load generator they drive it with.
 
+    require_wrk()
     process, base_url = serve(data_dir, workers=2, settings={"unsafe_skip_license_policy": "true"})
+
+(Each script puts ``scripts/`` on ``sys.path`` first: the free port comes from the browser harness.)
 """
 
 from __future__ import annotations
 
 import os
-import socket
+import shutil
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
 
+from browser_harness import free_port
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["free_port", "require_wrk", "serve"]
+
+
+def require_wrk() -> None:
+    """Stop with what to install when ``wrk`` (the HTTP load generator) is missing."""
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed: apt-get install wrk (make bench does it)")
 
 
 def serve(data_dir: Path, *, workers: int = 1, log_level: str = "info",

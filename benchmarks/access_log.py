@@ -18,10 +18,11 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from statistics import median_high
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _report import report
-from _servers import serve
+from _servers import require_wrk, serve
 from fetch_test_media import fetch
 
 from reelguard.ingest.service import IngestService
@@ -29,10 +30,6 @@ from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 
 POST_SCRIPT = 'wrk.method = "POST"\nwrk.body = "{}"\n'
-
-
-def _serve(data: Path, level: str) -> tuple[subprocess.Popen[bytes], str]:
-    return serve(data, log_level=level)
 
 
 def _wrk(url: str, seconds: int, script: Path | None) -> float:
@@ -43,17 +40,12 @@ def _wrk(url: str, seconds: int, script: Path | None) -> float:
     return float(match.group(1))
 
 
-def _median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install wrk (make bench does it)")
+    require_wrk()
     root = Path(__file__).resolve().parents[1]
     fetch(root / "media")
     work = Path(tempfile.mkdtemp(prefix="rg-bench-access-"))
@@ -65,7 +57,7 @@ def main() -> None:
         runtime.close()
         script = work / "post.lua"
         script.write_text(POST_SCRIPT)
-        servers = {"on": _serve(data, "info"), "off": _serve(data, "warning")}
+        servers = {"on": serve(data, log_level="info"), "off": serve(data, log_level="warning")}
         routes = {"POST /healthz (no-op)": ("/healthz", script),
                   "GET manifest (origin)": ("/content/clip/dash/manifest.mpd", None)}
         rates: dict[tuple[str, str], list[float]] = {}
@@ -76,9 +68,9 @@ def main() -> None:
         rows = []
         for route in routes:
             on, off = rates[(route, "on")], rates[(route, "off")]
-            cost = _median([(1 / a - 1 / b) * 1e6 for a, b in zip(on, off, strict=True)])
-            rows.append([route, f"{_median(off):.0f}", f"{_median(on):.0f}",
-                         f"{_median([a / b for a, b in zip(on, off, strict=True)]):.2f}", f"{cost:.0f}"])
+            cost = median_high([(1 / a - 1 / b) * 1e6 for a, b in zip(on, off, strict=True)])
+            rows.append([route, f"{median_high(off):.0f}", f"{median_high(on):.0f}",
+                         f"{median_high([a / b for a, b in zip(on, off, strict=True)]):.2f}", f"{cost:.0f}"])
     finally:
         for process, _ in servers.values():
             process.terminate()

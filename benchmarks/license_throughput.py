@@ -34,11 +34,12 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from statistics import median_high
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 import httpx
 from _report import report
-from _servers import serve
+from _servers import require_wrk, serve
 from fetch_test_media import fetch
 from sqlalchemy import insert
 
@@ -149,10 +150,6 @@ def _start_all(url: str, tokens: Path, body: str) -> None:
         list(pool.map(start, [lines[i::8] for i in range(8)]))
 
 
-def _median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
-
-
 class Server:
     """One ``reelguard serve`` on the shared data folder, warmed up: every playing stream
     started and renewed on every worker (facts and slots cached) before anything is timed."""
@@ -232,8 +229,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is not installed: apt-get install wrk (make bench does it)")
+    require_wrk()
     root = Path(__file__).resolve().parents[1]
     fetch(root / "media")
     data_dir = Path(tempfile.mkdtemp(prefix="rg-bench-license-"))
@@ -293,11 +289,11 @@ def _row(label: str, results: list[dict[str, float]], comparator: list[dict[str,
     """A table row; ``versus``: the journaled full policy, whose rate over this one is the journal's cost."""
     ratio = journaled = ""
     if comparator is not None:
-        ratio = f"{_median([f['rps'] / b['rps'] for f, b in zip(results, comparator, strict=True)]):.2f}"
+        ratio = f"{median_high([f['rps'] / b['rps'] for f, b in zip(results, comparator, strict=True)]):.2f}"
     if versus is not None:
-        journaled = f"{_median([j['rps'] / u['rps'] for j, u in zip(versus, results, strict=True)]):.2f}"
-    return [label, f"{_median([r['rps'] for r in results]):.0f}", ratio, journaled,
-            f"{_median([r['p50_ms'] for r in results]):.2f}", f"{_median([r['p99_ms'] for r in results]):.2f}",
+        journaled = f"{median_high([j['rps'] / u['rps'] for j, u in zip(versus, results, strict=True)]):.2f}"
+    return [label, f"{median_high([r['rps'] for r in results]):.0f}", ratio, journaled,
+            f"{median_high([r['p50_ms'] for r in results]):.2f}", f"{median_high([r['p99_ms'] for r in results]):.2f}",
             str(int(sum(r["errors"] for r in results)))]
 
 

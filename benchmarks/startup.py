@@ -28,6 +28,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from statistics import median_high
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _report import report
@@ -71,10 +72,6 @@ def _ready_seconds(command: list[str], port: int, cwd: Path) -> float:
         process.wait(timeout=30)
 
 
-def _median(values: list[float]) -> float:
-    return sorted(values)[len(values) // 2]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
@@ -104,7 +101,7 @@ def main() -> None:
             port = free_port()
             timings.setdefault("reelguard serve", []).append(_ready_seconds(
                 [*cli, "serve", "--port", str(port), "--log-level", "warning"], port, work))
-        rows = [[name, f"{_median(values) * 1000:.0f}", f"{min(values) * 1000:.0f}", f"{max(values) * 1000:.0f}",
+        rows = [[name, f"{median_high(values) * 1000:.0f}", f"{min(values) * 1000:.0f}", f"{max(values) * 1000:.0f}",
                  _ratio(name, timings)] for name, values in timings.items()]
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -122,7 +119,7 @@ def _ratio(name: str, timings: dict[str, list[float]]) -> str:
     comparator = {"reelguard --help": "python -c pass", "reelguard tokens issue": "python -c pass",
                   "import of serve's libraries alone": "python -c pass",
                   "reelguard serve": "minimal FastAPI app, uvicorn"}.get(name)
-    return f"{_median(timings[name]) / _median(timings[comparator]):.1f}" if comparator else ""
+    return f"{median_high(timings[name]) / median_high(timings[comparator]):.1f}" if comparator else ""
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from browser_harness import free_port
 from sqlalchemy import func, select
 
 from reelguard.accounts.service import AccountService
@@ -41,18 +41,12 @@ max_streams = 2
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(catalog: PackagedCatalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     policy = tmp_path_factory.mktemp("policy") / "two-streams.toml"
     policy.write_text(POLICY)
     settings = catalog.runtime.settings
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "REELGUARD_DATA_DIR": str(settings.data_dir), "REELGUARD_LICENSE_POLICY_FILE": str(policy),
            "REELGUARD_DATABASE_URL": settings.resolved_database_url}
     process = subprocess.Popen(

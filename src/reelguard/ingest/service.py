@@ -48,7 +48,7 @@ from reelguard.watermark.pace import segment_count
 from reelguard.watermark.packaging import PACE_FILE, REFERENCE_FILE, package_variants, reference_blob, variant_streams
 from reelguard.watermark.variants import encode_variants
 
-__all__ = ["IngestService", "Progress", "failure_reason"]
+__all__ = ["IngestService", "Progress"]
 
 log = logging.getLogger(__name__)
 
@@ -193,10 +193,10 @@ class IngestService:
         original error is the one that propagates, and the title is resumable either way.
         """
         try:
-            self._set_status(title_id, TitleStatus.FAILED, error=failure_reason(exc))
+            self._set_status(title_id, TitleStatus.FAILED, error=_failure_reason(exc))
             FingerprintService(self._rt).remove([title_id])
         except Exception as recording:  # the caller re-raises the error that matters
-            log.error("could not record the failure of title %s: %s", title_id, failure_reason(recording))
+            log.error("could not record the failure of title %s: %s", title_id, _failure_reason(recording))
         shutil.rmtree(self._work(title_id) / "transcode.partial", ignore_errors=True)
         shutil.rmtree(self._work(title_id) / "package", ignore_errors=True)
 
@@ -307,7 +307,7 @@ def _package_record(title_id: str, renditions: list[Rendition], streams: list[Pa
     }
 
 
-def failure_reason(exc: BaseException) -> str:
+def _failure_reason(exc: BaseException) -> str:
     """What a failed title's ``error`` says: our own errors in full, others by type and first line.
 
     Only the first line of a foreign error is kept: a database error's later lines quote the

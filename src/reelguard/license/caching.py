@@ -24,7 +24,7 @@ invalidation must not bring a forgotten entry back::
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Generic, TypeVar, overload
 
 __all__ = ["CacheMiss", "Generations"]
@@ -76,9 +76,9 @@ class Generations(Generic[K, V]):
         with self._lock:
             self._put(key, value)
 
-    def update(self, items: Mapping[K, V] | Iterable[tuple[K, V]]) -> None:
+    def update(self, items: Mapping[K, V]) -> None:
         with self._lock:
-            for key, value in (items.items() if isinstance(items, Mapping) else items):
+            for key, value in items.items():
                 self._put(key, value)
 
     def pop(self, key: K, default: V | None = None) -> V | None:
