@@ -25,8 +25,7 @@ from _report import report
 from _servers import require_wrk, serve
 from fetch_test_media import fetch
 
-from reelguard.ingest.service import IngestService
-from reelguard.runtime import Runtime
+from reelguard.composition import Runtime
 from reelguard.settings import Settings
 
 POST_SCRIPT = 'wrk.method = "POST"\nwrk.body = "{}"\n'
@@ -53,7 +52,7 @@ def main() -> None:
     try:
         data = work / "data"
         runtime = Runtime.open(Settings.load(config_file=data / "none.toml", data_dir=data, database_url=""))
-        IngestService(runtime).add_title(root / "media" / "lavfi_testsrc.mp4", name="clip")
+        runtime.ingest_service().add_title(root / "media" / "lavfi_testsrc.mp4", name="clip")
         runtime.close()
         script = work / "post.lua"
         script.write_text(POST_SCRIPT)

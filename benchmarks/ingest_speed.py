@@ -22,9 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _report import report
 from fetch_test_media import fetch
 
-from reelguard.ingest.service import IngestService
+from reelguard.composition import Runtime
 from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transcode
-from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 
 
@@ -50,7 +49,7 @@ def main() -> None:
         run_transcode(runtime.tools, plan, source, work / f"tx-{index}")
         transcode_s.append(time.perf_counter() - started)
         started = time.perf_counter()
-        IngestService(runtime).add_title(source, name=f"bench-{index}")
+        runtime.ingest_service().add_title(source, name=f"bench-{index}")
         ingest_s.append(time.perf_counter() - started)
         runtime.close()
     shutil.rmtree(work)

@@ -44,9 +44,8 @@ from fetch_test_media import fetch
 from sqlalchemy import insert
 
 from reelguard.accounts.service import AccountService
+from reelguard.composition import Runtime
 from reelguard.drm.keys import KeyId
-from reelguard.ingest.service import IngestService
-from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.store.models import AccountRow, DeviceRow
 
@@ -104,7 +103,7 @@ def _prepare(data_dir: Path, media: Path, settings: int, rounds: int) -> tuple[T
     """The title, its rights, and subscribers: playing accounts and fresh start accounts per round."""
     tokens = Tokens(data_dir)
     runtime = tokens.runtime
-    view = IngestService(runtime).add_title(media / "bigbuckbunny.mp4", name="bench")
+    view = runtime.ingest_service().add_title(media / "bigbuckbunny.mp4", name="bench")
     AccountService(runtime.db, runtime.clock).set_title_rights("bench", plans=["standard"])
     for index in range(settings):
         _subscribers(runtime, f"play{index}-", PLAYING_ACCOUNTS)

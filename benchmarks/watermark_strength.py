@@ -32,8 +32,8 @@ from _report import report
 from fetch_test_media import build_programme
 from watermark_trace import measure_quality
 
+from reelguard.composition import Runtime
 from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transcode
-from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.watermark.detection import pool_segments
 from reelguard.watermark.embedding import FrameMarker

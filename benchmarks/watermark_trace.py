@@ -46,16 +46,14 @@ from fetch_test_media import build_programme, fetch
 from screen_capture import record_player
 
 from reelguard.accounts.service import AccountService
-from reelguard.ingest.service import IngestService
+from reelguard.composition import Runtime
 from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transcode
-from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 from reelguard.store.models import WatermarkSessionRow
 from reelguard.watermark.code import InnocentBound, SessionCode, family_p_value
 from reelguard.watermark.detection import DECIDED_Z, soft_symbol
 from reelguard.watermark.embedding import FrameMarker
 from reelguard.watermark.sessions import SessionService, StartedSession
-from reelguard.watermark.trace import TraceService
 from reelguard.watermark.variants import encode_variants
 
 TITLE = "wm-bench"
@@ -153,7 +151,7 @@ def trace_job(args: tuple[str, str, str]) -> dict[str, Any]:
     runtime = Runtime.open(Settings.load(config_file=Path(data_dir) / "none.toml", data_dir=Path(data_dir),
                                          database_url=""))
     started = time.perf_counter()
-    report_json = TraceService(runtime).trace(Path(suspect), title=title).to_json()
+    report_json = runtime.trace_service().trace(Path(suspect), title=title).to_json()
     report_json["seconds"] = time.perf_counter() - started
     runtime.close()
     kept.write_text(json.dumps(report_json))
@@ -240,7 +238,7 @@ def main() -> None:
                 "against the unmarked encode"])
         (work / "quality.reported").touch()
     ingest_seconds = once(work / "ingest.json", lambda: ingest(runtime, programme))
-    service = SessionService(runtime)
+    service = runtime.session_service()
     ids, started_sessions = sessions(runtime, service, args.sessions)
     leaks = [work / f"leak-{i}.mp4" for i in range(2)]
     for session_id, leak in zip(ids, leaks, strict=False):
@@ -275,7 +273,7 @@ def once(path: Path, compute: Callable[[], Any]) -> Any:
 
 def ingest(runtime: Runtime, programme: Path) -> float:
     started = time.perf_counter()
-    IngestService(runtime).add_title(programme, name=TITLE, watermark=True)
+    runtime.ingest_service().add_title(programme, name=TITLE, watermark=True)
     return time.perf_counter() - started
 
 

@@ -26,7 +26,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from reelguard.runtime import Runtime
+from reelguard.composition import Runtime
 from reelguard.web.app import create_app
 from reelguard.web.logs import JsonFormatter
 

@@ -28,7 +28,7 @@ from browser_harness import CHROMIUM, CHROMIUM_ARGS, serving
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import sync_playwright
 
-from reelguard.runtime import Runtime
+from reelguard.composition import Runtime
 
 CAPTURE_RATE = 30  # a screen recorder's constant output rate
 

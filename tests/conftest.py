@@ -20,9 +20,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from reelguard.accounts.service import AccountService
+from reelguard.composition import Runtime
 from reelguard.ingest.records import TitleView
-from reelguard.ingest.service import IngestService
-from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +125,7 @@ def catalog(tmp_path_factory: pytest.TempPathFactory, database_url_factory: Call
             media_dir: Path) -> Iterator[PackagedCatalog]:
     data_dir = tmp_path_factory.mktemp("catalog")
     rt = Runtime.open(make_settings(data_dir, database_url_factory(), license_policy_file=PROTOCOL_POLICY))
-    service = IngestService(rt)
+    service = rt.ingest_service()
     sample = service.add_title(media_dir / "bigbuckbunny.mp4", name=SAMPLE_TITLE)
     other = service.add_title(media_dir / "lavfi_testsrc.mp4", name=OTHER_TITLE)
     subscribe(rt, "acct-1", ["dev-1"], titles=[SAMPLE_TITLE, OTHER_TITLE])

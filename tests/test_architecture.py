@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ PURE_MODULES = ["drm/keys.py", "drm/cpix.py", "drm/pssh.py", "media/ladder.py", 
                 "jsonbounds.py", "titles.py", "progress.py"]
 FORBIDDEN_IN_PURE = {"subprocess", "sqlalchemy", "fastapi", "starlette", "click", "uvicorn", "os", "socket",
                      "httpx", "maxminddb", "time", "threading", "pathlib",
-                     "reelguard.store", "reelguard.web", "reelguard.cli", "reelguard.runtime",
+                     "reelguard.store", "reelguard.web", "reelguard.cli", "reelguard.composition",
                      "reelguard.license.facts", "reelguard.license.ledger", "reelguard.license.geo"}
 SHELLS = ("reelguard.web", "reelguard.cli")
 
@@ -48,6 +50,16 @@ def test_pure_modules_read_no_clock(module: str) -> None:
             assert node.func.attr not in {"now", "utcnow", "today", "time", "monotonic"}, f"{module} reads a clock"
 
 
+def test_the_layer_contract_holds() -> None:
+    """import-linter's ``layers`` contract in pyproject.toml: shells > composition root > services > domain
+    and adapters > store > foundations — any upward import, at module level or inside a function, fails."""
+    linter = Path(sys.executable).with_name("lint-imports")
+    result = subprocess.run([str(linter), "--config", str(SRC.parents[1] / "pyproject.toml")], capture_output=True,
+                            text=True, cwd=SRC.parents[1], timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
+    assert "1 kept, 0 broken" in result.stdout
+
+
 def test_nothing_below_the_shells_imports_a_shell() -> None:
     for path in SRC.rglob("*.py"):
         package = path.relative_to(SRC).parts[0]
@@ -61,7 +73,7 @@ def test_media_knows_no_drm_policy() -> None:
     """Tiering a rendition is DRM policy: ``Rendition.tier`` called into ``drm.keys`` from below it."""
     for path in (SRC / "media").rglob("*.py"):
         above = ("reelguard.drm", "reelguard.license", "reelguard.watermark", "reelguard.fingerprint",
-                 "reelguard.ingest", "reelguard.accounts", "reelguard.runtime", "reelguard.web", "reelguard.cli")
+                 "reelguard.ingest", "reelguard.accounts", "reelguard.composition", "reelguard.web", "reelguard.cli")
         upward = {name for name in _imports(path) if name.startswith(above)}
         assert not upward, f"{path.relative_to(SRC)} imports {upward}"
 

@@ -15,9 +15,8 @@ from pathlib import Path
 
 from fetch_test_media import build_programme
 
+from reelguard.composition import Runtime
 from reelguard.ingest.records import TitleView
-from reelguard.ingest.service import IngestService
-from reelguard.runtime import Runtime
 from reelguard.settings import Settings
 
 WM_TITLE = "wm-prog"
@@ -39,4 +38,4 @@ def watermark_settings(base: Settings) -> Settings:
 
 def ingest_watermarked(runtime: Runtime, media: Path, work: Path, seconds: int = 30) -> TitleView:
     master = build_programme(media, work, seconds, width=640, height=360)
-    return IngestService(runtime).add_title(master, name=WM_TITLE, watermark=True)
+    return runtime.ingest_service().add_title(master, name=WM_TITLE, watermark=True)

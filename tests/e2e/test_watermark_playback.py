@@ -20,9 +20,9 @@ from browser_harness import server_log, serving
 from playwright.sync_api import Browser
 from sqlalchemy import select
 
-from reelguard.runtime import Runtime
+from reelguard.composition import Runtime
 from reelguard.store.models import TitleRow
-from reelguard.watermark.sessions import SessionService, StartedSession
+from reelguard.watermark.sessions import StartedSession
 from tests.conftest import make_settings, subscribe
 from tests.e2e.test_browser_playback import PLAYER_STATE
 from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, watermark_settings
@@ -49,7 +49,7 @@ def wm_server(tmp_path_factory: pytest.TempPathFactory, database_url_factory,  #
 
 def _mixed_session(runtime: Runtime) -> tuple[StartedSession, list[int]]:
     """A session whose first 6 segments switch A→B and B→A (a fair code gives one quickly)."""
-    service = SessionService(runtime)
+    service = runtime.session_service()
     for _attempt in range(200):
         started = service.start(account="viewer", device="tab", title=WM_TITLE)
         bits = service.bits(started.session_id)

@@ -72,8 +72,8 @@ def test_demo_prepares_a_playable_title_for_its_account(cli_env: tuple[Path, str
     """What `make run` does before serving: the printed token gets a licence under the demo policy."""
     from fastapi.testclient import TestClient
 
+    from reelguard.composition import Runtime
     from reelguard.drm.keys import KeyId
-    from reelguard.runtime import Runtime
     from reelguard.web.app import create_app
     from tests.conftest import make_settings
 

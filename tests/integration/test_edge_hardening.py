@@ -24,9 +24,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from starlette.routing import Route
 
+from reelguard.composition import Runtime
 from reelguard.drm.api_clients import SPEKE_PATH, add_client, sign_request
 from reelguard.drm.keys import KeyId
-from reelguard.runtime import Runtime
 from reelguard.store.database import Database
 from reelguard.web.app import create_app
 from tests.conftest import SAMPLE_TITLE, PackagedCatalog
@@ -179,12 +179,14 @@ def test_the_openapi_document_describes_every_route(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     infrastructure = {"/openapi.json", "/api/docs", "/favicon.ico", "/docs/oauth2-redirect"}
     missing = []
-    for route in client.app.routes:  # type: ignore[attr-defined]
+    api = client.app.state.api.built()  # type: ignore[attr-defined]
+    for route in [*client.app.routes, *api.routes]:  # type: ignore[attr-defined]
         if not isinstance(route, Route) or route.path in infrastructure:
             continue
         for method in sorted((route.methods or set()) - {"HEAD"}):
-            if method.lower() not in paths.get(route.path, {}):
-                missing.append(f"{method} {route.path}")
+            if method.lower() not in paths.get(route.path_format, {}):
+                missing.append(f"{method} {route.path_format}")
+    assert len([path for path in paths if path.startswith("/api/v1/")]) >= 10
     assert not missing, missing
     licence = paths["/license/clearkey"]["post"]
     assert licence["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("ClearKeyRequest")

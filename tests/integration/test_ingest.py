@@ -10,12 +10,11 @@ import pytest
 from defusedxml import ElementTree
 from sqlalchemy import func, select
 
+from reelguard.composition import Runtime
 from reelguard.drm.packaging import ladder_streams, package_title
 from reelguard.errors import Conflict, InvalidInput, InvalidMedia, PackagingError
-from reelguard.ingest.service import IngestService
 from reelguard.media.ladder import plan_ladder
 from reelguard.media.transcode import TranscodePlan, run_transcode
-from reelguard.runtime import Runtime
 from reelguard.store.models import OWN_KEYS, ContentKeyRow, TitleRow
 from tests.conftest import PackagedCatalog, read_without_dropping_sqlite_locks
 from tests.integration.bad_media import make_bad_media
@@ -112,13 +111,13 @@ def test_packaging_is_idempotent_for_the_same_title_and_keys(runtime: Runtime, m
 def test_bad_media_stores_nothing(runtime: Runtime, media_dir: Path, tmp_path: Path, case: str) -> None:
     path = make_bad_media(media_dir, tmp_path / "bad")[case]
     with pytest.raises(InvalidMedia):
-        IngestService(runtime).add_title(path, name="bad-title")
+        runtime.ingest_service().add_title(path, name="bad-title")
     assert _counts(runtime) == (0, 0)
     assert not (runtime.settings.resolved_blob_dir / "masters").exists()
 
 
 def test_bad_name_and_duplicate_name(catalog: PackagedCatalog, media_dir: Path) -> None:
-    service = IngestService(catalog.runtime)
+    service = catalog.runtime.ingest_service()
     with pytest.raises(InvalidInput, match="expected a title name"):
         service.add_title(media_dir / "bikes.mp4", name="../etc/passwd")
     with pytest.raises(Conflict, match="already exists"):
@@ -135,19 +134,18 @@ def test_failure_mid_packaging_leaves_a_failed_title_that_resumes(runtime: Runti
     working_tools = runtime.tools
     runtime.tools = replace(working_tools, packager=str(crashing_packager))
     with pytest.raises(PackagingError, match="Shaka Packager failed"):
-        IngestService(runtime).add_title(media_dir / "lavfi_testsrc.mp4", name="interrupted")
+        runtime.ingest_service().add_title(media_dir / "lavfi_testsrc.mp4", name="interrupted")
     with runtime.db.session() as session:
         row = session.scalar(select(TitleRow).where(TitleRow.name == "interrupted"))
         assert row is not None
         assert (row.status, row.stage) == ("failed", "fingerprinted")
         assert row.package is None and "Shaka Packager failed" in (row.error or "")
     assert not (runtime.settings.resolved_blob_dir / "packages" / row.id).exists()
-    from reelguard.fingerprint.service import FingerprintService
 
-    assert row.id not in {t.title_id for t in FingerprintService(runtime).index.titles()}  # a failed title: no index
+    assert row.id not in {t.title_id for t in runtime.fingerprint_service().index.titles()}  # a failed title: no index
     _assert_not_playable(runtime, "interrupted")
     runtime.tools = working_tools
-    view = IngestService(runtime).resume_title("interrupted")
+    view = runtime.ingest_service().resume_title("interrupted")
     assert (view.status, view.stage, view.error) == ("ready", "packaged", None)
     assert runtime.blobs.exists(f"packages/{view.id}/dash/manifest.mpd")
 

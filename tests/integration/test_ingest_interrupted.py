@@ -23,10 +23,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from reelguard.composition import Runtime
 from reelguard.errors import PackagingError, StorageError
 from reelguard.fingerprint.service import FingerprintService
-from reelguard.ingest.service import IngestService
-from reelguard.runtime import Runtime
 from reelguard.store.models import TitleRow
 from tests.conftest import ROOT
 
@@ -92,8 +91,8 @@ def test_a_sigkilled_ingest_leaves_no_orphan_and_resumes_to_a_fingerprinted_titl
     assert resumed.returncode == 0, err
     view = json.loads(out)
     assert (view["status"], view["stage"]) == ("ready", "packaged")
-    assert view["id"] in {t.title_id for t in FingerprintService(runtime).index.titles()}
-    assert FingerprintService(runtime).has_signatures(view["id"])
+    assert view["id"] in {t.title_id for t in runtime.fingerprint_service().index.titles()}
+    assert runtime.fingerprint_service().has_signatures(view["id"])
     assert not (runtime.work_dir / view["id"]).exists()
 
 
@@ -108,7 +107,7 @@ def test_a_sigterm_stops_the_ingest_and_its_encoder(runtime: Runtime, media_dir:
     title = _title(runtime, "stopped")
     assert title is not None and (title.status, title.error) == ("failed", "interrupted")
     assert not partial.exists()
-    assert title.id not in {t.title_id for t in FingerprintService(runtime).index.titles()}
+    assert title.id not in {t.title_id for t in runtime.fingerprint_service().index.titles()}
 
 
 class _FaultyShutil(SimpleNamespace):
@@ -150,14 +149,14 @@ def test_a_disk_that_fills_while_publishing_leaves_nothing_and_no_index_entry(
 
     monkeypatch.setattr(blobs_module, "shutil", _FaultyShutil(errno.ENOSPC, fail_copytree=True))
     with pytest.raises(StorageError, match="the disk is full"):
-        IngestService(runtime).add_title(media_dir / "lavfi_testsrc.mp4", name="full")
+        runtime.ingest_service().add_title(media_dir / "lavfi_testsrc.mp4", name="full")
     title = _title(runtime, "full")
     assert title is not None and title.status == "failed" and "No space left on device" in (title.error or "")
     assert _leftovers(runtime.settings.resolved_blob_dir) == []
-    assert title.id not in {t.title_id for t in FingerprintService(runtime).index.titles()}
+    assert title.id not in {t.title_id for t in runtime.fingerprint_service().index.titles()}
     monkeypatch.undo()
-    view = IngestService(runtime).resume_title("full")
-    assert view.status == "ready" and view.id in {t.title_id for t in FingerprintService(runtime).index.titles()}
+    view = runtime.ingest_service().resume_title("full")
+    assert view.status == "ready" and view.id in {t.title_id for t in runtime.fingerprint_service().index.titles()}
 
 
 @pytest.mark.parametrize("error", [errno.EROFS, errno.ENOSPC], ids=["read-only", "full"])
@@ -167,7 +166,7 @@ def test_a_blob_store_that_refuses_the_master_stores_nothing(runtime: Runtime, m
 
     monkeypatch.setattr(blobs_module, "shutil", _FaultyShutil(error, fail_copyfile=True))
     with pytest.raises(StorageError, match=os.strerror(error)):
-        IngestService(runtime).add_title(media_dir / "lavfi_testsrc.mp4", name="refused")
+        runtime.ingest_service().add_title(media_dir / "lavfi_testsrc.mp4", name="refused")
     assert _title(runtime, "refused") is None
     assert _leftovers(runtime.settings.resolved_blob_dir) == []
 
@@ -196,7 +195,7 @@ def test_the_cli_says_why_when_the_os_refuses_a_write(runtime: Runtime, media_di
 def test_a_ready_title_is_always_indexed(runtime: Runtime, media_dir: Path, tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """An ingest whose transcode finished without being recorded (its CLI killed) still gets its fingerprints."""
-    service = IngestService(runtime)
+    service = runtime.ingest_service()
     calls: list[str] = []
     original: Callable[..., None] = FingerprintService.store_signatures
 
@@ -210,14 +209,14 @@ def test_a_ready_title_is_always_indexed(runtime: Runtime, media_dir: Path, tmp_
     crashing_packager.chmod(0o755)
     crashed = replace(runtime, tools=replace(runtime.tools, packager=str(crashing_packager)))
     with pytest.raises(PackagingError):
-        IngestService(crashed).add_title(media_dir / "lavfi_testsrc.mp4", name="partial")
+        crashed.ingest_service().add_title(media_dir / "lavfi_testsrc.mp4", name="partial")
     title = _title(runtime, "partial")
     assert title is not None
     with runtime.db.transaction() as session:  # as if the CLI died between the rename and its record
         session.get(TitleRow, title.id).stage = "keys"  # type: ignore[union-attr]
     view = service.resume_title("partial")
     assert view.status == "ready" and calls.count("fingerprint") == 2
-    assert view.id in {t.title_id for t in FingerprintService(runtime).index.titles()}
+    assert view.id in {t.title_id for t in runtime.fingerprint_service().index.titles()}
 
 
 @pytest.mark.parametrize("error", [
@@ -233,11 +232,11 @@ def test_any_failure_of_a_stage_marks_the_title_failed(runtime: Runtime, media_d
     monkeypatch.setattr(FingerprintService, "store_signatures", failing)
     name = f"broken-{type(error).__name__.lower()}"
     with pytest.raises(type(error)):
-        IngestService(runtime).add_title(media_dir / "lavfi_testsrc.mp4", name=name)
+        runtime.ingest_service().add_title(media_dir / "lavfi_testsrc.mp4", name=name)
     title = _title(runtime, name)
     assert title is not None and title.status == "failed", title
     assert (title.error or "").startswith(f"unexpected {type(error).__name__}: "), title.error
     assert "wrapped-key-bytes" not in (title.error or "")  # a statement's parameters never reach the record
-    assert title.id not in {t.title_id for t in FingerprintService(runtime).index.titles()}
+    assert title.id not in {t.title_id for t in runtime.fingerprint_service().index.titles()}
     monkeypatch.undo()
-    assert IngestService(runtime).resume_title(name).status == "ready"
+    assert runtime.ingest_service().resume_title(name).status == "ready"

@@ -17,10 +17,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from reelguard.accounts.service import AccountService
+from reelguard.composition import Runtime
 from reelguard.drm.keys import KeyId
 from reelguard.ingest.records import TitleView
-from reelguard.ingest.service import IngestService
-from reelguard.runtime import Runtime
 from reelguard.web.app import create_app
 from tests.conftest import ROOT, make_settings
 
@@ -65,7 +64,7 @@ class Shop:
 def shop(tmp_path_factory: pytest.TempPathFactory, database_url_factory: Callable[[], str],
          media_dir: Path) -> Iterator[Shop]:
     runtime = Runtime.open(make_settings(tmp_path_factory.mktemp("shop") / "data", database_url_factory()))
-    clip = IngestService(runtime).add_title(media_dir / "lavfi_testsrc.mp4", name="clip")
+    clip = runtime.ingest_service().add_title(media_dir / "lavfi_testsrc.mp4", name="clip")
     AccountService(runtime.db, runtime.clock).set_title_rights("clip", plans=["standard"])
     yield Shop(runtime, clip)
     runtime.close()
@@ -251,7 +250,6 @@ def test_long_jobs_show_progress_to_the_end(shop: Shop, media_dir: Path, tmp_pat
 
 
 def test_a_title_is_removed_with_everything_it_was_after_confirmation(shop: Shop) -> None:
-    from reelguard.fingerprint.service import FingerprintService
 
     title = shop.json("titles", "show", "bikes")
     declined = shop.run("titles", "remove", "bikes", stdin="n\n")
@@ -263,7 +261,7 @@ def test_a_title_is_removed_with_everything_it_was_after_confirmation(shop: Shop
     blobs = shop.runtime.settings.resolved_blob_dir
     assert not any((blobs / prefix / title["id"]).exists()  # type: ignore[index]
                    for prefix in ("masters", "packages", "fingerprints", "watermark"))
-    assert "bikes" not in [t.name for t in FingerprintService(shop.runtime).index.titles()]
+    assert "bikes" not in [t.name for t in shop.runtime.fingerprint_service().index.titles()]
     with shop.runtime.db.session() as session:
         assert shop.runtime.keystore.keys_of_title(session, title["id"]) == []  # type: ignore[index]
 

@@ -9,11 +9,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from reelguard.composition import Runtime
 from reelguard.drm.keys import b64url_encode
 from reelguard.drm.packaging import run_packager
 from reelguard.errors import PackagingError
-from reelguard.ingest.service import IngestService
-from reelguard.runtime import Runtime
 from reelguard.web.app import create_app
 
 
@@ -26,7 +25,7 @@ def _key_spellings(runtime: Runtime, title_id: str) -> list[str]:
 def test_ingest_and_refused_licences_log_no_keys(runtime: Runtime, media_dir: Path,
                                                  caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
-    view = IngestService(runtime).add_title(media_dir / "lavfi_testsrc.mp4", name="secret-check")
+    view = runtime.ingest_service().add_title(media_dir / "lavfi_testsrc.mp4", name="secret-check")
     with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
         refused = client.post("/license/clearkey", content=b'{"kids": ["AAECAwQFBgcICQoLDA0ODw"]}')
         listed = client.get("/content/secret-check/dash/manifest.mpd")

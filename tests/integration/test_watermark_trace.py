@@ -17,10 +17,8 @@ import pytest
 from fastapi.testclient import TestClient
 from screen_capture import record_player
 
+from reelguard.composition import Runtime
 from reelguard.errors import Conflict, InvalidInput, InvalidMedia
-from reelguard.runtime import Runtime
-from reelguard.watermark.sessions import SessionService
-from reelguard.watermark.trace import TraceService
 from reelguard.web.app import create_app
 from tests.conftest import make_settings, subscribe
 from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, make_test_pattern, watermark_settings
@@ -35,7 +33,7 @@ def wm(tmp_path_factory: pytest.TempPathFactory, database_url_factory,  # type: 
     runtime = Runtime.open(watermark_settings(make_settings(work / "data", database_url_factory())))
     ingest_watermarked(runtime, media_dir, work, seconds=60)
     subscribe(runtime, "alice", ["tv", "phone"], titles=[WM_TITLE])
-    service = SessionService(runtime)
+    service = runtime.session_service()
     sessions = [service.start(account="alice", device=d, title=WM_TITLE, ip=f"203.0.113.{i}").session_id
                 for i, d in enumerate(["tv", "phone", "tv"])]
     leak = service.render(sessions[1], work / "leak.mp4")
@@ -51,7 +49,7 @@ def _attack(runtime: Runtime, source: Path, out: Path, *args: str) -> Path:
 
 def test_the_rendered_leak_is_traced_to_its_session_and_no_one_else(wm) -> None:  # type: ignore[no-untyped-def]
     runtime, sessions, leak = wm
-    report = TraceService(runtime).trace(leak, title=WM_TITLE)
+    report = runtime.trace_service().trace(leak, title=WM_TITLE)
     assert report.identified, report.reason
     assert [a.session for a in report.accused] == [sessions[1]]
     accused = report.accused[0]
@@ -63,7 +61,7 @@ def test_the_rendered_leak_is_traced_to_its_session_and_no_one_else(wm) -> None:
 def test_a_trimmed_rescaled_reencoded_copy_is_still_traced(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runtime, sessions, leak = wm
     suspect = _attack(runtime, leak, tmp_path / "attacked.mp4", "-ss", "3.3", "-vf", "scale=480:270", "-crf", "28")
-    report = TraceService(runtime).trace(suspect, title=WM_TITLE)
+    report = runtime.trace_service().trace(suspect, title=WM_TITLE)
     assert [a.session for a in report.accused] == [sessions[1]], report.reason
     assert abs((report.offset_seconds or 0) - 3.3) < 0.1
 
@@ -73,7 +71,7 @@ def test_a_copy_at_another_frame_rate_is_traced(wm, tmp_path: Path, rate: str) -
     """25 → 30 duplicates frames, 25 → 24 drops them: the tracker keeps each on its master frame."""
     runtime, sessions, leak = wm
     suspect = _attack(runtime, leak, tmp_path / "retimed.mp4", "-ss", "7.1", "-vf", f"fps={rate}", "-crf", "23")
-    report = TraceService(runtime).trace(suspect, title=WM_TITLE)
+    report = runtime.trace_service().trace(suspect, title=WM_TITLE)
     assert [a.session for a in report.accused] == [sessions[1]], report.reason
     assert abs((report.offset_seconds or 0) - 7.1) < 0.1
 
@@ -87,28 +85,28 @@ def test_a_screen_capture_of_the_player_is_traced(wm, tmp_path: Path) -> None:  
     recording lasts until 45 s of media have played, however long a busy machine takes.
     """
     runtime, _sessions, _leak = wm
-    started = SessionService(runtime).start(account="alice", device="tv", title=WM_TITLE, ip="198.51.100.7")
+    started = runtime.session_service().start(account="alice", device="tv", title=WM_TITLE, ip="198.51.100.7")
     entitlement = runtime.signer.issue(account="alice", title=WM_TITLE, device="tv", ttl_seconds=600,
                                        now=datetime.now(UTC))
     capture = tmp_path / "capture.mp4"
     facts = record_player(runtime, WM_TITLE, started.token, entitlement, capture, media_seconds=45,
                           ffmpeg=runtime.tools.ffmpeg)
     assert facts["media_seconds"] > 38, facts
-    report = TraceService(runtime).trace(capture, title=WM_TITLE)
+    report = runtime.trace_service().trace(capture, title=WM_TITLE)
     assert [(a.session, a.ip) for a in report.accused] == [(started.session_id, "198.51.100.7")], report.reason
 
 
 def test_an_unmarked_copy_accuses_no_one(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runtime, _sessions, _leak = wm
     master = next((runtime.settings.resolved_blob_dir / "masters").glob("*/master.mp4"))
-    report = TraceService(runtime).trace(master, title=WM_TITLE)
+    report = runtime.trace_service().trace(master, title=WM_TITLE)
     assert not report.identified and report.accused == []
     assert report.reason.startswith("no session identified")
 
 
 def test_bad_suspects_get_clear_errors(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runtime, _sessions, leak = wm
-    tracer = TraceService(runtime)
+    tracer = runtime.trace_service()
     text = tmp_path / "notes.mp4"
     text.write_text("not a video")
     with pytest.raises(InvalidMedia, match="expected a video file"):
@@ -121,26 +119,25 @@ def test_bad_suspects_get_clear_errors(wm, tmp_path: Path) -> None:  # type: ign
 def test_a_video_of_another_title_identifies_no_one(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runtime, _sessions, _leak = wm
     other = make_test_pattern(runtime.tools.ffmpeg, tmp_path / "other.mp4", 20)
-    report = TraceService(runtime).trace(other, title=WM_TITLE)
+    report = runtime.trace_service().trace(other, title=WM_TITLE)
     assert not report.identified and report.accused == []
     assert "do not match this title" in report.reason or "does not match this title" in report.reason, report.reason
 
 
 def test_a_title_without_watermarking_is_refused(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     runtime, _sessions, leak = wm
-    from reelguard.ingest.service import IngestService
 
     plain = make_test_pattern(runtime.tools.ffmpeg, tmp_path / "plain.mp4", 3)
-    IngestService(runtime).add_title(plain, name="plain-title")
+    runtime.ingest_service().add_title(plain, name="plain-title")
     with pytest.raises(Conflict, match="not watermarked"):
-        TraceService(runtime).trace(leak, title="plain-title")
+        runtime.trace_service().trace(leak, title="plain-title")
     with pytest.raises(Conflict, match="not watermarked"):
-        SessionService(runtime).start(account="alice", device="tv", title="plain-title")
+        runtime.session_service().start(account="alice", device="tv", title="plain-title")
 
 
 def test_session_streams_serve_each_sessions_own_variants_and_the_plain_route_refuses(wm) -> None:  # type: ignore[no-untyped-def]
     runtime, _sessions, _leak = wm
-    service = SessionService(runtime)
+    service = runtime.session_service()
     started = service.start(account="alice", device="tv", title=WM_TITLE)
     bits = service.bits(started.session_id)
     assert 0 in bits and 1 in bits

@@ -65,17 +65,35 @@ def test_publish_tree_replaces_atomically(tmp_path: Path) -> None:
 def test_serve_hands_the_worker_health_check_and_logging_to_uvicorn(tmp_path: Path,
                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Workers slower than uvicorn's fixed 5 s health check were killed and replaced, silently, for minutes."""
-    import uvicorn
+    import os
+    import pickle
+
+    import uvicorn.supervisors
 
     from reelguard.cli.serve import run_server
+    from reelguard.web.app import AppFactory, Role
 
     seen: dict[str, object] = {}
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: seen.update(kwargs, app=app))
-    monkeypatch.setenv("REELGUARD_DATA_DIR", str(tmp_path))  # run_server sets it for its workers; undone after
+
+    class Supervisor:  # stands in for uvicorn's: records what it was given, starts nothing
+        def __init__(self, config: uvicorn.Config, sockets: list[object]) -> None:
+            seen.update(config=config, sockets=sockets)
+
+        def run(self) -> None:
+            for sock in seen["sockets"]:  # type: ignore[attr-defined]
+                sock.close()
+
+    monkeypatch.setattr(uvicorn.supervisors, "Multiprocess", Supervisor)
+    environment = dict(os.environ)
     settings = Settings.load(config_file=tmp_path / "none.toml", data_dir=tmp_path, worker_healthcheck_seconds=90,
                              log_level="warning", log_format="json")
-    run_server(settings, "127.0.0.1", 8700, 2)
-    assert seen["timeout_worker_healthcheck"] == 90 and seen["workers"] == 2 and seen["access_log"] is False
-    config = seen["log_config"]
-    assert config["formatters"]["default"]["()"].endswith("JsonFormatter")  # type: ignore[index]
-    assert config["loggers"]["reelguard"]["level"] == "WARNING"  # type: ignore[index]
+    run_server(settings, "127.0.0.1", 0, 2, role="license")
+    config = seen["config"]
+    assert isinstance(config, uvicorn.Config)
+    assert config.timeout_worker_healthcheck == 90 and config.workers == 2 and config.access_log is False
+    assert config.log_config["formatters"]["default"]["()"].endswith("JsonFormatter")  # type: ignore[index]
+    assert config.log_config["loggers"]["reelguard"]["level"] == "WARNING"  # type: ignore[index]
+    # each worker is handed the settings themselves (pickled), never the environment
+    assert dict(os.environ) == environment
+    factory = pickle.loads(pickle.dumps(config.app))
+    assert factory == AppFactory(settings, Role.LICENSE) and config.factory

@@ -13,7 +13,7 @@ import click
 from rich.console import Console
 
 if TYPE_CHECKING:
-    from reelguard.runtime import Runtime
+    from reelguard.composition import Runtime
     from reelguard.settings import Settings
 
 __all__ = ["console", "emit", "json_option", "open_runtime", "settings_from", "work_progress"]
@@ -34,7 +34,7 @@ def settings_from(ctx: click.Context) -> Settings:
 
 @contextmanager
 def open_runtime(ctx: click.Context) -> Iterator[Runtime]:
-    from reelguard.runtime import Runtime  # the adapters' imports are paid by commands that use them
+    from reelguard.composition import Runtime  # the adapters' imports are paid by commands that use them
 
     runtime = Runtime.open(settings_from(ctx))
     try:

@@ -22,7 +22,7 @@ from reelguard.cli._shared import console, emit, json_option, open_runtime
 from reelguard.license.rules import HDCP_LEVELS, SECURITY_LEVELS
 
 if TYPE_CHECKING:
-    from reelguard.runtime import Runtime
+    from reelguard.composition import Runtime
 
 __all__ = ["accounts", "devices"]
 

@@ -20,10 +20,9 @@ from click.core import ParameterSource
 from reelguard.accounts.service import AccountService
 from reelguard.cli._shared import console, open_runtime, settings_from, work_progress
 from reelguard.cli.serve import run_server
+from reelguard.composition import Runtime
 from reelguard.errors import Conflict
-from reelguard.ingest.service import IngestService
 from reelguard.license.policy_file import default_policy_document, policy_text, with_rule_parameters
-from reelguard.runtime import Runtime
 from reelguard.settings import CONFIG_FILE_NAME, Settings
 from reelguard.store import repositories
 
@@ -79,7 +78,7 @@ def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve
     settings = _use_demo_policy(settings_from(ctx))
     port = port if port is not None else settings.port
     with open_runtime(ctx) as runtime:
-        service = IngestService(runtime)
+        service = runtime.ingest_service()
         with runtime.db.session() as session:
             existing = repositories.find_title(session, name)
         with work_progress(True) as progress:

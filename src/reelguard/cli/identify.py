@@ -14,7 +14,7 @@ import click
 from rich.table import Table
 
 from reelguard.cli._shared import console, emit, json_option, open_runtime, work_progress
-from reelguard.fingerprint.service import MATCH_NEEDS, FingerprintService
+from reelguard.fingerprint.service import MATCH_NEEDS
 
 __all__ = ["fingerprints", "identify"]
 
@@ -41,7 +41,7 @@ def _render_report(data: dict[str, Any]) -> None:
 def identify(ctx: click.Context, suspect: Path, as_json: bool) -> None:
     """Find catalog content in SUSPECT: matched segments (title, where in each), or "no match"."""
     with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
-        report = FingerprintService(runtime).identify(suspect, on_progress=progress)
+        report = runtime.fingerprint_service().identify(suspect, on_progress=progress)
     emit(report.to_json(), as_json, _render_report)
 
 
@@ -56,7 +56,7 @@ def fingerprints() -> None:
 def list_indexed(ctx: click.Context, as_json: bool) -> None:
     """Titles in the index."""
     with open_runtime(ctx) as runtime:
-        titles = [{"name": t.name, "id": t.title_id} for t in FingerprintService(runtime).index.titles()]
+        titles = [{"name": t.name, "id": t.title_id} for t in runtime.fingerprint_service().index.titles()]
     emit(titles, as_json, _render_titles)
 
 
@@ -74,7 +74,7 @@ def rebuild(ctx: click.Context, as_json: bool) -> None:
     Names every ready title it could not index, and exits 70 if there is one.
     """
     with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
-        report = FingerprintService(runtime).rebuild(on_progress=progress)
+        report = runtime.fingerprint_service().rebuild(on_progress=progress)
     data = {"indexed": [{"name": t.name, "id": t.title_id} for t in report.indexed], "unindexed": report.unindexed}
 
     def render(d: dict[str, Any]) -> None:

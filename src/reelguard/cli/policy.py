@@ -14,11 +14,11 @@ from typing import Any
 import click
 
 from reelguard.cli._shared import console, emit, json_option, open_runtime
+from reelguard.composition import Runtime
 from reelguard.license.explain import Explanation, PolicyExplainer
 from reelguard.license.geo import GeoLocator
 from reelguard.license.policy import Action
 from reelguard.license.policy_file import load_policy
-from reelguard.runtime import Runtime
 
 __all__ = ["policy"]
 

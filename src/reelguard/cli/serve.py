@@ -1,49 +1,65 @@
 """``reelguard serve``: run the licence server, key server, origin, demo player and integration API.
 
     reelguard --data-dir /srv/rg serve --workers 4 --log-level info --log-format json
+    reelguard --data-dir /srv/rg serve --role license --port 8701 --workers 4   # the hot path alone
 
-Workers are separate processes that build their app from the same data folder (and its
-``reelguard.toml``). uvicorn's supervisor pings each worker and replaces one that does not
-answer within ``worker_healthcheck_seconds`` (uvicorn's own default, 5 s, killed workers
-that were still importing on a busy machine, over and over); a replacement is logged as a
-warning. The access log (``reelguard.access``) replaces uvicorn's, which would print the
-session tokens that stream paths carry.
+``--role`` picks the app (``web/app.py``): ``license``, ``keyserver``, ``origin`` or ``all``
+(the default, for the embedded set-up). Workers are separate processes; each is handed the
+command's settings (an ``AppFactory``) and opens its own database, keys and caches from
+them — nothing but settings crosses, and nothing goes through the environment.
+
+uvicorn's supervisor pings each worker and replaces one that does not answer within
+``worker_healthcheck_seconds`` (uvicorn's own default, 5 s, killed workers that were still
+importing on a busy machine, over and over); a replacement is logged as a warning. The
+access log (``reelguard.access``) replaces uvicorn's, which would print the session tokens
+that stream paths carry.
 """
 
 from __future__ import annotations
-
-import os
 
 import click
 
 from reelguard.cli._shared import console, settings_from
 from reelguard.settings import Settings
 
+ROLES = ("all", "license", "keyserver", "origin")
+
 __all__ = ["run_server", "serve"]
 
 
-def run_server(settings: Settings, host: str, port: int, workers: int) -> None:
-    """Serve with uvicorn; workers build their app from the environment (same data folder)."""
+def run_server(settings: Settings, host: str, port: int, workers: int, role: str = "all") -> None:
+    """Serve one role with uvicorn: in this process, or in ``workers`` processes under its supervisor."""
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
 
+    from reelguard.web.app import AppFactory, Role
     from reelguard.web.logs import logging_config
 
-    os.environ["REELGUARD_DATA_DIR"] = str(settings.data_dir.resolve())
-    uvicorn.run("reelguard.web.app:create_app_from_env", factory=True, host=host, port=port, workers=workers,
-                log_config=logging_config(settings.log_level, json_lines=settings.log_format == "json"),
-                access_log=False, timeout_worker_healthcheck=settings.worker_healthcheck_seconds)
+    config = uvicorn.Config(AppFactory(settings, Role(role)), factory=True, host=host, port=port, workers=workers,
+                            ws="none",  # no WebSocket route anywhere: skip loading a protocol for it
+                            log_config=logging_config(settings.log_level, json_lines=settings.log_format == "json"),
+                            access_log=False, timeout_worker_healthcheck=settings.worker_healthcheck_seconds)
+    if workers == 1:
+        server = uvicorn.Server(config)
+        server.run()
+        if not server.started:
+            raise SystemExit(3)  # uvicorn's own start-up failure status (the error is in the log)
+    else:  # uvicorn.run only takes an import string here, which could carry no settings
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
 
 
 @click.command()
 @click.option("--host", default=None, help="Bind address (default from settings: 127.0.0.1).")
 @click.option("--port", default=None, type=int, help="Port (default from settings: 8700).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64))
+@click.option("--role", type=click.Choice(ROLES), default="all", show_default=True,
+              help="What this server runs: the licence server, the key server, the origin, or all of them.")
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"]), default=None,
               help="Server log level (default from settings: info; the access log is at info).")
 @click.option("--log-format", type=click.Choice(["text", "json"]), default=None,
               help="Log lines as text or JSON objects (default from settings: text).")
 @click.pass_context
-def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, log_level: str | None,
+def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, role: str, log_level: str | None,
           log_format: str | None) -> None:
     """Start the ASGI server (licence, HLS key delivery, key server, origin, demo player, API)."""
     settings = settings_from(ctx)
@@ -51,5 +67,6 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, 
     if overrides:  # logging is configured in every worker from uvicorn's log_config, not from settings
         settings = settings.model_copy(update=overrides)
     host, port = host or settings.host, port if port is not None else settings.port
-    console.print(f"reelguard serving on http://{host}:{port}  (API docs: /api/docs)")
-    run_server(settings, host, port, workers)
+    docs = "  (API docs: /api/docs)" if role == "all" else ""
+    console.print(f"reelguard serving on http://{host}:{port}  (role: {role}){docs}")
+    run_server(settings, host, port, workers, role)

@@ -37,9 +37,8 @@ def list_(ctx: click.Context, account: str | None, title: str | None, running: b
     """Streams (one per playback, newest first), or watermarking sessions with --watermarked."""
     with open_runtime(ctx) as runtime:
         if watermarked:
-            from reelguard.watermark.sessions import SessionService
 
-            rows = SessionService(runtime).list_sessions(account=account, title=title, limit=limit)
+            rows = runtime.session_service().list_sessions(account=account, title=title, limit=limit)
             rows = [r for r in rows if r["running"]] if running else rows
         else:
             from reelguard.license.streams import StreamAdmin
@@ -95,10 +94,9 @@ def _render_started(data: dict[str, Any]) -> None:
 @click.pass_context
 def start(ctx: click.Context, account: str, device: str, title: str, ip: str | None, as_json: bool) -> None:
     """Start a watermarking session: its id, watermarking token and per-session stream URLs."""
-    from reelguard.watermark.sessions import SessionService
 
     with open_runtime(ctx) as runtime:
-        started = SessionService(runtime).start(account=account, device=device, title=title, ip=ip)
+        started = runtime.session_service().start(account=account, device=device, title=title, ip=ip)
     emit(started.to_json(), as_json, _render_started)
 
 
@@ -109,10 +107,9 @@ def start(ctx: click.Context, account: str, device: str, title: str, ip: str | N
 @click.pass_context
 def render(ctx: click.Context, session_id: str, out: Path, as_json: bool) -> None:
     """Write the programme SESSION_ID was served (its A/B sequence), decrypted, to OUT.mp4."""
-    from reelguard.watermark.sessions import SessionService
 
     with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
-        service = SessionService(runtime)
+        service = runtime.session_service()
         path = service.render(session_id, out, on_progress=progress)
         bits = service.bits(session_id)
     data = {"session": session_id, "out": str(path), "segments": len(bits),

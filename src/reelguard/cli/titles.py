@@ -44,10 +44,9 @@ def _render_title(data: dict[str, Any]) -> None:
 @click.pass_context
 def add(ctx: click.Context, path: Path, name: str, watermark: bool, as_json: bool) -> None:
     """Validate PATH, store it, create keys, transcode the ladder and package it encrypted."""
-    from reelguard.ingest.service import IngestService
 
     with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
-        view = IngestService(runtime).add_title(path, name=name, watermark=watermark, on_progress=progress)
+        view = runtime.ingest_service().add_title(path, name=name, watermark=watermark, on_progress=progress)
     emit(view.to_json(), as_json, _render_title)
 
 
@@ -57,10 +56,9 @@ def add(ctx: click.Context, path: Path, name: str, watermark: bool, as_json: boo
 @click.pass_context
 def resume(ctx: click.Context, name: str, as_json: bool) -> None:
     """Continue an interrupted or failed ingest from its last completed stage."""
-    from reelguard.ingest.service import IngestService
 
     with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
-        view = IngestService(runtime).resume_title(name, on_progress=progress)
+        view = runtime.ingest_service().resume_title(name, on_progress=progress)
     emit(view.to_json(), as_json, _render_title)
 
 
@@ -103,10 +101,9 @@ def remove(ctx: click.Context, name: str, yes: bool, as_json: bool) -> None:
 
     Running streams of it are ended and downloads released; the licence decisions stay.
     """
-    from reelguard.ingest.removal import TitleRemoval
 
     with open_runtime(ctx) as runtime:
-        removal = TitleRemoval(runtime)
+        removal = runtime.title_removal()
         plan = removal.plan(name)
         if not yes:
             console.print(f"title {plan.title} ({plan.status}): {plan.keys} content keys, {plan.open_streams} open "

@@ -32,8 +32,7 @@ def _render_report(data: dict[str, Any]) -> None:
 @click.pass_context
 def trace(ctx: click.Context, suspect: Path, title: str, as_json: bool) -> None:
     """Align SUSPECT to TITLE's master, read its A/B sequence and accuse the sessions it names."""
-    from reelguard.watermark.trace import TraceService
 
     with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
-        report = TraceService(runtime).trace(suspect, title=title, on_progress=progress)
+        report = runtime.trace_service().trace(suspect, title=title, on_progress=progress)
     emit(report.to_json(), as_json, _render_report)

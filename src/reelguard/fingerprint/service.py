@@ -6,7 +6,7 @@ audio at 8 kHz), stores its reference signatures in the blob store
 ``identify`` reads a suspect the same way, searches both modalities, verifies each in
 time, and fuses what the two found::
 
-    report = FingerprintService(runtime).identify(Path("suspect.mkv"))
+    report = runtime.fingerprint_service().identify(Path("suspect.mkv"))
     for segment in report.segments:
         segment.title, segment.suspect_start, segment.title_start, segment.modality
 
@@ -33,8 +33,9 @@ from reelguard.fingerprint.thumbnails import DctVideo
 from reelguard.media.sample import MediaSample
 from reelguard.media.sampling import read_media
 from reelguard.progress import Progress, no_progress
-from reelguard.runtime import Runtime
 from reelguard.store import repositories
+from reelguard.store.blobs import BlobStore
+from reelguard.store.database import Database
 from reelguard.titles import TitleStatus
 
 __all__ = ["MATCH_NEEDS", "FingerprintService", "IdentifyReport", "MatchedSegment", "RebuildReport",
@@ -88,9 +89,8 @@ class IdentifyReport:
 
 
 class FingerprintService:
-    def __init__(self, runtime: Runtime) -> None:
-        self._rt = runtime
-        self._index = CatalogIndex(runtime.settings.resolved_fingerprint_index_dir)
+    def __init__(self, db: Database, blobs: BlobStore, index: CatalogIndex) -> None:
+        self._db, self._blobs, self._index = db, blobs, index
 
     @property
     def index(self) -> CatalogIndex:
@@ -104,15 +104,15 @@ class FingerprintService:
         """
         sample = read_sample(pictures, sound)
         for kind in (VIDEO, AUDIO, EXACT):
-            self._rt.blobs.put_bytes(_signature_blob(title_id, kind.name),
+            self._blobs.put_bytes(_signature_blob(title_id, kind.name),
                                      kind.extract(sample, role="reference").to_bytes())
 
     def has_signatures(self, title_id: str) -> bool:
-        return all(self._rt.blobs.exists(_signature_blob(title_id, k.name)) for k in (VIDEO, AUDIO, EXACT))
+        return all(self._blobs.exists(_signature_blob(title_id, k.name)) for k in (VIDEO, AUDIO, EXACT))
 
     def index_stored(self, title_id: str) -> IndexedTitle:
         """Add a title's stored signatures to the index (ingest does it as the title becomes ready)."""
-        with self._rt.db.session() as session:
+        with self._db.session() as session:
             name = repositories.get_title(session, title_id).name
         video, audio = self._stored(title_id)
         return self._index.add(title_id, name, video, audio)
@@ -132,7 +132,7 @@ class FingerprintService:
         A ready title whose signatures are missing or unreadable is named in the report,
         never skipped in silence: it cannot be recognised until it is fingerprinted again.
         """
-        with self._rt.db.session() as session:
+        with self._db.session() as session:
             titles = [(t.id, t.name) for t in repositories.list_titles(session) if t.status == TitleStatus.READY]
         entries, unindexed = [], []
         for done, (title_id, name) in enumerate(titles):
@@ -161,8 +161,8 @@ class FingerprintService:
 
     def _stored(self, title_id: str) -> tuple[Signature, Signature]:
         try:
-            return (Signature.from_bytes(self._rt.blobs.get_bytes(_signature_blob(title_id, VIDEO.name))),
-                    Signature.from_bytes(self._rt.blobs.get_bytes(_signature_blob(title_id, AUDIO.name))))
+            return (Signature.from_bytes(self._blobs.get_bytes(_signature_blob(title_id, VIDEO.name))),
+                    Signature.from_bytes(self._blobs.get_bytes(_signature_blob(title_id, AUDIO.name))))
         except NotFound as exc:
             raise NotFound(f"title {title_id} has no stored reference signatures ({exc}); "
                            f"'reelguard titles resume' or a new ingest makes them") from exc

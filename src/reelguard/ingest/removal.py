@@ -7,8 +7,9 @@ packages, signatures, watermark reference — and work folder. Streams of it sti
 are ended and its downloads released (their rows stay, as do its licence decisions: the
 record of who had keys is not the catalog's to delete)::
 
-    plan = TitleRemoval(runtime).plan("ep01")      # what would go (for the confirmation)
-    TitleRemoval(runtime).remove("ep01")
+    removal = runtime.title_removal()
+    plan = removal.plan("ep01")      # what would go (for the confirmation)
+    removal.remove("ep01")
 
 The database goes first and the blobs last: a crash in between leaves unreferenced blobs,
 never a title whose files are gone.
@@ -17,14 +18,18 @@ never a title whose files are gone.
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from reelguard.runtime import Runtime
+from reelguard.clock import Clock
 from reelguard.store import repositories, subscribers
+from reelguard.store.blobs import BlobStore
+from reelguard.store.database import Database
 from reelguard.store.models import (
     ContentKeyRow,
     DownloadRow,
@@ -57,19 +62,19 @@ class RemovalPlan:
 
 
 class TitleRemoval:
-    def __init__(self, runtime: Runtime) -> None:
-        self._rt = runtime
+    def __init__(self, *, db: Database, blobs: BlobStore, unindex: Callable[[Collection[str]], object], clock: Clock,
+                 work_dir: Path) -> None:
+        """``unindex`` takes titles out of the recognition index (FAISS is loaded only when a title goes)."""
+        self._db, self._blobs, self._unindex, self._clock, self._work_dir = db, blobs, unindex, clock, work_dir
 
     def plan(self, name: str) -> RemovalPlan:
-        with self._rt.db.session() as session:
+        with self._db.session() as session:
             return self._plan(session, repositories.get_title(session, name))
 
     def remove(self, name: str) -> RemovalPlan:
         """Remove the title (see the module docstring); what was removed."""
-        from reelguard.fingerprint.service import FingerprintService  # FAISS: only when a title goes
-
-        now = self._rt.clock()
-        with self._rt.db.transaction() as session:
+        now = self._clock()
+        with self._db.transaction() as session:
             title = repositories.get_title(session, name)
             removed = self._plan(session, title)
             accounts = set(session.scalars(select(GrantRow.account_id).where(GrantRow.title == title.name)).all())
@@ -87,10 +92,10 @@ class TitleRemoval:
             subscribers.note_change(session, now, title=title.name)
             for account in accounts:
                 subscribers.note_change(session, now, account_id=account)
-        FingerprintService(self._rt).remove([removed.id])
+        self._unindex([removed.id])
         for prefix in _BLOB_PREFIXES:
-            self._rt.blobs.delete_prefix(f"{prefix}/{removed.id}")
-        shutil.rmtree(self._rt.work_dir / removed.id, ignore_errors=True)
+            self._blobs.delete_prefix(f"{prefix}/{removed.id}")
+        shutil.rmtree(self._work_dir / removed.id, ignore_errors=True)
         return removed
 
     @staticmethod

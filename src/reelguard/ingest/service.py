@@ -15,7 +15,7 @@ ready title has its fingerprints. Child processes die with the ingest (``media.p
 A crash leaves a title that is ``ingesting`` (or ``failed``, with the error) at a known
 stage — never one that looks ready::
 
-    service = IngestService(runtime)
+    service = runtime.ingest_service()
     title = service.add_title(Path("ep01.mp4"), name="ep01", on_progress=print)
 """
 
@@ -25,30 +25,36 @@ import logging
 import re
 import shutil
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
+from reelguard.clock import Clock
 from reelguard.drm.keys import ContentKey, TrackTier, tier_for_height
+from reelguard.drm.keystore import KeyStore
 from reelguard.drm.packaging import PackageStream, ladder_streams, package_title
 from reelguard.errors import Conflict, InvalidInput, ReelguardError, StorageError
 from reelguard.fingerprint.service import FingerprintService
 from reelguard.ingest.records import TitleView, title_view
 from reelguard.media.ladder import Rendition, plan_ladder
 from reelguard.media.probe import MediaInfo, probe_master
+from reelguard.media.tools import MediaTools
 from reelguard.media.transcode import TranscodePlan, run_transcode
 from reelguard.progress import Progress, no_progress
-from reelguard.runtime import Runtime
 from reelguard.store import repositories
+from reelguard.store.blobs import BlobStore
+from reelguard.store.database import Database
 from reelguard.store.models import TitleRow
 from reelguard.titles import IngestStage, TitleStatus
 from reelguard.watermark.embedding import FrameMarker
 from reelguard.watermark.pace import segment_count
 from reelguard.watermark.packaging import PACE_FILE, REFERENCE_FILE, package_variants, reference_blob, variant_streams
+from reelguard.watermark.secrets import WatermarkSecret
 from reelguard.watermark.variants import encode_variants
 
-__all__ = ["IngestService", "Progress"]
+__all__ = ["IngestOptions", "IngestService", "Progress"]
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +62,33 @@ _NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,99}$")
 STAGES = tuple(IngestStage)
 
 
+@dataclass(frozen=True)
+class IngestOptions:
+    """The settings ingest encodes with (from ``[media]`` and ``[watermark]`` settings)."""
+
+    ladder: tuple[int, ...]
+    segment_seconds: int
+    x264_preset: str
+    audio_bitrate_kbps: int
+    watermark_strength: float
+    watermark_collusion: int
+
+
 class IngestService:
-    def __init__(self, runtime: Runtime) -> None:
-        self._rt = runtime
+    def __init__(self, *, db: Database, blobs: BlobStore, tools: MediaTools, keystore: KeyStore,
+                 watermark: WatermarkSecret, fingerprints: FingerprintService, clock: Clock, options: IngestOptions,
+                 work_dir: Path) -> None:
+        self._db, self._blobs, self._tools, self._keystore = db, blobs, tools, keystore
+        self._watermark, self._fingerprints, self._clock = watermark, fingerprints, clock
+        self._options, self._work_dir = options, work_dir
 
     # -- public ----------------------------------------------------------------------
     def add_title(self, path: Path, *, name: str, watermark: bool = False,
                   on_progress: Progress = no_progress) -> TitleView:
         """Validate, store and fully ingest ``path`` as title ``name`` (A/B watermarked if asked)."""
         _require_title_name(name)
-        self._rt.tools.check()
-        info = probe_master(self._rt.tools, path)
+        self._tools.check()
+        info = probe_master(self._tools, path)
         self._require_unused_name(name)
         title_id = self._record_title(path, name, info, self._watermark_record() if watermark else None)
         return self.resume_title(title_id, on_progress=on_progress)
@@ -99,7 +121,7 @@ class IngestService:
             self._transcode(title, renditions, transcode_dir, on_progress)
         elif not IngestStage.TRANSCODED.done_by(title.stage):
             self._set_stage(title_id, IngestStage.TRANSCODED)  # the rename happened; its record did not
-        fingerprints = FingerprintService(self._rt)
+        fingerprints = self._fingerprints
         if not IngestStage.FINGERPRINTED.done_by(self._load(title_id).stage) or \
                 not fingerprints.has_signatures(title_id):
             self._fingerprint(fingerprints, self._load(title_id), renditions, transcode_dir, on_progress)
@@ -109,10 +131,10 @@ class IngestService:
     def _create_keys(self, title: TitleRow) -> None:
         video = {tier_for_height(r.height) for r in self._renditions(title)}
         tiers = sorted(video | ({TrackTier.AUDIO} if title.has_audio else set()))
-        with self._rt.db.transaction() as session:
-            self._rt.keystore.create_title_keys(session, title.id, tiers, now=self._rt.clock())
+        with self._db.transaction() as session:
+            self._keystore.create_title_keys(session, title.id, tiers, now=self._clock())
             row = repositories.get_title(session, title.id)
-            row.stage, row.updated_at = IngestStage.KEYS, self._rt.clock()
+            row.stage, row.updated_at = IngestStage.KEYS, self._clock()
 
     def _transcode(self, title: TitleRow, renditions: list[Rendition], out_dir: Path,
                    on_progress: Progress) -> None:
@@ -120,19 +142,19 @@ class IngestService:
         partial = out_dir.with_name(out_dir.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(out_dir, ignore_errors=True)
-        plan = TranscodePlan(tuple(renditions), self._rt.settings.segment_seconds, title.frame_rate,
-                             title.has_audio, self._rt.settings.x264_preset, self._rt.settings.audio_bitrate_kbps)
+        plan = TranscodePlan(tuple(renditions), self._options.segment_seconds, title.frame_rate,
+                             title.has_audio, self._options.x264_preset, self._options.audio_bitrate_kbps)
         master = self._master_path(title)
 
         def report(done: float) -> None:
             on_progress("transcode", min(done, title.duration_seconds), title.duration_seconds)
 
         if title.watermark is None:
-            run_transcode(self._rt.tools, plan, master, partial, on_progress=report)
+            run_transcode(self._tools, plan, master, partial, on_progress=report)
         else:
-            marker = FrameMarker(key=self._rt.watermark.title_keys(title.id).embed,
+            marker = FrameMarker(key=self._watermark.title_keys(title.id).embed,
                                  strength=float(title.watermark["strength"]))
-            reference = encode_variants(self._rt.tools, plan, master, partial, marker=marker, on_progress=report)
+            reference = encode_variants(self._tools, plan, master, partial, marker=marker, on_progress=report)
             reference.save(partial / REFERENCE_FILE)
         partial.rename(out_dir)
         self._set_stage(title.id, IngestStage.TRANSCODED)
@@ -160,30 +182,30 @@ class IngestService:
     def _package(self, fingerprints: FingerprintService, title: TitleRow, renditions: list[Rendition],
                  transcode_dir: Path, on_progress: Progress) -> None:
         on_progress("package", 0, 1)
-        with self._rt.db.session() as session:
-            keys = self._rt.keystore.keys_of_title(session, title.id)
+        with self._db.session() as session:
+            keys = self._keystore.keys_of_title(session, title.id)
         out_dir = self._work(title.id) / "package"
         shutil.rmtree(out_dir, ignore_errors=True)
-        segment_seconds = self._rt.settings.segment_seconds
+        segment_seconds = self._options.segment_seconds
         if title.watermark is None:
             streams = ladder_streams(renditions, transcode_dir, title.has_audio)
-            package_title(self._rt.tools, streams, keys, out_dir=out_dir, title_id=title.id,
+            package_title(self._tools, streams, keys, out_dir=out_dir, title_id=title.id,
                           segment_seconds=segment_seconds)
         else:
-            streams = package_variants(self._rt.tools, renditions, transcode_dir, keys, out_dir=out_dir,
+            streams = package_variants(self._tools, renditions, transcode_dir, keys, out_dir=out_dir,
                                        title_id=title.id, segment_seconds=segment_seconds,
                                        has_audio=title.has_audio, duration_seconds=title.duration_seconds)
-            self._rt.blobs.put_file(reference_blob(title.id), transcode_dir / REFERENCE_FILE)
-        self._rt.blobs.publish_tree(f"packages/{title.id}", out_dir)
+            self._blobs.put_file(reference_blob(title.id), transcode_dir / REFERENCE_FILE)
+        self._blobs.publish_tree(f"packages/{title.id}", out_dir)
         fingerprints.index_stored(title.id)  # recognisable from the moment it is ready, not before
-        with self._rt.db.transaction() as session:
+        with self._db.transaction() as session:
             row = repositories.get_title(session, title.id)
             row.package = _package_record(title.id, renditions, streams, keys, segment_seconds)
             if title.watermark is not None:
                 row.package["watermark"] = {"variant_b": "variants/b/", "pace_info": PACE_FILE,
                                             "positions": segment_count(title.duration_seconds, segment_seconds)}
             row.stage, row.status, row.error = IngestStage.PACKAGED, TitleStatus.READY, None
-            row.updated_at = self._rt.clock()
+            row.updated_at = self._clock()
         on_progress("package", 1, 1)
 
     def _fail(self, title_id: str, exc: BaseException) -> None:
@@ -194,7 +216,7 @@ class IngestService:
         """
         try:
             self._set_status(title_id, TitleStatus.FAILED, error=_failure_reason(exc))
-            FingerprintService(self._rt).remove([title_id])
+            self._fingerprints.remove([title_id])
         except Exception as recording:  # the caller re-raises the error that matters
             log.error("could not record the failure of title %s: %s", title_id, _failure_reason(recording))
         shutil.rmtree(self._work(title_id) / "transcode.partial", ignore_errors=True)
@@ -202,17 +224,17 @@ class IngestService:
 
     # -- records ---------------------------------------------------------------------
     def _watermark_record(self) -> dict[str, Any]:
-        settings = self._rt.settings
-        return {"strength": settings.watermark_strength, "collusion": settings.watermark_collusion,
-                "segment_seconds": settings.segment_seconds}
+        options = self._options
+        return {"strength": options.watermark_strength, "collusion": options.watermark_collusion,
+                "segment_seconds": options.segment_seconds}
 
     def _record_title(self, path: Path, name: str, info: MediaInfo, watermark: dict[str, Any] | None) -> str:
         title_id = str(uuid.uuid4())
         blob_key = f"masters/{title_id}/master{_safe_suffix(path)}"
-        self._rt.blobs.put_file(blob_key, path)
-        now = self._rt.clock()
+        self._blobs.put_file(blob_key, path)
+        now = self._clock()
         try:
-            with self._rt.db.transaction() as session:
+            with self._db.transaction() as session:
                 session.add(TitleRow(
                     id=title_id, name=name, status=TitleStatus.INGESTING, stage=IngestStage.RECEIVED,
                     master_blob=blob_key,
@@ -223,45 +245,45 @@ class IngestService:
                     created_at=now, updated_at=now,
                 ))
         except IntegrityError as exc:
-            self._rt.blobs.delete_prefix(f"masters/{title_id}")
+            self._blobs.delete_prefix(f"masters/{title_id}")
             raise Conflict(f"a title named {name!r} already exists") from exc
         return title_id
 
     def _require_unused_name(self, name: str) -> None:
-        with self._rt.db.session() as session:
+        with self._db.session() as session:
             if repositories.find_title(session, name) is not None:
                 raise Conflict(f"a title named {name!r} already exists; pick another --name or "
                                f"'reelguard titles resume {name}'")
 
     def _load(self, name_or_id: str) -> TitleRow:
-        with self._rt.db.session() as session:
+        with self._db.session() as session:
             return repositories.get_title(session, name_or_id)
 
     def _set_stage(self, title_id: str, stage: IngestStage) -> None:
         """Record a completed stage; a stage done again (a lost work folder re-transcoded) never moves it back."""
-        with self._rt.db.transaction() as session:
+        with self._db.transaction() as session:
             row = repositories.get_title(session, title_id)
             if not stage.done_by(row.stage):
-                row.stage, row.updated_at = stage, self._rt.clock()
+                row.stage, row.updated_at = stage, self._clock()
 
     def _set_status(self, title_id: str, status: str, *, error: str | None) -> None:
-        with self._rt.db.transaction() as session:
+        with self._db.transaction() as session:
             row = repositories.get_title(session, title_id)
-            row.status, row.error, row.updated_at = status, error, self._rt.clock()
+            row.status, row.error, row.updated_at = status, error, self._clock()
 
     def _renditions(self, title: TitleRow) -> list[Rendition]:
-        return plan_ladder(title.width, title.height, self._rt.settings.ladder)
+        return plan_ladder(title.width, title.height, self._options.ladder)
 
     def _work(self, title_id: str) -> Path:
-        return self._rt.work_dir / title_id
+        return self._work_dir / title_id
 
     def _master_path(self, title: TitleRow) -> Path:
-        local = self._rt.blobs.local_path(title.master_blob)
+        local = self._blobs.local_path(title.master_blob)
         if local is not None:
             return local
         target = self._work(title.id) / "master"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(self._rt.blobs.get_bytes(title.master_blob))
+        target.write_bytes(self._blobs.get_bytes(title.master_blob))
         return target
 
 

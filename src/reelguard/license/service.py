@@ -17,9 +17,11 @@ and keys are never logged::
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from reelguard.clock import Clock
@@ -38,7 +40,9 @@ from reelguard.license.entitlements import EntitlementService, StreamGrant
 from reelguard.license.lookup import LicenseLookup, TitleSnapshot
 from reelguard.license.tokens import EntitlementClaims, TokenVerifier
 
-__all__ = ["LicenseAnswer", "LicenseService", "bearer_token"]
+__all__ = ["LicenseAnswer", "LicenseService", "UnsafeNoPolicy", "bearer_token"]
+
+_log = logging.getLogger(__name__)
 
 
 def bearer_token(authorization: str | None) -> str:
@@ -60,13 +64,45 @@ class LicenseAnswer:
     withheld: tuple[TrackTier, ...] = ()
 
 
+class UnsafeNoPolicy:
+    """The unsafe bare path (``unsafe_skip_license_policy``): a valid token alone gets every key it asks for.
+
+    No entitlement, device, geo or stream check and no decision record: the licence
+    benchmark's comparator and a debugging switch, never a deployment. Every grant is
+    warned about — the first at once, then one warning per ``warn_every`` that counts the
+    grants since the last (a line per grant would be thousands a second, and its cost
+    would become part of what the comparator measures)::
+
+        service = LicenseService(lookup, verifier, clock, UnsafeNoPolicy(clock), None, max_body_bytes=16384)
+    """
+
+    def __init__(self, clock: Clock, *, warn_every: timedelta = timedelta(seconds=10)) -> None:
+        self._clock, self._warn_every = clock, warn_every
+        self._lock = threading.Lock()
+        self._unwarned = 0
+        self._next_warning: datetime | None = None
+
+    def grant(self, claims: EntitlementClaims) -> None:
+        """Count a grant made without the policy; warn now if the last warning is old enough."""
+        with self._lock:
+            self._unwarned += 1
+            now = self._clock()
+            if self._next_warning is not None and now < self._next_warning:
+                return
+            count, self._unwarned, self._next_warning = self._unwarned, 0, now + self._warn_every
+        _log.warning("UNSAFE: %d licence(s) granted without the licence policy (last: account %s, title %s); "
+                     "unsafe_skip_license_policy is on", count, claims.account, claims.title)
+
+
 class LicenseService:
     def __init__(self, lookup: LicenseLookup, verifier: TokenVerifier, clock: Clock,
-                 entitlements: EntitlementService | None, downloads: DownloadService | None,
+                 entitlements: EntitlementService | UnsafeNoPolicy, downloads: DownloadService | None,
                  *, max_body_bytes: int) -> None:
-        """``entitlements=None`` is the unsafe bare path: a valid token alone gets keys."""
+        """``UnsafeNoPolicy`` instead of the entitlements is the unsafe bare path: a valid token alone gets keys."""
         self._lookup, self._verifier, self._clock = lookup, verifier, clock
         self._entitlements, self._downloads = entitlements, downloads
+        # with the policy on, an expired token may still renew within grace (the policy decides)
+        self._policy_applies = not isinstance(entitlements, UnsafeNoPolicy)
         self._max_body_bytes = max_body_bytes
 
     def authenticate(self, authorization: str | None, *, allow_expired: bool = False) -> EntitlementClaims:
@@ -75,13 +111,14 @@ class LicenseService:
     def issue_clearkey_license(self, *, authorization: str | None, body: bytes, client_ip: str = "",
                                cached_only: bool = False) -> LicenseAnswer:
         """The licence, or a ReelguardError; ``CacheMiss`` if ``cached_only`` and the DB is needed."""
-        claims = self.authenticate(authorization, allow_expired=self._entitlements is not None)  # (1)
+        claims = self.authenticate(authorization, allow_expired=self._policy_applies)          # (1)
         request, title, keys = self._requested_keys(claims, body, cached_only)                   # (2)-(4)
         if request.session_type == "persistent-license":
             if cached_only:
                 raise CacheMiss
             return self._download_license(claims, keys, title, client_ip)
-        if self._entitlements is None:
+        if isinstance(self._entitlements, UnsafeNoPolicy):
+            self._entitlements.grant(claims)
             return LicenseAnswer(build_license_response(keys, request.session_type))
         grant = self._entitlements.authorize_stream(                                             # (5)
             claims, ip=client_ip, title_tiers=title.tiers, cached_only=cached_only,
@@ -93,7 +130,7 @@ class LicenseService:
     def hls_key(self, *, authorization: str | None, title_name: str, stream: str, client_ip: str = "",
                 cached_only: bool = False) -> bytes:
         """The raw 16-byte key of one HLS stream (KEYFORMAT="identity" key delivery)."""
-        claims = self.authenticate(authorization, allow_expired=self._entitlements is not None)  # (1)
+        claims = self.authenticate(authorization, allow_expired=self._policy_applies)          # (1)
         if claims.title != title_name:
             raise PermissionDenied(f"the token covers title {claims.title!r}, not {title_name!r}")
         title = _ready(self._lookup.title(title_name, cached_only=cached_only), title_name)  # (3)
@@ -104,7 +141,9 @@ class LicenseService:
         keys = self._lookup.title_keys(title.id, cached_only=cached_only)
         if tier not in keys:                                                         # (4)
             raise NotFound(f"title {title.name!r} has no {tier} key")
-        if self._entitlements is not None:
+        if isinstance(self._entitlements, UnsafeNoPolicy):
+            self._entitlements.grant(claims)
+        else:
             grant = self._entitlements.authorize_stream(                             # (5)
                 claims, ip=client_ip, title_tiers=title.tiers, cached_only=cached_only,
                 token_expired=self._verifier.is_expired(claims, self._clock()))
@@ -116,7 +155,7 @@ class LicenseService:
     def authorize_proxied(self, *, authorization: str | None, client_ip: str = "",
                           cached_only: bool = False) -> tuple[EntitlementClaims, StreamGrant]:
         """Steps (1), (3) and (5) for a commercial-DRM challenge the proxy will forward."""
-        if self._entitlements is None:
+        if isinstance(self._entitlements, UnsafeNoPolicy):
             raise PermissionDenied("the licence proxy needs the licence policy; it is switched off")
         claims = self.authenticate(authorization, allow_expired=True)
         title = _ready(self._lookup.title(claims.title, cached_only=cached_only), claims.title)
@@ -127,7 +166,9 @@ class LicenseService:
 
     def release_stream(self, *, authorization: str | None) -> bool:
         claims = self.authenticate(authorization, allow_expired=True)
-        return self._entitlements.release_stream(claims) if self._entitlements is not None else False
+        if isinstance(self._entitlements, UnsafeNoPolicy):
+            return False
+        return self._entitlements.release_stream(claims)
 
     def renew_download(self, *, authorization: str | None, download_id: str, body: bytes,
                        client_ip: str = "") -> LicenseAnswer:
@@ -147,7 +188,7 @@ class LicenseService:
         self._require_downloads().release(self.authenticate(authorization, allow_expired=True), download_id)
 
     def _require_downloads(self) -> DownloadService:
-        if self._downloads is None or self._entitlements is None:
+        if self._downloads is None or isinstance(self._entitlements, UnsafeNoPolicy):
             raise PermissionDenied("downloads are not enabled on this licence server")
         return self._downloads
 

@@ -7,9 +7,10 @@ top rendition plus the audio — decrypted with Shaka Packager and muxed into on
 file a pirate who recorded the session would hold. Tests, benchmarks and the demo use it
 to make leaks::
 
-    started = SessionService(runtime).start(account="alice", device="tv-1", title="ep01", ip="203.0.113.9")
+    sessions = runtime.session_service()
+    started = sessions.start(account="alice", device="tv-1", title="ep01", ip="203.0.113.9")
     started.stream_path      # /stream/<token>/dash/manifest.mpd
-    SessionService(runtime).render(started.session_id, Path("leak.mp4"))
+    sessions.render(started.session_id, Path("leak.mp4"))
 """
 
 from __future__ import annotations
@@ -25,17 +26,22 @@ from typing import Any
 import jwt
 from sqlalchemy import select
 
+from reelguard.clock import Clock
 from reelguard.drm.keys import ContentKey, TrackTier
+from reelguard.drm.keystore import KeyStore
 from reelguard.drm.packaging import run_packager
 from reelguard.errors import Conflict, InvalidInput, NotFound, ProcessingError, TitleNotReady
 from reelguard.media.processes import run_tied
+from reelguard.media.tools import MediaTools
 from reelguard.progress import Progress, no_progress
-from reelguard.runtime import Runtime
 from reelguard.store import repositories, subscribers
+from reelguard.store.blobs import BlobStore
+from reelguard.store.database import Database
 from reelguard.store.models import TitleRow, WatermarkSessionRow
 from reelguard.watermark.code import SessionCode
 from reelguard.watermark.edge import TOKEN_AUDIENCE, TOKEN_KEY_ID
 from reelguard.watermark.packaging import VARIANT_B_DIR
+from reelguard.watermark.secrets import WatermarkSecret
 
 __all__ = ["SessionService", "StartedSession", "require_watermarked"]
 
@@ -74,14 +80,16 @@ def require_watermarked(title: TitleRow) -> dict[str, Any]:
 
 
 class SessionService:
-    def __init__(self, runtime: Runtime) -> None:
-        self._rt = runtime
+    def __init__(self, *, db: Database, blobs: BlobStore, tools: MediaTools, keystore: KeyStore,
+                 watermark: WatermarkSecret, clock: Clock, session_seconds: int) -> None:
+        self._db, self._blobs, self._tools, self._keystore = db, blobs, tools, keystore
+        self._watermark, self._clock, self._session_seconds = watermark, clock, session_seconds
 
     def start(self, *, account: str, device: str, title: str, ip: str | None = None) -> StartedSession:
         """Record a session and sign its watermarking token."""
-        now = self._rt.clock()
-        expires = now + timedelta(seconds=self._rt.settings.watermark_session_seconds)
-        with self._rt.db.transaction() as session:
+        now = self._clock()
+        expires = now + timedelta(seconds=self._session_seconds)
+        with self._db.transaction() as session:
             row = repositories.get_title(session, title)
             watermark = require_watermarked(row)
             _require_device(session, account, device)
@@ -100,7 +108,7 @@ class SessionService:
             "wmsegduration": [int(watermark["segment_seconds"]), 1],
             "title": title.id, "title_name": title.name, "collusion": int(watermark["collusion"]),
         }
-        return jwt.encode(claims, self._rt.watermark.token_key, algorithm="HS256", headers={"kid": TOKEN_KEY_ID})
+        return jwt.encode(claims, self._watermark.token_key, algorithm="HS256", headers={"kid": TOKEN_KEY_ID})
 
     def list_sessions(self, *, account: str | None = None, title: str | None = None,
                       limit: int = 100) -> list[dict[str, Any]]:
@@ -113,14 +121,14 @@ class SessionService:
             query = query.where(WatermarkSessionRow.account_id == account)
         if title is not None:
             query = query.where(TitleRow.name == title)
-        now = self._rt.clock()
-        with self._rt.db.session() as session:
+        now = self._clock()
+        with self._db.session() as session:
             return [{"session": row.id, "title": name, "account": row.account_id, "device": row.device_id,
                      "ip": row.ip, "started_at": row.started_at.isoformat(), "expires_at": row.expires_at.isoformat(),
                      "running": row.expires_at > now} for row, name in session.execute(query).all()]
 
     def get(self, session_id: str) -> tuple[WatermarkSessionRow, TitleRow]:
-        with self._rt.db.session() as session:
+        with self._db.session() as session:
             row = session.get(WatermarkSessionRow, session_id)
             if row is None:
                 raise NotFound(f"no watermarking session {session_id[:60]!r} "
@@ -130,7 +138,7 @@ class SessionService:
     def bits(self, session_id: str) -> list[int]:
         row, title = self.get(session_id)
         watermark = require_watermarked(title)
-        code = SessionCode(key=self._rt.watermark.title_keys(title.id).code, collusion=int(watermark["collusion"]))
+        code = SessionCode(key=self._watermark.title_keys(title.id).code, collusion=int(watermark["collusion"]))
         return code.bits(row.id, int(title.package["watermark"]["positions"]) if title.package else 0)
 
     def render(self, session_id: str, out: Path, on_progress: Progress = no_progress) -> Path:
@@ -148,11 +156,11 @@ class SessionService:
         """
         if out.suffix.lower() != ".mp4":
             raise InvalidInput(f"expected an output path ending in .mp4, got {out.name!r}")
-        with self._rt.db.session() as session:
+        with self._db.session() as session:
             title = repositories.get_title(session, title_name)
         require_watermarked(title)
-        with self._rt.db.session() as session:
-            keys = self._rt.keystore.keys_of_title(session, title.id)
+        with self._db.session() as session:
+            keys = self._keystore.keys_of_title(session, title.id)
         top = _top_video(title)
         steps = 3 if title.has_audio else 2
         with tempfile.TemporaryDirectory(prefix="reelguard-render-") as work_name:
@@ -166,7 +174,7 @@ class SessionService:
                 audio = self._decrypt(self._concat(title, "audio", None, work / "audio.enc.mp4"),
                                       _key_of(keys, TrackTier.AUDIO), "audio", work / "audio.mp4")
                 on_progress("render", 2, steps)
-            _mux(self._rt.tools.ffmpeg, video, audio, out)
+            _mux(self._tools.ffmpeg, video, audio, out)
             on_progress("render", steps, steps)
         return out
 
@@ -174,20 +182,20 @@ class SessionService:
         """init + every segment of ``stream`` (variant per ``bits`` for video) as one encrypted fMP4."""
         base = f"packages/{title.id}/"
         with target.open("wb") as handle:
-            handle.write(self._rt.blobs.get_bytes(f"{base}dash/{stream}/init.mp4"))
+            handle.write(self._blobs.get_bytes(f"{base}dash/{stream}/init.mp4"))
             number = 1
             while True:
                 variant_b = bits is not None and number - 1 < len(bits) and bits[number - 1] == 1
                 key = f"{base}{VARIANT_B_DIR + '/' if variant_b else ''}dash/{stream}/{number}.m4s"
-                if not self._rt.blobs.exists(key):
+                if not self._blobs.exists(key):
                     break
-                handle.write(self._rt.blobs.get_bytes(key))
+                handle.write(self._blobs.get_bytes(key))
                 number += 1
         return target
 
     def _decrypt(self, source: Path, key: ContentKey, kind: str, target: Path) -> Path:
         flags = ["--enable_raw_key_decryption", f"--keys=key_id={key.kid.hex}:key={key.key.hex()}"]
-        run_packager(self._rt.tools, [f"in={source},stream={kind},output={target}"], flags,
+        run_packager(self._tools, [f"in={source},stream={kind},output={target}"], flags,
                      secrets=[key.key.hex()])
         return target
 

@@ -11,7 +11,7 @@ reaching it) times the number of sessions scored is at most ``false_accusation``
 by default): the chance that a trace accuses anyone innocent stays under that bound
 whatever the copy is, because an innocent's bits are independent of it::
 
-    report = TraceService(runtime).trace(Path("leak.mp4"), title="ep01")
+    report = runtime.trace_service().trace(Path("leak.mp4"), title="ep01")
     report.accused[0].account, report.accused[0].p_value
 """
 
@@ -33,8 +33,9 @@ from threadpoolctl import threadpool_limits
 from reelguard.errors import InvalidInput, NotFound
 from reelguard.fingerprint.service import FingerprintService
 from reelguard.progress import Progress, no_progress
-from reelguard.runtime import Runtime
 from reelguard.store import repositories
+from reelguard.store.blobs import BlobStore
+from reelguard.store.database import Database
 from reelguard.store.models import TitleRow, WatermarkSessionRow
 from reelguard.watermark.alignment import (
     PictureLikeness,
@@ -54,6 +55,7 @@ from reelguard.watermark.code import AccusationScore, SessionCode, accuse
 from reelguard.watermark.detection import SegmentEvidence, pool_segments, soft_symbol
 from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
 from reelguard.watermark.packaging import reference_blob
+from reelguard.watermark.secrets import WatermarkSecret
 from reelguard.watermark.sessions import require_watermarked
 from reelguard.watermark.variants import MasterReference, segment_of_frame
 
@@ -119,8 +121,12 @@ class _Suspect:
 
 
 class TraceService:
-    def __init__(self, runtime: Runtime) -> None:
-        self._rt = runtime
+    def __init__(self, *, db: Database, blobs: BlobStore, watermark: WatermarkSecret,
+                 fingerprints: FingerprintService, false_accusation: float) -> None:
+        """``fingerprints`` places the suspect in the title when it is indexed; ``false_accusation`` bounds the
+        chance that a trace accuses anyone innocent."""
+        self._db, self._blobs, self._watermark = db, blobs, watermark
+        self._fingerprints, self._false_accusation = fingerprints, false_accusation
 
     def trace(self, suspect_path: Path, *, title: str, on_progress: Progress = no_progress) -> TraceReport:
         """Steps reported: read, recognise, align, detect (seconds of the suspect read), accuse."""
@@ -170,17 +176,17 @@ class TraceService:
 
     # -- steps -----------------------------------------------------------------------
     def _title(self, title: str) -> TitleRow:
-        with self._rt.db.session() as session:
+        with self._db.session() as session:
             return repositories.get_title(session, title)
 
     def _reference(self, row: TitleRow) -> MasterReference:
-        local = self._rt.blobs.local_path(reference_blob(row.id))
+        local = self._blobs.local_path(reference_blob(row.id))
         if local is None or not local.is_file():
             raise NotFound(f"title {row.name!r} has no watermark reference; re-ingest it with --watermark")
         return MasterReference.load(local)
 
     def _master_path(self, row: TitleRow) -> Path:
-        local = self._rt.blobs.local_path(row.master_blob)
+        local = self._blobs.local_path(row.master_blob)
         if local is None:
             raise NotFound(f"the master of {row.name!r} is not in a local blob store")
         return local
@@ -192,7 +198,7 @@ class TraceService:
         copies whose motion signature is too short or too garbled to propose an offset.
         Only passages at the title's own speed qualify: the tracker follows one clock.
         """
-        recognition = FingerprintService(self._rt)
+        recognition = self._fingerprints
         if row.id not in {t.title_id for t in recognition.index.titles()}:
             return []
         report = recognition.identify(suspect_path)
@@ -297,7 +303,7 @@ class TraceService:
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
-        key = self._rt.watermark.title_keys(row.id).embed
+        key = self._watermark.title_keys(row.id).embed
         master_frames = _MasterFrames(self._master_path(row), reference, work)
         ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
         valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
@@ -325,8 +331,8 @@ class TraceService:
         if not any(observed.values()):
             report.reason = "no session identified: no watermark found (every segment at chance)"
             return report
-        code = SessionCode(key=self._rt.watermark.title_keys(row.id).code, collusion=int(watermark["collusion"]))
-        verdict = accuse(code.scores(observed, [s.id for s in sessions]), self._rt.settings.watermark_false_accusation)
+        code = SessionCode(key=self._watermark.title_keys(row.id).code, collusion=int(watermark["collusion"]))
+        verdict = accuse(code.scores(observed, [s.id for s in sessions]), self._false_accusation)
         by_id = {s.id: s for s in sessions}
         report.accused = [_accusation(by_id[s.session_id], s) for s in verdict.accused]
         report.best_innocent_p = verdict.best_innocent_p
@@ -338,7 +344,7 @@ class TraceService:
         return report
 
     def _sessions(self, title_id: str) -> list[WatermarkSessionRow]:
-        with self._rt.db.session() as session:
+        with self._db.session() as session:
             rows = session.scalars(select(WatermarkSessionRow).where(WatermarkSessionRow.title_id == title_id))
             return list(rows)
 

@@ -1,21 +1,23 @@
 """Origin: serves a ready title's packaged DASH/HLS files from the blob store.
 
 Segments are encrypted, so the origin needs no token; it refuses titles that are not
-ready and any path that is not a packaged file.
+ready and any path that is not a packaged file. Plain Starlette routes: the origin role
+loads no FastAPI.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route
 
 from reelguard.errors import NotFound, PermissionDenied, TitleNotReady
 from reelguard.store import repositories
 from reelguard.store.blobs import BlobStore, validate_blob_key
 from reelguard.store.database import Database
 
-__all__ = ["content_router"]
+__all__ = ["MEDIA_TYPES", "blob_response", "content_routes"]
 
 MEDIA_TYPES = {
     ".mpd": "application/dash+xml",
@@ -25,9 +27,26 @@ MEDIA_TYPES = {
 }
 
 
-def content_router(db: Database, blobs: BlobStore) -> APIRouter:
-    router = APIRouter()
+def media_type_of(path: str) -> str:
+    """The packaged file's media type; NotFound for anything that is not a packaged media file."""
+    suffix = "." + path.rsplit(".", 1)[-1] if "." in path else ""
+    media_type = MEDIA_TYPES.get(suffix)
+    if media_type is None:
+        raise NotFound(f"{path[:80]!r} is not a packaged media file")
+    return media_type
 
+
+async def blob_response(blobs: BlobStore, key: str, media_type: str, missing: str) -> Response:
+    """A blob as a response: the file itself when the store is local, its bytes otherwise."""
+    local = blobs.local_path(key)
+    if local is not None and local.is_file():
+        return FileResponse(local, media_type=media_type)
+    if not blobs.exists(key):
+        raise NotFound(missing)
+    return Response(await run_in_threadpool(blobs.get_bytes, key), media_type=media_type)
+
+
+def content_routes(db: Database, blobs: BlobStore) -> list[Route]:
     def _blob_key(title_name: str, path: str) -> str:
         with db.session() as session:
             title = repositories.find_title(session, title_name)
@@ -40,18 +59,10 @@ def content_router(db: Database, blobs: BlobStore) -> APIRouter:
                                        "session stream (/stream/<session token>/...; 'reelguard sessions start')")
             return validate_blob_key(f"packages/{title.id}/{path}")
 
-    @router.get("/content/{title}/{path:path}", summary="Packaged DASH/HLS files")
-    async def content(title: str, path: str) -> Response:
+    async def content(request: Request) -> Response:
+        """Packaged DASH/HLS files."""
+        title, path = request.path_params["title"], request.path_params["path"]
         key = await run_in_threadpool(_blob_key, title, path)
-        suffix = "." + path.rsplit(".", 1)[-1] if "." in path else ""
-        media_type = MEDIA_TYPES.get(suffix)
-        if media_type is None:
-            raise NotFound(f"{path[:80]!r} is not a packaged media file")
-        local = blobs.local_path(key)
-        if local is not None:
-            return FileResponse(local, media_type=media_type)
-        if not blobs.exists(key):
-            raise NotFound(f"title {title!r} has no file {path[:80]!r}")
-        return Response(await run_in_threadpool(blobs.get_bytes, key), media_type=media_type)
+        return await blob_response(blobs, key, media_type_of(path), f"title {title!r} has no file {path[:80]!r}")
 
-    return router
+    return [Route("/content/{title}/{path:path}", content, methods=["GET"])]

@@ -27,8 +27,9 @@ from reelguard.errors import PayloadTooLarge
 from reelguard.license.caching import CacheMiss
 from reelguard.license.proxy import MAX_CHALLENGE_BYTES, LicenseProxy
 from reelguard.license.service import LicenseAnswer, LicenseService
+from reelguard.watermark.edge import EdgeSelector
 
-__all__ = ["client_ip", "license_routes", "proxy_routes", "read_bounded_body"]
+__all__ = ["client_ip", "license_routes", "proxy_routes", "read_bounded_body", "session_key_routes"]
 
 T = TypeVar("T")
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -103,6 +104,18 @@ def license_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:
         Route("/content/{title}/hls/{stream}/key", hls_key, methods=["GET"]),
         *download_routes(service, max_body_bytes),
     ]
+
+
+def session_key_routes(service: LicenseService, selector: EdgeSelector) -> list[Route]:
+    """``GET /stream/{token}/hls/{stream}/key``: the HLS key of a per-session A/B stream (the token names the title).
+
+    Listed before the origin's ``/stream/{token}/{path}`` when one app serves both.
+    """
+    async def session_hls_key(request: Request) -> Response:
+        title_name = selector.claims(request.path_params["token"]).title_name
+        return await answer_hls_key(service, request, title_name, request.path_params["stream"])
+
+    return [Route("/stream/{token}/hls/{stream}/key", session_hls_key, methods=["GET"])]
 
 
 def proxy_routes(service: LicenseService, proxy: LicenseProxy) -> list[Route]:

@@ -39,6 +39,13 @@ def _json(schema_name: str) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}}
 
 
+def _path_parameter(name: str, description: str = "") -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+            **({"description": description} if description else {})}
+
+
+_MEDIA = {media_type: {"schema": {"type": "string", "format": "binary"}} for media_type in (
+    "application/dash+xml", "application/vnd.apple.mpegurl", "video/mp4", "video/iso.segment")}
 _LICENCE_PROBLEMS = _problems(400, 401, 403, 404, 408, 409, 413)
 _DOWNLOAD = {"name": "download", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -60,6 +67,15 @@ PLAIN_ROUTES: dict[str, dict[str, Any]] = {
     "/content/{title}/hls/{stream}/key": {"get": {
         "tags": ["licence"], "summary": "HLS identity key of one stream (16 raw bytes)", "security": _BEARER,
         "parameters": [{"name": "title", "in": "path", "required": True, "schema": {"type": "string"}},
+                       {"name": "stream", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The key", "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary", "minLength": 16, "maxLength": 16}}}},
+            **_LICENCE_PROBLEMS}}},
+    "/stream/{token}/hls/{stream}/key": {"get": {
+        "tags": ["licence"], "summary": "HLS identity key of one stream of a watermarked session (16 raw bytes)",
+        "security": _BEARER,
+        "parameters": [{"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+                        "description": "The session's watermarking token (it names the title)"},
                        {"name": "stream", "in": "path", "required": True, "schema": {"type": "string"}}],
         "responses": {"200": {"description": "The key", "content": {"application/octet-stream": {
             "schema": {"type": "string", "format": "binary", "minLength": 16, "maxLength": 16}}}},
@@ -105,6 +121,21 @@ PLAIN_ROUTES: dict[str, dict[str, Any]] = {
         "post": {"tags": ["health"], "summary": "Liveness, reading a body (the licence benchmark's comparator)",
                  "responses": {"200": {"description": "Serving"}, **_problems(408, 413)}},
     },
+    "/content/{title}/{path}": {"get": {
+        "tags": ["origin"], "summary": "Packaged DASH/HLS files of a ready title (segments are encrypted)",
+        "parameters": [_path_parameter("title"),
+                       _path_parameter("path", "A file of the package, e.g. dash/manifest.mpd")],
+        "responses": {"200": {"description": "The file", "content": _MEDIA}, **_problems(403, 404, 409)}}},
+    "/stream/{token}/{path}": {"get": {
+        "tags": ["origin"], "summary": "A watermarked session's A/B stream (the token picks each segment's variant)",
+        "parameters": [_path_parameter("token", "The session's watermarking token"), _path_parameter("path")],
+        "responses": {"200": {"description": "The file", "content": _MEDIA}, **_problems(401, 404)}}},
+    "/play/{title}": {"get": {
+        "tags": ["player"], "summary": "Demo player page", "parameters": [_path_parameter("title")],
+        "responses": {"200": {"description": "The page", "content": {"text/html": {"schema": {"type": "string"}}}}}}},
+    "/static/{name}": {"get": {
+        "tags": ["player"], "summary": "Player and API-docs static files", "parameters": [_path_parameter("name")],
+        "responses": {"200": {"description": "The file"}, **_problems(404)}}},
 }
 
 SCHEMAS: dict[str, Any] = {

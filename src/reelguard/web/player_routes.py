@@ -9,12 +9,13 @@ import html
 import json
 from pathlib import Path
 
-from fastapi import APIRouter
-from fastapi.responses import FileResponse, HTMLResponse, Response
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse, Response
+from starlette.routing import Route
 
 from reelguard.errors import ConfigurationError, NotFound
 
-__all__ = ["SHAKA_PLAYER_JS", "player_router"]
+__all__ = ["SHAKA_PLAYER_JS", "player_routes"]
 
 STATIC_DIR = Path(__file__).parent / "static"
 SHAKA_PLAYER_JS = STATIC_DIR / "shaka-player.compiled.js"
@@ -29,19 +30,17 @@ def render_player_page(title: str) -> str:
     return page.replace("{{TITLE_TEXT}}", html.escape(title)).replace("{{TITLE_JSON}}", title_json)
 
 
-def player_router() -> APIRouter:
-    router = APIRouter()
+def player_routes() -> list[Route]:
+    async def play(request: Request) -> Response:
+        """Demo player page."""
+        return HTMLResponse(render_player_page(request.path_params["title"]), headers={"Cache-Control": "no-store"})
 
-    @router.get("/play/{title}", response_class=HTMLResponse, summary="Demo player page")
-    async def play(title: str) -> HTMLResponse:
-        return HTMLResponse(render_player_page(title), headers={"Cache-Control": "no-store"})
-
-    @router.get("/favicon.ico", include_in_schema=False)
-    async def favicon() -> Response:
+    async def favicon(_request: Request) -> Response:
         return Response(status_code=204)
 
-    @router.get("/static/{name}", summary="Player and API-docs static files")
-    async def static(name: str) -> FileResponse:
+    async def static(request: Request) -> Response:
+        """Player and API-docs static files."""
+        name = request.path_params["name"]
         media_type = STATIC_FILES.get(name)
         if media_type is None:
             raise NotFound(f"no static file {name[:60]!r} (static files: {', '.join(sorted(STATIC_FILES))})")
@@ -50,4 +49,5 @@ def player_router() -> APIRouter:
             raise ConfigurationError(f"{name} is not built into the package; run 'make player' (npm ci + copy)")
         return FileResponse(path, media_type=media_type)
 
-    return router
+    return [Route("/play/{title}", play, methods=["GET"]), Route("/favicon.ico", favicon, methods=["GET"]),
+            Route("/static/{name}", static, methods=["GET"])]

@@ -1,0 +1,115 @@
+"""Builds the adapters (database, blobs, media tools, secrets) from settings once, and the services on them.
+
+Nothing below this package reads settings or constructs an adapter; each service is given
+what it uses here::
+
+    runtime = Runtime.open(Settings.load())
+    runtime.ingest_service().add_title(Path("ep01.mp4"), name="ep01")
+    runtime.trace_service().trace(Path("leak.mp4"), title="ep01")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reelguard.clock import Clock, system_clock
+from reelguard.drm.keystore import KeyStore
+from reelguard.drm.keywrap import KeyEncryptionKey
+from reelguard.license.tokens import TokenSigner, TokenVerifier, load_or_create_signing_key
+from reelguard.media.tools import MediaTools
+from reelguard.settings import Settings
+from reelguard.store.blobs import BlobStore, LocalBlobStore
+from reelguard.store.database import Database
+from reelguard.watermark.secrets import WatermarkSecret
+
+if TYPE_CHECKING:  # the services pull in NumPy, OpenCV, FAISS and PyAV: imported when first asked for
+    from reelguard.composition.licensing import Licensing
+    from reelguard.fingerprint.service import FingerprintService
+    from reelguard.ingest.removal import TitleRemoval
+    from reelguard.ingest.service import IngestService
+    from reelguard.watermark.sessions import SessionService
+    from reelguard.watermark.trace import TraceService
+
+__all__ = ["Runtime"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    blobs: BlobStore
+    tools: MediaTools
+    keystore: KeyStore
+    signer: TokenSigner
+    verifier: TokenVerifier
+    watermark: WatermarkSecret
+    clock: Clock = field(default=system_clock)
+
+    @classmethod
+    def open(cls, settings: Settings, *, clock: Clock = system_clock) -> Runtime:
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        signing_key = load_or_create_signing_key(settings.resolved_token_signing_key_file)
+        signer = TokenSigner(signing_key, issuer=settings.token_issuer, audience=settings.token_audience)
+        return cls(
+            settings=settings,
+            db=Database.connect(settings.resolved_database_url),
+            blobs=LocalBlobStore(settings.resolved_blob_dir),
+            tools=MediaTools.locate(settings),
+            keystore=KeyStore(KeyEncryptionKey.load_or_create(settings.resolved_kek_file)),
+            signer=signer,
+            verifier=TokenVerifier.for_signer(signer, settings),
+            watermark=WatermarkSecret.load_or_create(settings.resolved_watermark_secret_file),
+            clock=clock,
+        )
+
+    @property
+    def work_dir(self) -> Path:
+        return (self.settings.data_dir / "work").resolve()
+
+    def close(self) -> None:
+        self.db.dispose()
+
+    # -- services ----------------------------------------------------------------------
+    def fingerprint_service(self) -> FingerprintService:
+        from reelguard.fingerprint.index import CatalogIndex
+        from reelguard.fingerprint.service import FingerprintService
+
+        return FingerprintService(self.db, self.blobs, CatalogIndex(self.settings.resolved_fingerprint_index_dir))
+
+    def ingest_service(self) -> IngestService:
+        from reelguard.ingest.service import IngestOptions, IngestService
+
+        s = self.settings
+        options = IngestOptions(ladder=s.ladder, segment_seconds=s.segment_seconds, x264_preset=s.x264_preset,
+                                audio_bitrate_kbps=s.audio_bitrate_kbps, watermark_strength=s.watermark_strength,
+                                watermark_collusion=s.watermark_collusion)
+        return IngestService(db=self.db, blobs=self.blobs, tools=self.tools, keystore=self.keystore,
+                             watermark=self.watermark, fingerprints=self.fingerprint_service(), clock=self.clock,
+                             options=options, work_dir=self.work_dir)
+
+    def title_removal(self) -> TitleRemoval:
+        from reelguard.ingest.removal import TitleRemoval
+
+        return TitleRemoval(db=self.db, blobs=self.blobs, unindex=lambda ids: self.fingerprint_service().remove(ids),
+                            clock=self.clock, work_dir=self.work_dir)
+
+    def session_service(self) -> SessionService:
+        from reelguard.watermark.sessions import SessionService
+
+        return SessionService(db=self.db, blobs=self.blobs, tools=self.tools, keystore=self.keystore,
+                              watermark=self.watermark, clock=self.clock,
+                              session_seconds=self.settings.watermark_session_seconds)
+
+    def trace_service(self) -> TraceService:
+        from reelguard.watermark.trace import TraceService
+
+        return TraceService(db=self.db, blobs=self.blobs, watermark=self.watermark,
+                            fingerprints=self.fingerprint_service(),
+                            false_accusation=self.settings.watermark_false_accusation)
+
+    def licensing(self) -> Licensing:
+        from reelguard.composition.licensing import build_licensing
+
+        return build_licensing(self)
