@@ -166,3 +166,27 @@ def _assert_not_playable(runtime: Runtime, title: str) -> None:
         mpd = client.get(f"/content/{title}/dash/manifest.mpd")
     for response in (licence, key, mpd):
         assert response.status_code == 409 and "not ready" in response.json()["detail"], response.text
+
+
+def test_a_store_without_files_ingests_and_serves_a_title(runtime: Runtime, media_dir: Path) -> None:
+    """Ingest read the master through ``local_path`` and the origin assumed a disk: a store without files
+    (the in-memory one here; S3 later) lends copies through ``open_local`` and streams the rest."""
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from reelguard.testing import MemoryBlobStore
+    from reelguard.web.app import Role, create_app
+
+    memory = replace(runtime, blobs=MemoryBlobStore())
+    view = memory.ingest_service().add_title(media_dir / "lavfi_testsrc.mp4", name="in-memory")
+    assert view.status == "ready"
+    assert memory.blobs.local_path(f"packages/{view.id}/dash/manifest.mpd") is None
+    assert not (runtime.settings.resolved_blob_dir / "packages").exists()  # nothing went to the disk store
+    with TestClient(create_app(memory, Role.ORIGIN)) as client:
+        mpd = client.get("/content/in-memory/dash/manifest.mpd")
+        assert mpd.status_code == 200 and mpd.headers["content-type"] == "application/dash+xml"
+        segment = re.search(r'initialization="([^"]+)"', mpd.text)
+        assert segment is not None
+        init = client.get(f"/content/in-memory/dash/{segment.group(1).replace('$RepresentationID$', 'video_360p')}")
+        assert init.status_code == 200 and init.content[4:8] == b"ftyp"

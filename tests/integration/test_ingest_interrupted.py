@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, BinaryIO
 
 import pytest
 from sqlalchemy import select
@@ -117,11 +117,11 @@ class _FaultyShutil(SimpleNamespace):
         super().__init__(rmtree=shutil.rmtree, Error=shutil.Error)
         self.error, self.fail_copytree, self.fail_copyfile = error, fail_copytree, fail_copyfile
 
-    def copyfile(self, source: Path, target: Path) -> None:
+    def copyfileobj(self, source: BinaryIO, target: BinaryIO, length: int = 0) -> None:
         if self.fail_copyfile:
-            Path(target).write_bytes(Path(source).read_bytes()[:1000])
-            raise OSError(self.error, os.strerror(self.error), str(target))
-        shutil.copyfile(source, target)
+            target.write(source.read(1000))
+            raise OSError(self.error, os.strerror(self.error))
+        shutil.copyfileobj(source, target, length)
 
     def copytree(self, source: Path, target: Path) -> None:
         if not self.fail_copytree:

@@ -8,7 +8,7 @@ import pytest
 
 from reelguard.errors import ConfigurationError, InvalidInput
 from reelguard.settings import Settings
-from reelguard.store.blobs import LocalBlobStore, validate_blob_key
+from reelguard.store.blobs import validate_blob_key
 
 
 def test_defaults_need_no_configuration(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -49,17 +49,6 @@ def test_unreadable_config_file(tmp_path: Path) -> None:
 def test_blob_keys_cannot_escape(key: str) -> None:
     with pytest.raises(InvalidInput, match="blob key"):
         validate_blob_key(key)
-
-
-def test_publish_tree_replaces_atomically(tmp_path: Path) -> None:
-    blobs = LocalBlobStore(tmp_path / "blobs")
-    for version in ("one", "two"):
-        source = tmp_path / version
-        (source / "dash").mkdir(parents=True)
-        (source / "dash" / "manifest.mpd").write_text(version)
-        blobs.publish_tree("packages/t1", source)
-    assert blobs.get_bytes("packages/t1/dash/manifest.mpd") == b"two"
-    assert sorted(p.name for p in (tmp_path / "blobs" / "packages").iterdir()) == ["t1"]
 
 
 def test_serve_hands_the_worker_health_check_and_logging_to_uvicorn(tmp_path: Path,

@@ -144,18 +144,18 @@ class IngestService:
         shutil.rmtree(out_dir, ignore_errors=True)
         plan = TranscodePlan(tuple(renditions), self._options.segment_seconds, title.frame_rate,
                              title.has_audio, self._options.x264_preset, self._options.audio_bitrate_kbps)
-        master = self._master_path(title)
 
         def report(done: float) -> None:
             on_progress("transcode", min(done, title.duration_seconds), title.duration_seconds)
 
-        if title.watermark is None:
-            run_transcode(self._tools, plan, master, partial, on_progress=report)
-        else:
-            marker = FrameMarker(key=self._watermark.title_keys(title.id).embed,
-                                 strength=float(title.watermark["strength"]))
-            reference = encode_variants(self._tools, plan, master, partial, marker=marker, on_progress=report)
-            reference.save(partial / REFERENCE_FILE)
+        with self._blobs.open_local(title.master_blob) as master:  # a store without files lends a copy
+            if title.watermark is None:
+                run_transcode(self._tools, plan, master, partial, on_progress=report)
+            else:
+                marker = FrameMarker(key=self._watermark.title_keys(title.id).embed,
+                                     strength=float(title.watermark["strength"]))
+                reference = encode_variants(self._tools, plan, master, partial, marker=marker, on_progress=report)
+                reference.save(partial / REFERENCE_FILE)
         partial.rename(out_dir)
         self._set_stage(title.id, IngestStage.TRANSCODED)
         on_progress("transcode", title.duration_seconds, title.duration_seconds)
@@ -276,15 +276,6 @@ class IngestService:
 
     def _work(self, title_id: str) -> Path:
         return self._work_dir / title_id
-
-    def _master_path(self, title: TitleRow) -> Path:
-        local = self._blobs.local_path(title.master_blob)
-        if local is not None:
-            return local
-        target = self._work(title.id) / "master"
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(self._blobs.get_bytes(title.master_blob))
-        return target
 
 
 def _require_title_name(name: str) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -143,53 +144,52 @@ class TraceService:
         if facts.duration and facts.duration < segment_seconds:
             raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
                                f"{suspect_path.name} lasts {facts.duration:.2f} s")
-        reference = self._reference(row)
-        on_progress("read", 0, 1)
-        suspect = _read_suspect(suspect_path, facts)
-        on_progress("read", 1, 1)
-        if suspect.times[-1] - suspect.times[0] < segment_seconds:
-            raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
-                               f"{suspect_path.name} has {len(suspect.times)} frames")
-        on_progress("recognise", 0, 1)
-        recognised = self._recognised_offsets(suspect_path, row)
-        on_progress("recognise", 1, 1)
-        on_progress("align", 0, 1)
-        alignment = self._align(suspect, reference, row, recognised)
-        on_progress("align", 1, 1)
-        if alignment is None:
-            return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
-                               "master in time (wrong title, or too little of it)")
-        time_map, registration = alignment
-        offset = time_map.start  # the tracker follows the copy's clock from here, frame by frame
-        if registration is None:
-            return TraceReport(row.name, False, "no session identified: the suspect's pictures do not match this "
-                               "title's master (another title, or too distorted to register)",
-                               offset_seconds=round(offset, 3))
-        duration = float(suspect.times[-1])  # times start at 0
-        evidence = self._detect(suspect_path, suspect, row, reference, offset, registration, segment_seconds,
-                                lambda when: on_progress("detect", min(when, duration), duration))
-        on_progress("detect", duration, duration)
-        on_progress("accuse", 0, 1)
-        report = self._accuse(row, watermark, evidence, offset, registration)
-        on_progress("accuse", 1, 1)
-        return report
+        with self._title_files(row) as (reference, master):
+            on_progress("read", 0, 1)
+            suspect = _read_suspect(suspect_path, facts)
+            on_progress("read", 1, 1)
+            if suspect.times[-1] - suspect.times[0] < segment_seconds:
+                raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
+                                   f"{suspect_path.name} has {len(suspect.times)} frames")
+            on_progress("recognise", 0, 1)
+            recognised = self._recognised_offsets(suspect_path, row)
+            on_progress("recognise", 1, 1)
+            on_progress("align", 0, 1)
+            alignment = self._align(suspect, reference, row, master, recognised)
+            on_progress("align", 1, 1)
+            if alignment is None:
+                return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
+                                   "master in time (wrong title, or too little of it)")
+            time_map, registration = alignment
+            offset = time_map.start  # the tracker follows the copy's clock from here, frame by frame
+            if registration is None:
+                return TraceReport(row.name, False, "no session identified: the suspect's pictures do not match this "
+                                   "title's master (another title, or too distorted to register)",
+                                   offset_seconds=round(offset, 3))
+            duration = float(suspect.times[-1])  # times start at 0
+            evidence = self._detect(suspect_path, suspect, row, master, reference, offset, registration,
+                                    segment_seconds, lambda when: on_progress("detect", min(when, duration), duration))
+            on_progress("detect", duration, duration)
+            on_progress("accuse", 0, 1)
+            report = self._accuse(row, watermark, evidence, offset, registration)
+            on_progress("accuse", 1, 1)
+            return report
 
     # -- steps -----------------------------------------------------------------------
     def _title(self, title: str) -> TitleRow:
         with self._db.session() as session:
             return repositories.get_title(session, title)
 
-    def _reference(self, row: TitleRow) -> MasterReference:
-        local = self._blobs.local_path(reference_blob(row.id))
-        if local is None or not local.is_file():
-            raise NotFound(f"title {row.name!r} has no watermark reference; re-ingest it with --watermark")
-        return MasterReference.load(local)
-
-    def _master_path(self, row: TitleRow) -> Path:
-        local = self._blobs.local_path(row.master_blob)
-        if local is None:
-            raise NotFound(f"the master of {row.name!r} is not in a local blob store")
-        return local
+    @contextmanager
+    def _title_files(self, row: TitleRow) -> Iterator[tuple[MasterReference, Path]]:
+        """The title's watermark reference, and its master as a file (a copy, from a store without files)."""
+        try:
+            with self._blobs.open_local(reference_blob(row.id)) as path:
+                reference = MasterReference.load(path)
+        except NotFound:
+            raise NotFound(f"title {row.name!r} has no watermark reference; re-ingest it with --watermark") from None
+        with self._blobs.open_local(row.master_blob) as master:
+            yield reference, master
 
     def _recognised_offsets(self, suspect_path: Path, row: TitleRow) -> list[TimeMap]:
         """Where content recognition places the suspect in this title (master - suspect seconds), if indexed.
@@ -205,13 +205,13 @@ class TraceService:
         return [TimeMap.constant(s.title_start - s.suspect_start, s.score) for s in report.segments
                 if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED]
 
-    def _align(self, suspect: _Suspect, reference: MasterReference, row: TitleRow,
+    def _align(self, suspect: _Suspect, reference: MasterReference, row: TitleRow, master: Path,
                recognised: list[TimeMap]) -> tuple[TimeMap, Registration | None] | None:
         candidates = self._time_candidates(suspect, reference)
         candidates += [r for r in recognised if all(abs(r.start - c.start) > 2.0 for c in candidates)]
         if not candidates:
             return None
-        masters = _MasterFrames(self._master_path(row), reference, _size_at(REGISTER_WIDTH, row.width, row.height))
+        masters = _MasterFrames(master, reference, _size_at(REGISTER_WIDTH, row.width, row.height))
         best: tuple[float, TimeMap, Registration | None] | None = None  # (likeness, time map, registration)
         for candidate in candidates:  # the one whose registered pictures match the master best
             coarse = self._register(suspect, masters, reference, candidate)
@@ -219,7 +219,7 @@ class TraceService:
                 candidate = TimeMap.constant(refine_picture_offset(
                     reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times, candidate.start))
             registration = self._register(suspect, masters, reference, candidate) or coarse  # (nearly) the frames
-            candidate, likeness = self._refine_to_frame(suspect, row, reference, candidate, registration)
+            candidate, likeness = self._refine_to_frame(suspect, row, master, reference, candidate, registration)
             if best is None or likeness > best[0]:
                 best = (likeness, candidate, registration)
         assert best is not None
@@ -258,8 +258,8 @@ class TraceService:
             candidates.append(path)
         return candidates
 
-    def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, reference: MasterReference, time_map: TimeMap,
-                         registration: Registration | None) -> tuple[TimeMap, float]:
+    def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, master: Path, reference: MasterReference,
+                         time_map: TimeMap, registration: Registration | None) -> tuple[TimeMap, float]:
         """(time map shifted to the exact master frame, mean correlation there) from warped suspect frames."""
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
@@ -270,16 +270,16 @@ class TraceService:
         shifts = range(-_REFINE_FRAMES, _REFINE_FRAMES + 1)
         totals = np.zeros(len(shifts))
         counts = np.zeros(len(shifts))
-        frames = _MasterFrames(self._master_path(row), reference, work)
+        frames = _MasterFrames(master, reference, work)
         for index, picture in suspect.register_frames.items():
             warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)[valid]
             when = suspect.times[index]
             centre = round((when + time_map.offset_at(when)) / step)
             window = frames.window(centre - _REFINE_FRAMES, centre + _REFINE_FRAMES)
             for k, shift in enumerate(shifts):
-                master = window.get(centre + shift)
-                if master is not None:
-                    totals[k] += _correlation(warped, master.astype(np.float32)[valid])
+                frame = window.get(centre + shift)
+                if frame is not None:
+                    totals[k] += _correlation(warped, frame.astype(np.float32)[valid])
                     counts[k] += 1
         if not counts.any():
             return time_map, 0.0
@@ -297,14 +297,14 @@ class TraceService:
                 pairs.append((master, picture))
         return register(pairs)
 
-    def _detect(self, suspect_path: Path, suspect: _Suspect, row: TitleRow, reference: MasterReference,
+    def _detect(self, suspect_path: Path, suspect: _Suspect, row: TitleRow, master: Path, reference: MasterReference,
                 offset: float, registration: Registration | None, segment_seconds: int,
                 read_up_to: Callable[[float], None]) -> list[SegmentEvidence]:
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
         key = self._watermark.title_keys(row.id).embed
-        master_frames = _MasterFrames(self._master_path(row), reference, work)
+        master_frames = _MasterFrames(master, reference, work)
         ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
         valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
         timed = ((round((when - suspect.origin + offset) * reference.frame_rate),
