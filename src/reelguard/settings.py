@@ -48,7 +48,8 @@ class Settings(BaseSettings):
         default=None, description="Key-encryption key (32 raw bytes); data_dir/kek.bin."
     )
     token_signing_key_file: Path | None = Field(
-        default=None, description="Backend EdDSA/ES256 PEM key; data_dir/token-signing-key.pem."
+        default=None, description="The demo's stand-in for the backend: an EdDSA/ES256 PEM private key that "
+        "'tokens issue' signs with; data_dir/token-signing-key.pem. Trusted only when no backend key is set."
     )
     watermark_secret_file: Path | None = Field(
         default=None, description="Watermark master secret (32 raw bytes, shared with edges); data_dir/watermark.key."
@@ -144,6 +145,18 @@ class Settings(BaseSettings):
     token_issuer: str = Field(default="reelguard-backend")
     token_max_ttl_seconds: int = Field(default=86_400, ge=1)
     token_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    token_trusted_keys: dict[str, Path] = Field(
+        default_factory=dict, description="The backend's public keys (PEM) the licence server trusts, by kid: "
+        '{"backend-2026-12" = "/etc/reelguard/backend-2026-12.pub.pem"}. With these or token_jwks set, the '
+        "local demo signing key is not trusted."
+    )
+    token_jwks: str | None = Field(
+        default=None, description="The backend's JWKS (a file or an http(s) URL) of trusted public keys."
+    )
+    token_jwks_refresh_seconds: float = Field(
+        default=300.0, ge=5.0, description="How often the trusted keys (PEM files, JWKS) are re-read, so a "
+        "key rotation needs no restart; a token naming an unknown kid triggers a re-read within 10 s."
+    )
 
     @field_validator("ladder")
     @classmethod

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 from fastapi.testclient import TestClient
 
 from reelguard.drm.keys import KeyId, b64url_decode
@@ -178,3 +180,31 @@ def test_player_page_and_assets(client: TestClient) -> None:
     assert client.get("/static/shaka-player.compiled.js").status_code == 200
     script = client.get("/play/%3Cscript%3Ealert(1)%3C%2Fscript%3E").text
     assert "<script>alert(1)</script>" not in script
+
+
+def test_a_server_configured_with_the_backends_keys_trusts_those_alone(catalog: PackagedCatalog,
+                                                                     tmp_path: Path) -> None:
+    """The licence server generated and trusted only its own signing key; a real backend signs with its own."""
+    from dataclasses import replace
+
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    from reelguard.drm.keys import b64url_encode
+
+    backend_key = ed25519.Ed25519PrivateKey.generate()
+    raw = backend_key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    jwks = tmp_path / "jwks.json"
+    jwk = {"kty": "OKP", "crv": "Ed25519", "kid": "backend-1", "x": b64url_encode(raw)}
+    jwks.write_text(json.dumps({"keys": [jwk]}))
+    settings = catalog.runtime.settings.model_copy(update={"token_jwks": str(jwks)})
+    runtime = replace(catalog.runtime, settings=settings)
+    now = datetime.now(UTC)
+    claims = {"iss": settings.token_issuer, "aud": settings.token_audience, "sub": "acct-1", "title": SAMPLE_TITLE,
+              "device": "dev-1", "iat": int(now.timestamp()), "exp": int(now.timestamp()) + 300,
+              "jti": "backend-jti-1"}
+    backend_token = jwt.encode(claims, backend_key, algorithm="EdDSA", headers={"kid": "backend-1"})
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
+        granted = _post(client, {"kids": _kids(catalog)}, backend_token)
+        assert granted.status_code == 200, granted.text  # type: ignore[attr-defined]
+        # the demo key that signed every other token in this module is no longer trusted here
+        _problem(_post(client, {"kids": _kids(catalog)}, catalog.token()), 401, "not a trusted signing key")

@@ -125,6 +125,21 @@ def test_tokens_over_the_servers_own_cap_are_refused(tmp_path: Path) -> None:
     assert result.returncode == 65 and "token_max_ttl_seconds allows (120 s)" in result.stderr, result.stderr
 
 
+def test_tokens_the_server_would_not_trust_are_refused(tmp_path: Path) -> None:
+    """With the backend's keys configured, the local demo key is not trusted: issuing with it is refused."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    public = tmp_path / "backend.pub.pem"
+    public.write_bytes(ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
+    (tmp_path / "reelguard.toml").write_text(f'[token_trusted_keys]\nbackend-1 = "{public}"\n')
+    result = subprocess.run([sys.executable, "-m", "reelguard.cli.main", "--data-dir", str(tmp_path), "tokens",
+                             "issue", "--account", "a", "--title", "t", "--device", "d"],
+                            capture_output=True, text=True, env=_env(None, None), timeout=60, check=False)
+    assert result.returncode == 65 and "trusts the backend's keys (backend-1)" in result.stderr, result.stderr
+
+
 def test_accounts_and_devices_can_be_listed_revoked_and_reinstated(shop: Shop) -> None:
     for account in ("lister-a", "lister-b", "lister-c"):
         assert shop.run("accounts", "add", account, "--plan", "standard").returncode == 0

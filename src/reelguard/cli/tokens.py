@@ -44,6 +44,10 @@ def issue(ctx: click.Context, account: str, title: str, device: str, ttl: int, a
         if ttl > cap:
             raise InvalidInput(f"--ttl {ttl} is longer than {source} allows ({cap} s); the licence server would "
                                f"refuse the token. Use --ttl {cap} or less")
+        if runtime.trusted_keys.get(runtime.signer.kid) is None:
+            raise InvalidInput(f"this data folder's licence server trusts the backend's keys "
+                               f"({', '.join(runtime.trusted_keys.kids)}), not the local demo signing key: a token "
+                               "from 'tokens issue' would be refused. Have the backend mint the token")
         now = runtime.clock()
         token = runtime.signer.issue(account=account, title=title, device=device, ttl_seconds=ttl, now=now)
         data = {"token": token, "account": account, "title": title, "device": device,

@@ -25,6 +25,7 @@ from reelguard.license.lookup import LicenseLookup
 from reelguard.license.policy import Policy
 from reelguard.license.policy_file import load_policy
 from reelguard.license.service import LicenseService, UnsafeNoPolicy
+from reelguard.license.trusted_keys import TrustedKeys
 from reelguard.store import subscribers
 
 if TYPE_CHECKING:
@@ -45,13 +46,16 @@ class Licensing:
     entitlements: EntitlementService
     downloads: DownloadService
     service: LicenseService
+    trusted_keys: TrustedKeys
     feed_seconds: float
 
     def start(self) -> None:
         self.facts.start_polling(self.feed_seconds)
         self.ledger.start_flushing()
+        self.trusted_keys.start()
 
     def stop(self) -> None:
+        self.trusted_keys.stop()
         self.facts.stop()
         self.ledger.stop()
         self.geo.close()
@@ -85,4 +89,5 @@ def build_licensing(runtime: Runtime) -> Licensing:
                              UnsafeNoPolicy(runtime.clock) if settings.unsafe_skip_license_policy else entitlements,
                              downloads,
                              max_body_bytes=settings.max_license_body_bytes)
-    return Licensing(policy, geo, facts, ledger, entitlements, downloads, service, settings.policy_feed_seconds)
+    return Licensing(policy, geo, facts, ledger, entitlements, downloads, service, runtime.trusted_keys,
+                     settings.policy_feed_seconds)

@@ -11,6 +11,7 @@ what it uses here::
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ from reelguard.clock import Clock, system_clock
 from reelguard.drm.keystore import KeyStore
 from reelguard.drm.keywrap import KeyEncryptionKey
 from reelguard.license.tokens import TokenSigner, TokenVerifier, load_or_create_signing_key
+from reelguard.license.trusted_keys import TrustedKeys
 from reelguard.media.tools import MediaTools
 from reelguard.settings import Settings
 from reelguard.store.blobs import BlobStore, LocalBlobStore
@@ -42,24 +44,18 @@ class Runtime:
     blobs: BlobStore
     tools: MediaTools
     keystore: KeyStore
-    signer: TokenSigner
-    verifier: TokenVerifier
     watermark: WatermarkSecret
     clock: Clock = field(default=system_clock)
 
     @classmethod
     def open(cls, settings: Settings, *, clock: Clock = system_clock) -> Runtime:
         settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        signing_key = load_or_create_signing_key(settings.resolved_token_signing_key_file)
-        signer = TokenSigner(signing_key, issuer=settings.token_issuer, audience=settings.token_audience)
         return cls(
             settings=settings,
             db=Database.connect(settings.resolved_database_url),
             blobs=LocalBlobStore(settings.resolved_blob_dir),
             tools=MediaTools.locate(settings),
             keystore=KeyStore(KeyEncryptionKey.load_or_create(settings.resolved_kek_file)),
-            signer=signer,
-            verifier=TokenVerifier.for_signer(signer, settings),
             watermark=WatermarkSecret.load_or_create(settings.resolved_watermark_secret_file),
             clock=clock,
         )
@@ -70,6 +66,29 @@ class Runtime:
 
     def close(self) -> None:
         self.db.dispose()
+
+    # -- entitlement tokens (built when first used: only servers and token commands need them) ---------
+    @cached_property
+    def signer(self) -> TokenSigner:
+        """The demo's stand-in for the backend (``tokens issue``, tests); a deployment's backend signs instead."""
+        s = self.settings
+        key = load_or_create_signing_key(s.resolved_token_signing_key_file)
+        return TokenSigner(key, issuer=s.token_issuer, audience=s.token_audience)
+
+    @cached_property
+    def trusted_keys(self) -> TrustedKeys:
+        """The backend's keys from settings; with none set, the local demo signing key alone."""
+        s = self.settings
+        if s.token_trusted_keys or s.token_jwks:
+            return TrustedKeys.load(pem_files=s.token_trusted_keys, jwks=s.token_jwks,
+                                    refresh_seconds=s.token_jwks_refresh_seconds)
+        return TrustedKeys.fixed({self.signer.kid: self.signer.public_key})
+
+    @cached_property
+    def verifier(self) -> TokenVerifier:
+        s = self.settings
+        return TokenVerifier(self.trusted_keys, issuer=s.token_issuer, audience=s.token_audience,
+                             max_ttl_seconds=s.token_max_ttl_seconds, leeway_seconds=s.token_leeway_seconds)
 
     # -- services ----------------------------------------------------------------------
     def fingerprint_service(self) -> FingerprintService:

@@ -2,14 +2,18 @@
 
 A token says *account* ``sub`` may play *title* ``title`` on *device* ``device`` until
 ``exp``; ``jti`` names it; ``aud``/``iss`` pin it to this licence service. Tokens are
-signed with EdDSA (Ed25519) or ES256, with a ``kid`` header so keys can rotate. The
-verifier accepts only those algorithms and only for the key type the ``kid`` names, so
+signed with EdDSA (Ed25519) or ES256, with a ``kid`` header naming one of the backend's
+public keys the server trusts (``license/trusted_keys.py``: PEM files, a JWKS, rotation).
+The verifier accepts only those algorithms and only for the key type the ``kid`` names, so
 ``alg: none`` and the HS256-with-the-public-key confusion are refused before any
-signature check::
+signature check; the signature itself is PyJWT's (``PyJWS``)::
 
-    signer = TokenSigner(load_or_create_signing_key(path), issuer="backend", audience="reelguard-license")
-    token = signer.issue(account="acct-1", title="ep01", device="tv-1", ttl_seconds=300, now=now)
-    claims = TokenVerifier.for_signer(signer, settings).verify(token, now=now)
+    verifier = TokenVerifier(trusted_keys, issuer="backend", audience="reelguard-license",
+                             max_ttl_seconds=86_400, leeway_seconds=30)
+    claims = verifier.verify(token, now=now)
+
+``TokenSigner`` mints tokens with a local private key: the demo's and the tests' stand-in
+for the backend, never trusted by a server configured with the backend's keys.
 """
 
 from __future__ import annotations
@@ -20,24 +24,24 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from reelguard.drm.keys import b64url_decode, b64url_encode
 from reelguard.errors import AuthenticationError, ConfigurationError, InvalidInput, TokenExpired
 from reelguard.jsonbounds import parse_bounded_json
 from reelguard.license.caching import Generations
-from reelguard.settings import Settings
 
 __all__ = [
     "EntitlementClaims",
+    "KeySource",
+    "PublicKey",
     "TokenSigner",
     "TokenVerifier",
+    "key_id_of",
     "load_or_create_signing_key",
 ]
 
@@ -46,6 +50,12 @@ PublicKey = ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey
 _MAX_TOKEN_CHARS = 4096
 _REQUIRED = ["exp", "iat", "sub", "jti", "aud", "iss"]
 _VERIFIED_CACHE_ENTRIES = 20_000  # per generation (caching.Generations); ~1 KiB each
+
+
+class KeySource(Protocol):
+    """Trusted public keys by kid (``TrustedKeys``, or a plain dict)."""
+
+    def get(self, kid: str, /) -> PublicKey | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,39 +148,45 @@ class TokenSigner:
 class TokenVerifier:
     """Checks signature, algorithm, audience, issuer, expiry and lifetime of a token."""
 
-    def __init__(self, keys: dict[str, PublicKey], *, issuer: str, audience: str,
+    def __init__(self, keys: KeySource, *, issuer: str, audience: str,
                  max_ttl_seconds: int, leeway_seconds: int) -> None:
-        self._keys = dict(keys)
+        self._keys = keys
         self._issuer, self._audience = issuer, audience
         self._max_ttl, self._leeway = max_ttl_seconds, leeway_seconds
-        self._verified: Generations[str, dict[str, Any]] = Generations(_VERIFIED_CACHE_ENTRIES)
-
-    @classmethod
-    def for_signer(cls, signer: TokenSigner, settings: Settings) -> TokenVerifier:
-        return cls({signer.kid: signer.public_key}, issuer=settings.token_issuer,
-                   audience=settings.token_audience, max_ttl_seconds=settings.token_max_ttl_seconds,
-                   leeway_seconds=settings.token_leeway_seconds)
+        # token → (claims, the key that verified it, its kid): a hit counts only while that key is still trusted
+        self._verified: Generations[str, tuple[dict[str, Any], PublicKey, str]] = Generations(_VERIFIED_CACHE_ENTRIES)
+        self._jws = jwt.PyJWS(algorithms=["EdDSA", "ES256"])
 
     def verify(self, token: str, *, now: datetime, allow_expired: bool = False) -> EntitlementClaims:
-        """Verify a compact JWS and its claims (RFC 7515/7519), strictly and without PyJWT.
+        """Verify a compact JWS and its claims (RFC 7515/7519), strictly.
 
-        The licence path runs this for every request, so it does the minimum in a fixed
-        order: PyJWT's generic decode costs more than the signature check itself. A token
-        that verified once is remembered (exact string → claims), because one playback
-        session sends the same token several times (a DASH key session per tier, an HLS
-        key request per stream); the time checks — expiry, lifetime, not-yet-valid — run
-        again on every use, so a remembered token expires exactly like a fresh one.
+        The header is read (bounded) and its ``kid`` and ``alg`` checked before PyJWS
+        verifies the signature with that one key and algorithm; the claims are checked
+        here, cheaply, in a fixed order. A token that verified once is remembered (exact
+        string → claims) while its key stays trusted, because one playback session sends
+        the same token several times (a DASH key session per tier, an HLS key request per
+        stream); the time checks — expiry, lifetime, not-yet-valid — run again on every
+        use, so a remembered token expires exactly like a fresh one, and a key removed from
+        the trusted set takes its tokens with it.
         """
-        claims = self._verified.get(token)
-        if claims is None:
-            claims = self._verified[token] = self._verify_signed_claims(token)
+        remembered = self._verified.get(token)
+        if remembered is not None and self._keys.get(remembered[2]) is remembered[1]:
+            claims = remembered[0]
+        else:
+            claims, key, kid = self._verify_signed_claims(token)
+            self._verified[token] = (claims, key, kid)
         return self._check_claims(claims, int(now.timestamp()), allow_expired)
 
-    def _verify_signed_claims(self, token: str) -> dict[str, Any]:
-        signing_input, header, payload, signature = _split(token)           # (1)
+    def _verify_signed_claims(self, token: str) -> tuple[dict[str, Any], PublicKey, str]:
+        header = _split(token)                                               # (1)
         key, algorithm = self._key_for(header)                              # (2)
-        _verify_signature(key, algorithm, signing_input, signature)          # (3)
-        claims = _json_segment(payload, "payload")
+        try:                                                                 # (3)
+            verified = self._jws.decode_complete(token, key=key, algorithms=[algorithm])
+        except jwt.InvalidSignatureError as exc:
+            raise AuthenticationError("token signature does not verify") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthenticationError(f"token is not a valid JWS: {str(exc)[:120]}") from exc
+        claims = _json_object(verified["payload"], "payload")
         if claims.get("iss") != self._issuer:
             raise AuthenticationError(f"token issuer is not {self._issuer!r}")
         audience = claims.get("aud")
@@ -179,7 +195,7 @@ class TokenVerifier:
         for name in _REQUIRED:
             if name not in claims:
                 raise AuthenticationError(f"token lacks the required claim {name!r}")
-        return claims
+        return claims, key, str(header.get("kid"))
 
     def _key_for(self, header: dict[str, Any]) -> tuple[PublicKey, str]:
         # (2) the kid must name a trusted key, and alg must be that key's algorithm
@@ -232,19 +248,17 @@ def _check_not_before(nbf: object, now: int, leeway: int) -> None:
                                   "use it then, or have the backend leave nbf out")
 
 
-def _split(token: str) -> tuple[bytes, dict[str, Any], str, bytes]:
-    # (1) bound the size, then read the header without trusting it
+def _split(token: str) -> dict[str, Any]:
+    """(1) The size bounded, then the header read (bounded JSON) without trusting it."""
     if not isinstance(token, str) or len(token) > _MAX_TOKEN_CHARS:
         raise AuthenticationError(f"token is over {_MAX_TOKEN_CHARS} characters")
     parts = token.split(".")
     if len(parts) != 3 or not all(parts[:2]):
         raise AuthenticationError("expected a JWT (header.payload.signature), got something else")
     header = _json_segment(parts[0], "header")
-    try:
-        signature = b64url_decode(parts[2]) if parts[2] else b""
-    except InvalidInput as exc:
-        raise AuthenticationError("token signature is not base64url") from exc
-    return f"{parts[0]}.{parts[1]}".encode("ascii", "replace"), header, parts[1], signature
+    if header.get("b64", True) is not True or "crit" in header:
+        raise AuthenticationError("token header may not carry crit or b64 (RFC 7797) parameters")
+    return header
 
 
 def _json_segment(segment: str, name: str) -> dict[str, Any]:
@@ -252,21 +266,11 @@ def _json_segment(segment: str, name: str) -> dict[str, Any]:
         raw = b64url_decode(segment)
     except InvalidInput as exc:
         raise AuthenticationError(f"token {name} is not base64url JSON") from exc
+    return _json_object(raw, name)
+
+
+def _json_object(raw: bytes, name: str) -> dict[str, Any]:
     value = parse_bounded_json(raw, what=f"a token {name}", malformed=AuthenticationError)
     if not isinstance(value, dict):
         raise AuthenticationError(f"token {name} must be a JSON object")
     return value
-
-
-def _verify_signature(key: PublicKey, algorithm: str, signing_input: bytes, signature: bytes) -> None:
-    try:
-        if algorithm == "EdDSA" and isinstance(key, ed25519.Ed25519PublicKey):
-            key.verify(signature, signing_input)
-            return
-        if algorithm == "ES256" and isinstance(key, ec.EllipticCurvePublicKey) and len(signature) == 64:
-            der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
-            key.verify(der, signing_input, ec.ECDSA(hashes.SHA256()))
-            return
-    except InvalidSignature as exc:
-        raise AuthenticationError("token signature does not verify") from exc
-    raise AuthenticationError("token signature does not verify")
