@@ -193,7 +193,30 @@ def _integration_api(runtime: Runtime, licensing: Licensing) -> FastAPI:
         ApiContext(ApiClientRegistry(runtime.db, runtime.clock), IdempotencyStore(runtime.db, runtime.clock)),
         AccountService(runtime.db, runtime.clock, on_change=forget),
         StreamAdmin(runtime.db, runtime.clock, on_change=forget), DecisionLog(runtime.db)))
+    _warm_up(app)
     return app
+
+
+def _warm_up(app: FastAPI) -> None:
+    """Do FastAPI's lazy work now, in the build thread: the OpenAPI document, and routing resolved by one
+    request that matches nothing (see web/deferred.py for why no request thread may do it)."""
+    import asyncio
+
+    from starlette.types import Message
+
+    app.openapi()
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+             "path": "/api/v1/-warm-up-", "raw_path": b"/api/v1/-warm-up-", "root_path": "", "query_string": b"",
+             "headers": [], "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 0)}
+    asyncio.run(app(scope, receive, send))
 
 
 def _edge_selector(runtime: Runtime) -> EdgeSelector:

@@ -10,6 +10,12 @@ a request for the API that arrives before the build is done waits for it::
     await api(scope, receive, send)  # waits for the build the first time
 
 A build that fails is logged, and the API answers 503 problem+json while the rest serves.
+
+Builds run one at a time in a process, and the builder is expected to warm the app up
+(its routes resolved, its OpenAPI document made) before it is handed out: FastAPI hides a
+pydantic warning with ``warnings.catch_warnings``, which is not thread-safe — two threads
+doing that schema work at once restore each other's warning filters (seen as a 500 under
+a test run's warnings-as-errors).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from reelguard.web.problems import problem_response
 __all__ = ["DeferredApp", "PathSplit"]
 
 _LOG = logging.getLogger("reelguard.web")
+_ONE_BUILD_AT_A_TIME = threading.Lock()
 
 
 class DeferredApp:
@@ -61,7 +68,8 @@ class DeferredApp:
     def _run(self) -> None:
         assert self._future is not None
         try:
-            app = self._build()
+            with _ONE_BUILD_AT_A_TIME:
+                app = self._build()
             if self._after_build is not None:
                 self._after_build()
         except Exception as exc:
