@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from reelguard.accounts.service import AccountService
 from reelguard.drm.keys import KeyId
+from reelguard.testing import FixedClock
 from reelguard.web.app import create_app
 from tests.conftest import SAMPLE_TITLE, PackagedCatalog
 from tests.geo_fixtures import GB_IP, write_country_db
@@ -31,13 +32,13 @@ def policy_text(*rules: str, name: str = "lab") -> str:
 
 class PolicyLab:
     def __init__(self, catalog: PackagedCatalog, tmp_path: Path, *rules: str, **settings: Any) -> None:
-        self.catalog, self.now = catalog, datetime.now(UTC).replace(microsecond=0)
+        self.catalog, self.clock = catalog, FixedClock(datetime.now(UTC).replace(microsecond=0))
         policy_file = tmp_path / "policy.toml"
         policy_file.write_text(policy_text(*rules))
         update = {"license_policy_file": policy_file, "geoip_database": write_country_db(tmp_path / "geo.mmdb"),
                   "policy_feed_seconds": 0.05, **settings}
         runtime = replace(catalog.runtime, settings=catalog.runtime.settings.model_copy(update=update),
-                          clock=lambda: self.now)
+                          clock=self.clock)
         self.app = create_app(runtime)
         self._client = TestClient(self.app, raise_server_exceptions=False, client=(GB_IP, 50000))
         self._client.__enter__()
@@ -45,6 +46,10 @@ class PolicyLab:
         self.accounts = AccountService(runtime.db, runtime.clock,
                                        on_change=lambda a, t: facts.forget(account_id=a, title=t))
         self.prefix = uuid.uuid4().hex[:8]
+
+    @property
+    def now(self) -> datetime:
+        return self.clock.now
 
     def close(self) -> None:
         self._client.__exit__(None, None, None)
@@ -60,7 +65,7 @@ class PolicyLab:
         return account
 
     def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+        self.clock.advance(**delta)
 
     # -- requests ---------------------------------------------------------------------
     def token(self, account: str, device: str = "d1", title: str = SAMPLE_TITLE, *, ttl: int = 300,

@@ -190,3 +190,20 @@ def test_a_store_without_files_ingests_and_serves_a_title(runtime: Runtime, medi
         assert segment is not None
         init = client.get(f"/content/in-memory/dash/{segment.group(1).replace('$RepresentationID$', 'video_360p')}")
         assert init.status_code == 200 and init.content[4:8] == b"ftyp"
+
+
+def test_a_title_is_read_as_a_typed_record_that_round_trips_what_ingest_stored(catalog: PackagedCatalog) -> None:
+    """A title's package travelled as untyped JSON read in six modules; one record type reads and writes it."""
+    from reelguard.store import repositories
+    from reelguard.titles import IngestStage, PackageRecord, TitleStatus
+
+    with catalog.runtime.db.session() as session:
+        row = repositories.get_title(session, catalog.sample.id)
+        title = repositories.load_title(session, catalog.sample.name)
+        stored = row.package
+    assert stored is not None and title.package is not None
+    assert PackageRecord.from_json(stored).to_json() == stored
+    assert title.status is TitleStatus.READY and title.stage is IngestStage.PACKAGED and title.ready
+    assert title.watermark is None and title.package.watermark is None
+    assert [s.name for s in title.package.streams] == [s["name"] for s in catalog.sample.streams]
+    assert {s.tier for s in title.package.streams} == {"SD", "HD", "AUDIO"}

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 from reelguard.drm.keys import KeyId
 from reelguard.license.service import UnsafeNoPolicy
 from reelguard.license.tokens import EntitlementClaims
+from reelguard.testing import FixedClock
 from reelguard.web.app import Role, create_app
 from reelguard.web.deferred import DeferredApp
 from tests.conftest import SAMPLE_TITLE, PackagedCatalog
@@ -111,12 +112,12 @@ def test_the_unsafe_mode_is_explicit_and_warns_about_every_grant(catalog: Packag
 
 
 def test_the_unsafe_warning_counts_the_grants_since_the_last_one(caplog: pytest.LogCaptureFixture) -> None:
-    now = [datetime(2026, 1, 1, tzinfo=UTC)]
-    unsafe = UnsafeNoPolicy(lambda: now[0], warn_every=timedelta(seconds=10))
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+    unsafe = UnsafeNoPolicy(clock, warn_every=timedelta(seconds=10))
     claims = EntitlementClaims(account="a", title="t", device="d", token_id="j", issued_at=0, expires_at=60)
     with caplog.at_level(logging.WARNING, logger="reelguard.license.service"):
-        for second in range(25):
-            now[0] = datetime(2026, 1, 1, 0, 0, second, tzinfo=UTC)
+        for _ in range(25):
             unsafe.grant(claims)
+            clock.advance(seconds=1)
     counts = [r.getMessage().split(" ")[1] for r in caplog.records]
     assert counts == ["1", "10", "10"]  # at 0 s, 10 s (grants 1-10) and 20 s (grants 11-20); 4 wait for 30 s

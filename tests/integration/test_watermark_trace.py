@@ -66,6 +66,34 @@ def test_a_trimmed_rescaled_reencoded_copy_is_still_traced(wm, tmp_path: Path) -
     assert abs((report.offset_seconds or 0) - 3.3) < 0.1
 
 
+def test_identify_placements_handed_in_are_used_instead_of_a_second_recognition(  # type: ignore[no-untyped-def]
+        wm, tmp_path: Path) -> None:
+    """Trace built its own FingerprintService and identified the suspect itself; a caller that has identify's
+    answer (the monitoring pipeline) hands it in, and trace does not decode the copy for recognition again."""
+    from dataclasses import replace
+
+    from reelguard.watermark.trace import TraceService
+
+    runtime, sessions, leak = wm
+    suspect = _attack(runtime, leak, tmp_path / "attacked.mp4", "-ss", "3.3", "-vf", "scale=480:270", "-crf", "28")
+    placements = runtime.fingerprint_service().identify(suspect).segments
+    assert placements and placements[0].title == WM_TITLE
+
+    class NoRecognition:  # a fake FingerprintService: trace must not call it when it has the placements
+        def __getattr__(self, name: str) -> object:
+            raise AssertionError(f"trace asked recognition for {name!r} though it was handed the placements")
+
+    service = runtime.trace_service()
+    blind = TraceService(db=runtime.db, blobs=runtime.blobs, watermark=runtime.watermark,
+                         fingerprints=NoRecognition(),  # type: ignore[arg-type]
+                         false_accusation=runtime.settings.watermark_false_accusation)
+    handed = blind.trace(suspect, title=WM_TITLE, placements=placements)
+    own = service.trace(suspect, title=WM_TITLE)
+    assert [a.session for a in handed.accused] == [a.session for a in own.accused] == [sessions[1]]
+    assert replace(handed, accused=[]) == replace(own, accused=[])  # same offset, registration and evidence
+    assert [a.p_value for a in handed.accused] == [a.p_value for a in own.accused]
+
+
 @pytest.mark.parametrize("rate", ["30", "24"])
 def test_a_copy_at_another_frame_rate_is_traced(wm, tmp_path: Path, rate: str) -> None:  # type: ignore[no-untyped-def]
     """25 → 30 duplicates frames, 25 → 24 drops them: the tracker keeps each on its master frame."""

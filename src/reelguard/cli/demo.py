@@ -80,12 +80,12 @@ def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve
     with open_runtime(ctx) as runtime:
         service = runtime.ingest_service()
         with runtime.db.session() as session:
-            existing = repositories.find_title(session, name)
+            existing = repositories.lookup_title(session, name)
         with work_progress(True) as progress:
             if existing is None:
                 console.print(f"ingesting {source} as {name!r} …")
                 service.add_title(source, name=name, on_progress=progress)
-            elif existing.status != "ready":
+            elif not existing.ready:
                 console.print(f"resuming {name!r} from stage {existing.stage} …")
                 service.resume_title(name, on_progress=progress)
         _subscribe_demo_account(runtime, name)

@@ -69,7 +69,7 @@ def resume(ctx: click.Context, name: str, as_json: bool) -> None:
 def show(ctx: click.Context, name: str, as_json: bool) -> None:
     """Show one title: status, stage, streams and their (public) key IDs."""
     with open_runtime(ctx) as runtime, runtime.db.session() as session:
-        view = title_view(repositories.get_title(session, name))
+        view = title_view(repositories.load_title(session, name))
     emit(view.to_json(), as_json, _render_title)
 
 
@@ -79,7 +79,7 @@ def show(ctx: click.Context, name: str, as_json: bool) -> None:
 def list_(ctx: click.Context, as_json: bool) -> None:
     """List the catalog."""
     with open_runtime(ctx) as runtime, runtime.db.session() as session:
-        views = [title_view(row).to_json() for row in repositories.list_titles(session)]
+        views = [title_view(title).to_json() for title in repositories.list_titles(session)]
 
     def render(rows: list[dict[str, Any]]) -> None:
         table = Table("name", "status", "stage", "duration", "size", "streams")

@@ -80,7 +80,7 @@ class KeyServer:
 
     def _keys_for(self, request: CpixRequest, client: ApiClient) -> dict[KeyId, ContentKey]:
         with self._db.transaction() as session:
-            title = repositories.get_title(session, request.content_id)
+            title = repositories.load_title(session, request.content_id)
             kids: Sequence[KeyId] = [key.kid for key in request.keys]
             found = {stored.key.kid: stored for stored in self._keystore.lookup(session, kids)}
             answer: dict[KeyId, ContentKey] = {}

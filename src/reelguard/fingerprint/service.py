@@ -36,7 +36,6 @@ from reelguard.progress import Progress, no_progress
 from reelguard.store import repositories
 from reelguard.store.blobs import BlobStore
 from reelguard.store.database import Database
-from reelguard.titles import TitleStatus
 
 __all__ = ["MATCH_NEEDS", "FingerprintService", "IdentifyReport", "MatchedSegment", "RebuildReport",
            "identify_sample", "read_sample"]
@@ -113,7 +112,7 @@ class FingerprintService:
     def index_stored(self, title_id: str) -> IndexedTitle:
         """Add a title's stored signatures to the index (ingest does it as the title becomes ready)."""
         with self._db.session() as session:
-            name = repositories.get_title(session, title_id).name
+            name = repositories.load_title(session, title_id).name
         video, audio = self._stored(title_id)
         return self._index.add(title_id, name, video, audio)
 
@@ -133,7 +132,7 @@ class FingerprintService:
         never skipped in silence: it cannot be recognised until it is fingerprinted again.
         """
         with self._db.session() as session:
-            titles = [(t.id, t.name) for t in repositories.list_titles(session) if t.status == TitleStatus.READY]
+            titles = [(t.id, t.name) for t in repositories.list_titles(session) if t.ready]
         entries, unindexed = [], []
         for done, (title_id, name) in enumerate(titles):
             on_progress("read", done, len(titles))

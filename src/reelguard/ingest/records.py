@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from reelguard.store.models import TitleRow
+from reelguard.titles import Title
 
 __all__ = ["TitleView", "title_view"]
 
@@ -28,10 +28,10 @@ class TitleView:
         return asdict(self)
 
 
-def title_view(row: TitleRow) -> TitleView:
+def title_view(title: Title) -> TitleView:
     return TitleView(
-        id=row.id, name=row.name, status=row.status, stage=row.stage,
-        duration_seconds=round(row.duration_seconds, 3), width=row.width, height=row.height,
-        has_audio=row.has_audio, streams=list((row.package or {}).get("streams", [])),
-        watermarked=row.watermark is not None, error=row.error,
+        id=title.id, name=title.name, status=title.status.value, stage=title.stage.value,
+        duration_seconds=round(title.duration_seconds, 3), width=title.width, height=title.height,
+        has_audio=title.has_audio, streams=[s.to_json() for s in (title.package.streams if title.package else ())],
+        watermarked=title.watermark is not None, error=title.error,
     )

@@ -27,32 +27,27 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from reelguard.clock import Clock
 from reelguard.drm.keys import ContentKey, TrackTier, tier_for_height
 from reelguard.drm.keystore import KeyStore
-from reelguard.drm.packaging import PackageStream, ladder_streams, package_title
 from reelguard.errors import Conflict, InvalidInput, ReelguardError, StorageError
 from reelguard.fingerprint.service import FingerprintService
+from reelguard.ingest.layouts import Layout, Packaged, layout_for
 from reelguard.ingest.records import TitleView, title_view
 from reelguard.media.ladder import Rendition, plan_ladder
 from reelguard.media.probe import MediaInfo, probe_master
 from reelguard.media.tools import MediaTools
-from reelguard.media.transcode import TranscodePlan, run_transcode
+from reelguard.media.transcode import TranscodePlan
 from reelguard.progress import Progress, no_progress
 from reelguard.store import repositories
 from reelguard.store.blobs import BlobStore
 from reelguard.store.database import Database
 from reelguard.store.models import TitleRow
-from reelguard.titles import IngestStage, TitleStatus
-from reelguard.watermark.embedding import FrameMarker
-from reelguard.watermark.pace import segment_count
-from reelguard.watermark.packaging import PACE_FILE, REFERENCE_FILE, package_variants, reference_blob, variant_streams
+from reelguard.titles import IngestStage, PackagedStream, PackageRecord, Title, TitleStatus, WatermarkParams
 from reelguard.watermark.secrets import WatermarkSecret
-from reelguard.watermark.variants import encode_variants
 
 __all__ = ["IngestOptions", "IngestService", "Progress"]
 
@@ -96,7 +91,7 @@ class IngestService:
     def resume_title(self, name_or_id: str, *, on_progress: Progress = no_progress) -> TitleView:
         """Continue a title from its last completed stage; a ready title is returned as is."""
         title = self._load(name_or_id)
-        if title.status == TitleStatus.READY:
+        if title.ready:
             return title_view(title)
         self._set_status(title.id, TitleStatus.INGESTING, error=None)
         try:
@@ -115,20 +110,21 @@ class IngestService:
         if not IngestStage.KEYS.done_by(title.stage):
             self._create_keys(title)
         title = self._load(title_id)
+        layout = layout_for(title, tools=self._tools, watermark=self._watermark, blobs=self._blobs)
         renditions = self._renditions(title)
         transcode_dir = self._work(title_id) / "transcode"
-        if not _transcoded(transcode_dir, renditions, title):
-            self._transcode(title, renditions, transcode_dir, on_progress)
+        if not (transcode_dir.is_dir() and layout.complete(renditions, transcode_dir, title.has_audio)):
+            self._transcode(layout, title, renditions, transcode_dir, on_progress)
         elif not IngestStage.TRANSCODED.done_by(title.stage):
             self._set_stage(title_id, IngestStage.TRANSCODED)  # the rename happened; its record did not
         fingerprints = self._fingerprints
         if not IngestStage.FINGERPRINTED.done_by(self._load(title_id).stage) or \
                 not fingerprints.has_signatures(title_id):
-            self._fingerprint(fingerprints, self._load(title_id), renditions, transcode_dir, on_progress)
-        self._package(fingerprints, self._load(title_id), renditions, transcode_dir, on_progress)
+            self._fingerprint(layout, fingerprints, title, renditions, transcode_dir, on_progress)
+        self._package(layout, fingerprints, title, renditions, transcode_dir, on_progress)
         shutil.rmtree(self._work(title_id), ignore_errors=True)
 
-    def _create_keys(self, title: TitleRow) -> None:
+    def _create_keys(self, title: Title) -> None:
         video = {tier_for_height(r.height) for r in self._renditions(title)}
         tiers = sorted(video | ({TrackTier.AUDIO} if title.has_audio else set()))
         with self._db.transaction() as session:
@@ -136,7 +132,7 @@ class IngestService:
             row = repositories.get_title(session, title.id)
             row.stage, row.updated_at = IngestStage.KEYS, self._clock()
 
-    def _transcode(self, title: TitleRow, renditions: list[Rendition], out_dir: Path,
+    def _transcode(self, layout: Layout, title: Title, renditions: list[Rendition], out_dir: Path,
                    on_progress: Progress) -> None:
         """Transcode into ``<out_dir>.partial``, renamed to ``out_dir`` only once every output is whole."""
         partial = out_dir.with_name(out_dir.name + ".partial")
@@ -149,19 +145,13 @@ class IngestService:
             on_progress("transcode", min(done, title.duration_seconds), title.duration_seconds)
 
         with self._blobs.open_local(title.master_blob) as master:  # a store without files lends a copy
-            if title.watermark is None:
-                run_transcode(self._tools, plan, master, partial, on_progress=report)
-            else:
-                marker = FrameMarker(key=self._watermark.title_keys(title.id).embed,
-                                     strength=float(title.watermark["strength"]))
-                reference = encode_variants(self._tools, plan, master, partial, marker=marker, on_progress=report)
-                reference.save(partial / REFERENCE_FILE)
+            layout.transcode(plan, master, partial, report)
         partial.rename(out_dir)
         self._set_stage(title.id, IngestStage.TRANSCODED)
         on_progress("transcode", title.duration_seconds, title.duration_seconds)
 
-    def _fingerprint(self, fingerprints: FingerprintService, title: TitleRow, renditions: list[Rendition],
-                     transcode_dir: Path, on_progress: Progress) -> None:
+    def _fingerprint(self, layout: Layout, fingerprints: FingerprintService, title: Title,
+                     renditions: list[Rendition], transcode_dir: Path, on_progress: Progress) -> None:
         """Reference signatures (video + audio) stored; the title joins the index when it is ready.
 
         They are read from the ladder's smallest rendition and its audio track, which the
@@ -170,8 +160,7 @@ class IngestService:
         smallest rendition decodes about 3.5 times faster than a 720p master.
         """
         on_progress("fingerprint", 0, 1)
-        streams = ladder_streams(renditions, transcode_dir, title.has_audio) if title.watermark is None else \
-            variant_streams(renditions, transcode_dir, title.has_audio, "a")
+        streams = layout.fingerprint_streams(renditions, transcode_dir, title.has_audio)
         sizes = {r.name: r.width * r.height for r in renditions}
         pictures = min((s for s in streams if s.kind == "video"), key=lambda s: sizes[s.name]).source
         sound = next((s.source for s in streams if s.kind == "audio"), None)
@@ -179,31 +168,20 @@ class IngestService:
         self._set_stage(title.id, IngestStage.FINGERPRINTED)
         on_progress("fingerprint", 1, 1)
 
-    def _package(self, fingerprints: FingerprintService, title: TitleRow, renditions: list[Rendition],
-                 transcode_dir: Path, on_progress: Progress) -> None:
+    def _package(self, layout: Layout, fingerprints: FingerprintService, title: Title,
+                 renditions: list[Rendition], transcode_dir: Path, on_progress: Progress) -> None:
         on_progress("package", 0, 1)
         with self._db.session() as session:
             keys = self._keystore.keys_of_title(session, title.id)
         out_dir = self._work(title.id) / "package"
         shutil.rmtree(out_dir, ignore_errors=True)
         segment_seconds = self._options.segment_seconds
-        if title.watermark is None:
-            streams = ladder_streams(renditions, transcode_dir, title.has_audio)
-            package_title(self._tools, streams, keys, out_dir=out_dir, title_id=title.id,
-                          segment_seconds=segment_seconds)
-        else:
-            streams = package_variants(self._tools, renditions, transcode_dir, keys, out_dir=out_dir,
-                                       title_id=title.id, segment_seconds=segment_seconds,
-                                       has_audio=title.has_audio, duration_seconds=title.duration_seconds)
-            self._blobs.put_file(reference_blob(title.id), transcode_dir / REFERENCE_FILE)
+        packaged = layout.package(title, renditions, transcode_dir, keys, out_dir, segment_seconds)
         self._blobs.publish_tree(f"packages/{title.id}", out_dir)
         fingerprints.index_stored(title.id)  # recognisable from the moment it is ready, not before
         with self._db.transaction() as session:
             row = repositories.get_title(session, title.id)
-            row.package = _package_record(title.id, renditions, streams, keys, segment_seconds)
-            if title.watermark is not None:
-                row.package["watermark"] = {"variant_b": "variants/b/", "pace_info": PACE_FILE,
-                                            "positions": segment_count(title.duration_seconds, segment_seconds)}
+            row.package = _package_record(title.id, renditions, packaged, keys, segment_seconds).to_json()
             row.stage, row.status, row.error = IngestStage.PACKAGED, TitleStatus.READY, None
             row.updated_at = self._clock()
         on_progress("package", 1, 1)
@@ -223,12 +201,12 @@ class IngestService:
         shutil.rmtree(self._work(title_id) / "package", ignore_errors=True)
 
     # -- records ---------------------------------------------------------------------
-    def _watermark_record(self) -> dict[str, Any]:
+    def _watermark_record(self) -> WatermarkParams:
         options = self._options
-        return {"strength": options.watermark_strength, "collusion": options.watermark_collusion,
-                "segment_seconds": options.segment_seconds}
+        return WatermarkParams(strength=options.watermark_strength, collusion=options.watermark_collusion,
+                               segment_seconds=options.segment_seconds)
 
-    def _record_title(self, path: Path, name: str, info: MediaInfo, watermark: dict[str, Any] | None) -> str:
+    def _record_title(self, path: Path, name: str, info: MediaInfo, watermark: WatermarkParams | None) -> str:
         title_id = str(uuid.uuid4())
         blob_key = f"masters/{title_id}/master{_safe_suffix(path)}"
         self._blobs.put_file(blob_key, path)
@@ -241,7 +219,7 @@ class IngestService:
                     source_filename=path.name[:400], source_bytes=info.size_bytes,
                     duration_seconds=info.duration_seconds, width=info.width, height=info.height,
                     frame_rate=info.frame_rate, has_audio=info.has_audio, package=None, error=None,
-                    watermark=watermark,
+                    watermark=watermark.to_json() if watermark is not None else None,
                     created_at=now, updated_at=now,
                 ))
         except IntegrityError as exc:
@@ -255,9 +233,9 @@ class IngestService:
                 raise Conflict(f"a title named {name!r} already exists; pick another --name or "
                                f"'reelguard titles resume {name}'")
 
-    def _load(self, name_or_id: str) -> TitleRow:
+    def _load(self, name_or_id: str) -> Title:
         with self._db.session() as session:
-            return repositories.get_title(session, name_or_id)
+            return repositories.load_title(session, name_or_id)
 
     def _set_stage(self, title_id: str, stage: IngestStage) -> None:
         """Record a completed stage; a stage done again (a lost work folder re-transcoded) never moves it back."""
@@ -271,7 +249,7 @@ class IngestService:
             row = repositories.get_title(session, title_id)
             row.status, row.error, row.updated_at = status, error, self._clock()
 
-    def _renditions(self, title: TitleRow) -> list[Rendition]:
+    def _renditions(self, title: Title) -> list[Rendition]:
         return plan_ladder(title.width, title.height, self._options.ladder)
 
     def _work(self, title_id: str) -> Path:
@@ -291,33 +269,19 @@ def _safe_suffix(path: Path) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
 
 
-def _transcoded(out_dir: Path, renditions: list[Rendition], title: TitleRow) -> bool:
-    if title.watermark is None:
-        streams = ladder_streams(renditions, out_dir, title.has_audio)
-    else:
-        streams = variant_streams(renditions, out_dir, title.has_audio, "b") + \
-            variant_streams(renditions, out_dir, title.has_audio, "a")
-        if not (out_dir / REFERENCE_FILE).is_file():
-            return False
-    return all(s.source.is_file() and s.source.stat().st_size > 0 for s in streams)
-
-
-def _package_record(title_id: str, renditions: list[Rendition], streams: list[PackageStream],
-                    keys: list[ContentKey], segment_seconds: int) -> dict[str, Any]:
+def _package_record(title_id: str, renditions: list[Rendition], packaged: Packaged, keys: list[ContentKey],
+                    segment_seconds: int) -> PackageRecord:
     kid_by_tier = {k.tier: k.kid.uuid for k in keys}
     sizes = {r.name: r for r in renditions}
-    return {
-        "blob_prefix": f"packages/{title_id}",
-        "dash_manifest": "dash/manifest.mpd",
-        "hls_master": "hls/master.m3u8",
-        "segment_seconds": segment_seconds,
-        "streams": [
-            {"name": s.name, "kind": s.kind, "tier": s.tier.value, "kid": kid_by_tier[s.tier],
-             **({"width": sizes[s.name].width, "height": sizes[s.name].height,
-                 "bitrate_kbps": sizes[s.name].bitrate_kbps} if s.name in sizes else {})}
-            for s in streams
-        ],
-    }
+    streams = tuple(
+        PackagedStream(name=s.name, kind=s.kind, tier=s.tier.value, kid=kid_by_tier[s.tier],
+                       width=sizes[s.name].width if s.name in sizes else None,
+                       height=sizes[s.name].height if s.name in sizes else None,
+                       bitrate_kbps=sizes[s.name].bitrate_kbps if s.name in sizes else None)
+        for s in packaged.streams)
+    return PackageRecord(blob_prefix=f"packages/{title_id}", dash_manifest="dash/manifest.mpd",
+                         hls_master="hls/master.m3u8", segment_seconds=segment_seconds, streams=streams,
+                         watermark=packaged.watermark)
 
 
 def _failure_reason(exc: BaseException) -> str:

@@ -102,8 +102,8 @@ class PolicyExplainer:
 
     def _title_tiers(self, title: str) -> frozenset[TrackTier]:
         with self._db.session() as session:
-            row = repositories.get_title(session, title)
-            return frozenset(TrackTier(s["tier"]) for s in (row.package or {}).get("streams", []))
+            record = repositories.load_title(session, title)
+        return frozenset(TrackTier(s.tier) for s in (record.package.streams if record.package else ()))
 
     def _usage(self, account: str, device: str, title: str, at: datetime) -> Usage:
         with self._db.session() as session:

@@ -95,10 +95,10 @@ class LicenseLookup:
 
     def _load_title(self, name: str) -> TitleSnapshot | None:
         with self._db.session() as session:
-            row = repositories.find_title(session, name)
-            if row is None:
-                return None
-            stream_tiers = {s["name"]: TrackTier(s["tier"]) for s in (row.package or {}).get("streams", [])}
-            return TitleSnapshot(row.id, row.name, row.status, row.stage, stream_tiers,
-                                 frozenset(stream_tiers.values()))
+            title = repositories.lookup_title(session, name)
+        if title is None:
+            return None
+        stream_tiers = {s.name: TrackTier(s.tier) for s in (title.package.streams if title.package else ())}
+        return TitleSnapshot(title.id, title.name, title.status, title.stage, stream_tiers,
+                             frozenset(stream_tiers.values()))
 

@@ -61,7 +61,7 @@ class TokenInspector:
     def _facts(self, claims: EntitlementClaims) -> dict[str, Any]:
         """What a licence request would look up for this token (no keys)."""
         with self._db.session() as session:
-            title = repositories.find_title(session, claims.title)
+            title = repositories.lookup_title(session, claims.title)
             account = subscribers.find_account(session, claims.account)
             devices = {d.id: d.status for d in subscribers.devices_of(session, claims.account)} if account else {}
             used = licensing.token_used(session, claims.token_id)

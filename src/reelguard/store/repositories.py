@@ -1,7 +1,9 @@
 """Repositories: the only code that writes SQL for titles and content keys.
 
 Each function takes an open ``Session`` so that a service composes several of them in
-one transaction (ingest records a title and its keys together, or neither).
+one transaction (ingest records a title and its keys together, or neither). Readers get
+``titles.Title`` records (``load_title``, ``lookup_title``); ``get_title`` and
+``find_title`` hand out the ORM row, for a writer to change inside its transaction.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from reelguard.errors import NotFound
 from reelguard.store.models import OWN_KEYS, ContentKeyRow, TitleRow
+from reelguard.titles import IngestStage, PackageRecord, Title, TitleStatus, WatermarkParams
 
 __all__ = [
     "find_title",
@@ -20,7 +23,32 @@ __all__ = [
     "keys_by_kids",
     "keys_of_title",
     "list_titles",
+    "load_title",
+    "lookup_title",
+    "title_record",
 ]
+
+
+def title_record(row: TitleRow) -> Title:
+    """The typed record of a title row (its JSON columns read once, here)."""
+    return Title(
+        id=row.id, name=row.name, status=TitleStatus(row.status), stage=IngestStage(row.stage),
+        master_blob=row.master_blob, source_filename=row.source_filename, source_bytes=row.source_bytes,
+        duration_seconds=row.duration_seconds, width=row.width, height=row.height, frame_rate=row.frame_rate,
+        has_audio=row.has_audio, package=PackageRecord.from_json(row.package) if row.package else None,
+        watermark=WatermarkParams.from_json(row.watermark) if row.watermark is not None else None,
+        error=row.error, created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+def load_title(session: Session, name_or_id: str) -> Title:
+    """A title by name or id, as a record; NotFound (saying how many there are) if there is none."""
+    return title_record(get_title(session, name_or_id))
+
+
+def lookup_title(session: Session, name_or_id: str) -> Title | None:
+    row = find_title(session, name_or_id)
+    return title_record(row) if row is not None else None
 
 
 def find_title(session: Session, name_or_id: str) -> TitleRow | None:
@@ -40,8 +68,8 @@ def get_title(session: Session, name_or_id: str) -> TitleRow:
     return row
 
 
-def list_titles(session: Session) -> Sequence[TitleRow]:
-    return session.scalars(select(TitleRow).order_by(TitleRow.created_at)).all()
+def list_titles(session: Session) -> list[Title]:
+    return [title_record(row) for row in session.scalars(select(TitleRow).order_by(TitleRow.created_at)).all()]
 
 
 def keys_of_title(session: Session, title_id: str) -> Sequence[ContentKeyRow]:

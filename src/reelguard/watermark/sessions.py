@@ -38,6 +38,7 @@ from reelguard.store import repositories, subscribers
 from reelguard.store.blobs import BlobStore
 from reelguard.store.database import Database
 from reelguard.store.models import TitleRow, WatermarkSessionRow
+from reelguard.titles import PackagedStream, PackagedWatermark, Title, WatermarkParams
 from reelguard.watermark.code import SessionCode
 from reelguard.watermark.edge import TOKEN_AUDIENCE, TOKEN_KEY_ID
 from reelguard.watermark.packaging import VARIANT_B_DIR
@@ -71,12 +72,13 @@ class StartedSession:
                 "hls": f"/stream/{self.token}/hls/master.m3u8"}
 
 
-def require_watermarked(title: TitleRow) -> dict[str, Any]:
-    if title.status != "ready":
+def require_watermarked(title: Title) -> tuple[WatermarkParams, PackagedWatermark]:
+    """How the ready title was marked and packaged; Conflict if it is not watermarked."""
+    if not title.ready:
         raise TitleNotReady(f"title {title.name!r} is {title.status}, not ready")
-    if title.watermark is None or not (title.package or {}).get("watermark"):
+    if title.watermark is None or title.package is None or title.package.watermark is None:
         raise Conflict(f"title {title.name!r} is not watermarked; ingest it with 'reelguard titles add --watermark'")
-    return title.watermark
+    return title.watermark, title.package.watermark
 
 
 class SessionService:
@@ -90,23 +92,22 @@ class SessionService:
         now = self._clock()
         expires = now + timedelta(seconds=self._session_seconds)
         with self._db.transaction() as session:
-            row = repositories.get_title(session, title)
-            watermark = require_watermarked(row)
+            record = repositories.load_title(session, title)
+            watermark, packaged = require_watermarked(record)
             _require_device(session, account, device)
             session_id = str(uuid.uuid4())
-            session.add(WatermarkSessionRow(id=session_id, title_id=row.id, account_id=account, device_id=device,
+            session.add(WatermarkSessionRow(id=session_id, title_id=record.id, account_id=account, device_id=device,
                                             ip=_clean_ip(ip), started_at=now, expires_at=expires))
-            positions = int(row.package["watermark"]["positions"]) if row.package else 0
-            token = self._sign(session_id, row, watermark, positions, now, expires)
-            return StartedSession(session_id, row.name, account, device, _clean_ip(ip), now, expires, token)
+            token = self._sign(session_id, record, watermark, packaged.positions, now, expires)
+            return StartedSession(session_id, record.name, account, device, _clean_ip(ip), now, expires, token)
 
-    def _sign(self, session_id: str, title: TitleRow, watermark: dict[str, Any], positions: int,
+    def _sign(self, session_id: str, title: Title, watermark: WatermarkParams, positions: int,
               now: datetime, expires: datetime) -> str:
         claims = {
             "iss": "reelguard", "aud": TOKEN_AUDIENCE, "iat": int(now.timestamp()), "exp": int(expires.timestamp()),
             "wmver": TOKEN_VERSION, "wmvnd": VENDOR_ID, "wmid": session_id, "wmpatlen": positions,
-            "wmsegduration": [int(watermark["segment_seconds"]), 1],
-            "title": title.id, "title_name": title.name, "collusion": int(watermark["collusion"]),
+            "wmsegduration": [watermark.segment_seconds, 1],
+            "title": title.id, "title_name": title.name, "collusion": watermark.collusion,
         }
         return jwt.encode(claims, self._watermark.token_key, algorithm="HS256", headers={"kid": TOKEN_KEY_ID})
 
@@ -127,19 +128,19 @@ class SessionService:
                      "ip": row.ip, "started_at": row.started_at.isoformat(), "expires_at": row.expires_at.isoformat(),
                      "running": row.expires_at > now} for row, name in session.execute(query).all()]
 
-    def get(self, session_id: str) -> tuple[WatermarkSessionRow, TitleRow]:
+    def get(self, session_id: str) -> tuple[WatermarkSessionRow, Title]:
         with self._db.session() as session:
             row = session.get(WatermarkSessionRow, session_id)
             if row is None:
                 raise NotFound(f"no watermarking session {session_id[:60]!r} "
                                "(see 'reelguard sessions list --watermarked')")
-            return row, repositories.get_title(session, row.title_id)
+            return row, repositories.load_title(session, row.title_id)
 
     def bits(self, session_id: str) -> list[int]:
         row, title = self.get(session_id)
-        watermark = require_watermarked(title)
-        code = SessionCode(key=self._watermark.title_keys(title.id).code, collusion=int(watermark["collusion"]))
-        return code.bits(row.id, int(title.package["watermark"]["positions"]) if title.package else 0)
+        watermark, packaged = require_watermarked(title)
+        code = SessionCode(key=self._watermark.title_keys(title.id).code, collusion=watermark.collusion)
+        return code.bits(row.id, packaged.positions)
 
     def render(self, session_id: str, out: Path, on_progress: Progress = no_progress) -> Path:
         """Write the session's programme (top rendition + audio), decrypted, to ``out`` (MP4)."""
@@ -157,7 +158,7 @@ class SessionService:
         if out.suffix.lower() != ".mp4":
             raise InvalidInput(f"expected an output path ending in .mp4, got {out.name!r}")
         with self._db.session() as session:
-            title = repositories.get_title(session, title_name)
+            title = repositories.load_title(session, title_name)
         require_watermarked(title)
         with self._db.session() as session:
             keys = self._keystore.keys_of_title(session, title.id)
@@ -166,8 +167,8 @@ class SessionService:
         with tempfile.TemporaryDirectory(prefix="reelguard-render-") as work_name:
             work = Path(work_name)
             on_progress("render", 0, steps)
-            video = self._decrypt(self._concat(title, top["name"], bits, work / "video.enc.mp4"),
-                                  _key_of(keys, TrackTier(top["tier"])), "video", work / "video.mp4")
+            video = self._decrypt(self._concat(title, top.name, bits, work / "video.enc.mp4"),
+                                  _key_of(keys, TrackTier(top.tier)), "video", work / "video.mp4")
             on_progress("render", 1, steps)
             audio = None
             if title.has_audio:
@@ -178,7 +179,7 @@ class SessionService:
             on_progress("render", steps, steps)
         return out
 
-    def _concat(self, title: TitleRow, stream: str, bits: list[int] | None, target: Path) -> Path:
+    def _concat(self, title: Title, stream: str, bits: list[int] | None, target: Path) -> Path:
         """init + every segment of ``stream`` (variant per ``bits`` for video) as one encrypted fMP4."""
         base = f"packages/{title.id}/"
         with target.open("wb") as handle:
@@ -219,11 +220,11 @@ def _clean_ip(ip: str | None) -> str | None:
         raise InvalidInput(f"expected an IPv4 or IPv6 address, got {ip[:60]!r}") from exc
 
 
-def _top_video(title: TitleRow) -> dict[str, Any]:
-    videos = [s for s in (title.package or {}).get("streams", []) if s["kind"] == "video"]
+def _top_video(title: Title) -> PackagedStream:
+    videos = [s for s in (title.package.streams if title.package else ()) if s.kind == "video"]
     if not videos:
         raise NotFound(f"title {title.name!r} has no packaged video")
-    return max(videos, key=lambda s: int(s.get("height", 0)))
+    return max(videos, key=lambda s: s.height or 0)
 
 
 def _key_of(keys: list[ContentKey], tier: TrackTier) -> ContentKey:

@@ -13,12 +13,16 @@ whatever the copy is, because an innocent's bits are independent of it::
 
     report = runtime.trace_service().trace(Path("leak.mp4"), title="ep01")
     report.accused[0].account, report.accused[0].p_value
+    # a caller that already identified the copy (the monitoring pipeline) hands the placements in:
+    trace_service.trace(Path("leak.mp4"), title="ep01", placements=identify_report.segments)
+
+Here: the service and its steps. ``tracking.py`` follows the copy's clock frame by frame;
+``master_frames.py`` reads the master's frames; ``code.py`` scores and accuses.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -32,12 +36,13 @@ from sqlalchemy import select
 from threadpoolctl import threadpool_limits
 
 from reelguard.errors import InvalidInput, NotFound
-from reelguard.fingerprint.service import FingerprintService
+from reelguard.fingerprint.service import FingerprintService, MatchedSegment
 from reelguard.progress import Progress, no_progress
 from reelguard.store import repositories
 from reelguard.store.blobs import BlobStore
 from reelguard.store.database import Database
-from reelguard.store.models import TitleRow, WatermarkSessionRow
+from reelguard.store.models import WatermarkSessionRow
+from reelguard.titles import Title, WatermarkParams
 from reelguard.watermark.alignment import (
     PictureLikeness,
     Registration,
@@ -50,14 +55,15 @@ from reelguard.watermark.alignment import (
     refine_picture_offset,
     register,
     thumbnail,
-    unit_rows,
 )
 from reelguard.watermark.code import AccusationScore, SessionCode, accuse
 from reelguard.watermark.detection import SegmentEvidence, pool_segments, soft_symbol
 from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
+from reelguard.watermark.master_frames import MasterFrames
 from reelguard.watermark.packaging import reference_blob
 from reelguard.watermark.secrets import WatermarkSecret
 from reelguard.watermark.sessions import require_watermarked
+from reelguard.watermark.tracking import TRACK_WIDE_SECONDS, FrameTracker, correlation
 from reelguard.watermark.variants import MasterReference, segment_of_frame
 
 __all__ = ["Accusation", "TraceReport", "TraceService"]
@@ -72,15 +78,6 @@ _MIN_THUMBNAIL_CORRELATION = 0.6  # below this mean thumbnail likeness, pictures
 _PATH_GAIN = 0.05  # a picture path with jumps is a candidate when it beats the best single offset by this
 _REFINE_FRAMES = 6
 _MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master frames, on average
-_TRACK_FRAMES = 2  # each suspect frame is matched to the likest master frame within ±2 of where time puts it
-_TRACK_WINDOW = 25  # frames per tracker block: each block settles its offset together
-_TRACK_AGREEMENT = 2 / 3  # share of a block's frames that must prefer a new offset before the tracker moves
-_KEPT_FRAMES = 4 * _TRACK_FRAMES + 2  # master frames kept behind the decoder for the tracker
-_TRACK_WIDE_SECONDS = 3.0  # how far a lost block is searched for (a stall, a cut)
-_LOST_BY = 0.08  # a block matching this much worse (correlation) than the ones before it is lost
-_JUMP_GAIN = 0.04  # and jumps only to an offset that matches it at least this much better
-_WIDE_SAMPLE_STEP = 5  # every 5th frame of a lost block takes part in the wide search
-_NEIGHBOURS = 8  # frames kept either side of one found by seeking (the offsets tried are that close)
 _SAME_SPEED = 0.015  # a recognised passage this close to speed 1 proposes an offset to the tracker
 
 
@@ -129,18 +126,24 @@ class TraceService:
         self._db, self._blobs, self._watermark = db, blobs, watermark
         self._fingerprints, self._false_accusation = fingerprints, false_accusation
 
-    def trace(self, suspect_path: Path, *, title: str, on_progress: Progress = no_progress) -> TraceReport:
-        """Steps reported: read, recognise, align, detect (seconds of the suspect read), accuse."""
+    def trace(self, suspect_path: Path, *, title: str, placements: Sequence[MatchedSegment] | None = None,
+              on_progress: Progress = no_progress) -> TraceReport:
+        """Steps reported: read, recognise, align, detect (seconds of the suspect read), accuse.
+
+        ``placements``: where content recognition already placed the suspect (an identify
+        report's segments); without them, trace asks recognition itself (a second decode).
+        """
         # one BLAS thread: the products here are small, and a threaded BLAS spinning beside the
         # decoder's threads made one of them a third of the trace on two cores
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._trace(suspect_path, title, on_progress)
+            return self._trace(suspect_path, title, placements, on_progress)
 
-    def _trace(self, suspect_path: Path, title: str, on_progress: Progress) -> TraceReport:
+    def _trace(self, suspect_path: Path, title: str, placements: Sequence[MatchedSegment] | None,
+               on_progress: Progress) -> TraceReport:
         facts = video_facts(suspect_path)
         row = self._title(title)
-        watermark = require_watermarked(row)
-        segment_seconds = int(watermark["segment_seconds"])
+        watermark, _packaged = require_watermarked(row)
+        segment_seconds = watermark.segment_seconds
         if facts.duration and facts.duration < segment_seconds:
             raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
                                f"{suspect_path.name} lasts {facts.duration:.2f} s")
@@ -152,7 +155,7 @@ class TraceService:
                 raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
                                    f"{suspect_path.name} has {len(suspect.times)} frames")
             on_progress("recognise", 0, 1)
-            recognised = self._recognised_offsets(suspect_path, row)
+            recognised = self._recognised_offsets(suspect_path, row, placements)
             on_progress("recognise", 1, 1)
             on_progress("align", 0, 1)
             alignment = self._align(suspect, reference, row, master, recognised)
@@ -176,12 +179,12 @@ class TraceService:
             return report
 
     # -- steps -----------------------------------------------------------------------
-    def _title(self, title: str) -> TitleRow:
+    def _title(self, title: str) -> Title:
         with self._db.session() as session:
-            return repositories.get_title(session, title)
+            return repositories.load_title(session, title)
 
     @contextmanager
-    def _title_files(self, row: TitleRow) -> Iterator[tuple[MasterReference, Path]]:
+    def _title_files(self, row: Title) -> Iterator[tuple[MasterReference, Path]]:
         """The title's watermark reference, and its master as a file (a copy, from a store without files)."""
         try:
             with self._blobs.open_local(reference_blob(row.id)) as path:
@@ -191,27 +194,29 @@ class TraceService:
         with self._blobs.open_local(row.master_blob) as master:
             yield reference, master
 
-    def _recognised_offsets(self, suspect_path: Path, row: TitleRow) -> list[TimeMap]:
+    def _recognised_offsets(self, suspect_path: Path, row: Title,
+                            placements: Sequence[MatchedSegment] | None) -> list[TimeMap]:
         """Where content recognition places the suspect in this title (master - suspect seconds), if indexed.
 
         Recognition searches the whole catalog with pictures and sound, so it also places
         copies whose motion signature is too short or too garbled to propose an offset.
         Only passages at the title's own speed qualify: the tracker follows one clock.
         """
-        recognition = self._fingerprints
-        if row.id not in {t.title_id for t in recognition.index.titles()}:
-            return []
-        report = recognition.identify(suspect_path)
-        return [TimeMap.constant(s.title_start - s.suspect_start, s.score) for s in report.segments
+        if placements is None:
+            recognition = self._fingerprints
+            if row.id not in {t.title_id for t in recognition.index.titles()}:
+                return []
+            placements = recognition.identify(suspect_path).segments
+        return [TimeMap.constant(s.title_start - s.suspect_start, s.score) for s in placements
                 if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED]
 
-    def _align(self, suspect: _Suspect, reference: MasterReference, row: TitleRow, master: Path,
+    def _align(self, suspect: _Suspect, reference: MasterReference, row: Title, master: Path,
                recognised: list[TimeMap]) -> tuple[TimeMap, Registration | None] | None:
         candidates = self._time_candidates(suspect, reference)
         candidates += [r for r in recognised if all(abs(r.start - c.start) > 2.0 for c in candidates)]
         if not candidates:
             return None
-        masters = _MasterFrames(master, reference, _size_at(REGISTER_WIDTH, row.width, row.height))
+        masters = MasterFrames(master, reference, _size_at(REGISTER_WIDTH, row.width, row.height))
         best: tuple[float, TimeMap, Registration | None] | None = None  # (likeness, time map, registration)
         for candidate in candidates:  # the one whose registered pictures match the master best
             coarse = self._register(suspect, masters, reference, candidate)
@@ -258,7 +263,7 @@ class TraceService:
             candidates.append(path)
         return candidates
 
-    def _refine_to_frame(self, suspect: _Suspect, row: TitleRow, master: Path, reference: MasterReference,
+    def _refine_to_frame(self, suspect: _Suspect, row: Title, master: Path, reference: MasterReference,
                          time_map: TimeMap, registration: Registration | None) -> tuple[TimeMap, float]:
         """(time map shifted to the exact master frame, mean correlation there) from warped suspect frames."""
         work = _size_at(WORK_WIDTH, row.width, row.height)
@@ -270,7 +275,7 @@ class TraceService:
         shifts = range(-_REFINE_FRAMES, _REFINE_FRAMES + 1)
         totals = np.zeros(len(shifts))
         counts = np.zeros(len(shifts))
-        frames = _MasterFrames(master, reference, work)
+        frames = MasterFrames(master, reference, work)
         for index, picture in suspect.register_frames.items():
             warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)[valid]
             when = suspect.times[index]
@@ -279,7 +284,7 @@ class TraceService:
             for k, shift in enumerate(shifts):
                 frame = window.get(centre + shift)
                 if frame is not None:
-                    totals[k] += _correlation(warped, frame.astype(np.float32)[valid])
+                    totals[k] += correlation(warped, frame.astype(np.float32)[valid])
                     counts[k] += 1
         if not counts.any():
             return time_map, 0.0
@@ -287,7 +292,7 @@ class TraceService:
         return time_map.shifted(shifts[best] * step), float(totals[best] / max(1.0, counts[best]))
 
     @staticmethod
-    def _register(suspect: _Suspect, frames: _MasterFrames, reference: MasterReference,
+    def _register(suspect: _Suspect, frames: MasterFrames, reference: MasterReference,
                   time_map: TimeMap) -> Registration | None:
         pairs = []
         for index, picture in suspect.register_frames.items():
@@ -297,26 +302,26 @@ class TraceService:
                 pairs.append((master, picture))
         return register(pairs)
 
-    def _detect(self, suspect_path: Path, suspect: _Suspect, row: TitleRow, master: Path, reference: MasterReference,
+    def _detect(self, suspect_path: Path, suspect: _Suspect, row: Title, master: Path, reference: MasterReference,
                 offset: float, registration: Registration | None, segment_seconds: int,
                 read_up_to: Callable[[float], None]) -> list[SegmentEvidence]:
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
         key = self._watermark.title_keys(row.id).embed
-        master_frames = _MasterFrames(master, reference, work)
+        master_frames = MasterFrames(master, reference, work)
         ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
         valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
         timed = ((round((when - suspect.origin + offset) * reference.frame_rate),
                   cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32))
                  for when, picture in _reporting(gray_frames(suspect_path, *reg_suspect),
                                                  lambda when: read_up_to(when - suspect.origin)))
-        wide = round(_TRACK_WIDE_SECONDS * reference.frame_rate)
-        pairs = _FrameTracker(master_frames, valid, wide).pairs(timed)
+        wide = round(TRACK_WIDE_SECONDS * reference.frame_rate)
+        pairs = FrameTracker(master_frames, valid, wide).pairs(timed)
         return pool_segments(key, pairs, valid,
                              lambda index: segment_of_frame(index, reference.frame_rate, segment_seconds))
 
-    def _accuse(self, row: TitleRow, watermark: dict[str, Any], evidence: list[SegmentEvidence], offset: float,
+    def _accuse(self, row: Title, watermark: WatermarkParams, evidence: list[SegmentEvidence], offset: float,
                 registration: Registration | None) -> TraceReport:
         observed = {e.segment: soft_symbol(e.z) for e in evidence if e.frames > 0}
         report = TraceReport(row.name, False, "", offset_seconds=round(offset, 3),
@@ -331,7 +336,7 @@ class TraceService:
         if not any(observed.values()):
             report.reason = "no session identified: no watermark found (every segment at chance)"
             return report
-        code = SessionCode(key=self._watermark.title_keys(row.id).code, collusion=int(watermark["collusion"]))
+        code = SessionCode(key=self._watermark.title_keys(row.id).code, collusion=watermark.collusion)
         verdict = accuse(code.scores(observed, [s.id for s in sessions]), self._false_accusation)
         by_id = {s.id: s for s in sessions}
         report.accused = [_accusation(by_id[s.session_id], s) for s in verdict.accused]
@@ -393,11 +398,7 @@ def _read_suspect(path: Path, facts: VideoFacts) -> _Suspect:
     return _Suspect(facts, [t - start for t in times], thumbs, register_frames, start)
 
 
-def _correlation(a: NDArray[np.float32], b: NDArray[np.float32]) -> float:
-    return float(np.dot(_normalised(a), _normalised(b)))
-
-
-def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int], row: TitleRow,
+def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int], row: Title,
                   work: tuple[int, int]) -> NDArray[np.float64]:
     """Suspect (REGISTER_WIDTH) pixels → master working pixels."""
     master_reg = _size_at(REGISTER_WIDTH, row.width, row.height)
@@ -406,215 +407,3 @@ def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int
         return to_work @ registration.homography
     stretch = np.diag([master_reg[0] / reg_suspect[0], master_reg[1] / reg_suspect[1], 1.0])
     return to_work @ stretch
-
-
-class _FrameTracker:
-    """Pairs suspect frames with master frames, following a clock that drifts from the master's.
-
-    One offset for the whole suspect is right to the frame only when the copy keeps the
-    master's clock. A re-timed copy (25→30 fps, a screen capture, a camcorder) drifts, and
-    one frame off erases the mark on anything that moves. So frames are taken in blocks:
-    each block tries the offsets within ±_TRACK_FRAMES of the current one and moves to the
-    one its pictures correlate with best — when most of its frames agree (a sign test), so
-    that a still scene, where every offset looks alike, does not walk the offset away.
-
-    A stall (a screen capture whose player rebuffered, a dropped stretch) jumps the clock
-    by more than that. A block that matches clearly worse than the blocks before it (and
-    the first block, whose offset came from the whole copy) is searched for over ±``wide``
-    frames, and the offset jumps where it matches clearly better; each frame of that block
-    then keeps the side of the jump it matches.
-    """
-
-    def __init__(self, frames: _MasterFrames, valid: NDArray[np.bool_], wide: int) -> None:
-        self._frames, self._valid, self._wide = frames, valid, wide
-        self._drift = 0
-        self._shifts = range(-_TRACK_FRAMES, _TRACK_FRAMES + 1)
-        self._vectors: OrderedDict[int, NDArray[np.float32]] = OrderedDict()  # master index → normalised pixels
-        self._typical: float | None = None  # how well blocks have matched so far
-
-    def pairs(self, timed: Iterator[tuple[int, NDArray[np.float32]]]
-              ) -> Iterator[tuple[int, NDArray[np.float32], NDArray[np.float32]]]:
-        """(master index, master frame, suspect frame) for (predicted master index, suspect frame)."""
-        block: list[tuple[int, NDArray[np.float32]]] = []
-        for item in timed:
-            block.append(item)
-            if len(block) == _TRACK_WINDOW:
-                yield from self._settle(block)
-                block = []
-        yield from self._settle(block)
-
-    def _settle(self, block: list[tuple[int, NDArray[np.float32]]]
-                ) -> Iterator[tuple[int, NDArray[np.float32], NDArray[np.float32]]]:
-        suspects = [_normalised(warped[self._valid]) for _predicted, warped in block]
-        likeness, candidates = self._try(block, suspects)
-        quality = _block_quality(likeness)
-        # the first block is searched too: one offset for a whole drifting copy may be off at its start
-        lost = quality is not None and (self._typical is None or quality < self._typical - _LOST_BY)
-        if lost:
-            jump = self._search_wide(block, suspects)
-            if jump:  # the block straddles the jump: each frame keeps the side it matches
-                before = (likeness, candidates)
-                self._drift += jump
-                likeness, candidates = self._try(block, suspects)
-                if self._typical is None:
-                    self._typical = _block_quality(likeness)
-                yield from self._straddle(block, before, (likeness, candidates), jump)
-                return
-        if quality is not None:  # a lost block moves the reference only slowly: a stall must not redefine it
-            weight = 0.05 if lost else 0.2
-            self._typical = quality if self._typical is None else (1 - weight) * self._typical + weight * quality
-        moved = self._agreed_shift(likeness)
-        self._drift += moved
-        for (predicted, warped), found in zip(block, candidates, strict=True):
-            if moved in found:  # the settled offset is among the tried ones
-                yield predicted + self._drift, found[moved], warped
-
-    def _straddle(self, block: list[tuple[int, NDArray[np.float32]]],
-                  before: tuple[NDArray[np.float64], list[dict[int, NDArray[np.float32]]]],
-                  after: tuple[NDArray[np.float64], list[dict[int, NDArray[np.float32]]]],
-                  jump: int) -> Iterator[tuple[int, NDArray[np.float32], NDArray[np.float32]]]:
-        """Each frame of a block that jumped, paired on whichever side of the jump it matches best."""
-        for row, (predicted, warped) in enumerate(block):
-            sides = []
-            for (likeness, candidates), base in ((before, self._drift - jump), (after, self._drift)):
-                if not np.isnan(likeness[row]).all():
-                    column = int(np.nanargmax(likeness[row]))
-                    shift = self._shifts[column]
-                    sides.append((float(likeness[row, column]), predicted + base + shift, candidates[row][shift]))
-            if sides:
-                _score, index, master = max(sides, key=lambda side: side[0])
-                yield index, master, warped
-
-    def _try(self, block: list[tuple[int, NDArray[np.float32]]], suspects: list[NDArray[np.float32]]
-             ) -> tuple[NDArray[np.float64], list[dict[int, NDArray[np.float32]]]]:
-        """Likeness of each block frame to the master frames ±_TRACK_FRAMES around the current offset."""
-        likeness = np.full((len(block), len(self._shifts)), np.nan)
-        candidates: list[dict[int, NDArray[np.float32]]] = []
-        for row, ((predicted, _warped), suspect) in enumerate(zip(block, suspects, strict=True)):
-            found: dict[int, NDArray[np.float32]] = {}
-            for column, shift in enumerate(self._shifts):
-                index = predicted + self._drift + shift
-                master = self._frames.frame(index)
-                if master is not None:
-                    found[shift] = master
-                    likeness[row, column] = float(np.dot(suspect, self._vector(index, master)))
-            candidates.append(found)
-        return likeness, candidates
-
-    def _search_wide(self, block: list[tuple[int, NDArray[np.float32]]],
-                     suspects: list[NDArray[np.float32]]) -> int:
-        """The shift within ±wide frames where a sample of the block matches best, if clearly better."""
-        sample = list(range(0, len(block), _WIDE_SAMPLE_STEP))
-        centres = np.array([block[i][0] + self._drift for i in sample])
-        first, last = max(0, int(centres.min()) - self._wide), int(centres.max()) + self._wide
-        scores = np.full((len(sample), last - first + 1), np.nan)
-        matrix = np.stack([suspects[i] for i in sample])
-        for index in range(first, last + 1):
-            master = self._frames.frame(index)
-            if master is None:
-                break
-            scores[:, index - first] = matrix @ _normalised(master[self._valid])
-        shifts = np.arange(-self._wide, self._wide + 1)
-        columns = centres[:, None] + shifts[None, :] - first
-        inside = (columns >= 0) & (columns < scores.shape[1])
-        picked = scores[np.arange(len(sample))[:, None], np.clip(columns, 0, scores.shape[1] - 1)]
-        means = np.where(inside & ~np.isnan(picked), picked, -1.0).mean(axis=0)  # no master frame: no match
-        best = int(np.argmax(means))
-        return int(shifts[best]) if means[best] - means[self._wide] >= _JUMP_GAIN else 0
-
-    def _vector(self, index: int, master: NDArray[np.float32]) -> NDArray[np.float32]:
-        vector = self._vectors.get(index)
-        if vector is None:
-            vector = self._vectors[index] = _normalised(master[self._valid])
-            if len(self._vectors) > 4 * _TRACK_WINDOW:
-                self._vectors.popitem(last=False)
-        return vector
-
-    def _agreed_shift(self, likeness: NDArray[np.float64]) -> int:
-        """The best shift of the block, if its frames prefer it to staying put (else 0)."""
-        usable = ~np.isnan(likeness).any(axis=1)
-        if usable.sum() < _TRACK_WINDOW // 2:
-            return 0
-        rows = likeness[usable]
-        stay = _TRACK_FRAMES
-        best = int(np.argmax(rows.sum(axis=0)))
-        if best == stay or np.mean(rows[:, best] > rows[:, stay]) < _TRACK_AGREEMENT:
-            return 0
-        return best - stay
-
-
-def _block_quality(likeness: NDArray[np.float64]) -> float | None:
-    """How well a block matches at its best offsets: the mean of each usable frame's best likeness."""
-    usable = ~np.isnan(likeness).all(axis=1)
-    if usable.sum() < _TRACK_WINDOW // 2:
-        return None
-    return float(np.mean(np.nanmax(likeness[usable], axis=1)))
-
-
-def _normalised(values: NDArray[np.float32]) -> NDArray[np.float32]:
-    """One picture's valid pixels as a zero-mean unit vector (``unit_rows`` of one row)."""
-    vector: NDArray[np.float32] = unit_rows(values[None])[0]
-    return vector
-
-
-class _MasterFrames:
-    """Master frames at one size by index (decode order, as the variants were encoded), found by seeking."""
-
-    def __init__(self, master: Path, reference: MasterReference, size: tuple[int, int]) -> None:
-        self._master, self._pts, self._size = master, reference.pts, size
-        self._frames: Iterator[tuple[int, NDArray[np.uint8]]] | None = None
-        self._index = -1
-        self._recent: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
-        self._near: dict[int, NDArray[np.uint8]] = {}
-
-    def _index_of(self, when: float) -> int:
-        right = int(np.searchsorted(self._pts, when))
-        if right > 0 and (right == len(self._pts) or when - self._pts[right - 1] < self._pts[right] - when):
-            return right - 1
-        return right
-
-    def _decode_from(self, index: int) -> Iterator[tuple[int, NDArray[np.uint8]]]:
-        start = float(self._pts[max(0, min(index, len(self._pts) - 1))]) - 1e-3
-        for when, picture in gray_frames(self._master, *self._size, start=max(0.0, start)):
-            yield self._index_of(when), picture
-
-    def at(self, index: int) -> NDArray[np.uint8] | None:
-        """One frame, by a seek; its neighbours are kept, for the offsets tried next to it."""
-        if not 0 <= index < len(self._pts):
-            return None
-        if index not in self._near:
-            for found, picture in self._decode_from(max(0, index - _NEIGHBOURS)):
-                if found > index + _NEIGHBOURS:
-                    break
-                if found >= index - _NEIGHBOURS:
-                    self._near[found] = picture
-        return self._near.get(index)
-
-    def window(self, first: int, last: int) -> dict[int, NDArray[np.uint8]]:
-        """Frames first..last (clipped to the title)."""
-        frames: dict[int, NDArray[np.uint8]] = {}
-        for found, picture in self._decode_from(max(0, first)):
-            if found > last:
-                break
-            frames[found] = picture
-        return frames
-
-    def frame(self, index: int) -> NDArray[np.float32] | None:
-        """Frames for (mostly) increasing indices: decoded forward once, the last few kept."""
-        if index >= len(self._pts) or index < 0:
-            return None
-        if index in self._recent:
-            return self._recent[index]
-        if self._frames is None or index < self._index:
-            self._frames = self._decode_from(max(0, index - 1))
-            self._index = -1
-            self._recent.clear()
-        while self._index < index:
-            try:
-                self._index, picture = next(self._frames)
-            except StopIteration:
-                return None
-            self._recent[self._index] = picture.astype(np.float32)
-            if len(self._recent) > _KEPT_FRAMES:
-                self._recent.popitem(last=False)
-        return self._recent.get(index)

@@ -49,10 +49,10 @@ async def blob_response(blobs: BlobStore, key: str, media_type: str, missing: st
 def content_routes(db: Database, blobs: BlobStore) -> list[Route]:
     def _blob_key(title_name: str, path: str) -> str:
         with db.session() as session:
-            title = repositories.find_title(session, title_name)
+            title = repositories.lookup_title(session, title_name)
             if title is None:
                 raise NotFound(f"no title named {title_name[:60]!r}")
-            if title.status != "ready":
+            if not title.ready:
                 raise TitleNotReady(f"title {title_name!r} is {title.status}, not ready")
             if title.watermark is not None:
                 raise PermissionDenied(f"title {title_name!r} is forensically watermarked and plays only as a "

@@ -1,0 +1,28 @@
+"""Title records: the package and watermark JSON read and written in one place, typed."""
+
+from __future__ import annotations
+
+from reelguard.titles import PackagedStream, PackagedWatermark, PackageRecord, WatermarkParams
+
+WATERMARKED_PACKAGE = {
+    "blob_prefix": "packages/t1", "dash_manifest": "dash/manifest.mpd", "hls_master": "hls/master.m3u8",
+    "segment_seconds": 4,
+    "streams": [{"name": "video_720p", "kind": "video", "tier": "HD", "kid": "0f9b", "width": 1280, "height": 720,
+                 "bitrate_kbps": 3000},
+                {"name": "audio", "kind": "audio", "tier": "AUDIO", "kid": "77aa"}],
+    "watermark": {"variant_b": "variants/b/", "pace_info": "wm/pace.json", "positions": 75},
+}
+
+
+def test_a_watermarked_package_round_trips() -> None:
+    record = PackageRecord.from_json(WATERMARKED_PACKAGE)
+    assert record.watermark == PackagedWatermark(variant_b="variants/b/", pace_info="wm/pace.json", positions=75)
+    assert record.streams[1] == PackagedStream(name="audio", kind="audio", tier="AUDIO", kid="77aa")
+    assert record.streams[0].height == 720
+    assert record.to_json() == WATERMARKED_PACKAGE
+
+
+def test_watermark_parameters_round_trip_and_are_typed() -> None:
+    params = WatermarkParams.from_json({"strength": "0.3", "collusion": 2, "segment_seconds": 4.0})
+    assert params == WatermarkParams(strength=0.3, collusion=2, segment_seconds=4)
+    assert WatermarkParams.from_json(params.to_json()) == params
