@@ -198,11 +198,10 @@ class LocalBlobStore(BlobStore):
                 with staging.open("wb") as out:
                     shutil.copyfileobj(_Source(stream), out, _CHUNK)
                 os.replace(staging, target)
-        except _SourceFailed as failed:
+        except BaseException as exc:  # the disk's errors arrive here as StorageError, with staging removed
             _remove(staging)
-            raise failed.error from None
-        except BaseException:
-            _remove(staging)
+            if isinstance(exc, _SourceFailed):
+                raise exc.error from None
             raise
 
     def _do_open_read(self, key: str) -> AbstractContextManager[BinaryIO]:

@@ -98,38 +98,44 @@ class AppFactory:
 # -- roles -----------------------------------------------------------------------------
 def _license_app(runtime: Runtime) -> Starlette:
     licensing = runtime.licensing()
-    proxy, routes = _licence_routes(runtime, licensing)
-    app = Starlette(routes=[*routes, _healthz(runtime)], middleware=_middleware(runtime),
-                    exception_handlers=dict(problem_handlers()), lifespan=_licensing_lifespan(licensing, proxy))
+    proxy, routes = _licence_routes(runtime, licensing, _edge_selector(runtime))
+    app = _role_app(runtime, routes, lifespan=_licensing_lifespan(licensing, proxy))
     app.state.licensing = licensing
     return app
 
 
 def _keyserver_app(runtime: Runtime) -> Starlette:
-    return Starlette(routes=[*_key_server_routes(runtime), _healthz(runtime)], middleware=_middleware(runtime),
-                     exception_handlers=dict(problem_handlers()))
+    return _role_app(runtime, _key_server_routes(runtime))
 
 
 def _origin_app(runtime: Runtime) -> Starlette:
-    return Starlette(routes=[*_origin_routes(runtime), _healthz(runtime)], middleware=_middleware(runtime),
-                     exception_handlers=dict(problem_handlers()))
+    return _role_app(runtime, _origin_routes(runtime, _edge_selector(runtime)))
 
 
 def _full_app(runtime: Runtime, *, after_api_build: Callable[[], None] | None = None) -> Starlette:
     licensing = runtime.licensing()
-    proxy, licence_routes = _licence_routes(runtime, licensing)
+    selector = _edge_selector(runtime)  # one per app: the licence role's session keys and the origin's streams
+    proxy, licence_routes = _licence_routes(runtime, licensing, selector)
     api = DeferredApp(lambda: _integration_api(runtime, licensing), after_build=after_api_build)
     # the key routes precede the origin's catch-alls /content/{title}/{path} and /stream/{token}/{path}
-    routes = [*licence_routes, _healthz(runtime), *_key_server_routes(runtime), *_origin_routes(runtime)]
-    middleware = [*_middleware(runtime), Middleware(PathSplit, other=api, prefixes=API_PREFIXES)]
-    app = Starlette(routes=routes, middleware=middleware, exception_handlers=dict(problem_handlers()),
-                    lifespan=_licensing_lifespan(licensing, proxy, api))
+    routes = [*licence_routes, *_key_server_routes(runtime), *_origin_routes(runtime, selector)]
+    app = _role_app(runtime, routes, lifespan=_licensing_lifespan(licensing, proxy, api),
+                    extra_middleware=[Middleware(PathSplit, other=api, prefixes=API_PREFIXES)])
     app.state.licensing, app.state.api = licensing, api
     return app
 
 
+def _role_app(runtime: Runtime, routes: list[BaseRoute], *,
+              lifespan: Callable[[Starlette], AbstractAsyncContextManager[None]] | None = None,
+              extra_middleware: list[Middleware] | None = None) -> Starlette:
+    """A Starlette app with the role's routes and ``/healthz``, the access log, the body guard and problem+json."""
+    return Starlette(routes=[*routes, _healthz(runtime)], middleware=[*_middleware(runtime), *(extra_middleware or [])],
+                     exception_handlers=dict(problem_handlers()), lifespan=lifespan)
+
+
 # -- parts -----------------------------------------------------------------------------
-def _licence_routes(runtime: Runtime, licensing: Licensing) -> tuple[LicenseProxy, list[BaseRoute]]:
+def _licence_routes(runtime: Runtime, licensing: Licensing,
+                    selector: EdgeSelector) -> tuple[LicenseProxy, list[BaseRoute]]:
     from reelguard.license.proxy import LicenseProxy, load_credential
     from reelguard.web.license_routes import license_routes, proxy_routes, session_key_routes
 
@@ -139,7 +145,7 @@ def _licence_routes(runtime: Runtime, licensing: Licensing) -> tuple[LicenseProx
                          timeout_seconds=settings.license_proxy_timeout_seconds)
     service = licensing.service
     return proxy, [*license_routes(service, settings.max_license_body_bytes), *proxy_routes(service, proxy),
-                   *session_key_routes(service, _edge_selector(runtime))]
+                   *session_key_routes(service, selector)]
 
 
 def _key_server_routes(runtime: Runtime) -> list[BaseRoute]:
@@ -153,12 +159,12 @@ def _key_server_routes(runtime: Runtime) -> list[BaseRoute]:
     return list(key_routes(key_server, clients, runtime.clock, MAX_CPIX_BYTES))
 
 
-def _origin_routes(runtime: Runtime) -> list[BaseRoute]:
+def _origin_routes(runtime: Runtime, selector: EdgeSelector) -> list[BaseRoute]:
     from reelguard.web.content_routes import content_routes
     from reelguard.web.player_routes import player_routes
     from reelguard.web.stream_routes import stream_routes
 
-    return [*stream_routes(_edge_selector(runtime), runtime.blobs), *content_routes(runtime.db, runtime.blobs),
+    return [*stream_routes(selector, runtime.blobs), *content_routes(runtime.db, runtime.blobs),
             *player_routes()]
 
 
@@ -223,7 +229,7 @@ def _edge_selector(runtime: Runtime) -> EdgeSelector:
     from reelguard.watermark.edge import EdgeSelector
 
     return EdgeSelector(runtime.watermark, clock=lambda: runtime.clock().timestamp(),
-                    leeway_seconds=runtime.settings.token_leeway_seconds)
+                        leeway_seconds=runtime.settings.token_leeway_seconds)
 
 
 def _healthz(runtime: Runtime) -> Route:
