@@ -2,7 +2,7 @@
 and the load generator they drive it with.
 
     require_wrk()
-    process, base_url = serve(data_dir, workers=2, settings={"unsafe_skip_license_policy": "true"})
+    process, base_url = serve(data_dir, workers=2, settings={"license__unsafe_skip_policy": "true"})
 
 (Each script puts ``scripts/`` on ``sys.path`` first: the free port comes from the browser harness.)
 """
@@ -30,7 +30,7 @@ def require_wrk() -> None:
 
 def serve(data_dir: Path, *, workers: int = 1, log_level: str = "info",
           settings: dict[str, str] | None = None) -> tuple[subprocess.Popen[bytes], str]:
-    """A server on ``data_dir`` (plus ``settings`` as REELGUARD_* variables), once it answers /healthz."""
+    """A server on ``data_dir`` (plus ``settings``, ``section__field``, as REELGUARD_* variables) once it answers."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
     env.update({f"REELGUARD_{name.upper()}": value for name, value in (settings or {}).items()})

@@ -51,7 +51,7 @@ def main() -> None:
     servers: dict[str, tuple[subprocess.Popen[bytes], str]] = {}
     try:
         data = work / "data"
-        runtime = Runtime.open(Settings.load(config_file=data / "none.toml", data_dir=data, database_url=""))
+        runtime = Runtime.open(Settings.load(config_file=data / "none.toml", data_dir=data, store={"database_url": ""}))
         runtime.ingest_service().add_title(root / "media" / "lavfi_testsrc.mp4", name="clip")
         runtime.close()
         script = work / "post.lua"

@@ -41,7 +41,7 @@ from reelguard.fingerprint.signatures import Signature
 from reelguard.media.ladder import plan_ladder
 from reelguard.media.tools import MediaTools
 from reelguard.media.transcode import AUDIO_OUTPUT, TranscodePlan, run_transcode
-from reelguard.settings import DEFAULT_LADDER, Settings
+from reelguard.settings import DEFAULT_LADDER, MediaSettings
 
 PEAKS_PER_SECOND = 13.0  # measured on the suite's music and Big Buck Bunny's soundtrack
 
@@ -54,7 +54,7 @@ def _ladder(programme: Path, out_dir: Path) -> tuple[Path, Path]:
     """The programme transcoded as ingest does; (its smallest rendition, its audio track)."""
     renditions = plan_ladder(1280, 720, DEFAULT_LADDER)
     if not (out_dir / AUDIO_OUTPUT).is_file():
-        tools = MediaTools.locate(Settings())
+        tools = MediaTools.locate(MediaSettings())
         run_transcode(tools, TranscodePlan(tuple(renditions), 4, 25.0, True), programme, out_dir)
     return out_dir / f"{renditions[0].name}.mp4", out_dir / AUDIO_OUTPUT
 

@@ -39,12 +39,13 @@ def main() -> None:
     duration = 0.0
     for index in range(args.runs):
         data_dir = work / f"data-{index}"
-        runtime = Runtime.open(Settings.load(config_file=work / "none.toml", data_dir=data_dir, database_url=""))
+        runtime = Runtime.open(Settings.load(config_file=work / "none.toml", data_dir=data_dir,
+                                             store={"database_url": ""}))
         info = probe_master(runtime.tools, source)
         duration = info.duration_seconds
-        plan = TranscodePlan(tuple(plan_ladder(info.width, info.height, runtime.settings.ladder)),
-                             runtime.settings.segment_seconds, info.frame_rate, info.has_audio,
-                             runtime.settings.x264_preset, runtime.settings.audio_bitrate_kbps)
+        plan = TranscodePlan(tuple(plan_ladder(info.width, info.height, runtime.settings.media.ladder)),
+                             runtime.settings.media.segment_seconds, info.frame_rate, info.has_audio,
+                             runtime.settings.media.x264_preset, runtime.settings.media.audio_bitrate_kbps)
         started = time.perf_counter()
         run_transcode(runtime.tools, plan, source, work / f"tx-{index}")
         transcode_s.append(time.perf_counter() - started)

@@ -86,7 +86,7 @@ class Tokens:
 
     def __init__(self, data_dir: Path) -> None:
         self.runtime = Runtime.open(Settings.load(config_file=data_dir / "none.toml", data_dir=data_dir,
-                                                  database_url=""))
+                                                  store={"database_url": ""}))
         self.data_dir, self._files = data_dir, 0
 
     def write(self, pairs: list[tuple[str, str]]) -> Path:
@@ -130,9 +130,9 @@ def _wrk(url: str, tokens: Path, body: str, seconds: int, connections: int, scri
 
 
 def _serve(data_dir: Path, workers: int, *, bare: bool, journal: bool = True) -> tuple[subprocess.Popen[bytes], str]:
-    settings = {"unsafe_skip_license_policy": "true"} if bare else {}
+    settings = {"license__unsafe_skip_policy": "true"} if bare else {}
     if not journal:
-        settings["unsafe_skip_decision_journal"] = "true"
+        settings["license__unsafe_skip_decision_journal"] = "true"
     return serve(data_dir, workers=workers, settings=settings)
 
 

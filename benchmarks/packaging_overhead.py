@@ -26,7 +26,7 @@ from fetch_test_media import fetch
 from reelguard.drm.keys import ContentKey, TrackTier
 from reelguard.drm.packaging import Scheme, build_packager_flags, ladder_streams, package_title
 from reelguard.media import MediaTools, TranscodePlan, plan_ladder, probe_master, run_transcode
-from reelguard.settings import Settings
+from reelguard.settings import MediaSettings
 
 
 def main() -> None:
@@ -36,7 +36,7 @@ def main() -> None:
     media = Path(__file__).resolve().parents[1] / "media"
     fetch(media)
     source = media / "bbb_loop3.mp4"
-    tools = MediaTools.locate(Settings.load(config_file=Path("/nonexistent.toml")))
+    tools = MediaTools.locate(MediaSettings())
     work = Path(tempfile.mkdtemp(prefix="rg-bench-pack-"))
     info = probe_master(tools, source)
     renditions = plan_ladder(info.width, info.height, (360, 540, 720, 1080))

@@ -125,10 +125,10 @@ def main() -> None:
         _time_decisions(full, cases[:5_000], geo)  # warm-up
         runs = {name: _time_decisions(policy, cases, geo) for name, policy in (("full", full), ("trivial", trivial))}
         signer = TokenSigner(load_or_create_signing_key(work / "key.pem"), issuer="i", audience="a")
-        settings = Settings.load(config_file=work / "none.toml", data_dir=work, token_issuer="i", token_audience="a")
-        verifier = TokenVerifier({signer.kid: signer.public_key}, issuer=settings.token_issuer,
-                                 audience=settings.token_audience, max_ttl_seconds=settings.token_max_ttl_seconds,
-                                 leeway_seconds=settings.token_leeway_seconds)
+        settings = Settings.load(config_file=work / "none.toml", data_dir=work, tokens={"issuer": "i", "audience": "a"})
+        verifier = TokenVerifier({signer.kid: signer.public_key}, issuer=settings.tokens.issuer,
+                                 audience=settings.tokens.audience, max_ttl_seconds=settings.tokens.max_ttl_seconds,
+                                 leeway_seconds=settings.tokens.leeway_seconds)
         tokens = [signer.issue(account="a", title="t", device="d", ttl_seconds=300, now=now) for _ in range(5_000)]
         verify = []
         for token in tokens:

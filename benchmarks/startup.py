@@ -105,7 +105,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="rg-bench-startup-"))
     try:
         data = work / "data"
-        runtime = Runtime.open(Settings.load(config_file=data / "none.toml", data_dir=data, database_url=""))
+        runtime = Runtime.open(Settings.load(config_file=data / "none.toml", data_dir=data, store={"database_url": ""}))
         runtime.ingest_service().add_title(root / "media" / "lavfi_testsrc.mp4", name="clip")
         runtime.close()
         (work / "minimal_fastapi.py").write_text(MINIMAL_FASTAPI)

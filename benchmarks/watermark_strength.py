@@ -57,12 +57,13 @@ def main() -> None:
     root = Path(__file__).resolve().parents[1]
     work = args.work or Path(tempfile.mkdtemp(prefix="rg-bench-strength-"))
     work.mkdir(parents=True, exist_ok=True)
-    runtime = Runtime.open(Settings.load(config_file=work / "none.toml", data_dir=work / "data", database_url=""))
+    runtime = Runtime.open(Settings.load(config_file=work / "none.toml", data_dir=work / "data",
+                                         store={"database_url": ""}))
     source = build_programme(root / "media", work, args.seconds)
     info = probe_master(runtime.tools, source)
-    plan = TranscodePlan(tuple(plan_ladder(info.width, info.height, (720,))), runtime.settings.segment_seconds,
-                         info.frame_rate, info.has_audio, runtime.settings.x264_preset,
-                         runtime.settings.audio_bitrate_kbps)
+    plan = TranscodePlan(tuple(plan_ladder(info.width, info.height, (720,))), runtime.settings.media.segment_seconds,
+                         info.frame_rate, info.has_audio, runtime.settings.media.x264_preset,
+                         runtime.settings.media.audio_bitrate_kbps)
     plain = work / "plain"
     run_transcode(runtime.tools, plan, source, plain)
     plain_720 = plain / "video_720p.mp4"
@@ -75,7 +76,7 @@ def main() -> None:
         quality = measure_quality(runtime, variant_a, plain_720)
         versus_source = measure_quality(runtime, variant_a, source)[0]
         robustness = [_robustness(runtime, variant_a, source, out / f"attack-{i}.mp4", attack, info.frame_rate,
-                                  runtime.settings.segment_seconds)
+                                  runtime.settings.media.segment_seconds)
                       for i, attack in enumerate(ATTACKS.values())]
         rows.append([f"variant A vs unmarked encode, strength {strength:g}", f"{strength:g}", *quality,
                      versus_source, *robustness])
@@ -84,7 +85,7 @@ def main() -> None:
            ["comparison", "strength", "PSNR Y dB", "SSIM Y", "XPSNR Y dB", "PSNR vs source",
             *[f"{name}: mean z, z ≥ 3" for name in ATTACKS]], rows,
            [f"{args.seconds:.0f} s of the benchmark programme (1280x720, 25 fps), 720p rung at the ladder's "
-            f"bitrate, x264 {runtime.settings.x264_preset}, {runtime.settings.segment_seconds} s segments; "
+            f"bitrate, x264 {runtime.settings.media.x264_preset}, {runtime.settings.media.segment_seconds} s segments; "
             "quality targets PSNR ≥ 45 dB, SSIM ≥ 0.99 against the unmarked encode",
             "robustness: informed detection of variant A after the attack, frames paired by index; the "
             "session code's weight saturates at z = 3 (soft symbol z/3 clipped to ±1)"])

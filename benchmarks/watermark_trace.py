@@ -118,9 +118,9 @@ def speed_of_encoding(runtime: Runtime, programme: Path, work: Path, seconds: fl
     excerpt = work / "speed-excerpt.mp4"
     ffmpeg(runtime, "-i", str(programme), "-t", str(seconds), "-c", "copy", str(excerpt))
     info = probe_master(runtime.tools, excerpt)
-    plan = TranscodePlan(tuple(plan_ladder(info.width, info.height, runtime.settings.ladder)),
-                         runtime.settings.segment_seconds, info.frame_rate, info.has_audio,
-                         runtime.settings.x264_preset, runtime.settings.audio_bitrate_kbps)
+    plan = TranscodePlan(tuple(plan_ladder(info.width, info.height, runtime.settings.media.ladder)),
+                         runtime.settings.media.segment_seconds, info.frame_rate, info.has_audio,
+                         runtime.settings.media.x264_preset, runtime.settings.media.audio_bitrate_kbps)
     times: dict[str, list[float]] = {"plain": [], "null": [], "marked": []}
     for round_index in range(rounds):
         for name in (("plain", "null", "marked") if round_index % 2 == 0 else ("marked", "null", "plain")):
@@ -130,7 +130,7 @@ def speed_of_encoding(runtime: Runtime, programme: Path, work: Path, seconds: fl
                 run_transcode(runtime.tools, plan, excerpt, out)
             else:
                 cls = NullMarker if name == "null" else FrameMarker
-                marker = cls(key=b"speed-benchmark-key-0123", strength=runtime.settings.watermark_strength)
+                marker = cls(key=b"speed-benchmark-key-0123", strength=runtime.settings.watermark.strength)
                 encode_variants(runtime.tools, plan, excerpt, out, marker=marker)
             times[name].append(time.perf_counter() - started)
     plain, null, marked = (min(times[n]) for n in ("plain", "null", "marked"))
@@ -149,7 +149,7 @@ def trace_job(args: tuple[str, str, str]) -> dict[str, Any]:
     if kept.exists():
         return json.loads(kept.read_text())  # type: ignore[no-any-return]
     runtime = Runtime.open(Settings.load(config_file=Path(data_dir) / "none.toml", data_dir=Path(data_dir),
-                                         database_url=""))
+                                         store={"database_url": ""}))
     started = time.perf_counter()
     report_json = runtime.trace_service().trace(Path(suspect), title=title).to_json()
     report_json["seconds"] = time.perf_counter() - started
@@ -209,9 +209,9 @@ def main() -> None:
     work = args.work or Path(tempfile.mkdtemp(prefix="rg-bench-wm-"))
     work.mkdir(parents=True, exist_ok=True)
     data_dir = work / "data"
-    settings = Settings.load(config_file=work / "none.toml", data_dir=data_dir, database_url="")
+    settings = Settings.load(config_file=work / "none.toml", data_dir=data_dir, store={"database_url": ""})
     if args.strength is not None:
-        settings = settings.model_copy(update={"watermark_strength": args.strength})
+        settings = settings.replaced(watermark={"strength": args.strength})
     runtime = Runtime.open(settings)
     log = print
 
@@ -223,7 +223,8 @@ def main() -> None:
         rows = speed_of_encoding(runtime, programme, work, args.speed_seconds, args.speed_rounds)
         report("Forensic watermark: encoding speed", ["step", "seconds", "× plain", "note"], rows,
                [f"{args.speed_seconds:.0f} s of the benchmark programme, the default ladder, x264 "
-                f"{runtime.settings.x264_preset}, strength {runtime.settings.watermark_strength:g}; each pipeline's "
+                f"{runtime.settings.media.x264_preset}, strength {runtime.settings.watermark.strength:g}; "
+                "each pipeline's "
                 "best round; the comparators ran in the same run"])
         runtime.close()
         return
@@ -234,7 +235,7 @@ def main() -> None:
         report("Forensic watermark: quality (720p rendition)", ["comparison", "PSNR Y dB", "SSIM Y", "XPSNR Y dB"],
                quality_rows(runtime, work),
                [f"{args.speed_seconds:.0f} s of the benchmark programme, 720p at the ladder's 2,300 kbit/s, "
-                f"x264 veryfast, strength {runtime.settings.watermark_strength:g}; targets PSNR ≥ 45 dB, SSIM ≥ 0.99 "
+                f"x264 veryfast, strength {runtime.settings.watermark.strength:g}; targets PSNR ≥ 45 dB, SSIM ≥ 0.99 "
                 "against the unmarked encode"])
         (work / "quality.reported").touch()
     ingest_seconds = once(work / "ingest.json", lambda: ingest(runtime, programme))
@@ -366,7 +367,7 @@ def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: li
              ingest_seconds: float) -> None:
     """The attack, coalition and speed tables from the traces (reports in job order, the unmarked one last)."""
     code = SessionCode(key=runtime.watermark.title_keys(_title_id(runtime)).code)
-    bound = runtime.settings.watermark_false_accusation
+    bound = runtime.settings.watermark.false_accusation
     bits = {s: service.bits(s) for s in ids[:5]}
     per_attack: dict[str, list[tuple[float, float, int, int | None, bool, int]]] = {}
     trials, wrongly = 0, 0
@@ -393,7 +394,7 @@ def tabulate(runtime: Runtime, service: SessionService, ids: list[str], jobs: li
     trials += unmarked["sessions_scored"]
     solo = reports[0]
     emit(rows, collusion_rows, speed_rows, ingest_seconds, solo, len(solo["segments"]) * 4 / 60, trials,
-         wrongly, unmarked, args, len(ids), runtime.settings.watermark_strength)
+         wrongly, unmarked, args, len(ids), runtime.settings.watermark.strength)
 
 
 
@@ -423,7 +424,7 @@ def quality_rows(runtime: Runtime, work: Path) -> list[list[str]]:
     null = work / "speed-null-0" / "a" / "video_720p.mp4"
     a, b = (work / "speed-marked-0" / v / "video_720p.mp4" for v in ("a", "b"))
     rows = [["the mark alone: marked vs unmarked frames, before encoding",
-             *mark_alone_quality(source, runtime.settings.watermark_strength)]]
+             *mark_alone_quality(source, runtime.settings.watermark.strength)]]
     pairs = [("variant A vs unmarked encode (ladder)", a, plain), ("variant B vs unmarked encode (ladder)", b, plain),
              ("variant A vs unmarked encode (same pipeline)", a, null),
              ("unmarked encode vs source (x264's own distance)", plain, source), ("variant A vs source", a, source)]

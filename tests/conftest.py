@@ -1,6 +1,6 @@
 """Shared fixtures: settings on a fresh database, the test media, a packaged sample title.
 
-The database is SQLite by default. When ``REELGUARD_DATABASE_URL`` names a PostgreSQL
+The database is SQLite by default. When ``REELGUARD_STORE__DATABASE_URL`` names a PostgreSQL
 server (as ``.ci/run``'s second pass does), every test gets its own freshly created
 database on that server, so the suite runs unchanged on both.
 """
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 from fetch_test_media import fetch  # noqa: E402
 
-POSTGRES_URL = os.environ.get("REELGUARD_DATABASE_URL", "")
+POSTGRES_URL = os.environ.get("REELGUARD_STORE__DATABASE_URL", "")
 PROTOCOL_POLICY = ROOT / "tests" / "assets" / "policy_protocol_tests.toml"
 SAMPLE_TITLE = "bbb"
 OTHER_TITLE = "testsrc"
@@ -78,9 +78,10 @@ def read_without_dropping_sqlite_locks(path: Path) -> bytes:
     return subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, check=True).stdout
 
 
-def make_settings(data_dir: Path, database_url: str, **overrides: object) -> Settings:
-    return Settings.load(config_file=data_dir / "none.toml", data_dir=data_dir, database_url=database_url,
-                         **overrides)
+def make_settings(data_dir: Path, database_url: str, **sections: dict[str, object]) -> Settings:
+    """Settings on ``data_dir`` and ``database_url``, with some fields of some sections changed."""
+    loaded = Settings.load(config_file=data_dir / "none.toml", data_dir=data_dir, store={"database_url": database_url})
+    return loaded.replaced(**sections)
 
 
 @pytest.fixture
@@ -124,7 +125,7 @@ class PackagedCatalog:
 def catalog(tmp_path_factory: pytest.TempPathFactory, database_url_factory: Callable[[], str],
             media_dir: Path) -> Iterator[PackagedCatalog]:
     data_dir = tmp_path_factory.mktemp("catalog")
-    rt = Runtime.open(make_settings(data_dir, database_url_factory(), license_policy_file=PROTOCOL_POLICY))
+    rt = Runtime.open(make_settings(data_dir, database_url_factory(), license={"policy_file": PROTOCOL_POLICY}))
     service = rt.ingest_service()
     sample = service.add_title(media_dir / "bigbuckbunny.mp4", name=SAMPLE_TITLE)
     other = service.add_title(media_dir / "lavfi_testsrc.mp4", name=OTHER_TITLE)

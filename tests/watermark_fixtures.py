@@ -33,7 +33,7 @@ def make_test_pattern(tools_ffmpeg: str, out: Path, seconds: int) -> Path:
 
 
 def watermark_settings(base: Settings) -> Settings:
-    return base.model_copy(update={"segment_seconds": 1, "ladder": (360,)})
+    return base.replaced(media={"segment_seconds": 1, "ladder": (360,)})
 
 
 def ingest_watermarked(runtime: Runtime, media: Path, work: Path, seconds: int = 30) -> TitleView:

@@ -1,89 +1,125 @@
-"""Typed settings: defaults, then a TOML file, then ``REELGUARD_*`` environment variables.
+"""Typed settings in sections: defaults, then a TOML file, then ``REELGUARD_*`` environment variables.
 
 The embedded defaults need no configuration at all: everything lives under one data
 folder (``./.reelguard`` unless ``REELGUARD_DATA_DIR`` says otherwise) with a SQLite
 database, a local blob folder and generated secrets::
 
     settings = Settings.load()            # reads $REELGUARD_CONFIG or <data_dir>/reelguard.toml
-    settings.database_url                 # sqlite:///.../reelguard.db unless overridden
+    settings.license.cache_seconds        # 2.0 unless [license] cache_seconds says otherwise
 
-Fields are grouped by concern below (storage, secrets, media, packaging, server,
-tokens); the environment variable of a field is ``REELGUARD_`` + its upper-case name,
-e.g. ``REELGUARD_DATABASE_URL``.
+Each concern has its own section — ``[store]``, ``[media]``, ``[fingerprint]``,
+``[watermark]``, ``[keys]``, ``[server]``, ``[license]``, ``[license_proxy]``,
+``[tokens]`` — so the package that owns a concern reads one section, and a new
+capability adds a section rather than thirty more flat names. The environment variable
+of a field is ``REELGUARD_`` + section + ``__`` + field in upper case, e.g.
+``REELGUARD_STORE__DATABASE_URL``; ``data_dir`` alone is top level
+(``REELGUARD_DATA_DIR``), since it is read before the file it locates.
+
+The flat names of earlier versions (``database_url``, ``license_cache_seconds`` …) are
+refused with an error naming the new place, in a file, in the environment and in code.
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelguard.errors import ConfigurationError
 
-__all__ = ["CONFIG_FILE_NAME", "DEFAULT_LADDER", "Settings"]
+__all__ = [
+    "CONFIG_FILE_NAME", "DEFAULT_LADDER", "MOVED_SETTINGS", "FingerprintSettings", "KeySettings",
+    "LicenseProxySettings", "LicenseSettings", "MediaSettings", "ServerSettings", "Settings", "StoreSettings",
+    "TokenSettings", "WatermarkSettings",
+]
 
 DEFAULT_LADDER: tuple[int, ...] = (360, 540, 720, 1080)
 CONFIG_FILE_NAME = "reelguard.toml"
+ENV_PREFIX = "REELGUARD_"
+ENV_NESTED_DELIMITER = "__"
 
 
-class Settings(BaseSettings):
-    """All of reelguard's knobs. Immutable once loaded."""
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
 
-    model_config = SettingsConfigDict(env_prefix="REELGUARD_", frozen=True, extra="forbid")
 
-    # -- storage ---------------------------------------------------------------------
-    data_dir: Path = Field(default=Path(".reelguard"), description="Root of all local state.")
-    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite file if empty.")
+class StoreSettings(_Section):
+    """Where records and blobs live."""
+
+    database_url: str = Field(default="", description="SQLAlchemy URL; SQLite file data_dir/reelguard.db if empty.")
     blob_dir: Path | None = Field(default=None, description="Local blob folder; data_dir/blobs.")
-    fingerprint_index_dir: Path | None = Field(
-        default=None, description="Content-recognition index (derived, rebuildable); data_dir/fingerprints."
-    )
 
-    # -- secrets ---------------------------------------------------------------------
-    kek_file: Path | None = Field(
-        default=None, description="Key-encryption key (32 raw bytes); data_dir/kek.bin."
-    )
-    token_signing_key_file: Path | None = Field(
-        default=None, description="The demo's stand-in for the backend: an EdDSA/ES256 PEM private key that "
-        "'tokens issue' signs with; data_dir/token-signing-key.pem. Trusted only when no backend key is set."
-    )
-    watermark_secret_file: Path | None = Field(
-        default=None, description="Watermark master secret (32 raw bytes, shared with edges); data_dir/watermark.key."
-    )
 
-    # -- media -----------------------------------------------------------------------
+class MediaSettings(_Section):
+    """The tools and encoding ladder that ingest and packaging use."""
+
     ffmpeg: str | None = Field(default=None, description="ffmpeg path; wheel's if unset.")
     ffprobe: str | None = Field(default=None, description="ffprobe path; wheel's if unset.")
     packager: str | None = Field(default=None, description="Shaka Packager path.")
     ladder: tuple[int, ...] = Field(default=DEFAULT_LADDER, description="Rendition heights.")
     x264_preset: str = Field(default="veryfast")
     audio_bitrate_kbps: int = Field(default=128, ge=32, le=512)
+    segment_seconds: int = Field(default=4, ge=1, le=30, description="Segment and GOP duration.")
 
-    # -- packaging -------------------------------------------------------------------
-    segment_seconds: int = Field(default=4, ge=1, le=30)
+    @field_validator("ladder")
+    @classmethod
+    def _ladder_heights_are_even_and_positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not value or any(h <= 0 or h % 2 for h in value):
+            raise ValueError(f"ladder must be positive even heights, got {list(value)}")
+        return tuple(sorted(set(value)))
 
-    # -- forensic watermarking ------------------------------------------------------
-    watermark_strength: float = Field(
+
+class FingerprintSettings(_Section):
+    """Content recognition."""
+
+    index_dir: Path | None = Field(
+        default=None, description="Content-recognition index (derived, rebuildable); data_dir/fingerprints."
+    )
+
+
+class WatermarkSettings(_Section):
+    """Forensic A/B watermarking (docs/watermarking.md)."""
+
+    secret_file: Path | None = Field(
+        default=None, description="Watermark master secret (32 raw bytes, shared with edges); data_dir/watermark.key."
+    )
+    strength: float = Field(
         default=0.3, gt=0, le=8, description="Mark amplitude in luma levels at moderate texture (docs/watermarking.md)."
     )
-    watermark_collusion: int = Field(
+    collusion: int = Field(
         default=2, ge=1, le=12, description="Coalition size the session code's bias law is built for."
     )
-    watermark_session_seconds: int = Field(
+    session_seconds: int = Field(
         default=6 * 3600, ge=60, description="How long a session's watermarking token stays valid."
     )
-    watermark_false_accusation: float = Field(
+    false_accusation: float = Field(
         default=1e-6, gt=0, lt=0.01, description="Bound on accusing any innocent session in one trace."
     )
+    trace_spool_bytes: int = Field(
+        default=4 << 30, ge=0, description="Local disk a trace may fill with the suspect's decoded frames, so it "
+        "decodes the copy once (640 px wide gray: about 12 minutes at 25 fps); a longer copy is decoded twice."
+    )
 
-    # -- server ----------------------------------------------------------------------
+
+class KeySettings(_Section):
+    """Content keys at rest and the key-server API's clients."""
+
+    kek_file: Path | None = Field(default=None, description="Key-encryption key (32 raw bytes); data_dir/kek.bin.")
+    api_clients_file: Path | None = Field(
+        default=None, description="0600 TOML of key-server API clients; data_dir/api-clients.toml."
+    )
+
+
+class ServerSettings(_Section):
+    """The HTTP server every role runs in."""
+
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=8700, ge=0, le=65535)
-    max_license_body_bytes: int = Field(default=16_384, ge=256)
     max_request_body_bytes: int = Field(
         default=1 << 20, ge=262_144, le=64 << 20, description="Bound on any request body (routes bound theirs tighter)."
     )
@@ -98,12 +134,16 @@ class Settings(BaseSettings):
         default="info", description="Server log level (the access log is at info)."
     )
     log_format: Literal["text", "json"] = Field(default="text", description="Server logs as text or JSON lines.")
-    license_cache_seconds: float = Field(
+
+
+class LicenseSettings(_Section):
+    """The licence server's hot path and its policy (docs/policy.md)."""
+
+    max_body_bytes: int = Field(default=16_384, ge=256, description="Licence request bound (413 above).")
+    cache_seconds: float = Field(
         default=2.0, ge=0, le=300, description="How long the licence path caches title status and keys."
     )
-
-    # -- licence policy --------------------------------------------------------------
-    license_policy_file: Path | None = Field(
+    policy_file: Path | None = Field(
         default=None, description="Policy TOML (docs/policy.md); the built-in default policy if unset."
     )
     geoip_database: Path | None = Field(
@@ -122,82 +162,103 @@ class Settings(BaseSettings):
         default=30, ge=0, le=600,
         description="A stream's stored expiry runs this far ahead, so renewals write at most once per this long.",
     )
-    unsafe_skip_license_policy: bool = Field(
+    unsafe_skip_policy: bool = Field(
         default=False, description="UNSAFE: license on a valid token alone (benchmark comparator only)."
     )
     unsafe_skip_decision_journal: bool = Field(
         default=False,
         description="UNSAFE: renewal decisions only buffered, not journaled (a crash loses up to one flush of them).",
     )
-    license_proxy_upstreams: dict[str, str] = Field(
+
+
+class LicenseProxySettings(_Section):
+    """Forwarding licence requests of other DRM systems to their upstream servers (docs/key-server.md)."""
+
+    upstreams: dict[str, str] = Field(
         default_factory=dict, description="DRM system → upstream licence URL for the licence proxy."
     )
-    license_proxy_credential_file: Path | None = Field(
+    credential_file: Path | None = Field(
         default=None, description="0600 file holding the bearer credential sent to proxy upstreams."
     )
-    license_proxy_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
-    api_clients_file: Path | None = Field(
-        default=None, description="0600 TOML of key-server API clients; data_dir/api-clients.toml."
-    )
+    timeout_seconds: float = Field(default=10.0, gt=0, le=120)
 
-    # -- tokens ----------------------------------------------------------------------
-    token_audience: str = Field(default="reelguard-license")
-    token_issuer: str = Field(default="reelguard-backend")
-    token_max_ttl_seconds: int = Field(default=86_400, ge=1)
-    token_leeway_seconds: int = Field(default=30, ge=0, le=300)
-    token_trusted_keys: dict[str, Path] = Field(
+
+class TokenSettings(_Section):
+    """Playback tokens: which backend keys are trusted, and the claims required."""
+
+    audience: str = Field(default="reelguard-license")
+    issuer: str = Field(default="reelguard-backend")
+    max_ttl_seconds: int = Field(default=86_400, ge=1)
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+    trusted_keys: dict[str, Path] = Field(
         default_factory=dict, description="The backend's public keys (PEM) the licence server trusts, by kid: "
-        '{"backend-2026-12" = "/etc/reelguard/backend-2026-12.pub.pem"}. With these or token_jwks set, the '
-        "local demo signing key is not trusted."
+        '[tokens.trusted_keys] "backend-2026-12" = "/etc/reelguard/backend-2026-12.pub.pem". With these or jwks '
+        "set, the local demo signing key is not trusted."
     )
-    token_jwks: str | None = Field(
+    jwks: str | None = Field(
         default=None, description="The backend's JWKS (a file or an http(s) URL) of trusted public keys."
     )
-    token_jwks_refresh_seconds: float = Field(
+    jwks_refresh_seconds: float = Field(
         default=300.0, ge=5.0, description="How often the trusted keys (PEM files, JWKS) are re-read, so a "
         "key rotation needs no restart; a token naming an unknown kid triggers a re-read within 10 s."
     )
+    signing_key_file: Path | None = Field(
+        default=None, description="The demo's stand-in for the backend: an EdDSA/ES256 PEM private key that "
+        "'tokens issue' signs with; data_dir/token-signing-key.pem. Trusted only when no backend key is set."
+    )
 
-    @field_validator("ladder")
-    @classmethod
-    def _ladder_heights_are_even_and_positive(cls, value: tuple[int, ...]) -> tuple[int, ...]:
-        if not value or any(h <= 0 or h % 2 for h in value):
-            raise ValueError(f"ladder must be positive even heights, got {list(value)}")
-        return tuple(sorted(set(value)))
 
-    # -- derived paths ---------------------------------------------------------------
+class Settings(BaseSettings):
+    """All of reelguard's knobs, by section. Immutable once loaded."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, env_nested_delimiter=ENV_NESTED_DELIMITER, frozen=True, extra="forbid"
+    )
+
+    data_dir: Path = Field(default=Path(".reelguard"), description="Root of all local state.")
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
+    fingerprint: FingerprintSettings = Field(default_factory=FingerprintSettings)
+    watermark: WatermarkSettings = Field(default_factory=WatermarkSettings)
+    keys: KeySettings = Field(default_factory=KeySettings)
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    license: LicenseSettings = Field(default_factory=LicenseSettings)
+    license_proxy: LicenseProxySettings = Field(default_factory=LicenseProxySettings)
+    tokens: TokenSettings = Field(default_factory=TokenSettings)
+
+    # -- derived paths: defaults under data_dir ---------------------------------------
     @property
     def resolved_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{(self.data_dir / 'reelguard.db').resolve()}"
+        return self.store.database_url or f"sqlite:///{(self.data_dir / 'reelguard.db').resolve()}"
 
     @property
     def resolved_blob_dir(self) -> Path:
-        return (self.blob_dir or self.data_dir / "blobs").resolve()
+        return (self.store.blob_dir or self.data_dir / "blobs").resolve()
 
     @property
     def resolved_kek_file(self) -> Path:
-        return (self.kek_file or self.data_dir / "kek.bin").resolve()
+        return (self.keys.kek_file or self.data_dir / "kek.bin").resolve()
+
+    @property
+    def resolved_api_clients_file(self) -> Path:
+        return (self.keys.api_clients_file or self.data_dir / "api-clients.toml").resolve()
 
     @property
     def resolved_token_signing_key_file(self) -> Path:
-        return (self.token_signing_key_file or self.data_dir / "token-signing-key.pem").resolve()
+        return (self.tokens.signing_key_file or self.data_dir / "token-signing-key.pem").resolve()
 
     @property
     def resolved_watermark_secret_file(self) -> Path:
-        return (self.watermark_secret_file or self.data_dir / "watermark.key").resolve()
+        return (self.watermark.secret_file or self.data_dir / "watermark.key").resolve()
 
     @property
     def resolved_fingerprint_index_dir(self) -> Path:
-        return (self.fingerprint_index_dir or self.data_dir / "fingerprints").resolve()
+        return (self.fingerprint.index_dir or self.data_dir / "fingerprints").resolve()
 
     @property
     def resolved_journal_dir(self) -> Path:
         """The licence decision journal (``license/journal.py``): local, per machine."""
         return (self.data_dir / "journal").resolve()
-
-    @property
-    def resolved_api_clients_file(self) -> Path:
-        return (self.api_clients_file or self.data_dir / "api-clients.toml").resolve()
 
     @classmethod
     def load(cls, config_file: Path | None = None, **overrides: Any) -> Settings:
@@ -206,13 +267,92 @@ class Settings(BaseSettings):
         The file is ``config_file``, else ``$REELGUARD_CONFIG``, else ``reelguard.toml`` in
         the data folder — the one given here (``--data-dir``) before ``$REELGUARD_DATA_DIR``
         and ``.reelguard``, so a folder named on the command line brings its own settings.
+        Overrides are given by section: ``Settings.load(data_dir=d, store={"database_url": url})``.
         """
+        _refuse_moved_names(overrides, where="given in code")
+        _refuse_moved_names({k.removeprefix(ENV_PREFIX).lower(): v for k, v in os.environ.items()
+                             if k.startswith(ENV_PREFIX)}, where="set in the environment")
         data_dir = overrides.get("data_dir")
         file_values = _read_toml(config_file or _default_config_file(Path(data_dir) if data_dir else None))
         try:
-            return cls(**{**file_values, **overrides})
+            return cls(**_merged(_without_environment_overrides(file_values), overrides))
         except ValidationError as exc:
             raise ConfigurationError(f"invalid settings: {_summarise(exc)}") from exc
+
+    def replaced(self, **sections: Any) -> Settings:
+        """A copy with some fields changed, validated as a loaded file is.
+
+        ``settings.replaced(license={"policy_file": path})`` changes one field of one
+        section and keeps the rest; ``data_dir=`` replaces the top-level folder.
+        """
+        _refuse_moved_names(sections, where="given in code")
+        try:
+            return type(self).model_validate(_merged(self.model_dump(), sections))
+        except ValidationError as exc:
+            raise ConfigurationError(f"invalid settings: {_summarise(exc)}") from exc
+
+
+#: Each flat name of earlier versions → its section and field now.
+MOVED_SETTINGS: Mapping[str, tuple[str, str]] = {
+    "database_url": ("store", "database_url"),
+    "blob_dir": ("store", "blob_dir"),
+    "fingerprint_index_dir": ("fingerprint", "index_dir"),
+    "kek_file": ("keys", "kek_file"),
+    "api_clients_file": ("keys", "api_clients_file"),
+    "token_signing_key_file": ("tokens", "signing_key_file"),
+    "watermark_secret_file": ("watermark", "secret_file"),
+    "ffmpeg": ("media", "ffmpeg"),
+    "ffprobe": ("media", "ffprobe"),
+    "packager": ("media", "packager"),
+    "ladder": ("media", "ladder"),
+    "x264_preset": ("media", "x264_preset"),
+    "audio_bitrate_kbps": ("media", "audio_bitrate_kbps"),
+    "segment_seconds": ("media", "segment_seconds"),
+    "watermark_strength": ("watermark", "strength"),
+    "watermark_collusion": ("watermark", "collusion"),
+    "watermark_session_seconds": ("watermark", "session_seconds"),
+    "watermark_false_accusation": ("watermark", "false_accusation"),
+    "host": ("server", "host"),
+    "port": ("server", "port"),
+    "max_request_body_bytes": ("server", "max_request_body_bytes"),
+    "body_read_timeout_seconds": ("server", "body_read_timeout_seconds"),
+    "worker_healthcheck_seconds": ("server", "worker_healthcheck_seconds"),
+    "log_level": ("server", "log_level"),
+    "log_format": ("server", "log_format"),
+    "max_license_body_bytes": ("license", "max_body_bytes"),
+    "license_cache_seconds": ("license", "cache_seconds"),
+    "license_policy_file": ("license", "policy_file"),
+    "geoip_database": ("license", "geoip_database"),
+    "stream_grace_seconds": ("license", "stream_grace_seconds"),
+    "policy_feed_seconds": ("license", "policy_feed_seconds"),
+    "renewal_flush_seconds": ("license", "renewal_flush_seconds"),
+    "renewal_write_ahead_seconds": ("license", "renewal_write_ahead_seconds"),
+    "unsafe_skip_license_policy": ("license", "unsafe_skip_policy"),
+    "unsafe_skip_decision_journal": ("license", "unsafe_skip_decision_journal"),
+    "license_proxy_upstreams": ("license_proxy", "upstreams"),
+    "license_proxy_credential_file": ("license_proxy", "credential_file"),
+    "license_proxy_timeout_seconds": ("license_proxy", "timeout_seconds"),
+    "token_audience": ("tokens", "audience"),
+    "token_issuer": ("tokens", "issuer"),
+    "token_max_ttl_seconds": ("tokens", "max_ttl_seconds"),
+    "token_leeway_seconds": ("tokens", "leeway_seconds"),
+    "token_trusted_keys": ("tokens", "trusted_keys"),
+    "token_jwks": ("tokens", "jwks"),
+    "token_jwks_refresh_seconds": ("tokens", "jwks_refresh_seconds"),
+}
+
+
+def _refuse_moved_names(values: Mapping[str, Any], *, where: str) -> None:
+    """An old flat name would otherwise be ignored (environment) or refused as unknown: say where it went."""
+    moved = [name for name in values if name in MOVED_SETTINGS]
+    if not moved:
+        return
+    hints = []
+    for name in sorted(moved):
+        section, field = MOVED_SETTINGS[name]
+        hints.append(f"'{name}' is now [{section}] {field} (environment variable "
+                     f"{ENV_PREFIX}{section.upper()}{ENV_NESTED_DELIMITER}{field.upper()})")
+    raise ConfigurationError(f"settings {where} use names that have moved into sections: {'; '.join(hints)}")
 
 
 def _default_config_file(data_dir: Path | None) -> Path:
@@ -229,8 +369,39 @@ def _read_toml(path: Path) -> dict[str, Any]:
         values = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ConfigurationError(f"config file {path} is not valid TOML: {exc}") from exc
-    env_set = {k.removeprefix("REELGUARD_").lower() for k in os.environ if k.startswith("REELGUARD_")}
-    return {k: v for k, v in values.items() if k not in env_set}
+    _refuse_moved_names(values, where=f"in {path}")
+    return values
+
+
+def _without_environment_overrides(file_values: dict[str, Any]) -> dict[str, Any]:
+    """The file's values less those an environment variable sets, so the environment wins.
+
+    The file's values reach pydantic as constructor arguments, which outrank the
+    environment; taking out each ``REELGUARD_SECTION__FIELD`` (or a whole
+    ``REELGUARD_SECTION`` given as JSON) restores the documented order.
+    """
+    values = {k: dict(v) if isinstance(v, dict) else v for k, v in file_values.items()}
+    for name in os.environ:
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = name.removeprefix(ENV_PREFIX).lower().split(ENV_NESTED_DELIMITER)
+        if len(path) == 1:
+            values.pop(path[0], None)
+        elif isinstance(values.get(path[0]), dict):
+            values[path[0]].pop(path[1], None)
+    return values
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` laid over it, section by section."""
+    merged = dict(base)
+    for name, value in changes.items():
+        current = merged.get(name)
+        if isinstance(value, Mapping) and isinstance(current, Mapping) and name != "data_dir":
+            merged[name] = {**current, **value}
+        else:
+            merged[name] = value
+    return merged
 
 
 def _summarise(exc: ValidationError) -> str:

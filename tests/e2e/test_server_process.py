@@ -95,19 +95,22 @@ def start_server(data_dir: Path, log: Path, *, workers: int = 2) -> Server:
         time.sleep(0.2)
 
 
-def operator_folder(catalog: PackagedCatalog, folder: Path, **extra: object) -> Path:
+def operator_folder(catalog: PackagedCatalog, folder: Path) -> Path:
     """A data folder whose reelguard.toml points at the catalog's database, blobs and secrets."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "policy.toml").write_text(POLICY)
     settings = catalog.runtime.settings
-    values: dict[str, object] = {
-        "database_url": settings.resolved_database_url, "blob_dir": str(settings.resolved_blob_dir),
-        "kek_file": str(settings.resolved_kek_file),
-        "token_signing_key_file": str(settings.resolved_token_signing_key_file),
-        "watermark_secret_file": str(settings.resolved_watermark_secret_file),
-        "license_policy_file": str(folder / "policy.toml"), "log_format": "json",
-        "body_read_timeout_seconds": 1.0, "renewal_flush_seconds": 10.0, **extra}
-    (folder / "reelguard.toml").write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()))
+    sections: dict[str, dict[str, object]] = {
+        "store": {"database_url": settings.resolved_database_url, "blob_dir": str(settings.resolved_blob_dir)},
+        "keys": {"kek_file": str(settings.resolved_kek_file)},
+        "tokens": {"signing_key_file": str(settings.resolved_token_signing_key_file)},
+        "watermark": {"secret_file": str(settings.resolved_watermark_secret_file)},
+        "license": {"policy_file": str(folder / "policy.toml"), "renewal_flush_seconds": 10.0},
+        "server": {"log_format": "json", "body_read_timeout_seconds": 1.0},
+    }
+    (folder / "reelguard.toml").write_text("".join(
+        f"[{name}]\n" + "".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items())
+        for name, values in sections.items()))
     return folder
 
 

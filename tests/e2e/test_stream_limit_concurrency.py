@@ -47,8 +47,8 @@ def server(catalog: PackagedCatalog, tmp_path_factory: pytest.TempPathFactory) -
     policy.write_text(POLICY)
     settings = catalog.runtime.settings
     port = free_port()
-    env = {**os.environ, "REELGUARD_DATA_DIR": str(settings.data_dir), "REELGUARD_LICENSE_POLICY_FILE": str(policy),
-           "REELGUARD_DATABASE_URL": settings.resolved_database_url}
+    env = {**os.environ, "REELGUARD_DATA_DIR": str(settings.data_dir), "REELGUARD_LICENSE__POLICY_FILE": str(policy),
+           "REELGUARD_STORE__DATABASE_URL": settings.resolved_database_url}
     process = subprocess.Popen(
         [sys.executable, "-m", "reelguard.cli.main", "serve", "--port", str(port), "--workers", "2"],
         env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -31,13 +31,15 @@ def policy_text(*rules: str, name: str = "lab") -> str:
 
 
 class PolicyLab:
-    def __init__(self, catalog: PackagedCatalog, tmp_path: Path, *rules: str, **settings: Any) -> None:
+    def __init__(self, catalog: PackagedCatalog, tmp_path: Path, *rules: str,
+                 license_proxy: dict[str, Any] | None = None, **license_settings: Any) -> None:
         self.catalog, self.clock = catalog, FixedClock(datetime.now(UTC).replace(microsecond=0))
         policy_file = tmp_path / "policy.toml"
         policy_file.write_text(policy_text(*rules))
-        update = {"license_policy_file": policy_file, "geoip_database": write_country_db(tmp_path / "geo.mmdb"),
-                  "policy_feed_seconds": 0.05, **settings}
-        runtime = replace(catalog.runtime, settings=catalog.runtime.settings.model_copy(update=update),
+        license = {"policy_file": policy_file, "geoip_database": write_country_db(tmp_path / "geo.mmdb"),
+                   "policy_feed_seconds": 0.05, **license_settings}
+        runtime = replace(catalog.runtime, settings=catalog.runtime.settings.replaced(license=license,
+                                                                               license_proxy=license_proxy or {}),
                           clock=self.clock)
         self.app = create_app(runtime)
         self._client = TestClient(self.app, raise_server_exceptions=False, client=(GB_IP, 50000))

@@ -16,7 +16,7 @@ from tests.integration.bad_media import make_bad_media
 
 def _run(data_dir: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
-    env.update(REELGUARD_DATA_DIR=str(data_dir), REELGUARD_DATABASE_URL=database_url)
+    env.update(REELGUARD_DATA_DIR=str(data_dir), REELGUARD_STORE__DATABASE_URL=database_url)
     return subprocess.run([sys.executable, "-m", "reelguard.cli.main", *args], capture_output=True, text=True,
                           env=env, timeout=300, check=False)
 
@@ -84,7 +84,7 @@ def test_demo_prepares_a_playable_title_for_its_account(cli_env: tuple[Path, str
     token = shown.stderr.split("#format=dash&token=")[1].split()[0]
     assert "reelguard policy explain --account demo-account" in shown.stderr
     policy = data_dir.resolve() / "demo-policy.toml"
-    runtime = Runtime.open(make_settings(data_dir, url, license_policy_file=policy))
+    runtime = Runtime.open(make_settings(data_dir, url, license={"policy_file": policy}))
     try:
         title = json.loads(_run(data_dir, url, "titles", "show", "demo-clip", "--json").stdout)
         kids = sorted({KeyId.from_hex(s["kid"]).b64url for s in title["streams"]})
@@ -104,4 +104,4 @@ def test_demo_prepares_a_playable_title_for_its_account(cli_env: tuple[Path, str
     assert explained.returncode == 0, explained.stderr
     decision = json.loads(explained.stdout)
     assert decision["policy"].startswith("demo@") and decision["granted"] is True, decision
-    assert (data_dir / "reelguard.toml").read_text().count("license_policy_file") == 1
+    assert (data_dir / "reelguard.toml").read_text().count("policy_file") == 1

@@ -83,8 +83,8 @@ def test_a_nested_token_header_is_400_before_any_authentication(client: TestClie
     _bad_input(client.post("/license/clearkey", content=json.dumps({"kids": kids}), headers=auth), "nested at most")
     _bad_input(client.get(f"/content/{SAMPLE_TITLE}/hls/video_720p/key", headers=auth), "nested at most")
     _bad_input(client.delete("/license/stream", headers=auth), "nested at most")
-    proxied = replace(catalog.runtime, settings=catalog.runtime.settings.model_copy(
-        update={"license_proxy_upstreams": {"widevine": "http://127.0.0.1:9/never-reached"}}))
+    proxied = replace(catalog.runtime, settings=catalog.runtime.settings.replaced(
+        license_proxy={"upstreams": {"widevine": "http://127.0.0.1:9/never-reached"}}))
     with TestClient(create_app(proxied), raise_server_exceptions=False) as proxy_client:
         _bad_input(proxy_client.post("/license/proxy/widevine", content=b"challenge", headers=auth),
                    "nested at most")

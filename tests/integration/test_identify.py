@@ -119,7 +119,7 @@ def test_the_command_prints_json_and_exits_65_on_bad_input(catalog: PackagedCata
                                                            suspects: dict[str, Path]) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
     env.update(REELGUARD_DATA_DIR=str(catalog.runtime.settings.data_dir),
-               REELGUARD_DATABASE_URL=catalog.runtime.settings.resolved_database_url)
+               REELGUARD_STORE__DATABASE_URL=catalog.runtime.settings.resolved_database_url)
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "reelguard.cli.main", *args], capture_output=True, text=True,

@@ -33,7 +33,7 @@ from tests.conftest import ROOT
 def _cli(runtime: Runtime, *args: str, **kwargs: Any) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
     env.update(REELGUARD_DATA_DIR=str(runtime.settings.data_dir),
-               REELGUARD_DATABASE_URL=runtime.settings.resolved_database_url)
+               REELGUARD_STORE__DATABASE_URL=runtime.settings.resolved_database_url)
     return subprocess.Popen([sys.executable, "-m", "reelguard.cli.main", *args], env=env, cwd=ROOT, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
 

@@ -67,7 +67,7 @@ def peer(catalog: PackagedCatalog, tmp_path_factory: pytest.TempPathFactory) -> 
     clients_file = tmp_path_factory.mktemp("keyserver") / "api-clients.toml"
     secret = add_client(clients_file, "packager")
     limited = add_client(clients_file, "other-studio", titles=[OTHER_TITLE])
-    settings = catalog.runtime.settings.model_copy(update={"api_clients_file": clients_file})
+    settings = catalog.runtime.settings.replaced(keys={"api_clients_file": clients_file})
     app = create_app(replace(catalog.runtime, settings=settings))
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

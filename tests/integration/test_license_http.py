@@ -133,7 +133,7 @@ def test_hs256_signed_with_the_public_key(client: TestClient, catalog: PackagedC
 
 
 def test_oversized_body_with_and_without_content_length(client: TestClient, catalog: PackagedCatalog) -> None:
-    limit = catalog.runtime.settings.max_license_body_bytes
+    limit = catalog.runtime.settings.license.max_body_bytes
     big = b'{"kids": ["' + b"A" * (limit + 10) + b'"]}'
     _problem(_post(client, big, catalog.token()), 413, "at most")
 
@@ -196,10 +196,10 @@ def test_a_server_configured_with_the_backends_keys_trusts_those_alone(catalog: 
     jwks = tmp_path / "jwks.json"
     jwk = {"kty": "OKP", "crv": "Ed25519", "kid": "backend-1", "x": b64url_encode(raw)}
     jwks.write_text(json.dumps({"keys": [jwk]}))
-    settings = catalog.runtime.settings.model_copy(update={"token_jwks": str(jwks)})
+    settings = catalog.runtime.settings.replaced(tokens={"jwks": str(jwks)})
     runtime = replace(catalog.runtime, settings=settings)
     now = datetime.now(UTC)
-    claims = {"iss": settings.token_issuer, "aud": settings.token_audience, "sub": "acct-1", "title": SAMPLE_TITLE,
+    claims = {"iss": settings.tokens.issuer, "aud": settings.tokens.audience, "sub": "acct-1", "title": SAMPLE_TITLE,
               "device": "dev-1", "iat": int(now.timestamp()), "exp": int(now.timestamp()) + 300,
               "jti": "backend-jti-1"}
     backend_token = jwt.encode(claims, backend_key, algorithm="EdDSA", headers={"kid": "backend-1"})

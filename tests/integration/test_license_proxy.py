@@ -67,10 +67,10 @@ def lab(catalog: PackagedCatalog, tmp_path: Path, upstream: str) -> Iterator[Pol
     credential = tmp_path / "upstream.credential"
     credential.write_text(CREDENTIAL)
     credential.chmod(0o600)
-    lab = PolicyLab(catalog, tmp_path, *RULES, license_proxy_credential_file=credential,
-                    license_proxy_timeout_seconds=1.0,
-                    license_proxy_upstreams={"widevine": f"{upstream}/wv", "playready": f"{upstream}/broken",
-                                             "fairplay": f"{upstream}/slow", "gone": "http://127.0.0.1:9/"})
+    lab = PolicyLab(catalog, tmp_path, *RULES, license_proxy={
+        "credential_file": credential, "timeout_seconds": 1.0,
+        "upstreams": {"widevine": f"{upstream}/wv", "playready": f"{upstream}/broken", "fairplay": f"{upstream}/slow",
+                      "gone": "http://127.0.0.1:9/"}})
     yield lab
     lab.close()
 

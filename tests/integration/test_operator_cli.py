@@ -31,7 +31,7 @@ def _env(data_dir: Path | None, database_url: str | None) -> dict[str, str]:
     if data_dir is not None:
         env["REELGUARD_DATA_DIR"] = str(data_dir)
     if database_url is not None:
-        env["REELGUARD_DATABASE_URL"] = database_url
+        env["REELGUARD_STORE__DATABASE_URL"] = database_url
     return env
 
 
@@ -75,7 +75,7 @@ def test_data_dir_reads_its_own_settings_not_the_current_folders(tmp_path: Path)
     chosen, stray = tmp_path / "srv" / "rg", tmp_path / "cwd" / ".reelguard"
     for folder, clients in ((chosen, "/etc/rg/chosen-clients.toml"), (stray, "/etc/rg/stray-clients.toml")):
         folder.mkdir(parents=True)
-        (folder / "reelguard.toml").write_text(f'api_clients_file = "{clients}"\n')
+        (folder / "reelguard.toml").write_text(f'[keys]\napi_clients_file = "{clients}"\n')
     result = subprocess.run([sys.executable, "-m", "reelguard.cli.main", "--data-dir", str(chosen), "keyserver",
                              "clients-file"], capture_output=True, text=True, env=_env(None, None),
                             cwd=tmp_path / "cwd", timeout=60, check=False)
@@ -118,11 +118,11 @@ def test_commands_refuse_what_the_server_would_refuse(shop: Shop, args: tuple[st
 
 
 def test_tokens_over_the_servers_own_cap_are_refused(tmp_path: Path) -> None:
-    (tmp_path / "reelguard.toml").write_text("token_max_ttl_seconds = 120\n")
+    (tmp_path / "reelguard.toml").write_text("[tokens]\nmax_ttl_seconds = 120\n")
     result = subprocess.run([sys.executable, "-m", "reelguard.cli.main", "--data-dir", str(tmp_path), "tokens",
                              "issue", "--account", "a", "--title", "t", "--device", "d", "--ttl", "300"],
                             capture_output=True, text=True, env=_env(None, None), timeout=60, check=False)
-    assert result.returncode == 65 and "token_max_ttl_seconds allows (120 s)" in result.stderr, result.stderr
+    assert result.returncode == 65 and "[tokens] max_ttl_seconds allows (120 s)" in result.stderr, result.stderr
 
 
 def test_tokens_the_server_would_not_trust_are_refused(tmp_path: Path) -> None:
@@ -133,7 +133,7 @@ def test_tokens_the_server_would_not_trust_are_refused(tmp_path: Path) -> None:
     public = tmp_path / "backend.pub.pem"
     public.write_bytes(ed25519.Ed25519PrivateKey.generate().public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo))
-    (tmp_path / "reelguard.toml").write_text(f'[token_trusted_keys]\nbackend-1 = "{public}"\n')
+    (tmp_path / "reelguard.toml").write_text(f'[tokens.trusted_keys]\nbackend-1 = "{public}"\n')
     result = subprocess.run([sys.executable, "-m", "reelguard.cli.main", "--data-dir", str(tmp_path), "tokens",
                              "issue", "--account", "a", "--title", "t", "--device", "d"],
                             capture_output=True, text=True, env=_env(None, None), timeout=60, check=False)

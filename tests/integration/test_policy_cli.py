@@ -20,9 +20,9 @@ from tests.geo_fixtures import GB_IP, US_IP, write_country_db
 def run(catalog: PackagedCatalog, tmp_path: Path) -> Iterator[object]:
     settings = catalog.runtime.settings
     env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
-    env.update(REELGUARD_DATA_DIR=str(settings.data_dir), REELGUARD_DATABASE_URL=settings.resolved_database_url,
-               REELGUARD_LICENSE_POLICY_FILE=str(PROTOCOL_POLICY),
-               REELGUARD_GEOIP_DATABASE=str(write_country_db(tmp_path / "geo.mmdb")))
+    env.update(REELGUARD_DATA_DIR=str(settings.data_dir), REELGUARD_STORE__DATABASE_URL=settings.resolved_database_url,
+               REELGUARD_LICENSE__POLICY_FILE=str(PROTOCOL_POLICY),
+               REELGUARD_LICENSE__GEOIP_DATABASE=str(write_country_db(tmp_path / "geo.mmdb")))
 
     def invoke(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "reelguard.cli.main", *args], capture_output=True, text=True,

@@ -9,7 +9,7 @@ import pytest
 from reelguard.errors import InvalidMedia
 from reelguard.media.probe import probe_master
 from reelguard.media.tools import MediaTools
-from reelguard.settings import Settings
+from reelguard.settings import MediaSettings
 from tests.integration.bad_media import make_bad_media
 
 EXPECTED = {
@@ -23,7 +23,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def tools() -> MediaTools:
-    tools = MediaTools.locate(Settings.load(config_file=Path("/nonexistent.toml")))
+    tools = MediaTools.locate(MediaSettings())
     tools.check()
     return tools
 

@@ -97,7 +97,7 @@ def test_an_api_that_fails_to_build_answers_503_and_is_logged(caplog: pytest.Log
 def test_the_unsafe_mode_is_explicit_and_warns_about_every_grant(catalog: PackagedCatalog,
                                                                 caplog: pytest.LogCaptureFixture) -> None:
     """``entitlements=None`` was the bare path: now an ``UnsafeNoPolicy`` that counts and warns."""
-    settings = catalog.runtime.settings.model_copy(update={"unsafe_skip_license_policy": True})
+    settings = catalog.runtime.settings.replaced(license={"unsafe_skip_policy": True})
     runtime = replace(catalog.runtime, settings=settings)
     kids = sorted({KeyId.from_hex(s["kid"]).b64url for s in catalog.sample.streams})
     body = json.dumps({"kids": kids}).encode()
@@ -108,7 +108,7 @@ def test_the_unsafe_mode_is_explicit_and_warns_about_every_grant(catalog: Packag
     assert [a.status_code for a in answers] == [200, 200, 200]
     warnings = [r.getMessage() for r in caplog.records if "granted without the licence policy" in r.getMessage()]
     assert warnings == ["UNSAFE: 1 licence(s) granted without the licence policy (last: account nobody, title "
-                        f"{SAMPLE_TITLE}); unsafe_skip_license_policy is on"]
+                        f"{SAMPLE_TITLE}); [license] unsafe_skip_policy is on"]
 
 
 def test_the_unsafe_warning_counts_the_grants_since_the_last_one(caplog: pytest.LogCaptureFixture) -> None:

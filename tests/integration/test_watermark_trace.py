@@ -12,6 +12,7 @@ import subprocess
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -66,12 +67,15 @@ def test_a_trimmed_rescaled_reencoded_copy_is_still_traced(wm, tmp_path: Path) -
     assert abs((report.offset_seconds or 0) - 3.3) < 0.1
 
 
-def test_identify_placements_handed_in_are_used_instead_of_a_second_recognition(  # type: ignore[no-untyped-def]
-        wm, tmp_path: Path) -> None:
+def test_identify_placements_handed_in_are_used_and_the_suspect_is_decoded_once(  # type: ignore[no-untyped-def]
+        wm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Trace built its own FingerprintService and identified the suspect itself; a caller that has identify's
-    answer (the monitoring pipeline) hands it in, and trace does not decode the copy for recognition again."""
+    answer (the monitoring pipeline) hands it in, and trace does not decode the copy for recognition again.
+    Trace then decoded the copy twice more (to align, then to detect); it now keeps the first read's frames,
+    so detection sees the very same pixels from one decode."""
     from dataclasses import replace
 
+    import reelguard.watermark.trace as trace_module
     from reelguard.watermark.trace import TraceService
 
     runtime, sessions, leak = wm
@@ -83,12 +87,30 @@ def test_identify_placements_handed_in_are_used_instead_of_a_second_recognition(
         def __getattr__(self, name: str) -> object:
             raise AssertionError(f"trace asked recognition for {name!r} though it was handed the placements")
 
-    service = runtime.trace_service()
-    blind = TraceService(db=runtime.db, blobs=runtime.blobs, watermark=runtime.watermark,
-                         fingerprints=NoRecognition(),  # type: ignore[arg-type]
-                         false_accusation=runtime.settings.watermark_false_accusation)
-    handed = blind.trace(suspect, title=WM_TITLE, placements=placements)
-    own = service.trace(suspect, title=WM_TITLE)
+    decoded: list[Path] = []
+    real_gray_frames = trace_module.gray_frames
+
+    def counting_gray_frames(path: Path, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(path)
+        return real_gray_frames(path, *args, **kwargs)
+
+    monkeypatch.setattr(trace_module, "gray_frames", counting_gray_frames)
+    work = tmp_path / "work"
+
+    def blind(spool_bytes: int) -> TraceService:
+        return TraceService(db=runtime.db, blobs=runtime.blobs, watermark=runtime.watermark,
+                            fingerprints=NoRecognition(),  # type: ignore[arg-type]
+                            false_accusation=runtime.settings.watermark.false_accusation, work_dir=work,
+                            spool_bytes=spool_bytes)
+
+    handed = blind(4 << 30).trace(suspect, title=WM_TITLE, placements=placements)
+    assert decoded == [suspect]  # once
+    assert not any(work.iterdir())  # the kept frames are gone with the trace
+    decoded.clear()
+    unspooled = blind(0).trace(suspect, title=WM_TITLE, placements=placements)  # no room: decoded again
+    assert decoded == [suspect, suspect]
+    assert unspooled == handed
+    own = runtime.trace_service().trace(suspect, title=WM_TITLE)
     assert [a.session for a in handed.accused] == [a.session for a in own.accused] == [sessions[1]]
     assert replace(handed, accused=[]) == replace(own, accused=[])  # same offset, registration and evidence
     assert [a.p_value for a in handed.accused] == [a.p_value for a in own.accused]

@@ -12,6 +12,8 @@ folder (``policy explain`` above all) decides exactly as the demo server does.
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 from pathlib import Path
 
 import click
@@ -21,7 +23,7 @@ from reelguard.accounts.service import AccountService
 from reelguard.cli._shared import console, open_runtime, settings_from, work_progress
 from reelguard.cli.serve import run_server
 from reelguard.composition import Runtime
-from reelguard.errors import Conflict
+from reelguard.errors import ConfigurationError, Conflict
 from reelguard.license.policy_file import default_policy_document, policy_text, with_rule_parameters
 from reelguard.settings import CONFIG_FILE_NAME, Settings
 from reelguard.store import repositories
@@ -30,6 +32,7 @@ __all__ = ["demo"]
 
 DEMO_TTL_SECONDS = 12 * 3600
 DEMO_ACCOUNT, DEMO_DEVICE, DEMO_PLAN = "demo-account", "demo-browser", "demo"
+_LICENSE_TABLE = re.compile(r"^\s*\[\s*license\s*\]\s*(#.*)?$")
 
 
 def _subscribe_demo_account(runtime: Runtime, title: str) -> None:
@@ -55,15 +58,38 @@ def _demo_policy(data_dir: Path) -> Path:
 
 def _use_demo_policy(settings: Settings) -> Settings:
     """Name the demo policy in the folder's reelguard.toml (kept if it names one already); the settings then."""
-    if settings.license_policy_file is not None:
+    if settings.license.policy_file is not None:
         return settings
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     policy = _demo_policy(settings.data_dir)
     config = settings.data_dir.resolve() / CONFIG_FILE_NAME
     existing = config.read_text("utf-8") if config.exists() else ""
-    line = f"license_policy_file = {json.dumps(str(policy))}  # written by `reelguard demo`\n"
-    config.write_text(existing + ("\n" if existing and not existing.endswith("\n") else "") + line, "utf-8")
-    return settings.model_copy(update={"license_policy_file": policy})
+    config.write_text(with_license_policy(existing, policy, config), "utf-8")
+    return settings.replaced(license={"policy_file": policy})
+
+
+def with_license_policy(config_text: str, policy: Path, config: Path) -> str:
+    """``config_text`` with ``[license] policy_file`` set, the rest of the file (comments too) as it was.
+
+    The line goes under the file's own ``[license]`` table when it has one (a second
+    ``[license]`` header would make the file invalid TOML), else into a new table at the end.
+    """
+    line = f"policy_file = {json.dumps(str(policy))}  # written by `reelguard demo`\n"
+    lines = config_text.splitlines(keepends=True)
+    header = next((i for i, text in enumerate(lines) if _LICENSE_TABLE.match(text)), None)
+    if header is None:
+        separator = "\n" if config_text and not config_text.endswith("\n") else ""
+        updated = config_text + separator + ("\n" if config_text else "") + "[license]\n" + line
+    else:
+        updated = "".join([*lines[:header + 1], line, *lines[header + 1:]])
+    try:
+        named = tomllib.loads(updated).get("license", {}).get("policy_file")
+    except tomllib.TOMLDecodeError:
+        named = None
+    if named != str(policy):
+        raise ConfigurationError(f"could not add the demo policy to {config} (expected a [license] table to add "
+                                 f"policy_file to); add 'policy_file = {json.dumps(str(policy))}' under [license]")
+    return updated
 
 
 @click.command()
@@ -76,7 +102,7 @@ def _use_demo_policy(settings: Settings) -> Settings:
 def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve: bool) -> None:
     """Ingest the sample, mint a demo token, print the player URLs and serve."""
     settings = _use_demo_policy(settings_from(ctx))
-    port = port if port is not None else settings.port
+    port = port if port is not None else settings.server.port
     with open_runtime(ctx) as runtime:
         service = runtime.ingest_service()
         with runtime.db.session() as session:
@@ -93,7 +119,7 @@ def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve
                                      ttl_seconds=DEMO_TTL_SECONDS, now=runtime.clock())
     command = "reelguard" if ctx.find_root().get_parameter_source("data_dir") != ParameterSource.COMMANDLINE \
         else f"reelguard --data-dir {settings.data_dir}"
-    base = f"http://{settings.host}:{port}"
+    base = f"http://{settings.server.host}:{port}"
     lines = [
         "",
         "[bold]Look here:[/bold]",
@@ -103,9 +129,9 @@ def demo(ctx: click.Context, source: Path, name: str, port: int | None, no_serve
         f"  why it plays: {command} policy explain --account {DEMO_ACCOUNT} --device {DEMO_DEVICE} "
         f"--title {name} --ip 127.0.0.1",
         f"  API docs: {base}/api/docs   data folder: {settings.data_dir.resolve()}   "
-        f"policy: {settings.license_policy_file}",
+        f"policy: {settings.license.policy_file}",
         "",
     ]
     console.print("\n".join(lines), soft_wrap=True, highlight=False)
     if not no_serve:
-        run_server(settings, settings.host, port, 1)
+        run_server(settings, settings.server.host, port, 1)

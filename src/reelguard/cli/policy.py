@@ -41,8 +41,8 @@ def check(path: Path | None) -> None:
 
 def _explainer(runtime: Runtime) -> PolicyExplainer:
     settings = runtime.settings
-    return PolicyExplainer(load_policy(settings.license_policy_file), runtime.db,
-                           GeoLocator.open(settings.geoip_database), audience=settings.token_audience)
+    return PolicyExplainer(load_policy(settings.license.policy_file), runtime.db,
+                           GeoLocator.open(settings.license.geoip_database), audience=settings.tokens.audience)
 
 
 def _when(at: datetime | None) -> datetime:

@@ -41,7 +41,7 @@ def set_rights(ctx: click.Context, title: str, plans: tuple[str, ...], territori
         AccountService(runtime.db, runtime.clock).set_title_rights(
             title, plans=list(plans), territories=list(territories) or None,
             available_from=_utc(available_from), available_until=_utc(available_until), downloadable=downloadable)
-        geo_configured = runtime.settings.geoip_database is not None
+        geo_configured = runtime.settings.license.geoip_database is not None
     console.print(f"rights of {title}: plans {', '.join(plans) or '(none)'}; "
                   f"territories {', '.join(territories) or 'all'}; downloadable {downloadable}")
     if territories and not geo_configured:

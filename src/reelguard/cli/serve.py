@@ -9,7 +9,7 @@ command's settings (an ``AppFactory``) and opens its own database, keys and cach
 them — nothing but settings crosses, and nothing goes through the environment.
 
 uvicorn's supervisor pings each worker and replaces one that does not answer within
-``worker_healthcheck_seconds`` (uvicorn's own default, 5 s, killed workers that were still
+``[server] worker_healthcheck_seconds`` (uvicorn's own default, 5 s, killed workers that were still
 importing on a busy machine, over and over); a replacement is logged as a warning. The
 access log (``reelguard.access``) replaces uvicorn's, which would print the session tokens
 that stream paths carry.
@@ -37,8 +37,9 @@ def run_server(settings: Settings, host: str, port: int, workers: int, role: str
 
     config = uvicorn.Config(AppFactory(settings, Role(role)), factory=True, host=host, port=port, workers=workers,
                             ws="none",  # no WebSocket route anywhere: skip loading a protocol for it
-                            log_config=logging_config(settings.log_level, json_lines=settings.log_format == "json"),
-                            access_log=False, timeout_worker_healthcheck=settings.worker_healthcheck_seconds)
+                            log_config=logging_config(settings.server.log_level,
+                                                      json_lines=settings.server.log_format == "json"),
+                            access_log=False, timeout_worker_healthcheck=settings.server.worker_healthcheck_seconds)
     if workers == 1:
         server = uvicorn.Server(config)
         server.run()
@@ -65,8 +66,8 @@ def serve(ctx: click.Context, host: str | None, port: int | None, workers: int, 
     settings = settings_from(ctx)
     overrides = {k: v for k, v in (("log_level", log_level), ("log_format", log_format)) if v is not None}
     if overrides:  # logging is configured in every worker from uvicorn's log_config, not from settings
-        settings = settings.model_copy(update=overrides)
-    host, port = host or settings.host, port if port is not None else settings.port
+        settings = settings.replaced(server=overrides)
+    host, port = host or settings.server.host, port if port is not None else settings.server.port
     docs = "  (API docs: /api/docs)" if role == "all" else ""
     console.print(f"reelguard serving on http://{host}:{port}  (role: {role}){docs}")
     run_server(settings, host, port, workers, role)

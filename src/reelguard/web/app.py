@@ -140,11 +140,11 @@ def _licence_routes(runtime: Runtime, licensing: Licensing,
     from reelguard.web.license_routes import license_routes, proxy_routes, session_key_routes
 
     settings = runtime.settings
-    proxy = LicenseProxy(settings.license_proxy_upstreams,
-                         credential=load_credential(settings.license_proxy_credential_file),
-                         timeout_seconds=settings.license_proxy_timeout_seconds)
+    proxy = LicenseProxy(settings.license_proxy.upstreams,
+                         credential=load_credential(settings.license_proxy.credential_file),
+                         timeout_seconds=settings.license_proxy.timeout_seconds)
     service = licensing.service
-    return proxy, [*license_routes(service, settings.max_license_body_bytes), *proxy_routes(service, proxy),
+    return proxy, [*license_routes(service, settings.license.max_body_bytes), *proxy_routes(service, proxy),
                    *session_key_routes(service, selector)]
 
 
@@ -229,11 +229,11 @@ def _edge_selector(runtime: Runtime) -> EdgeSelector:
     from reelguard.watermark.edge import EdgeSelector
 
     return EdgeSelector(runtime.watermark, clock=lambda: runtime.clock().timestamp(),
-                        leeway_seconds=runtime.settings.token_leeway_seconds)
+                        leeway_seconds=runtime.settings.tokens.leeway_seconds)
 
 
 def _healthz(runtime: Runtime) -> Route:
-    max_bytes = runtime.settings.max_license_body_bytes
+    max_bytes = runtime.settings.license.max_body_bytes
 
     async def healthz(request: Request) -> JSONResponse:
         """Liveness; also the licence benchmark's no-op comparator on the same stack."""
@@ -247,8 +247,8 @@ def _middleware(runtime: Runtime) -> list[Middleware]:
     """Outermost first: the access log sees every answer, the body guard's 408/413 included."""
     settings = runtime.settings
     return [Middleware(AccessLog),
-            Middleware(BodyGuard, max_bytes=settings.max_request_body_bytes,
-                       timeout_seconds=settings.body_read_timeout_seconds)]
+            Middleware(BodyGuard, max_bytes=settings.server.max_request_body_bytes,
+                       timeout_seconds=settings.server.body_read_timeout_seconds)]
 
 
 def _licensing_lifespan(licensing: Licensing, proxy: LicenseProxy,
