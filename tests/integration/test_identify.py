@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -50,7 +51,41 @@ def suspects(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     _ffmpeg("-i", str(bbb), "-an", "-vf", "eq=brightness=0.1:contrast=1.3", "-c:v", "libx264", str(files["video_only"]))
     _ffmpeg("-i", str(bbb), "-frames:v", "3", "-an", "-c:v", "libx264", str(files["three_frames"]))
     files.update(make_bad_media(media_dir, out / "bad"))
+    files.update(_partial_downloads(media_dir / "bbb_loop3.mp4", out / "partial"))
     return files
+
+
+def _partial_downloads(source: Path, out: Path) -> dict[str, Path]:
+    """What a swarm leaves of a copy: the loop (Big Buck Bunny three times, 15.9 s) re-encoded, then cut or holed.
+
+    A partial download keeps the file's size with its missing pieces zero-filled (how
+    BitTorrent clients write sparse files), or simply ends where the data stopped.
+    """
+    out.mkdir(parents=True)
+    faststart, moov_at_end, mkv = out / "faststart.mp4", out / "moov_at_end.mp4", out / "copy.mkv"
+    _ffmpeg("-i", str(source), "-vf", "scale=640:-2", "-c:v", "libx264", "-crf", "30", "-c:a", "aac",
+            "-movflags", "+faststart", str(faststart))
+    _ffmpeg("-i", str(faststart), "-c", "copy", str(moov_at_end))
+    _ffmpeg("-i", str(faststart), "-c", "copy", str(mkv))
+    whole = {path: path.read_bytes() for path in (faststart, moov_at_end, mkv)}
+
+    def holed(data: bytes, *holes: tuple[float, float]) -> bytes:
+        cut = bytearray(data)
+        for start, end in holes:
+            cut[int(start * len(data)):int(end * len(data))] = bytes(int(end * len(data)) - int(start * len(data)))
+        return bytes(cut)
+
+    files = {"partial_faststart_half": whole[faststart][:len(whole[faststart]) // 2],
+             "partial_mkv_end_missing": whole[mkv][:len(whole[mkv]) * 6 // 10],
+             "partial_mkv_pieces": holed(whole[mkv], (0.35, 0.6)),
+             "partial_mp4_pieces": holed(whole[faststart], (0.35, 0.6)),
+             "partial_moov_missing": whole[moov_at_end][:len(whole[moov_at_end]) // 2],
+             "partial_nothing_decodes": holed(whole[faststart], (0.01, 1.0))}
+    paths = {}
+    for name, data in files.items():
+        paths[name] = out / f"{name}{'.mkv' if 'mkv' in name else '.mp4'}"
+        paths[name].write_bytes(data)
+    return paths
 
 
 def _identify(catalog: PackagedCatalog, path: Path) -> dict[str, object]:
@@ -104,14 +139,42 @@ def test_a_file_with_no_catalog_content_is_no_match_with_the_best_evidence_seen(
     assert report["best"]["video"] < 8 and report["best"]["audio"] < 20  # type: ignore[index]
 
 
+LOOP_SECONDS = 5.312  # the title (Big Buck Bunny's clip) that bbb_loop3.mp4 plays three times
+
+
+@pytest.mark.parametrize("name, stretches", [
+    ("partial_faststart_half", 1), ("partial_mkv_end_missing", 1), ("partial_mkv_pieces", 2),
+    ("partial_mp4_pieces", 2),
+])
+def test_a_partial_download_is_read_as_far_as_it_decodes(catalog: PackagedCatalog, suspects: dict[str, Path],
+                                                         name: str, stretches: int) -> None:
+    """A truncated or holed copy was refused as "not a video file"; it is analysed where it decodes, and says so."""
+    report = _identify(catalog, suspects[name])
+    read = report["read"]
+    assert read["complete"] is False and len(read["spans"]) == stretches, read  # type: ignore[index]
+    assert 15.5 < read["declared_seconds"] < 16.5 and 3.0 < read["read_seconds"] < 12.0, read  # type: ignore[index]
+    assert read["summary"].startswith(f"read {read['read_seconds']:.1f} s of ")  # type: ignore[index]
+    segments = report["segments"]
+    assert segments and {s["title"] for s in segments} == {SAMPLE_TITLE}, report  # type: ignore[attr-defined]
+    for segment in segments:  # type: ignore[attr-defined]
+        assert any(a - 0.5 <= segment["suspect_start"] and segment["suspect_end"] <= b + 0.5
+                   for a, b in read["spans"]), (segment, read)  # type: ignore[index]
+        # placed in the title where that pass of the loop is: sound after a hole keeps its time
+        shift = (segment["suspect_start"] - segment["title_start"]) % LOOP_SECONDS
+        assert min(shift, LOOP_SECONDS - shift) < 0.5, segment
+
+
 @pytest.mark.parametrize("name, message", [
     ("text_file_named_mp4", "expected a video or audio file ffmpeg can read, but notes.mp4 is not one"),
     ("zero_length", "is empty"),
     ("three_frames", "expected at least 2 pictures or some sound"),
+    ("partial_moov_missing", "is an MP4 without its index (no 'moov' box)"),
+    ("partial_nothing_decodes", "ffmpeg opened partial_nothing_decodes.mp4 (mov,mp4,m4a,3gp,3g2,mj2: h264, aac) "
+                                "but could not decode any of it"),
 ])
 def test_bad_suspects_get_a_clear_answer(catalog: PackagedCatalog, suspects: dict[str, Path], name: str,
                                          message: str) -> None:
-    with pytest.raises(InvalidMedia, match=message):
+    with pytest.raises(InvalidMedia, match=re.escape(message)):
         catalog.runtime.fingerprint_service().identify(suspects[name])
 
 
@@ -128,6 +191,10 @@ def test_the_command_prints_json_and_exits_65_on_bad_input(catalog: PackagedCata
     found = run("identify", str(suspects["cropped"]), "--json")
     assert found.returncode == 0, found.stderr
     assert [s["title"] for s in json.loads(found.stdout)["segments"]] == [SAMPLE_TITLE]
+    partial = run("identify", str(suspects["partial_faststart_half"]))
+    assert partial.returncode == 0, partial.stderr
+    assert "partial_faststart_half.mp4: partial file, read " in partial.stdout and "the file stops there" in \
+        partial.stdout, partial.stdout
     missing = run("identify", "/nonexistent/leak.mp4")
     assert missing.returncode == 65 and "does not exist" in missing.stderr
     assert "Traceback" not in missing.stderr

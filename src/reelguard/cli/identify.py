@@ -21,6 +21,8 @@ __all__ = ["fingerprints", "identify"]
 
 def _render_report(data: dict[str, Any]) -> None:
     searched = " and ".join(data["modalities"])
+    if data["read"] and not data["read"]["complete"]:
+        console.print(f"{data['suspect']}: partial file, {data['read']['summary']}", markup=False)
     if not data["matched"]:
         best = ", ".join(f"{k} {v:g}" for k, v in data["best"].items())
         console.print(f"{data['suspect']}: no match ({searched} searched; best evidence seen: {best}; "

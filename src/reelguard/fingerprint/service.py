@@ -12,7 +12,8 @@ time, and fuses what the two found::
 
 A suspect with no catalog content gets ``report.matched == False`` and the best evidence
 seen in ``report.best``, never a forced guess. A file with only pictures or only sound
-is searched with what it has.
+is searched with what it has; a partial download as far as it decodes, and
+``report.read`` says which part that was.
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class IdentifyReport:
     modalities: list[str]  # what the suspect had and was searched with
     segments: list[MatchedSegment]
     best: dict[str, float] = field(default_factory=dict)  # strongest evidence per modality, matched or not
+    read: dict[str, Any] = field(default_factory=dict)  # which part of the file was read (Coverage.to_json)
 
     @property
     def matched(self) -> bool:
@@ -203,7 +205,8 @@ def identify_sample(index: CatalogIndex, sample: MediaSample, label: str, *,
         rule = _VIDEO_RULE if modality == "video" else _AUDIO_RULE
         best[modality] = float(max((s.support for s in segments), default=0))
         found += [(modality, s) for s in segments if keep_weak or s.support >= rule.min_support]
-    return IdentifyReport(label, round(sample.duration, 3), searched, _fuse(found, names), best)
+    return IdentifyReport(label, round(sample.duration, 3), searched, _fuse(found, names), best,
+                          sample.read.to_json())
 
 
 def _video_segments(index: CatalogIndex, sample: MediaSample) -> list[Segment]:

@@ -13,7 +13,12 @@ picture nor sound, is an ``InvalidMedia`` that says what arrived::
 
 from __future__ import annotations
 
+import struct
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import av
 import cv2
@@ -21,11 +26,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelguard.errors import InvalidMedia
-from reelguard.media.sample import MediaSample
+from reelguard.media.sample import Coverage, MediaSample
 
 __all__ = ["MediaSample", "luma_plane", "read_media"]
 
 _MAX_AUDIO_SECONDS = 6 * 3600  # a bound on what one file may ask us to hold (8 kHz float32: 0.7 GB)
+_AUDIO_HOLE = 0.5  # seconds of sound missing between two frames that are kept as silence
 
 
 def read_media(path: Path, *, picture_rate: float, picture_size: int, audio_rate: int,
@@ -33,20 +39,22 @@ def read_media(path: Path, *, picture_rate: float, picture_size: int, audio_rate
     """Sample ``path``'s first video stream at ``picture_rate`` and the first audio stream at ``audio_rate``.
 
     The audio is ``path``'s, or ``sound``'s when given (a transcoded ladder keeps it in a file of its own).
+    A file is read as far as it decodes — a truncated download up to where it stops, one made of
+    chosen pieces around its holes — and ``sample.read`` says which part that was; only a file of
+    which nothing decodes is refused.
     """
     for each in (path, sound) if sound is not None else (path,):
         _check_file(each)
-    try:
-        times, pictures, video_end = _read_pictures(path, picture_rate, picture_size)
-        audio = _read_audio(sound or path, audio_rate)
-    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidMedia(f"expected a video or audio file ffmpeg can read, but {path.name} is not one "
-                           f"({type(exc).__name__}: {str(exc)[:120]})") from exc
-    if not len(times) and not audio.size:
-        raise InvalidMedia(f"expected a file with a picture or sound track, but {path.name} has no decodable "
-                           f"video or audio")
-    duration = max(video_end, audio.size / audio_rate)
-    return MediaSample(times, pictures, audio, audio_rate, duration)
+    pictures = _read_pictures(path, picture_rate, picture_size)
+    audio = _read_audio(sound or path, audio_rate)
+    if not len(pictures.times) and not audio.samples.size:
+        raise InvalidMedia(_nothing_decoded(path, pictures, audio))
+    declared = max((d for d in (pictures.declared, audio.declared) if d is not None), default=None)
+    coverage = Coverage.of(pictures.moments + audio.moments, declared,
+                           damaged_packets=pictures.damaged + audio.damaged,
+                           broke_off=pictures.broke_off or audio.broke_off)
+    duration = max(pictures.end, audio.samples.size / audio_rate)
+    return MediaSample(pictures.times, pictures.stack, audio.samples, audio_rate, duration, coverage)
 
 
 def _check_file(path: Path) -> None:
@@ -56,28 +64,91 @@ def _check_file(path: Path) -> None:
         raise InvalidMedia(f"expected a media file, but {path.name} is empty (0 bytes)")
 
 
-def _read_pictures(path: Path, rate: float, size: int) -> tuple[NDArray[np.float64], NDArray[np.uint8], float]:
+@dataclass
+class _Read:
+    """What one stream gave: its decoded moments, and what went wrong on the way."""
+
+    streams: str = ""  # what the container holds, for errors: "mov,mp4: h264, aac"
+    declared: float | None = None  # the container's duration
+    moments: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of each decoded frame
+    damaged: int = 0  # packets that would not decode
+    broke_off: bool = False  # the demuxer could not go on before the end
+
+
+@dataclass
+class _Pictures(_Read):
+    times: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    stack: NDArray[np.uint8] = field(default_factory=lambda: np.zeros((0, 0, 0), np.uint8))
+    end: float = 0.0
+
+
+@dataclass
+class _Sound(_Read):
+    samples: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[av.container.InputContainer]:
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidMedia(_unopenable(path, exc)) from exc
+    with container:
+        yield container
+
+
+def _describe(container: av.container.InputContainer) -> tuple[str, float | None]:
+    codecs = ", ".join(s.codec_context.name for s in container.streams if s.type in ("video", "audio"))
+    declared = container.duration / 1e6 if container.duration else None
+    return f"{container.format.name}: {codecs or 'no video or audio stream'}", declared
+
+
+def _decoded(container: av.container.InputContainer, stream: av.stream.Stream, read: _Read) -> Iterator[Any]:
+    """The stream's frames, packet by packet: a damaged packet is skipped, a broken-off file ends the stream."""
+    packets = container.demux(stream)
+    while True:
+        try:
+            packet = next(packets)
+        except StopIteration:
+            return
+        except (av.FFmpegError, ValueError):
+            read.broke_off = True
+            return
+        try:
+            frames = packet.decode()
+        except av.FFmpegError:
+            read.damaged += 1
+            continue
+        yield from frames
+
+
+def _read_pictures(path: Path, rate: float, size: int) -> _Pictures:
+    read = _Pictures(stack=np.zeros((0, size, size), np.uint8))
     times: list[float] = []
     pictures: list[NDArray[np.uint8]] = []
-    last = 0.0
-    with av.open(str(path)) as container:
+    with _opened(path) as container:
+        read.streams, read.declared = _describe(container)
         if not container.streams.video:
-            return np.zeros(0), np.zeros((0, size, size), np.uint8), 0.0
+            return read
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         stream.codec_context.options = {**stream.codec_context.options, "skip_loop_filter": "all"}
         stream.codec_context.skip_frame = "NONREF"  # no other frame needs them, and we sample 4 of 25
+        frame_seconds = 1.0 / float(stream.average_rate or 25)
         due = 0.0
-        for index, frame in enumerate(container.decode(stream)):
+        for index, frame in enumerate(_decoded(container, stream, read)):
             when = float(frame.time) if frame.time is not None else index / 25.0
-            last = max(last, when)
+            read.end = max(read.end, when)
+            read.moments.append((when, when + frame_seconds))
             if when + 1e-6 < due:
                 continue
             times.append(when)
             pictures.append(_luma(frame, size))
             due = max(due + 1.0 / rate, when + 0.5 / rate)
-    stack = np.stack(pictures) if pictures else np.zeros((0, size, size), np.uint8)
-    return np.asarray(times, dtype=np.float64), stack, last
+    read.times = np.asarray(times, dtype=np.float64)
+    if pictures:
+        read.stack = np.stack(pictures)
+    return read
 
 
 _LUMA_FIRST = {"yuv420p", "yuvj420p", "yuv422p", "yuvj422p", "yuv444p", "yuvj444p", "nv12", "gray"}
@@ -99,15 +170,28 @@ def _luma(frame: av.VideoFrame, size: int) -> NDArray[np.uint8]:
     return np.asarray(cv2.resize(luma, (size, size), interpolation=cv2.INTER_AREA), dtype=np.uint8)
 
 
-def _read_audio(path: Path, rate: int) -> NDArray[np.float32]:
+def _read_audio(path: Path, rate: int) -> _Sound:
+    """Mono audio at ``rate``; a hole in the file (a missing piece) is kept as silence, so later sound keeps
+    its time."""
+    read = _Sound()
     chunks: list[NDArray[np.float32]] = []
     held = 0
-    with av.open(str(path)) as container:
+    first: float | None = None
+    with _opened(path) as container:
+        read.streams, read.declared = _describe(container)
         if not container.streams.audio:
-            return np.zeros(0, np.float32)
+            return read
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        for frame in container.decode(stream):
+        for frame in _decoded(container, stream, read):
+            if frame.time is not None:
+                when = float(frame.time)
+                read.moments.append((when, when + frame.samples / max(1, frame.sample_rate)))
+                first = when if first is None else first
+                hole = round((when - first) * rate) - held
+                if hole > _AUDIO_HOLE * rate:
+                    chunks.append(np.zeros(hole, np.float32))
+                    held += hole
             for out in resampler.resample(frame):
                 chunk = np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1)
                 chunks.append(chunk)
@@ -117,4 +201,49 @@ def _read_audio(path: Path, rate: int) -> NDArray[np.float32]:
                                    f"but {path.name} holds more")
         for out in resampler.resample(None):
             chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1))
-    return np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    read.samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
+    return read
+
+
+def _nothing_decoded(path: Path, pictures: _Read, audio: _Read) -> str:
+    damaged, broke_off = pictures.damaged + audio.damaged, pictures.broke_off or audio.broke_off
+    if not damaged and not broke_off:
+        return (f"expected a file with a picture or sound track, but {path.name} ({pictures.streams}) has no "
+                f"decodable video or audio")
+    what = [f"{damaged} damaged packet(s)"] if damaged else []
+    what += ["it breaks off before any frame"] if broke_off else []
+    return (f"ffmpeg opened {path.name} ({pictures.streams}) but could not decode any of it ({'; '.join(what)}): "
+            "a partial download holding none of its content, or a damaged file")
+
+
+def _unopenable(path: Path, exc: Exception) -> str:
+    """Why ffmpeg could not open ``path``: an MP4 that lost its index (moov) is said as such."""
+    boxes = _mp4_top_level_boxes(path)
+    if boxes and boxes[0] == b"ftyp" and b"moov" not in boxes:
+        return (f"expected a media file ffmpeg can read, but {path.name} is an MP4 without its index (no 'moov' "
+                "box): it was not written 'faststart', so the index sits at the end of the file, and this copy "
+                "stops before it (a partial download) or lost it. Nothing in it can be placed in time without "
+                "it; fetch the file's last pieces, or a faststart copy")
+    return (f"expected a video or audio file ffmpeg can read, but {path.name} is not one "
+            f"({type(exc).__name__}: {str(exc)[:120]})")
+
+
+def _mp4_top_level_boxes(path: Path, limit: int = 64) -> list[bytes]:
+    """The types of an ISO-BMFF file's top-level boxes, as far as they can be walked (empty if it is not one)."""
+    boxes: list[bytes] = []
+    size_of_file = path.stat().st_size
+    with path.open("rb") as handle:
+        offset = 0
+        while offset + 8 <= size_of_file and len(boxes) < limit:
+            handle.seek(offset)
+            header = handle.read(16)
+            size, kind = struct.unpack(">I4s", header[:8])
+            if size == 1 and len(header) == 16:
+                size = struct.unpack(">Q", header[8:16])[0]
+            elif size == 0:
+                size = size_of_file - offset
+            if size < 8 or not kind.isalnum():  # not a box: the walk has left the file's structure
+                break
+            boxes.append(kind)
+            offset += size
+    return boxes
