@@ -193,8 +193,8 @@ def test_the_command_prints_json_and_exits_65_on_bad_input(catalog: PackagedCata
     assert [s["title"] for s in json.loads(found.stdout)["segments"]] == [SAMPLE_TITLE]
     partial = run("identify", str(suspects["partial_faststart_half"]))
     assert partial.returncode == 0, partial.stderr
-    assert "partial_faststart_half.mp4: partial file, read " in partial.stdout and "the file stops there" in \
-        partial.stdout, partial.stdout
+    said = partial.stderr  # the table, like every human-readable answer, is written to standard error
+    assert "partial_faststart_half.mp4: partial file, read " in said and "the file stops there" in said, said
     missing = run("identify", "/nonexistent/leak.mp4")
     assert missing.returncode == 65 and "does not exist" in missing.stderr
     assert "Traceback" not in missing.stderr

@@ -68,3 +68,36 @@ def test_against_a_large_catalog_the_shortlist_keeps_the_copies_and_drops_chance
     found = sorted((s.title, round(s.suspect_start), round(s.title_start), s.slope)
                    for s in find_segments(_join(known, copies), RULE))
     assert found == [(17, 5, 300, 1.0), (1999, 30, 12, 1.1)]
+
+
+def test_a_title_that_repeats_itself_reports_every_placement_that_fits() -> None:
+    """A looping animation matched a copy equally well at several title times; one was reported as certain."""
+    loop = _join(_line(4, 10.0, 22.0, 30.0), _line(4, 10.0, 22.0, 42.0), _line(4, 10.0, 22.0, 54.0),
+                 _noise(300, 6, 600, seed=3))
+    segments = find_segments(loop, RULE)
+    assert len(segments) == 1
+    placements = sorted([segments[0].title_start, *segments[0].rivals])
+    assert placements == pytest.approx([30.0, 42.0, 54.0], abs=0.3)
+
+
+def test_a_weaker_second_placement_is_not_a_rival() -> None:
+    partial_repeat = _join(_line(4, 10.0, 22.0, 30.0), _line(4, 10.0, 14.0, 80.0))  # a third of the stretch again
+    segments = find_segments(partial_repeat, RULE)
+    assert [(round(s.title_start), s.rivals) for s in segments if s.suspect_start < 12] == [(30, ())]
+
+
+def test_sound_that_does_not_repeat_places_a_looping_picture_for_certain() -> None:
+    """Pictures of a loop fit three title times; the sound fits one of them: the fused segment is that one."""
+    from reelguard.fingerprint.index import IndexedTitle
+    from reelguard.fingerprint.matching import Segment
+    from reelguard.fingerprint.service import _fuse
+
+    names = {4: IndexedTitle(4, "t-4", "cartoon")}
+    pictures = Segment(4, 10.0, 22.0, 30.0, 42.0, 1.0, 40, 36.0, rivals=(42.0, 54.0))
+    sound = Segment(4, 10.2, 21.8, 42.2, 53.8, 1.0, 120, 0.0)
+    alone = _fuse([("video", pictures)], names)
+    assert [(s.title_start, s.title_alternatives, s.placement_certain) for s in alone] == [
+        (30.0, ((42.0, 54.0), (54.0, 66.0)), False)]
+    fused = _fuse([("video", pictures), ("audio", sound)], names)
+    assert len(fused) == 1 and fused[0].modality == "video+audio"
+    assert fused[0].placement_certain and abs(fused[0].title_start - 42.0) < 0.3, fused

@@ -30,10 +30,14 @@ def _render_report(data: dict[str, Any]) -> None:
         return
     table = Table("title", "suspect from", "to", "title from", "to", "speed", "score", "modality")
     for s in data["segments"]:
-        table.add_row(s["title"], f"{s['suspect_start']:.2f}", f"{s['suspect_end']:.2f}", f"{s['title_start']:.2f}",
+        title_from = f"{s['title_start']:.2f}" + "".join(f" or {a:.2f}" for a, _ in s["title_alternatives"])
+        table.add_row(s["title"], f"{s['suspect_start']:.2f}", f"{s['suspect_end']:.2f}", title_from,
                       f"{s['title_end']:.2f}", f"{s['speed']:.2f}", f"{s['score']:.1f}", s["modality"])
     console.print(f"{data['suspect']} ({data['duration']:.1f} s, {searched} searched):")
     console.print(table)
+    if any(s["title_alternatives"] for s in data["segments"]):
+        console.print("A title time given as 'A or B': the title repeats itself there (a loop, a still shot), and "
+                      "the copy fits each placement as well.")
 
 
 @click.command("identify")

@@ -18,7 +18,7 @@ moments, not hits, so a still scene that matches itself a hundred times counts o
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -34,6 +34,7 @@ _BUCKET_BITS = 22
 _MOMENT_BITS = 15
 _MOMENT = 0.05  # suspect times closer than this are one moment
 _SLOPE_PRIOR = 4.0  # support given up per unit of slope away from 1 (0.48 moments at ±12 %)
+RIVAL_SHARE = 0.8  # another placement with this share of a segment's support is as good (the title repeats)
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,9 @@ class Segment:
     slope: float
     support: int  # distinct suspect moments on the line
     score: float  # sum over those moments of their best hit weight
+    # title_start of every other placement, at this slope, that the suspect's moments fit about as well
+    # (a looping or still title repeats itself): the true one may be any of these or title_start
+    rivals: tuple[float, ...] = ()
 
 
 def find_segments(hits: Hits, rule: VerifyRule) -> list[Segment]:
@@ -101,7 +105,12 @@ def find_segments(hits: Hits, rule: VerifyRule) -> list[Segment]:
             continue
         found = _runs(np.nonzero(on_line)[0], query, weight, rule)
         for members in found:
-            segments.append(_segment(line_title, slope, offset, query[members], weight[members]))
+            segment = _segment(line_title, slope, offset, query[members], weight[members])
+            in_span = alive & (title == line_title) & (query >= segment.suspect_start - rule.tolerance) & (
+                query <= segment.suspect_end + rule.tolerance)
+            rivals = _rival_offsets(query[in_span], target[in_span], slope, offset, segment.support, rule)
+            segments.append(replace(segment, rivals=tuple(round(slope * segment.suspect_start + other, 2)
+                                                          for other in rivals)))
         spans = [(query[m].min(), query[m].max()) for m in found] or [(query[on_line].min(), query[on_line].max())]
         for start, end in spans:  # this title's hits there are explained, at whatever slope
             alive &= ~((title == line_title) & (query >= start - rule.tolerance) & (query <= end + rule.tolerance))
@@ -204,6 +213,37 @@ def _strongest_line(title: NDArray[np.int32], query: NDArray[np.float64], target
             best = (title_and_slope // len(SLOPES), title_and_slope % len(SLOPES), float(centre),
                     int(support[top]))
     return best
+
+
+def _rival_offsets(query: NDArray[np.float64], target: NDArray[np.float64], slope: float, offset: float,
+                   support: int, rule: VerifyRule) -> list[float]:
+    """Other offsets, at ``slope``, where the same stretch of suspect has nearly as many moments.
+
+    A looping animation or a still shot shows the same pictures at several title times; the
+    strongest line is then one of several equally good ones, and saying it alone would
+    present a guess as certain. Rivals are at least two bins away from the line and from
+    each other, and have ``RIVAL_SHARE`` of its support.
+    """
+    if not len(query):
+        return []
+    offsets = target - slope * query
+    moments = np.round(query / _MOMENT).astype(np.int64)
+    counted: dict[float, int] = {}
+    for phase in (0.0, 0.5):
+        bins = np.floor(offsets / rule.bin_seconds + phase).astype(np.int64)
+        pairs = np.unique(np.stack([bins, moments]), axis=1)
+        values, support_of = np.unique(pairs[0], return_counts=True)
+        for value, count in zip(values.tolist(), support_of.tolist(), strict=True):
+            centre = (value + 0.5 - phase) * rule.bin_seconds
+            counted[centre] = max(counted.get(centre, 0), count)
+    rivals: list[float] = []
+    for centre, count in sorted(counted.items(), key=lambda item: -item[1]):
+        if count < RIVAL_SHARE * support:
+            break
+        if all(abs(centre - taken) > 2 * rule.bin_seconds for taken in [offset, *rivals]):
+            rivals.append(centre)
+    near = [offsets[np.abs(offsets - centre) <= rule.bin_seconds] for centre in rivals]
+    return sorted(float(np.median(values)) for values in near)  # each rival at its hits' own offset
 
 
 def _fit(query: NDArray[np.float64], target: NDArray[np.float64], weight: NDArray[np.float64], slope: float,

@@ -70,6 +70,13 @@ class MatchedSegment:
     score: float
     modality: str  # "video", "audio" or "video+audio"
     speed: float  # the copy's playback speed relative to the title
+    # other placements in the title that fit as well ([title_start, title_end] each): the title repeats
+    # itself there (a loop, a still), so the copy may be any of them — never one presented as certain
+    title_alternatives: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def placement_certain(self) -> bool:
+        return not self.title_alternatives
 
 
 @dataclass(frozen=True)
@@ -226,10 +233,12 @@ def _fuse(found: list[tuple[str, Segment]], names: dict[int, IndexedTitle]) -> l
         title = names.get(segment.title)
         if title is None:
             continue
+        length = segment.title_end - segment.title_start
         candidate = MatchedSegment(title.name, title.title_id, round(segment.suspect_start, 2),
                                    round(segment.suspect_end + (0.25 if modality == "video" else 0.0), 2),
                                    round(segment.title_start, 2), round(segment.title_end, 2),
-                                   round(_score(modality, segment), 2), modality, segment.slope)
+                                   round(_score(modality, segment), 2), modality, segment.slope,
+                                   tuple((start, round(start + length, 2)) for start in segment.rivals))
         for i, other in enumerate(merged):
             if _agree(other, candidate):
                 merged[i] = _union(other, candidate)
@@ -244,19 +253,33 @@ def _score(modality: str, segment: Segment) -> float:
 
 
 def _agree(a: MatchedSegment, b: MatchedSegment) -> bool:
+    """Same title, overlapping stretches, and a placement in common (either's own or one of its rivals)."""
     overlap = min(a.suspect_end, b.suspect_end) - max(a.suspect_start, b.suspect_start)
-    offset_a, offset_b = a.title_start - a.speed * a.suspect_start, b.title_start - b.speed * b.suspect_start
-    return a.title_id == b.title_id and overlap > -2.0 and abs(offset_a - offset_b) < 2.0
+    return a.title_id == b.title_id and overlap > -2.0 and any(
+        abs(x - y) < 2.0 for x in _offsets(a) for y in _offsets(b))
+
+
+def _offsets(segment: MatchedSegment) -> list[float]:
+    """Title minus suspect time of the segment's placement and of each of its rivals."""
+    starts = [segment.title_start, *(start for start, _ in segment.title_alternatives)]
+    return [start - segment.speed * segment.suspect_start for start in starts]
 
 
 def _union(a: MatchedSegment, b: MatchedSegment) -> MatchedSegment:
-    """One segment covering both; speed and title times from the sound when there is some (timed to 32 ms)."""
-    timing = b if b.modality == "audio" and a.modality != "audio" else a
+    """One segment covering both; speed and title times from the sound when there is some (timed to 32 ms).
+
+    The placement is one both modalities allow: a loop that repeats its pictures but not
+    its sound is placed by the sound, and is then certain.
+    """
+    timing, other = (b, a) if b.modality == "audio" and a.modality != "audio" else (a, b)
     modality = a.modality if a.modality == b.modality else "video+audio"
     start, end = min(a.suspect_start, b.suspect_start), max(a.suspect_end, b.suspect_end)
-    offset = timing.title_start - timing.speed * timing.suspect_start
+    shared = [x for x in _offsets(timing) if any(abs(x - y) < 2.0 for y in _offsets(other))]
+    offset, *rivals = shared or _offsets(timing)
     return MatchedSegment(a.title, a.title_id, start, end, round(offset + timing.speed * start, 2),
-                          round(offset + timing.speed * end, 2), round(a.score + b.score, 2), modality, timing.speed)
+                          round(offset + timing.speed * end, 2), round(a.score + b.score, 2), modality, timing.speed,
+                          tuple((round(r + timing.speed * start, 2), round(r + timing.speed * end, 2))
+                                for r in rivals))
 
 
 def read_sample(path: Path, sound: Path | None = None) -> MediaSample:

@@ -219,15 +219,18 @@ class TraceService:
 
         Recognition searches the whole catalog with pictures and sound, so it also places
         copies whose motion signature is too short or too garbled to propose an offset.
-        Only passages at the title's own speed qualify: the tracker follows one clock.
+        Only passages at the title's own speed qualify: the tracker follows one clock. A
+        placement recognition could not choose among (a looping title) gives every one of
+        them; registration against the master picks the one that fits.
         """
         if placements is None:
             recognition = self._fingerprints
             if row.id not in {t.title_id for t in recognition.index.titles()}:
                 return []
             placements = recognition.identify(suspect_path).segments
-        return [TimeMap.constant(s.title_start - s.suspect_start, s.score) for s in placements
-                if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED]
+        return [TimeMap.constant(start - s.suspect_start, s.score) for s in placements
+                if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED
+                for start in (s.title_start, *(alternative for alternative, _ in s.title_alternatives))]
 
     def _align(self, suspect: _Suspect, reference: MasterReference, row: Title, masters: MasterFrames,
                work_frames: MasterFrames, recognised: list[TimeMap]) -> tuple[TimeMap, Registration | None] | None:
