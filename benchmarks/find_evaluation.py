@@ -234,14 +234,14 @@ def score(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str,
         f"of {len(CLASSES)} classes; content and sound share nothing with the copy-detection suite the thresholds "
         "were set on",
         f"negative queries answered with a match: {len(answered)} of {len(negative_kind)} "
-        f"({sum(1 for q in answered if q in hard)} of {len(hard)} same-scene) — "
+        f"({sum(1 for q in answered if q in hard)} of {len(hard)} same-scene); by what the query was: "
+        + _by_kind(answered, negative_kind) + "; e.g. "
         + ("; ".join(f"{q} ({negative_kind[q]}): " + ", ".join(f"{s['title']} {s['score']:.0f} {s['modality']}"
-                                                               for s in segs) for q, segs in answered.items())
-           or "none"),
+                                                               for s in segs[:3]) for q, segs in
+                     list(answered.items())[:6]) or "none"),
         "reported segments whose title time is given as several equally good placements (a title that repeats "
         f"itself): {sum(1 for e in results.values() for s in e['segments'] if s.get('title_alternatives'))}",
-        f"segments naming a wrong title on positive queries: {len(wrong_title)}"
-        + (" — " + ", ".join(f"{q}: {t} {s:.0f}" for q, t, s in wrong_title) if wrong_title else ""),
+        f"segments naming a wrong title on positive queries: {len(wrong_title)} (scores {_range(wrong_title)})",
         "recall per class: " + ", ".join(f"{k} {sum(v) / len(v):.2f} ({len(v)})" for k, v in sorted(by_kind.items())),
         f"identify: {sum(e['seconds'] for e in results.values()) / minutes:.1f} s per minute of query "
         f"(read + search + verify)",
@@ -250,6 +250,18 @@ def score(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str,
     ]
     report("Content recognition: evaluation set (content unlike the suite)",
            ["transform", "copies", "recall", "covered", "time error s"], rows, notes)
+
+
+def _by_kind(answered: dict[str, Any], negative_kind: dict[str, str]) -> str:
+    """Answered / asked, per kind of negative query (same-scene ones together)."""
+    kind_of = {q: "same scene" if k.startswith("same scene") else k for q, k in negative_kind.items()}
+    return ", ".join(f"{k} {sum(1 for q in answered if kind_of[q] == k)}/{sum(1 for v in kind_of.values() if v == k)}"
+                     for k in sorted(set(kind_of.values())))
+
+
+def _range(wrong: list[tuple[str, str, float]]) -> str:
+    scores = sorted(s for _, _, s in wrong)
+    return f"{scores[0]:.0f}-{scores[-1]:.0f}, median {statistics.median(scores):.0f}" if scores else "-"
 
 
 def main() -> None:
