@@ -192,7 +192,12 @@ def _read_audio(path: Path, rate: int) -> _Sound:
                 if hole > _AUDIO_HOLE * rate:
                     chunks.append(np.zeros(hole, np.float32))
                     held += hole
-            for out in resampler.resample(frame):
+            try:
+                resampled = resampler.resample(frame)
+            except av.FFmpegError:  # a damaged frame the decoder let through (its layout or rate is garbage)
+                read.damaged += 1
+                continue
+            for out in resampled:
                 chunk = np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1)
                 chunks.append(chunk)
                 held += chunk.size
