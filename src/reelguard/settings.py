@@ -397,7 +397,7 @@ def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, An
     merged = dict(base)
     for name, value in changes.items():
         current = merged.get(name)
-        if isinstance(value, Mapping) and isinstance(current, Mapping) and name != "data_dir":
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
             merged[name] = {**current, **value}
         else:
             merged[name] = value
