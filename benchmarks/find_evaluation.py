@@ -39,12 +39,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
+from _calibration_plot import write_calibration_plot
 from _content_classes import CLASSES, FPS, RATE, class_frames, class_sound
 from _copy_suite import SPEEDS, Piece, encode_programme, render_query
 from _report import report
 
 from reelguard.fingerprint.index import CatalogIndex
-from reelguard.fingerprint.service import AUDIO, VIDEO, identify_sample, read_sample
+from reelguard.fingerprint.service import AUDIO, DEFAULT_MAX_FALSE_MATCH, VIDEO, identify_sample, read_sample
 
 EVAL_TRANSFORMS = ("h264 crf 35", "scale to 360p", "crop 0.7", "letterbox", "mirror", "rotate 5°", "gamma",
                    "logo/text overlay", "speed 1.1", "camcorder", "picture-in-picture 50%", "picture-in-picture 40%",
@@ -180,8 +181,8 @@ def identify_all(work: Path, index: CatalogIndex, names: list[str]) -> dict[str,
             continue
         started = time.perf_counter()
         sample = read_sample(work / "queries" / f"{name}.mp4")
-        found = identify_sample(index, sample, name)
-        results[name] = {"segments": [asdict(s) for s in found.segments], "best": found.best,
+        found = identify_sample(index, sample, name, keep_weak=True)  # every line, with its probability
+        results[name] = {"lines": [asdict(s) for s in found.segments], "best": found.best,
                          "seconds": time.perf_counter() - started, "duration": sample.duration}
         if len(results) % 50 == 0:
             results_file.write_text(json.dumps(results))
@@ -207,7 +208,36 @@ def _judge(truth: Truth, segments: list[dict[str, Any]]) -> tuple[bool, float, f
     return True, min(1.0, covered / (truth.query_end - truth.query_start)), error
 
 
+def reported(results: dict[str, Any], bar: float) -> dict[str, Any]:
+    """What ``identify`` answers with the bar at ``bar``: each query's lines of that probability or less."""
+    return {q: {**e, "segments": [s for s in e["lines"] if s["false_match_probability"] <= bar]}
+            for q, e in results.items()}
+
+
+def calibration(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str, str]) -> list[str]:
+    """Stated vs observed: the share of negative queries answered at each bar, and positives found there.
+
+    Writes the calibration plot (docs/images/find-calibration.svg): a query answered at
+    bar alpha is a false match the stated probability promised would happen at most a
+    fraction alpha of the time.
+    """
+    bars = [10.0 ** -k for k in range(0, 13)]
+    negatives = list(negative_kind)
+    smallest = {q: min((s["false_match_probability"] for s in results[q]["lines"]), default=1.0) for q in results}
+    found_at = {truth.query: min((s["false_match_probability"] for s in results[truth.query]["lines"]
+                                  if _judge(truth, [s])[0]), default=1.0) for truth in truths}
+    observed = [sum(smallest[q] <= bar for q in negatives) / len(negatives) for bar in bars]
+    recall = [sum(p <= bar for p in found_at.values()) / len(found_at) for bar in bars]
+    write_calibration_plot(Path(__file__).resolve().parents[1] / "docs" / "images" / "find-calibration.svg",
+                           bars, observed, recall, len(negatives))
+    return ["calibration (docs/images/find-calibration.svg): bar alpha → negative queries answered / positives found: "
+            + ", ".join(f"{bar:.0e} → {o * len(negatives):.0f}/{len(negatives)} / {r:.2f}"
+                        for bar, o, r in zip(bars, observed, recall, strict=True) if bar <= 1e-1)]
+
+
 def score(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str, str], titles: int) -> None:
+    notes_before = calibration(results, truths, negative_kind)
+    results = reported(results, DEFAULT_MAX_FALSE_MATCH)
     by_transform: dict[str, list[tuple[bool, float, float | None]]] = defaultdict(list)
     by_kind: dict[str, list[bool]] = defaultdict(list)
     wrong_title = []
@@ -247,6 +277,8 @@ def score(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str,
         f"(read + search + verify)",
         "columns: copies; recall (a reported segment of the right title overlaps the copy); median share of the copy "
         "the reported segments cover; title-time error at the middle of the covered part, median / max seconds",
+        f"reported: segments whose false-match probability is at most {DEFAULT_MAX_FALSE_MATCH:g} (the default bar)",
+        *notes_before,
     ]
     report("Content recognition: evaluation set (content unlike the suite)",
            ["transform", "copies", "recall", "covered", "time error s"], rows, notes)

@@ -80,6 +80,11 @@ class FingerprintSettings(_Section):
     index_dir: Path | None = Field(
         default=None, description="Content-recognition index (derived, rebuildable); data_dir/fingerprints."
     )
+    max_false_match_probability: float = Field(
+        default=1e-6, gt=0.0, le=1.0,
+        description="identify reports a segment only when the chance that content not in the catalog lines up "
+                    "with a title this well is at most this (docs/fingerprinting.md).",
+    )
 
 
 class WatermarkSettings(_Section):

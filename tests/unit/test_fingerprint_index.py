@@ -101,3 +101,22 @@ def test_a_rebuild_replaces_every_title_in_one_generation(tmp_path: Path) -> Non
     index.add_many([("t9", "t9", *_title(9))], replace_all=True)
     assert [t.name for t in index.titles()] == ["t9"]
     assert set(index.search_audio(_query(*_title(1))[1]).title.tolist()) <= {0}
+
+
+def test_titles_carry_their_length_and_an_older_generation_gets_it_from_its_arrays(tmp_path: Path) -> None:
+    """A line's false-match probability is corrected by the catalog's length, so every title must know its own."""
+    import json
+
+    index = catalog.CatalogIndex(tmp_path)
+    index.add_many([("t0", "t0", *_title(0, rows=400)), ("t1", "t1", *_title(1, rows=800))])
+    lengths = {t.name: t.seconds for t in index.titles()}
+    last_sound = 3992 / FRAMES_PER_SECOND  # the synthetic titles share 128 s of peaks; t1 has 200 s of pictures
+    assert lengths == {"t0": pytest.approx(last_sound + 0.5, abs=0.01), "t1": pytest.approx(199.75 + 0.5, abs=0.01)}
+    folder = tmp_path / (tmp_path / "CURRENT").read_text()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    for title in manifest["titles"]:
+        del title["seconds"]  # as written before titles carried their length
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    measured = {t.name: t.seconds for t in catalog.CatalogIndex(tmp_path).titles()}
+    # the arrays keep hash anchors, and the last peaks anchor no pair: a fraction of a second shorter at most
+    assert measured == {name: pytest.approx(seconds, abs=0.5) for name, seconds in lengths.items()}

@@ -91,13 +91,17 @@ def test_sound_that_does_not_repeat_places_a_looping_picture_for_certain() -> No
     from reelguard.fingerprint.index import IndexedTitle
     from reelguard.fingerprint.matching import Segment
     from reelguard.fingerprint.service import _fuse
+    from reelguard.fingerprint.significance import Evidence
 
-    names = {4: IndexedTitle(4, "t-4", "cartoon")}
+    names = {4: IndexedTitle(4, "t-4", "cartoon", 120.0)}
     pictures = Segment(4, 10.0, 22.0, 30.0, 42.0, 1.0, 40, 36.0, rivals=(42.0, 54.0))
     sound = Segment(4, 10.2, 21.8, 42.2, 53.8, 1.0, 120, 0.0)
-    alone = _fuse([("video", pictures)], names)
+    seen, heard = Evidence(12, 20, 3.0, 1e-9, 1e3), Evidence(90, 300, 2.0, 1e-40, 1e3)
+    alone = _fuse([("video", pictures, seen)], names)
     assert [(s.title_start, s.title_alternatives, s.placement_certain) for s in alone] == [
         (30.0, ((42.0, 54.0), (54.0, 66.0)), False)]
-    fused = _fuse([("video", pictures), ("audio", sound)], names)
+    assert alone[0].false_match_probability == pytest.approx(1e-6)
+    fused = _fuse([("video", pictures, seen), ("audio", sound, heard)], names)
     assert len(fused) == 1 and fused[0].modality == "video+audio"
     assert fused[0].placement_certain and abs(fused[0].title_start - 42.0) < 0.3, fused
+    assert fused[0].false_match_probability < 1e-37 and set(fused[0].evidence) == {"video", "audio"}

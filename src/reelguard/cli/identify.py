@@ -14,7 +14,6 @@ import click
 from rich.table import Table
 
 from reelguard.cli._shared import console, emit, json_option, open_runtime, work_progress
-from reelguard.fingerprint.service import MATCH_NEEDS
 
 __all__ = ["fingerprints", "identify"]
 
@@ -24,17 +23,20 @@ def _render_report(data: dict[str, Any]) -> None:
     if data["read"] and not data["read"]["complete"]:
         console.print(f"{data['suspect']}: partial file, {data['read']['summary']}", markup=False)
     if not data["matched"]:
-        best = ", ".join(f"{k} {v:g}" for k, v in data["best"].items())
-        console.print(f"{data['suspect']}: no match ({searched} searched; best evidence seen: {best}; "
-                      f"a match needs {MATCH_NEEDS})")
+        best = ", ".join(f"{k} {v:.2g}" for k, v in data["best"].items())
+        console.print(f"{data['suspect']}: no match ({searched} searched; smallest false-match probability seen: "
+                      f"{best}; a match needs {data['max_false_match_probability']:g} or less)")
         return
-    table = Table("title", "suspect from", "to", "title from", "to", "speed", "score", "modality")
+    table = Table("title", "suspect from", "to", "title from", "to", "speed", "false match", "modality")
     for s in data["segments"]:
         title_from = f"{s['title_start']:.2f}" + "".join(f" or {a:.2f}" for a, _ in s["title_alternatives"])
         table.add_row(s["title"], f"{s['suspect_start']:.2f}", f"{s['suspect_end']:.2f}", title_from,
-                      f"{s['title_end']:.2f}", f"{s['speed']:.2f}", f"{s['score']:.1f}", s["modality"])
+                      f"{s['title_end']:.2f}", f"{s['speed']:.2f}", f"{s['false_match_probability']:.1e}",
+                      s["modality"])
     console.print(f"{data['suspect']} ({data['duration']:.1f} s, {searched} searched):")
     console.print(table)
+    console.print("false match: the chance that content not in the catalog lines up with a title this well "
+                  "(docs/fingerprinting.md)")
     if any(s["title_alternatives"] for s in data["segments"]):
         console.print("A title time given as 'A or B': the title repeats itself there (a loop, a still shot), and "
                       "the copy fits each placement as well.")

@@ -94,7 +94,8 @@ class Runtime:
         from reelguard.fingerprint.index import CatalogIndex
         from reelguard.fingerprint.service import FingerprintService
 
-        return FingerprintService(self.db, self.blobs, CatalogIndex(self.settings.resolved_fingerprint_index_dir))
+        return FingerprintService(self.db, self.blobs, CatalogIndex(self.settings.resolved_fingerprint_index_dir),
+                                  max_false_match=self.settings.fingerprint.max_false_match_probability)
 
     def ingest_service(self) -> IngestService:
         from reelguard.ingest.service import IngestOptions, IngestService

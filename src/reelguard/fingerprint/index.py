@@ -28,7 +28,7 @@ import json
 import shutil
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ class IndexedTitle:
     number: int  # its place in the index arrays
     title_id: str
     name: str
+    seconds: float = 0.0  # how long the title is (the last picture or landmark indexed)
 
 
 class CatalogIndex:
@@ -172,7 +173,7 @@ class CatalogIndex:
         number = max([t.number for t in kept], default=-1) + 1
         added = []
         for title_id, name, video, audio in entries:
-            added.append(IndexedTitle(number, title_id, name))
+            added.append(IndexedTitle(number, title_id, name, _seconds(video, audio)))
             hashes, anchors = landmark_hashes(audio.codes)  # type: ignore[arg-type]
             parts["video_codes"].append(video.codes.astype(np.float16))
             parts["video_owner"].append(np.full(len(video), number, np.int32))
@@ -204,7 +205,8 @@ class CatalogIndex:
         faiss.write_index(video, str(staging / "video.faiss"))
         (staging / "manifest.json").write_text(json.dumps({
             "video_type": DctVideo.name, "audio_type": Landmarks.name,
-            "titles": [{"number": t.number, "title_id": t.title_id, "name": t.name} for t in titles]}))
+            "titles": [{"number": t.number, "title_id": t.title_id, "name": t.name, "seconds": t.seconds}
+                       for t in titles]}))
         staging.rename(self._root / name)
         pointer = self._root / ".CURRENT.partial"
         pointer.write_text(name)
@@ -255,7 +257,10 @@ class _Generation:
         except (OSError, ValueError, RuntimeError) as exc:
             raise ConfigurationError(f"the fingerprint index at {folder} is unreadable ({exc}); rebuild it with "
                                      f"'reelguard fingerprints rebuild'") from exc
-        titles = [IndexedTitle(int(t["number"]), str(t["title_id"]), str(t["name"])) for t in manifest["titles"]]
+        titles = [IndexedTitle(int(t["number"]), str(t["title_id"]), str(t["name"]), float(t.get("seconds", 0.0)))
+                  for t in manifest["titles"]]
+        if any(t.seconds <= 0 for t in titles):  # a generation written before titles carried their length
+            titles = _with_lengths(titles, arrays["video_owner"], arrays["video_time"], arrays["audio_entry"])
         return cls(titles, video, **arrays)
 
     def arrays_without(self, numbers: set[int]) -> dict[str, NDArray[Any]]:
@@ -271,6 +276,23 @@ class _Generation:
                 "audio_hash": hashes[audio_keep],
                 "audio_owner": owner[audio_keep],
                 "audio_frame": _frames(entries[audio_keep]).astype(np.int32)}
+
+
+def _seconds(video: Signature, audio: Signature) -> float:
+    """A title's length as its signatures see it: its last sampled picture or sound frame."""
+    last_picture = float(video.times.max()) if len(video) else 0.0
+    last_sound = float(audio.codes[:, 0].max()) / FRAMES_PER_SECOND if len(audio) else 0.0
+    return round(max(last_picture, last_sound) + 0.5, 3)
+
+
+def _with_lengths(titles: list[IndexedTitle], video_owner: NDArray[np.int32], video_time: NDArray[np.float32],
+                  audio_entry: NDArray[np.int64]) -> list[IndexedTitle]:
+    """Titles with their lengths measured from the index arrays (the last picture or landmark of each)."""
+    last = np.zeros(max([t.number for t in titles], default=-1) + 1)
+    np.maximum.at(last, np.asarray(video_owner), np.asarray(video_time, np.float64))
+    entries = np.asarray(audio_entry)
+    np.maximum.at(last, _owners(entries), _frames(entries) / FRAMES_PER_SECOND)
+    return [replace(t, seconds=round(float(last[t.number]) + 0.5, 3)) for t in titles]
 
 
 def _query_lookups(query: Signature) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.intp]]:

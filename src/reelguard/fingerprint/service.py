@@ -10,8 +10,10 @@ time, and fuses what the two found::
     for segment in report.segments:
         segment.title, segment.suspect_start, segment.title_start, segment.modality
 
-A suspect with no catalog content gets ``report.matched == False`` and the best evidence
-seen in ``report.best``, never a forced guess. A file with only pictures or only sound
+A segment is reported only when its false-match probability (the chance that content not
+in the catalog lines up with a title this well: ``reelguard.fingerprint.significance``) is
+at most the bar. A suspect with no catalog content gets ``report.matched == False`` and the
+smallest probability seen per modality in ``report.best``, never a forced guess. A file with only pictures or only sound
 is searched with what it has; a partial download as far as it decodes, and
 ``report.read`` says which part that was.
 """
@@ -20,16 +22,26 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
+
 from reelguard.errors import InvalidInput, InvalidMedia, NotFound
-from reelguard.fingerprint.index import CatalogIndex, IndexedTitle
-from reelguard.fingerprint.landmarks import Landmarks
-from reelguard.fingerprint.matching import Segment, VerifyRule, find_segments
+from reelguard.fingerprint.index import SPEED_HYPOTHESES, CatalogIndex, IndexedTitle
+from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND, Landmarks
+from reelguard.fingerprint.matching import SLOPES, Hits, Segment, VerifyRule, find_segments
 from reelguard.fingerprint.pdq import PdqVideo
 from reelguard.fingerprint.signatures import Signature
+from reelguard.fingerprint.significance import (
+    Evidence,
+    combined_probability,
+    line_evidence,
+    lines_searched,
+    picture_looks,
+)
 from reelguard.fingerprint.thumbnails import DctVideo
 from reelguard.media.sample import MediaSample
 from reelguard.media.sampling import read_media
@@ -38,20 +50,29 @@ from reelguard.store import repositories
 from reelguard.store.blobs import BlobStore
 from reelguard.store.database import Database
 
-__all__ = ["MATCH_NEEDS", "FingerprintService", "IdentifyReport", "MatchedSegment", "RebuildReport",
+__all__ = ["DEFAULT_MAX_FALSE_MATCH", "FingerprintService", "IdentifyReport", "MatchedSegment", "RebuildReport",
            "identify_sample", "read_sample"]
 
 VIDEO, AUDIO, EXACT = DctVideo(), Landmarks(), PdqVideo()
 # pictures are sampled every 0.25-0.5 s, so a video line's slope is only fitted over 10 s or more;
 # landmarks are timed to 32 ms, so an audio line's slope is fitted over 3 s. A copy's landmarks
 # come thick and fast (gaps over 1.5 s are rare), chance ones sparse over tens of seconds.
-# The supports (8 pictures, 20 landmark moments) are set on the copy-detection suite: the
-# lowest that answered no distractor query (benchmarks/copy_detection.py, docs/benchmarks.md).
-_VIDEO_RULE = VerifyRule(min_support=8, bin_seconds=1.0, tolerance=0.6, max_gap=4.0, min_fit_span=10.0)
-_AUDIO_RULE = VerifyRule(min_support=20, bin_seconds=0.5, tolerance=0.25, max_gap=1.5, min_fit_span=3.0)
-# what a "no match" answer says a match would have needed
-MATCH_NEEDS = f"{_VIDEO_RULE.min_support} pictures or {_AUDIO_RULE.min_support} landmark moments on one line"
+# Any line of two moments is a candidate: what it is worth is its false-match probability
+# (reelguard.fingerprint.significance), not a count of moments.
+_VIDEO_RULE = VerifyRule(min_support=2, bin_seconds=1.0, tolerance=0.6, max_gap=4.0, min_fit_span=10.0)
+_AUDIO_RULE = VerifyRule(min_support=2, bin_seconds=0.5, tolerance=0.25, max_gap=1.5, min_fit_span=3.0)
 _MIN_LIKENESS = 0.80  # a query view and a title view this alike are a video hit
+DEFAULT_MAX_FALSE_MATCH = 1e-6  # [fingerprint] max_false_match_probability
+# Consecutive pictures at least this alike are one look: as alike as a picture and its own
+# re-encoding (H.264 at CRF 45 keeps 0.998, a 0.7 crop 0.965 — docs/fingerprinting.md), so the
+# index cannot tell them apart as evidence.
+_LOOK_LIKENESS = 0.98
+# Likeness levels a picture line is tested at (significance.line_evidence): from the search's
+# own floor up to re-encoding's likeness, a copy transformed more or less heavily meets its title at one.
+_VIDEO_LEVELS = (_MIN_LIKENESS, 0.90, 0.95, 0.98)
+# ... and on each picture's likest and three likest hits in the title: a copy whose pictures are
+# all alike (a dark scene, a pitch) is still likest to its own title time.
+_VIDEO_RANKS = (1, 3)
 _NEIGHBOURS = 10
 _AUDIO_WEIGHT = 0.25  # an audio moment (a landmark instant) is worth a quarter of a matched picture
 _MIN_PICTURES = 2  # fewer sampled pictures than this: the video is too short to say anything
@@ -73,6 +94,10 @@ class MatchedSegment:
     # other placements in the title that fit as well ([title_start, title_end] each): the title repeats
     # itself there (a loop, a still), so the copy may be any of them — never one presented as certain
     title_alternatives: tuple[tuple[float, float], ...] = ()
+    # the chance that content not in the catalog gives a segment this strong against any title
+    # (reelguard.fingerprint.significance), and the raw evidence behind it, per modality
+    false_match_probability: float = 1.0
+    evidence: dict[str, dict[str, float | int]] = field(default_factory=dict)
 
     @property
     def placement_certain(self) -> bool:
@@ -85,8 +110,10 @@ class IdentifyReport:
     duration: float
     modalities: list[str]  # what the suspect had and was searched with
     segments: list[MatchedSegment]
-    best: dict[str, float] = field(default_factory=dict)  # strongest evidence per modality, matched or not
+    # per modality, the smallest false-match probability of any line seen, matched or not
+    best: dict[str, float] = field(default_factory=dict)
     read: dict[str, Any] = field(default_factory=dict)  # which part of the file was read (Coverage.to_json)
+    max_false_match_probability: float = DEFAULT_MAX_FALSE_MATCH  # what a reported segment had to be below
 
     @property
     def matched(self) -> bool:
@@ -97,8 +124,10 @@ class IdentifyReport:
 
 
 class FingerprintService:
-    def __init__(self, db: Database, blobs: BlobStore, index: CatalogIndex) -> None:
+    def __init__(self, db: Database, blobs: BlobStore, index: CatalogIndex, *,
+                 max_false_match: float = DEFAULT_MAX_FALSE_MATCH) -> None:
         self._db, self._blobs, self._index = db, blobs, index
+        self._max_false_match = max_false_match
 
     @property
     def index(self) -> CatalogIndex:
@@ -157,13 +186,19 @@ class FingerprintService:
         on_progress("index", 1, 1)
         return RebuildReport(indexed, unindexed)
 
-    def identify(self, suspect: Path, on_progress: Progress = no_progress) -> IdentifyReport:
-        """The catalog segments ``suspect`` contains (see the module docstring)."""
+    def identify(self, suspect: Path, on_progress: Progress = no_progress, *,
+                 keep_weak: bool = False) -> IdentifyReport:
+        """The catalog segments ``suspect`` contains (see the module docstring).
+
+        ``keep_weak`` reports every line, whatever its false-match probability — for a caller
+        that already knows the title and wants places in it (trace), not an identification.
+        """
         on_progress("read", 0, 1)
         sample = read_sample(suspect)
         on_progress("read", 1, 1)
         on_progress("search", 0, 1)
-        report = identify_sample(self._index, sample, suspect.name)
+        report = identify_sample(self._index, sample, suspect.name, max_false_match=self._max_false_match,
+                                 keep_weak=keep_weak)
         on_progress("search", 1, 1)
         return report
 
@@ -187,49 +222,107 @@ def _signature_blob(title_id: str, kind: str) -> str:
 
 
 def identify_sample(index: CatalogIndex, sample: MediaSample, label: str, *,
-                    modalities: tuple[str, ...] = ("video", "audio"), keep_weak: bool = False) -> IdentifyReport:
+                    modalities: tuple[str, ...] = ("video", "audio"), keep_weak: bool = False,
+                    max_false_match: float = DEFAULT_MAX_FALSE_MATCH) -> IdentifyReport:
     """Search ``index`` for the content of an already-read suspect.
 
     Pictures and sound are searched side by side, in two threads: FAISS and numpy's
     array passes release the GIL, and against a large catalog each takes a good part of
-    a second. Benchmarks call this directly: ``modalities`` limits the search to one of
-    them (to measure each alone), and ``keep_weak`` reports the segments under the
-    evidence threshold too (ranked by score, they give the precision-recall curve).
+    a second. A segment is reported when its false-match probability (both modalities
+    together, when they agree) is at most ``max_false_match``. Benchmarks call this
+    directly: ``modalities`` limits the search to one of them (to measure each alone), and
+    ``keep_weak`` reports every segment whatever its probability (ranked, they give the
+    precision-recall curve and the calibration plot).
     """
-    names = {t.number: t for t in index.titles()}  # loads the current generation before the threads share it
-    searches = {"video": _video_segments, "audio": _audio_segments}
+    titles = {t.number: t for t in index.titles()}  # loads the current generation before the threads share it
+    searches = {"video": _video_lines, "audio": _audio_lines}
     usable = {"video": len(sample.picture_times) >= _MIN_PICTURES, "audio": sample.has_audio}
     searched: list[str] = [m for m in ("video", "audio") if m in modalities and usable[m]]
     if not searched:
         raise InvalidMedia(f"expected at least {_MIN_PICTURES} pictures or some sound in {label}, "
                            f"got {len(sample.picture_times)} pictures and {'some' if sample.has_audio else 'no'} "
                            f"audio")
+    catalog = _Catalog(titles, sample.duration)
     with ThreadPoolExecutor(max_workers=len(searched)) as pool:
-        results = dict(zip(searched, pool.map(lambda m: searches[m](index, sample), searched), strict=True))
-    found: list[tuple[str, Segment]] = []
-    best: dict[str, float] = {}
-    for modality, segments in results.items():
-        rule = _VIDEO_RULE if modality == "video" else _AUDIO_RULE
-        best[modality] = float(max((s.support for s in segments), default=0))
-        found += [(modality, s) for s in segments if keep_weak or s.support >= rule.min_support]
-    return IdentifyReport(label, round(sample.duration, 3), searched, _fuse(found, names), best,
-                          sample.read.to_json())
+        results = dict(zip(searched, pool.map(lambda m: searches[m](index, sample, catalog), searched),
+                           strict=True))
+    found = [(modality, segment, evidence) for modality, lines in results.items()
+             for segment, evidence in _against_rivals(lines)]
+    best = {modality: min((e.false_match_probability for _, e in lines), default=1.0)
+            for modality, lines in results.items()}
+    segments = [s for s in _fuse(found, titles) if keep_weak or s.false_match_probability <= max_false_match]
+    return IdentifyReport(label, round(sample.duration, 3), searched, segments, best, sample.read.to_json(),
+                          max_false_match)
 
 
-def _video_segments(index: CatalogIndex, sample: MediaSample) -> list[Segment]:
-    """Every line the suspect's pictures make with a title, however weak (``best`` reports the strongest)."""
-    hits = index.search_video(VIDEO.extract(sample, role="query"), neighbours=_NEIGHBOURS, min_likeness=_MIN_LIKENESS)
-    return find_segments(hits, replace(_VIDEO_RULE, min_support=1))
+@dataclass(frozen=True)
+class _Catalog:
+    """What the search covered, for the correction of a line's probability: titles and their lengths."""
+
+    titles: dict[int, IndexedTitle]
+    query_seconds: float
+
+    @property
+    def seconds(self) -> float:
+        return sum(t.seconds for t in self.titles.values())
+
+    def searched(self, rule: VerifyRule, slopes: int) -> float:
+        return lines_searched(self.seconds, len(self.titles), self.query_seconds, rule.tolerance, slopes)
 
 
-def _audio_segments(index: CatalogIndex, sample: MediaSample) -> list[Segment]:
-    return find_segments(index.search_audio(AUDIO.extract(sample, role="query")), replace(_AUDIO_RULE, min_support=1))
+def _video_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) -> list[tuple[Segment, Evidence]]:
+    """Every line the suspect's pictures make with a title, however weak, with its evidence."""
+    query = VIDEO.extract(sample, role="query")
+    hits = index.search_video(query, neighbours=_NEIGHBOURS, min_likeness=_MIN_LIKENESS)
+    moments = np.unique(query.times.astype(np.float64))
+    looks = picture_looks(query.times, query.codes, _LOOK_LIKENESS)  # type: ignore[arg-type]
+    return _weighed(hits, find_segments(hits, _VIDEO_RULE), moments, looks, _VIDEO_RULE,
+                    catalog.searched(_VIDEO_RULE, len(SLOPES)), catalog, _VIDEO_LEVELS, _VIDEO_RANKS)
 
 
-def _fuse(found: list[tuple[str, Segment]], names: dict[int, IndexedTitle]) -> list[MatchedSegment]:
+def _audio_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) -> list[tuple[Segment, Evidence]]:
+    query = AUDIO.extract(sample, role="query")
+    hits = index.search_audio(query)
+    moments = np.unique(np.asarray(query.codes)[:, 0].astype(np.float64)) / FRAMES_PER_SECOND if len(query) else \
+        np.zeros(0)
+    return _weighed(hits, find_segments(hits, _AUDIO_RULE), moments, None, _AUDIO_RULE,
+                    catalog.searched(_AUDIO_RULE, len(SPEED_HYPOTHESES)), catalog)
+
+
+def _weighed(hits: Hits, segments: list[Segment], moments: NDArray[np.float64], looks: NDArray[np.intp] | None,
+             rule: VerifyRule, searched: float, catalog: _Catalog, levels: tuple[float, ...] = (0.0,),
+             ranks: tuple[int, ...] = ()) -> list[tuple[Segment, Evidence]]:
+    """Each segment with the evidence of its line (its placement and every alternative placement)."""
+    weighed = []
+    for segment in segments:
+        title = catalog.titles.get(segment.title)
+        if title is None:
+            continue
+        offsets = [start - segment.slope * segment.suspect_start for start in (segment.title_start, *segment.rivals)]
+        weighed.append((segment, line_evidence(hits, moments, segment.title, segment.slope, offsets, rule.tolerance,
+                                               title.seconds, searched, looks, levels, ranks)))
+    return weighed
+
+
+def _against_rivals(lines: list[tuple[Segment, Evidence]]) -> list[tuple[Segment, Evidence]]:
+    """Each line's evidence normalised by other titles' lines over the same stretch (``Evidence.against``)."""
+    return [(segment, evidence.against([other for rival, other in lines if rival.title != segment.title
+                                        and _overlap(segment, rival) > 0.5 * _shorter(segment, rival)]))
+            for segment, evidence in lines]
+
+
+def _overlap(a: Segment, b: Segment) -> float:
+    return max(0.0, min(a.suspect_end, b.suspect_end) - max(a.suspect_start, b.suspect_start))
+
+
+def _shorter(a: Segment, b: Segment) -> float:
+    return max(0.25, min(a.suspect_end - a.suspect_start, b.suspect_end - b.suspect_start))
+
+
+def _fuse(found: list[tuple[str, Segment, Evidence]], names: dict[int, IndexedTitle]) -> list[MatchedSegment]:
     """Segments of both modalities that say the same thing (title, stretch, offset) become one."""
     merged: list[MatchedSegment] = []
-    for modality, segment in sorted(found, key=lambda f: -_score(*f)):
+    for modality, segment, evidence in sorted(found, key=lambda f: f[2].false_match_probability):
         title = names.get(segment.title)
         if title is None:
             continue
@@ -238,14 +331,19 @@ def _fuse(found: list[tuple[str, Segment]], names: dict[int, IndexedTitle]) -> l
                                    round(segment.suspect_end + (0.25 if modality == "video" else 0.0), 2),
                                    round(segment.title_start, 2), round(segment.title_end, 2),
                                    round(_score(modality, segment), 2), modality, segment.slope,
-                                   tuple((start, round(start + length, 2)) for start in segment.rivals))
+                                   tuple((start, round(start + length, 2)) for start in segment.rivals),
+                                   _rounded(evidence.false_match_probability), {modality: evidence.to_json()})
         for i, other in enumerate(merged):
-            if _agree(other, candidate):
+            if other.modality != candidate.modality and _agree(other, candidate):
                 merged[i] = _union(other, candidate)
                 break
         else:
             merged.append(candidate)
     return sorted(merged, key=lambda m: m.suspect_start)
+
+
+def _rounded(probability: float) -> float:
+    return float(f"{probability:.3g}")
 
 
 def _score(modality: str, segment: Segment) -> float:
@@ -279,7 +377,9 @@ def _union(a: MatchedSegment, b: MatchedSegment) -> MatchedSegment:
     return MatchedSegment(a.title, a.title_id, start, end, round(offset + timing.speed * start, 2),
                           round(offset + timing.speed * end, 2), round(a.score + b.score, 2), modality, timing.speed,
                           tuple((round(r + timing.speed * start, 2), round(r + timing.speed * end, 2))
-                                for r in rivals))
+                                for r in rivals),
+                          _rounded(combined_probability(a.false_match_probability, b.false_match_probability)),
+                          {**a.evidence, **b.evidence})
 
 
 def read_sample(path: Path, sound: Path | None = None) -> MediaSample:

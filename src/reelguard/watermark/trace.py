@@ -79,6 +79,7 @@ _MIN_THUMBNAIL_CORRELATION = 0.6  # below this mean thumbnail likeness, pictures
 _PATH_GAIN = 0.05  # a picture path with jumps is a candidate when it beats the best single offset by this
 _REFINE_FRAMES = 6
 _MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master frames, on average
+_RECOGNISED_CANDIDATES = 3  # the title's strongest recognised lines tried as placements
 _SAME_SPEED = 0.015  # a recognised passage this close to speed 1 proposes an offset to the tracker
 
 
@@ -221,15 +222,18 @@ class TraceService:
         copies whose motion signature is too short or too garbled to propose an offset.
         Only passages at the title's own speed qualify: the tracker follows one clock. A
         placement recognition could not choose among (a looping title) gives every one of
-        them; registration against the master picks the one that fits.
+        them; registration against the master picks the one that fits. The title is known
+        here, so a placement need not clear identify's false-match bar (that bar answers
+        "which title?"): the title's strongest lines are candidates, and registration judges.
         """
         if placements is None:
             recognition = self._fingerprints
             if row.id not in {t.title_id for t in recognition.index.titles()}:
                 return []
-            placements = recognition.identify(suspect_path).segments
-        return [TimeMap.constant(start - s.suspect_start, s.score) for s in placements
-                if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED
+            placements = recognition.identify(suspect_path, keep_weak=True).segments
+        strongest = sorted((s for s in placements if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED),
+                           key=lambda s: s.false_match_probability)[:_RECOGNISED_CANDIDATES]
+        return [TimeMap.constant(start - s.suspect_start, s.score) for s in strongest
                 for start in (s.title_start, *(alternative for alternative, _ in s.title_alternatives))]
 
     def _align(self, suspect: _Suspect, reference: MasterReference, row: Title, masters: MasterFrames,

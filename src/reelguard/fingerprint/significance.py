@@ -1,0 +1,301 @@
+"""How likely is it that content *not* in the catalog lines up with a title this well? — a segment's p-value.
+
+A segment is evidence only if the suspect's moments meet the title in the title's own
+order. Pictures of a fixed camera, a dark scene, a slide or a green pitch look like
+many pictures of a title of the same kind; that likeness is not a copy. So the test asks
+only about order, against the query's own hits as the background (the way speaker
+verification scores a voice against the impostors it also resembles):
+
+- the query is cut into **looks**: a landmark anchor is one; consecutive pictures are one
+  look while they stay alike (``picture_looks``), since a still shot, a slide or a quiet
+  fixed camera shows one picture for many samples and proves no more than one;
+- every look *m* (its sampled pictures, or its landmark anchor) has a **hit set**: the
+  title times its hits point at. Unrelated content has hit sets too — as many, and as
+  spread, as its likeness to the title makes them;
+- if the suspect is unrelated to the title, which look owns which hit set has nothing
+  to do with the title's time line: under that null hypothesis the hit sets are dealt to
+  the looks at random. The chance that look *m* lands on the line ``title_time = slope ×
+  suspect_time + offset`` is then ``c_m`` = the share of the query's looks whose hit set
+  reaches the title times the line passes through over *m* (within the tolerance);
+- the line's support *k* (looks whose own hit set reaches it) is then a sum of
+  independent chances, and ``P(at least k)`` is its Poisson-binomial tail.
+
+A self-similar title or query (the same kind of picture everywhere) gives every look a
+wide hit set, so each has a large ``c_m`` and a line through it proves little; a title that repeats itself
+(a loop) gives each look hits at every repetition, with the same effect; a copy gives
+each look hits near its own title time, which few other looks share — so ``c_m`` is
+small and the order is the evidence. The line was the best of many: the probability is
+multiplied by the number of lines the search could have found (``lines_searched``:
+every slope or speed hypothesis, every offset at the tolerance's resolution, in every
+title of the catalog) — a Bonferroni correction, so the corrected value bounds the
+chance that *any* unrelated query gives a segment this strong against *any* title.
+
+Other titles are impostors too (``Evidence.against``): when a rival title lines up over the
+same stretch better than chance would allow, the content's kind shares order with titles
+it is not (a burned-in clock, a fractal zoom), and the line's ``-ln p`` is divided by how
+much better.
+
+Modalities fuse by Fisher's method for two p-values: ``x (1 - ln x)`` with ``x = p₁p₂``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from numpy.typing import NDArray
+
+from reelguard.fingerprint.matching import Hits
+
+__all__ = ["Evidence", "combined_probability", "line_evidence", "lines_searched", "picture_looks",
+           "tail_probabilities", "tail_probability"]
+
+_FLOOR = 1e-300  # below what a float holds; a p-value is never reported as 0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The raw evidence for one line, and what it is worth."""
+
+    looks: int  # query looks whose own hits lie on the line (or on one of its alternative placements)
+    considered: int  # query looks whose place on the line falls inside the title
+    expected: float  # looks unrelated content would put there by chance (the sum of the c_m)
+    line_probability: float  # P(at least ``moments`` by chance) for this one line
+    lines_searched: float  # lines the search could have found: the correction for having looked at all of them
+    # the hit set the test was made on: hits at least this alike, or (negative, -n) each moment's n likest
+    level: float = 0.0
+    # how strongly other titles line up over the same stretch, as a divisor of this line's -ln p (1: not at all)
+    cohort: float = 1.0
+
+    @property
+    def false_match_probability(self) -> float:
+        exponent = -math.log(max(_FLOOR, self.line_probability)) / self.cohort
+        return min(1.0, max(_FLOOR, math.exp(-exponent) * self.lines_searched))
+
+    def against(self, rivals: Sequence[Evidence]) -> Evidence:
+        """This evidence normalised by the lines other titles make over the same stretch (cohort normalisation).
+
+        Content of one kind can share order with a title it is not: two zooms into a
+        fractal, two recordings of one camera's burned-in clock. The null hypothesis
+        (order unrelated) then fails for every title of that kind at once, and the other
+        titles' lines show it: under the null, the best of ``lines_searched`` lines has
+        ``-ln p`` of about ``ln lines_searched + 0.58``. A rival title stronger than that
+        divides this line's ``-ln p`` by how much stronger — a copy, far stronger than
+        the kind's shared order, keeps its significance; a coincidence of kind loses it.
+        """
+        chance_best = math.log(max(self.lines_searched, 1.0)) + 0.58
+        strongest = max((-math.log(max(_FLOOR, r.line_probability)) for r in rivals), default=0.0)
+        return replace(self, cohort=max(1.0, strongest / chance_best))
+
+    def to_json(self) -> dict[str, float | int]:
+        return {"looks": self.looks, "considered": self.considered, "expected": round(self.expected, 2),
+                "line_probability": float(f"{self.line_probability:.3g}"),
+                "lines_searched": float(f"{self.lines_searched:.3g}"), "level": self.level,
+                "cohort": round(self.cohort, 2)}
+
+
+def lines_searched(catalog_seconds: float, titles: int, query_seconds: float, tolerance: float,
+                   slopes: int) -> float:
+    """Every (title, slope, offset) a line could have been found at: offsets at the tolerance's resolution."""
+    offsets = (catalog_seconds + titles * query_seconds) / (2 * tolerance)
+    return max(1.0, slopes * offsets)
+
+
+def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slope: float,
+                  offsets: Sequence[float], tolerance: float, title_seconds: float, searched: float,
+                  looks: NDArray[np.intp] | None = None, levels: Sequence[float] = (0.0,),
+                  ranks: Sequence[int] = ()) -> Evidence:
+    """The evidence that the query's moments lie on ``title_time = slope × t + offset`` (any of ``offsets``).
+
+    ``hits`` are the query's hits (all titles: only ``title``'s are used, and for hits of a
+    known speed only those of the hypothesis nearest ``slope``); ``moment_times`` every
+    moment of the query that was searched, with or without hits (sorted) — the null
+    hypothesis deals hit sets among all of them. ``looks`` groups the moments
+    (``picture_looks``): the test counts looks, not moments, since a still shot is many
+    moments of one picture and proves no more than one.
+
+    The test is made on several hit sets, and the best is kept (the lines searched are
+    multiplied by how many): at each of ``levels``, the hits at least that alike — a mild
+    copy meets its title at 0.95 or more, where chance pictures rarely reach; a heavily
+    transformed one only lower — and for each of ``ranks`` *r*, each moment's *r* likest
+    hits in this title — a copy whose pictures are all alike (a dark scene, a pitch) is
+    still likest to its own title time.
+    """
+    mine = _of_line(hits, title, slope)
+    look_of = np.arange(len(moment_times)) if looks is None else np.asarray(looks, np.intp)
+    claimed = np.asarray(offsets, np.float64)[None, :]
+    moment_of_hit = _moment_ids(hits.query_time, moment_times) if len(moment_times) else np.zeros(len(hits), np.intp)
+    rank = _rank_in_moment(moment_of_hit, hits.weight, mine)
+    chosen_sets = [mine & (hits.weight >= level) for level in levels] + [mine & (rank < top) for top in ranks]
+    best: Evidence | None = None
+    for number, chosen in enumerate(chosen_sets):
+        moment = moment_of_hit[chosen]
+        title_time = hits.title_time[chosen]
+        cover = _Cover(look_of[moment], title_time, tolerance, int(look_of.max(initial=0)) + 1)
+        count, considered, expected, chances = _lines(moment, title_time, moment_times, look_of, slope, claimed,
+                                                      tolerance, title_seconds, cover)
+        label = float(levels[number]) if number < len(levels) else -float(ranks[number - len(levels)])
+        evidence = Evidence(int(count[0]), int(considered[0]), float(expected[0]),
+                            float(tail_probabilities(chances, count)[0]), searched * len(chosen_sets), label)
+        if best is None or evidence.line_probability < best.line_probability:
+            best = evidence
+    assert best is not None, "at least one hit set"
+    return best
+
+
+def _rank_in_moment(moment: NDArray[np.intp], weight: NDArray[np.float64],
+                    mine: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Each of ``mine``'s hits' place among its moment's hits by weight, likest first (others: a large rank)."""
+    rank = np.full(len(moment), 1 << 30, np.int64)
+    chosen = np.flatnonzero(mine)
+    if len(chosen):
+        order = chosen[np.lexsort((-weight[chosen], moment[chosen]))]
+        group_start = np.r_[True, moment[order][1:] != moment[order][:-1]]
+        starts = np.flatnonzero(group_start)
+        position = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
+        rank[order] = position
+    return rank
+
+
+def tail_probability(chances: NDArray[np.float64], at_least: int) -> float:
+    """P(a sum of independent Bernoulli(chances) ≥ ``at_least``), exactly (dynamic programming over the count)."""
+    return float(tail_probabilities(np.asarray(chances, np.float64)[None, :], np.array([at_least]))[0])
+
+
+def tail_probabilities(chances: NDArray[np.float64], at_least: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``tail_probability`` for several lines at once: row ``i`` of ``chances`` against ``at_least[i]``."""
+    top = int(max(1, at_least.max(initial=1)))
+    distribution = np.zeros((len(chances), top + 1))  # [i, j]: P(j so far); the last cell holds "top or more"
+    distribution[:, 0] = 1.0
+    for chance in np.clip(chances, 0.0, 1.0).T:
+        moved = distribution * chance[:, None]
+        distribution *= (1.0 - chance)[:, None]
+        distribution[:, 1:] += moved[:, :-1]
+        distribution[:, -1] += moved[:, -1]
+    tails = np.cumsum(distribution[:, ::-1], axis=1)[:, ::-1]  # [i, j]: P(j or more)
+    result = tails[np.arange(len(chances)), np.clip(at_least, 0, top)]
+    return np.clip(np.where(at_least <= 0, 1.0, result), _FLOOR, 1.0)
+
+
+def combined_probability(first: float, second: float) -> float:
+    """Fisher's combination of two independent p-values: P(p₁p₂ ≤ x) = x (1 - ln x) under the null."""
+    product = max(_FLOOR, first * second)
+    return float(min(1.0, product * (1.0 - math.log(product))))
+
+
+class _Cover:
+    """How many moments' hit sets reach a title time (each moment once, however many of its hits are near)."""
+
+    def __init__(self, moment: NDArray[np.intp], title_time: NDArray[np.float64], tolerance: float,
+                 moments: int) -> None:
+        self.starts, self.ends = _merged_reach(moment, title_time, tolerance)
+        self.moments = moments
+
+    def chance(self, low: NDArray[np.float64], high: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The share of all looks whose hit set reaches into each window [low, high] of title time.
+
+        A look with two separate reaches into one window counts twice: an overestimate, so a
+        p-value too large, never too small.
+        """
+        reaching = np.searchsorted(self.starts, high, side="right") - np.searchsorted(self.ends, low, side="left")
+        return np.asarray(np.minimum(reaching, self.moments) / self.moments, np.float64)
+
+
+def _lines(moment: NDArray[np.intp], title_time: NDArray[np.float64], moment_times: NDArray[np.float64],
+           look_of: NDArray[np.intp], slope: float, offsets: NDArray[np.float64], tolerance: float,
+           title_seconds: float,
+           cover: _Cover) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
+    """For lines ``offsets`` (lines × placements, NaN where a line has fewer): support and looks considered,
+    expected support, and each look's chance (lines × looks; 0 where a look is not considered).
+
+    A look is on a line when one of its moments has a hit there; its window is the stretch
+    of title time the line passes through over the look, widened by the tolerance.
+    """
+    places = slope * moment_times[None, :, None] + offsets[:, None, :]  # (lines, moments, placements)
+    inside = (places >= -tolerance) & (places <= title_seconds + tolerance)
+    on = np.zeros(inside.shape[:2], bool)
+    if len(moment):
+        own = places[:, moment, :]  # (lines, hits, placements): each hit against its own moment's places
+        near: NDArray[np.bool_] = np.asarray((np.abs(title_time[None, :, None] - own) <= tolerance).any(axis=2))
+        for line in range(len(offsets)):
+            on[line, moment[near[line]]] = True
+    on &= inside.any(axis=2)
+    looks = int(look_of.max(initial=0)) + 1
+    low = np.full((len(offsets), looks, offsets.shape[1]), np.inf)
+    high = np.full((len(offsets), looks, offsets.shape[1]), -np.inf)
+    for line in range(len(offsets)):  # each look's window: from its first place to its last, per placement
+        np.minimum.at(low[line], look_of, np.where(inside[line], places[line], np.inf))
+        np.maximum.at(high[line], look_of, np.where(inside[line], places[line], -np.inf))
+    considered = np.isfinite(low).any(axis=2)
+    chance = np.where(np.isfinite(low), cover.chance(low - tolerance, high + tolerance), 0.0)
+    chance = np.minimum(1.0, chance.sum(axis=2))
+    on_look = np.zeros((len(offsets), looks), bool)
+    for line in range(len(offsets)):
+        on_look[line, look_of[on[line]]] = True
+    return on_look.sum(axis=1), considered.sum(axis=1), chance.sum(axis=1), chance
+
+
+def _of_line(hits: Hits, title: int, slope: float) -> NDArray[np.bool_]:
+    """The title's hits; of hits with a known speed, those of the hypothesis nearest ``slope``."""
+    mine: NDArray[np.bool_] = np.asarray(hits.title == title)
+    known = hits.slope[mine] > 0
+    if known.any():
+        speeds = np.unique(hits.slope[mine][known])
+        nearest = speeds[np.abs(speeds - slope).argmin()]
+        mine &= np.abs(hits.slope - nearest) < 1e-9
+    return mine
+
+
+def _moment_ids(query_time: NDArray[np.float64], moment_times: NDArray[np.float64]) -> NDArray[np.intp]:
+    """Each hit's moment: the index of the nearest of ``moment_times`` (sorted)."""
+    right = np.clip(np.searchsorted(moment_times, query_time), 1, max(len(moment_times) - 1, 1))
+    left = right - 1
+    nearer_left = np.abs(query_time - moment_times[left]) <= np.abs(moment_times[np.minimum(right, len(
+        moment_times) - 1)] - query_time)
+    return np.where(nearer_left, left, np.minimum(right, len(moment_times) - 1)).astype(np.intp)
+
+
+def _merged_reach(moment: NDArray[np.intp], title_time: NDArray[np.float64],
+                  tolerance: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Sorted starts and ends of the title-time intervals each moment's hits reach, merged per moment.
+
+    Merged, so that a title time counts a moment once however many of its hits are near
+    it: the number of moments covering ``x`` is then ``#starts ≤ x - #ends < x``.
+    """
+    if not len(moment):
+        return np.zeros(0), np.zeros(0)
+    order = np.lexsort((title_time, moment))
+    moment, low, high = moment[order], title_time[order] - tolerance, title_time[order] + tolerance
+    reached = _running_max_per_group(high, moment)
+    new_interval = np.r_[True, (moment[1:] != moment[:-1]) | (low[1:] > reached[:-1])]
+    starts = low[new_interval]
+    ends = np.full(len(starts), -np.inf)
+    np.maximum.at(ends, np.cumsum(new_interval) - 1, high)
+    return np.sort(starts), np.sort(ends)
+
+
+def _running_max_per_group(values: NDArray[np.float64], group: NDArray[np.intp]) -> NDArray[np.float64]:
+    """The running maximum of ``values`` restarting at each new ``group`` (groups contiguous)."""
+    shift = (group - group.min()).astype(np.float64) * (np.abs(values).max() * 4 + 1.0)
+    return np.asarray(np.maximum.accumulate(values + shift) - shift, np.float64)
+
+
+def picture_looks(times: NDArray[np.float32], codes: NDArray[np.float32], same: float) -> NDArray[np.intp]:
+    """The look of each distinct time in ``times`` (a picture signature's rows, views first-row-wins).
+
+    Consecutive pictures are one look until one is less than ``same`` alike to the look's
+    first picture. A still shot, a slide or a quiet fixed camera is dozens of sampled
+    pictures of one look; counting each as independent evidence would make a long still
+    a strong match.
+    """
+    moments, first_row = np.unique(np.asarray(times, np.float64), return_index=True)
+    vectors = np.asarray(codes, np.float64)[first_row]
+    look = np.zeros(len(moments), np.intp)
+    first, current = 0, 0
+    for row in range(1, len(vectors)):
+        if float(vectors[row] @ vectors[first]) < same:
+            first, current = row, current + 1
+        look[row] = current
+    return look

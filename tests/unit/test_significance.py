@@ -1,0 +1,104 @@
+"""The false-match probability of a line (reelguard.fingerprint.significance) on hits made by hand."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from reelguard.fingerprint.matching import Hits
+from reelguard.fingerprint.significance import combined_probability, line_evidence, picture_looks, tail_probability
+
+TOLERANCE = 0.6
+
+
+def _hits(query: list[float], target: list[float], weight: float = 0.9) -> Hits:
+    return Hits(np.zeros(len(query), np.int32), np.asarray(query, np.float64), np.asarray(target, np.float64),
+                np.full(len(query), weight), np.zeros(len(query)))
+
+
+def _evidence(hits: Hits, moments: np.ndarray, offset: float, looks: np.ndarray | None = None,
+              title_seconds: float = 600.0):  # type: ignore[no-untyped-def]
+    return line_evidence(hits, moments, 0, 1.0, [offset], TOLERANCE, title_seconds, 1.0, looks)
+
+
+def test_the_tail_is_exact() -> None:
+    chances = np.array([0.1, 0.5, 0.3, 0.9, 0.05])
+    for at_least in range(7):
+        brute = sum(np.prod([c if hit else 1 - c for c, hit in zip(chances, pattern, strict=True)])
+                    for pattern in itertools.product([0, 1], repeat=len(chances)) if sum(pattern) >= at_least)
+        assert tail_probability(chances, at_least) == pytest.approx(brute, rel=1e-9, abs=1e-300)
+
+
+def test_a_copy_in_the_titles_order_is_improbable_and_the_same_hits_out_of_order_are_not() -> None:
+    rng = np.random.default_rng(3)
+    moments = np.arange(0.0, 30.0, 0.5)
+    copy_query = [*moments.tolist(), *rng.choice(moments, 60).tolist()]  # every moment on the line, plus chance
+    copy_target = [*(moments + 200.0).tolist(), *rng.uniform(0, 600, 60).tolist()]
+    copy = _evidence(_hits(copy_query, copy_target), moments, 200.0)
+    assert copy.looks == len(moments) and copy.line_probability < 1e-40
+    shuffled = _hits(rng.permutation(np.array(copy_query)).tolist(), copy_target)  # same hit sets, dealt at random
+    chance = _evidence(shuffled, moments, 200.0)
+    assert chance.line_probability > 1e-3 and chance.expected > 0
+
+
+def test_a_query_that_looks_like_the_title_everywhere_proves_nothing() -> None:
+    """A fixed camera: every moment is like every title picture, so every line is full and none is evidence."""
+    moments = np.arange(0.0, 20.0, 0.5)
+    query = np.repeat(moments, 40)
+    target = np.tile(np.linspace(0, 600, 40), len(moments))
+    evidence = _evidence(_hits(query.tolist(), target.tolist()), moments, 123.0)
+    assert evidence.line_probability > 0.1
+
+
+def test_a_still_shot_is_one_look() -> None:
+    """40 moments of one picture on a line are one look: one matching picture, not forty."""
+    moments = np.arange(0.0, 20.0, 0.5)
+    hits = _hits(moments.tolist(), (moments + 100.0).tolist())
+    as_moments = _evidence(hits, moments, 100.0)
+    as_one_look = _evidence(hits, moments, 100.0, looks=np.zeros(len(moments), np.intp))
+    assert as_moments.line_probability < 1e-30
+    assert as_one_look.looks == 1 and as_one_look.line_probability > 0.001
+
+
+def test_pictures_alike_are_grouped_into_looks() -> None:
+    still = np.tile(np.array([[1.0, 0.0]], np.float32), (4, 1))
+    turned = np.array([[0.0, 1.0]], np.float32)
+    codes = np.vstack([still, turned, turned, still])
+    times = np.arange(len(codes), dtype=np.float32) * 0.25
+    assert picture_looks(times, codes, 0.98).tolist() == [0, 0, 0, 0, 1, 1, 2, 2, 2, 2]
+
+
+def test_unrelated_hits_are_not_more_significant_than_they_claim() -> None:
+    """Queries with hits at random title times: P(line probability ≤ alpha) stays at or under alpha."""
+    rng = np.random.default_rng(11)
+    moments = np.arange(0.0, 20.0, 0.5)
+    probabilities = []
+    for _ in range(400):
+        query = rng.choice(moments, 120)
+        hits = _hits(query.tolist(), rng.uniform(0, 120, 120).tolist())
+        probabilities.append(_evidence(hits, moments, float(rng.uniform(0, 100)), title_seconds=120.0)
+                             .line_probability)
+    for alpha in (0.01, 0.05, 0.2):
+        assert np.mean(np.array(probabilities) <= alpha) <= alpha * 1.3 + 0.005, alpha
+
+
+def test_fisher_combination_is_valid_and_never_beats_its_stronger_half_alone_by_much() -> None:
+    rng = np.random.default_rng(5)
+    pairs = rng.uniform(size=(20000, 2))
+    combined = np.array([combined_probability(a, b) for a, b in pairs])
+    assert np.mean(combined <= 0.05) == pytest.approx(0.05, abs=0.006)
+    assert combined_probability(1e-9, 1.0) >= 1e-9 and combined_probability(1e-9, 1e-9) < 1e-15
+
+
+def test_a_rival_title_lining_up_over_the_same_stretch_weakens_a_line_only_when_it_beats_chance() -> None:
+    """Cohort normalisation: content of one kind sharing order with every title of that kind is not a copy."""
+    from reelguard.fingerprint.significance import Evidence
+
+    line = Evidence(30, 60, 3.0, 1e-30, 1e5)
+    assert line.against([Evidence(5, 60, 3.0, 0.2, 1e5)]).false_match_probability == \
+        line.false_match_probability == pytest.approx(1e-25)
+    kind = line.against([Evidence(25, 60, 3.0, 1e-20, 1e5)])  # a rival far past the best of 1e5 chance lines
+    assert kind.cohort > 3 and kind.false_match_probability > 1e-6
+    assert line.against([]).cohort == 1.0
