@@ -138,7 +138,7 @@ def _predictions(results: dict[str, dict], mode: str) -> list[Prediction]:  # ty
 
 def calibration(work: Path, results: dict[str, dict], truth: list[Copy]) -> str:  # type: ignore[type-arg]
     """The calibration split's own calibration plot: distractor queries answered at each bar, copies found."""
-    bars = [10.0 ** -k for k in range(0, 13)]
+    bars = [10.0 ** -k for k in range(1, 13)]  # a bar of 1 answers everything: not a point
     negatives = [q for q in results if not any(c.query == q for c in truth)]
     smallest = {q: min((s["false_match_probability"] for s in results[q]["both"]), default=1.0) for q in results}
     found_at = [min((s["false_match_probability"] for s in results[c.query]["both"] if s["title"] == c.title

@@ -221,7 +221,7 @@ def calibration(results: dict[str, Any], truths: list[Truth], negative_kind: dic
     bar alpha is a false match the stated probability promised would happen at most a
     fraction alpha of the time.
     """
-    bars = [10.0 ** -k for k in range(0, 13)]
+    bars = [10.0 ** -k for k in range(1, 13)]  # a bar of 1 answers everything: not a point
     negatives = list(negative_kind)
     smallest = {q: min((s["false_match_probability"] for s in results[q]["lines"]), default=1.0) for q in results}
     found_at = {truth.query: min((s["false_match_probability"] for s in results[truth.query]["lines"]
