@@ -6,9 +6,16 @@ import itertools
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from reelguard.fingerprint.matching import Hits
-from reelguard.fingerprint.significance import combined_probability, line_evidence, picture_looks, tail_probability
+from reelguard.fingerprint.significance import (
+    Evidence,
+    combined_probability,
+    line_evidence,
+    picture_looks,
+    tail_probability,
+)
 
 TOLERANCE = 0.6
 
@@ -18,8 +25,8 @@ def _hits(query: list[float], target: list[float], weight: float = 0.9) -> Hits:
                 np.full(len(query), weight), np.zeros(len(query)))
 
 
-def _evidence(hits: Hits, moments: np.ndarray, offset: float, looks: np.ndarray | None = None,
-              title_seconds: float = 600.0):  # type: ignore[no-untyped-def]
+def _evidence(hits: Hits, moments: NDArray[np.float64], offset: float, looks: NDArray[np.intp] | None = None,
+              title_seconds: float = 600.0) -> Evidence:
     return line_evidence(hits, moments, 0, 1.0, [offset], TOLERANCE, title_seconds, 1.0, looks)
 
 
@@ -94,11 +101,24 @@ def test_fisher_combination_is_valid_and_never_beats_its_stronger_half_alone_by_
 
 def test_a_rival_title_lining_up_over_the_same_stretch_weakens_a_line_only_when_it_beats_chance() -> None:
     """Cohort normalisation: content of one kind sharing order with every title of that kind is not a copy."""
-    from reelguard.fingerprint.significance import Evidence
-
     line = Evidence(30, 60, 3.0, 1e-30, 1e5)
     assert line.against([Evidence(5, 60, 3.0, 0.2, 1e5)]).false_match_probability == \
         line.false_match_probability == pytest.approx(1e-25)
     kind = line.against([Evidence(25, 60, 3.0, 1e-20, 1e5)])  # a rival far past the best of 1e5 chance lines
     assert kind.cohort > 3 and kind.false_match_probability > 1e-6
     assert line.against([]).cohort == 1.0
+
+
+def test_a_long_suspects_tail_is_bounded_from_above() -> None:
+    """Thousands of looks on a line (a whole film): the Chernoff bound, never below the exact tail."""
+    from reelguard.fingerprint import significance
+
+    rng = np.random.default_rng(2)
+    chances = rng.uniform(0.0, 0.05, 400)
+    for at_least in (20, 35, 60):
+        exact = tail_probability(chances, at_least)
+        bound = significance._chernoff(float(chances.sum()), at_least)
+        assert exact <= bound, (at_least, exact, bound)  # conservative
+        assert np.log(bound) <= 0.6 * np.log(exact), (at_least, exact, bound)  # and not wildly
+    film = np.full(200_000, 0.001)
+    assert tail_probability(film, 5_000) == significance._chernoff(200.0, 5_000) == pytest.approx(1e-300)

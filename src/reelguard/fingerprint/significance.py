@@ -50,9 +50,10 @@ from numpy.typing import NDArray
 from reelguard.fingerprint.matching import Hits
 
 __all__ = ["Evidence", "combined_probability", "line_evidence", "lines_searched", "picture_looks",
-           "tail_probabilities", "tail_probability"]
+           "tail_probability"]
 
 _FLOOR = 1e-300  # below what a float holds; a p-value is never reported as 0
+_EXACT_BUDGET = 20_000_000  # looks × count beyond which the tail is bounded (Chernoff) rather than summed
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slo
                                                       tolerance, title_seconds, cover)
         label = float(levels[number]) if number < len(levels) else -float(ranks[number - len(levels)])
         evidence = Evidence(int(count[0]), int(considered[0]), float(expected[0]),
-                            float(tail_probabilities(chances, count)[0]), searched * len(chosen_sets), label)
+                            tail_probability(chances[0], int(count[0])), searched * len(chosen_sets), label)
         if best is None or evidence.line_probability < best.line_probability:
             best = evidence
     assert best is not None, "at least one hit set"
@@ -160,23 +161,36 @@ def _rank_in_moment(moment: NDArray[np.intp], weight: NDArray[np.float64],
 
 
 def tail_probability(chances: NDArray[np.float64], at_least: int) -> float:
-    """P(a sum of independent Bernoulli(chances) ≥ ``at_least``), exactly (dynamic programming over the count)."""
-    return float(tail_probabilities(np.asarray(chances, np.float64)[None, :], np.array([at_least]))[0])
+    """P(a sum of independent Bernoulli(chances) ≥ ``at_least``).
+
+    Exact (dynamic programming over the count) while that is cheap; for a long suspect
+    with thousands of looks on a line — a whole film — the Chernoff bound
+    ``exp(-μ) (eμ/k)^k``, which is never below the exact value: the probability stated
+    is then a little larger than the truth, never smaller.
+    """
+    if at_least <= 0:
+        return 1.0
+    possible = np.clip(np.asarray(chances, np.float64), 0.0, 1.0)
+    possible = possible[possible > 0]
+    if at_least > len(possible):
+        return _FLOOR
+    if len(possible) * (at_least + 1) > _EXACT_BUDGET:
+        return _chernoff(float(possible.sum()), at_least)
+    distribution = np.zeros(at_least + 1)  # [j]: P(j so far); the last cell holds "at_least or more"
+    distribution[0] = 1.0
+    for chance in possible.tolist():
+        moved = distribution * chance
+        distribution *= 1.0 - chance
+        distribution[1:] += moved[:-1]
+        distribution[-1] += moved[-1]
+    return float(min(1.0, max(_FLOOR, distribution[-1])))
 
 
-def tail_probabilities(chances: NDArray[np.float64], at_least: NDArray[np.int64]) -> NDArray[np.float64]:
-    """``tail_probability`` for several lines at once: row ``i`` of ``chances`` against ``at_least[i]``."""
-    top = int(max(1, at_least.max(initial=1)))
-    distribution = np.zeros((len(chances), top + 1))  # [i, j]: P(j so far); the last cell holds "top or more"
-    distribution[:, 0] = 1.0
-    for chance in np.clip(chances, 0.0, 1.0).T:
-        moved = distribution * chance[:, None]
-        distribution *= (1.0 - chance)[:, None]
-        distribution[:, 1:] += moved[:, :-1]
-        distribution[:, -1] += moved[:, -1]
-    tails = np.cumsum(distribution[:, ::-1], axis=1)[:, ::-1]  # [i, j]: P(j or more)
-    result = tails[np.arange(len(chances)), np.clip(at_least, 0, top)]
-    return np.clip(np.where(at_least <= 0, 1.0, result), _FLOOR, 1.0)
+def _chernoff(mean: float, at_least: int) -> float:
+    if at_least <= mean:
+        return 1.0
+    exponent = -mean + at_least * (1.0 + math.log(mean) - math.log(at_least)) if mean > 0 else -math.inf
+    return float(min(1.0, max(_FLOOR, math.exp(max(exponent, -690.0)))))
 
 
 def combined_probability(first: float, second: float) -> float:
