@@ -237,3 +237,5 @@ def test_the_command_prints_json_and_exits_65_on_bad_input(catalog: PackagedCata
     assert "Traceback" not in missing.stderr
     listed = run("fingerprints", "list", "--json")
     assert sorted(t["name"] for t in json.loads(listed.stdout)) == sorted([SAMPLE_TITLE, OTHER_TITLE])
+    # each title's length: what the false-match correction counts the catalog in
+    assert all(5.0 < t["seconds"] < 7.0 for t in json.loads(listed.stdout)), listed.stdout

@@ -64,13 +64,14 @@ def fingerprints() -> None:
 def list_indexed(ctx: click.Context, as_json: bool) -> None:
     """Titles in the index."""
     with open_runtime(ctx) as runtime:
-        titles = [{"name": t.name, "id": t.title_id} for t in runtime.fingerprint_service().index.titles()]
+        titles = [{"name": t.name, "id": t.title_id, "seconds": t.seconds}
+                  for t in runtime.fingerprint_service().index.titles()]
     emit(titles, as_json, _render_titles)
 
 
-def _render_titles(rows: list[dict[str, str]]) -> None:
+def _render_titles(rows: list[dict[str, Any]]) -> None:
     for row in rows:
-        console.print(f"{row['name']}  {row['id']}")
+        console.print(f"{row['name']}  {row['id']}  {row['seconds']:.1f} s")
 
 
 @fingerprints.command("rebuild")
