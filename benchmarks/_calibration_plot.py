@@ -1,6 +1,7 @@
 """A calibration plot as a plain SVG file (no plotting library): stated probability against what was observed.
 
-    write_calibration_plot(Path("docs/images/find-calibration.svg"), bars, observed, recall, negatives=500)
+    note = calibration("find-calibration", smallest_per_negative, smallest_per_copy,
+                       "bar alpha → negative queries answered / positives found")
 
 x: the bar alpha (the largest false-match probability reported), log scale; y: the share of
 negative queries answered at that bar (each a false match), log scale, beside the
@@ -14,9 +15,26 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-__all__ = ["write_calibration_plot"]
+__all__ = ["calibration", "write_calibration_plot"]
 
 _W, _H, _LEFT, _RIGHT, _TOP, _BOTTOM = 640, 420, 70, 70, 30, 60
+_IMAGES = Path(__file__).resolve().parents[1] / "docs" / "images"
+
+
+def calibration(name: str, negatives: list[float], copies: list[float], legend: str) -> str:
+    """Stated vs observed, from each negative query's and each copy's smallest false-match probability.
+
+    Writes the plot to docs/images/``name``.svg and returns the benchmark's note line: at
+    each bar, the negatives answered (each a false match the bar promised to keep under
+    that share) and the copies found.
+    """
+    bars = [10.0 ** -k for k in range(1, 13)]  # a bar of 1 answers everything: not a point
+    observed = [sum(p <= bar for p in negatives) / len(negatives) for bar in bars]
+    recall = [sum(p <= bar for p in copies) / len(copies) for bar in bars]
+    write_calibration_plot(_IMAGES / f"{name}.svg", bars, observed, recall, len(negatives))
+    return (f"calibration (docs/images/{name}.svg): {legend}: "
+            + ", ".join(f"{bar:.0e} → {o * len(negatives):.0f}/{len(negatives)} / {r:.2f}"
+                        for bar, o, r in zip(bars, observed, recall, strict=True)))
 
 
 def write_calibration_plot(path: Path, bars: list[float], observed: list[float], recall: list[float],

@@ -39,7 +39,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np
-from _calibration_plot import write_calibration_plot
+from _calibration_plot import calibration
 from _content_classes import CLASSES, FPS, RATE, class_frames, class_sound
 from _copy_suite import SPEEDS, Piece, encode_programme, render_query
 from _report import report
@@ -214,29 +214,18 @@ def reported(results: dict[str, Any], bar: float) -> dict[str, Any]:
             for q, e in results.items()}
 
 
-def calibration(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str, str]) -> list[str]:
-    """Stated vs observed: the share of negative queries answered at each bar, and positives found there.
+def calibration_note(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str, str]) -> str:
+    """The evaluation split's calibration plot (docs/images/find-calibration.svg) and its note line."""
+    def smallest(lines: list[dict[str, Any]]) -> float:
+        return min((s["false_match_probability"] for s in lines), default=1.0)
 
-    Writes the calibration plot (docs/images/find-calibration.svg): a query answered at
-    bar alpha is a false match the stated probability promised would happen at most a
-    fraction alpha of the time.
-    """
-    bars = [10.0 ** -k for k in range(1, 13)]  # a bar of 1 answers everything: not a point
-    negatives = list(negative_kind)
-    smallest = {q: min((s["false_match_probability"] for s in results[q]["lines"]), default=1.0) for q in results}
-    found_at = {truth.query: min((s["false_match_probability"] for s in results[truth.query]["lines"]
-                                  if _judge(truth, [s])[0]), default=1.0) for truth in truths}
-    observed = [sum(smallest[q] <= bar for q in negatives) / len(negatives) for bar in bars]
-    recall = [sum(p <= bar for p in found_at.values()) / len(found_at) for bar in bars]
-    write_calibration_plot(Path(__file__).resolve().parents[1] / "docs" / "images" / "find-calibration.svg",
-                           bars, observed, recall, len(negatives))
-    return ["calibration (docs/images/find-calibration.svg): bar alpha → negative queries answered / positives found: "
-            + ", ".join(f"{bar:.0e} → {o * len(negatives):.0f}/{len(negatives)} / {r:.2f}"
-                        for bar, o, r in zip(bars, observed, recall, strict=True) if bar <= 1e-1)]
+    return calibration("find-calibration", [smallest(results[q]["lines"]) for q in negative_kind],
+                       [smallest([s for s in results[t.query]["lines"] if _judge(t, [s])[0]]) for t in truths],
+                       "bar alpha → negative queries answered / positives found")
 
 
 def score(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str, str], titles: int) -> None:
-    notes_before = calibration(results, truths, negative_kind)
+    calibration_line = calibration_note(results, truths, negative_kind)
     results = reported(results, DEFAULT_MAX_FALSE_MATCH)
     by_transform: dict[str, list[tuple[bool, float, float | None]]] = defaultdict(list)
     by_kind: dict[str, list[bool]] = defaultdict(list)
@@ -278,7 +267,7 @@ def score(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str,
         "columns: copies; recall (a reported segment of the right title overlaps the copy); median share of the copy "
         "the reported segments cover; title-time error at the middle of the covered part, median / max seconds",
         f"reported: segments whose false-match probability is at most {DEFAULT_MAX_FALSE_MATCH:g} (the default bar)",
-        *notes_before,
+        calibration_line,
     ]
     report("Content recognition: evaluation set (content unlike the suite)",
            ["transform", "copies", "recall", "covered", "time error s"], rows, notes)

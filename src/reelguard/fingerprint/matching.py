@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SLOPES", "Hits", "Segment", "VerifyRule", "busy_groups", "find_segments"]
+__all__ = ["SLOPES", "Hits", "Segment", "VerifyRule", "busy_groups", "find_segments", "overlap"]
 
 _SLOPE_STEP = 0.02
 SLOPES = np.round(np.arange(0.88, 1.121, _SLOPE_STEP), 2)
@@ -302,10 +302,11 @@ def _without_overlaps(segments: list[Segment]) -> list[Segment]:
     kept: list[Segment] = []
     for segment in segments:
         length = max(segment.suspect_end - segment.suspect_start, 1e-6)
-        if all(_overlap(segment, other) < 0.5 * length for other in kept):
+        if all(overlap(segment, other) < 0.5 * length for other in kept):
             kept.append(segment)
     return kept
 
 
-def _overlap(a: Segment, b: Segment) -> float:
+def overlap(a: Segment, b: Segment) -> float:
+    """Seconds of suspect two segments share."""
     return max(0.0, min(a.suspect_end, b.suspect_end) - max(a.suspect_start, b.suspect_start))

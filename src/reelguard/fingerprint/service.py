@@ -13,9 +13,9 @@ time, and fuses what the two found::
 A segment is reported only when its false-match probability (the chance that content not
 in the catalog lines up with a title this well: ``reelguard.fingerprint.significance``) is
 at most the bar. A suspect with no catalog content gets ``report.matched == False`` and the
-smallest probability seen per modality in ``report.best``, never a forced guess. A file with only pictures or only sound
-is searched with what it has; a partial download as far as it decodes, and
-``report.read`` says which part that was.
+smallest probability seen per modality in ``report.best``, never a forced guess. A file
+with only pictures or only sound is searched with what it has; a partial download as far
+as it decodes, and ``report.read`` says which part that was.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from reelguard.errors import InvalidInput, InvalidMedia, NotFound
 from reelguard.fingerprint.index import SPEED_HYPOTHESES, CatalogIndex, IndexedTitle
 from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND, Landmarks
-from reelguard.fingerprint.matching import SLOPES, Hits, Segment, VerifyRule, find_segments
+from reelguard.fingerprint.matching import SLOPES, Hits, Segment, VerifyRule, find_segments, overlap
 from reelguard.fingerprint.pdq import PdqVideo
 from reelguard.fingerprint.signatures import Signature
 from reelguard.fingerprint.significance import (
@@ -307,12 +307,8 @@ def _weighed(hits: Hits, segments: list[Segment], moments: NDArray[np.float64], 
 def _against_rivals(lines: list[tuple[Segment, Evidence]]) -> list[tuple[Segment, Evidence]]:
     """Each line's evidence normalised by other titles' lines over the same stretch (``Evidence.against``)."""
     return [(segment, evidence.against([other for rival, other in lines if rival.title != segment.title
-                                        and _overlap(segment, rival) > 0.5 * _shorter(segment, rival)]))
+                                        and overlap(segment, rival) > 0.5 * _shorter(segment, rival)]))
             for segment, evidence in lines]
-
-
-def _overlap(a: Segment, b: Segment) -> float:
-    return max(0.0, min(a.suspect_end, b.suspect_end) - max(a.suspect_start, b.suspect_start))
 
 
 def _shorter(a: Segment, b: Segment) -> float:

@@ -124,39 +124,33 @@ def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slo
     hits in this title — a copy whose pictures are all alike (a dark scene, a pitch) is
     still likest to its own title time.
     """
-    mine = _of_line(hits, title, slope)
+    mine = np.flatnonzero(_of_line(hits, title, slope))
     look_of = np.arange(len(moment_times)) if looks is None else np.asarray(looks, np.intp)
-    claimed = np.asarray(offsets, np.float64)[None, :]
-    moment_of_hit = _moment_ids(hits.query_time, moment_times) if len(moment_times) else np.zeros(len(hits), np.intp)
-    rank = _rank_in_moment(moment_of_hit, hits.weight, mine)
-    chosen_sets = [mine & (hits.weight >= level) for level in levels] + [mine & (rank < top) for top in ranks]
+    placements = np.asarray(offsets, np.float64)
+    moment = _moment_ids(hits.query_time[mine], moment_times)
+    weight, title_time = hits.weight[mine], hits.title_time[mine]
+    rank = _rank_in_moment(moment, weight)
+    chosen_sets = [weight >= level for level in levels] + [rank < top for top in ranks]
     best: Evidence | None = None
     for number, chosen in enumerate(chosen_sets):
-        moment = moment_of_hit[chosen]
-        title_time = hits.title_time[chosen]
-        cover = _Cover(look_of[moment], title_time, tolerance, int(look_of.max(initial=0)) + 1)
-        count, considered, expected, chances = _lines(moment, title_time, moment_times, look_of, slope, claimed,
-                                                      tolerance, title_seconds, cover)
+        cover = _Cover(look_of[moment[chosen]], title_time[chosen], tolerance, int(look_of.max(initial=0)) + 1)
+        count, considered, chances = _line(moment[chosen], title_time[chosen], moment_times, look_of, slope,
+                                           placements, tolerance, title_seconds, cover)
         label = float(levels[number]) if number < len(levels) else -float(ranks[number - len(levels)])
-        evidence = Evidence(int(count[0]), int(considered[0]), float(expected[0]),
-                            tail_probability(chances[0], int(count[0])), searched * len(chosen_sets), label)
+        evidence = Evidence(count, considered, float(chances.sum()), tail_probability(chances, count),
+                            searched * len(chosen_sets), label)
         if best is None or evidence.line_probability < best.line_probability:
             best = evidence
     assert best is not None, "at least one hit set"
     return best
 
 
-def _rank_in_moment(moment: NDArray[np.intp], weight: NDArray[np.float64],
-                    mine: NDArray[np.bool_]) -> NDArray[np.int64]:
-    """Each of ``mine``'s hits' place among its moment's hits by weight, likest first (others: a large rank)."""
-    rank = np.full(len(moment), 1 << 30, np.int64)
-    chosen = np.flatnonzero(mine)
-    if len(chosen):
-        order = chosen[np.lexsort((-weight[chosen], moment[chosen]))]
-        group_start = np.r_[True, moment[order][1:] != moment[order][:-1]]
-        starts = np.flatnonzero(group_start)
-        position = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
-        rank[order] = position
+def _rank_in_moment(moment: NDArray[np.intp], weight: NDArray[np.float64]) -> NDArray[np.int64]:
+    """Each hit's place among its moment's hits by weight, likest first."""
+    rank = np.zeros(len(moment), np.int64)
+    order = np.lexsort((-weight, moment))
+    starts = np.flatnonzero(np.r_[True, moment[order][1:] != moment[order][:-1]]) if len(order) else order
+    rank[order] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     return rank
 
 
@@ -200,12 +194,12 @@ def combined_probability(first: float, second: float) -> float:
 
 
 class _Cover:
-    """How many moments' hit sets reach a title time (each moment once, however many of its hits are near)."""
+    """How many looks' hit sets reach into a stretch of title time (each look's reach merged first)."""
 
-    def __init__(self, moment: NDArray[np.intp], title_time: NDArray[np.float64], tolerance: float,
-                 moments: int) -> None:
-        self.starts, self.ends = _merged_reach(moment, title_time, tolerance)
-        self.moments = moments
+    def __init__(self, look: NDArray[np.intp], title_time: NDArray[np.float64], tolerance: float,
+                 looks: int) -> None:
+        self.starts, self.ends = _merged_reach(look, title_time, tolerance)
+        self.looks = looks
 
     def chance(self, low: NDArray[np.float64], high: NDArray[np.float64]) -> NDArray[np.float64]:
         """The share of all looks whose hit set reaches into each window [low, high] of title time.
@@ -214,41 +208,30 @@ class _Cover:
         p-value too large, never too small.
         """
         reaching = np.searchsorted(self.starts, high, side="right") - np.searchsorted(self.ends, low, side="left")
-        return np.asarray(np.minimum(reaching, self.moments) / self.moments, np.float64)
+        return np.asarray(np.minimum(reaching, self.looks) / self.looks, np.float64)
 
 
-def _lines(moment: NDArray[np.intp], title_time: NDArray[np.float64], moment_times: NDArray[np.float64],
-           look_of: NDArray[np.intp], slope: float, offsets: NDArray[np.float64], tolerance: float,
-           title_seconds: float,
-           cover: _Cover) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]:
-    """For lines ``offsets`` (lines × placements, NaN where a line has fewer): support and looks considered,
-    expected support, and each look's chance (lines × looks; 0 where a look is not considered).
+def _line(moment: NDArray[np.intp], title_time: NDArray[np.float64], moment_times: NDArray[np.float64],
+          look_of: NDArray[np.intp], slope: float, placements: NDArray[np.float64], tolerance: float,
+          title_seconds: float, cover: _Cover) -> tuple[int, int, NDArray[np.float64]]:
+    """Looks on the line (any of its ``placements``), looks considered, and each look's chance (0: not considered).
 
-    A look is on a line when one of its moments has a hit there; its window is the stretch
-    of title time the line passes through over the look, widened by the tolerance.
+    A look is on the line when one of its moments has a hit there; its window is the
+    stretch of title time the line passes through over the look, widened by the tolerance.
     """
-    places = slope * moment_times[None, :, None] + offsets[:, None, :]  # (lines, moments, placements)
+    places = slope * moment_times[:, None] + placements[None, :]  # (moments, placements)
     inside = (places >= -tolerance) & (places <= title_seconds + tolerance)
-    on = np.zeros(inside.shape[:2], bool)
-    if len(moment):
-        own = places[:, moment, :]  # (lines, hits, placements): each hit against its own moment's places
-        near: NDArray[np.bool_] = np.asarray((np.abs(title_time[None, :, None] - own) <= tolerance).any(axis=2))
-        for line in range(len(offsets)):
-            on[line, moment[near[line]]] = True
-    on &= inside.any(axis=2)
+    near = (np.abs(title_time[:, None] - places[moment]) <= tolerance).any(axis=1)  # each hit at its own moment
     looks = int(look_of.max(initial=0)) + 1
-    low = np.full((len(offsets), looks, offsets.shape[1]), np.inf)
-    high = np.full((len(offsets), looks, offsets.shape[1]), -np.inf)
-    for line in range(len(offsets)):  # each look's window: from its first place to its last, per placement
-        np.minimum.at(low[line], look_of, np.where(inside[line], places[line], np.inf))
-        np.maximum.at(high[line], look_of, np.where(inside[line], places[line], -np.inf))
-    considered = np.isfinite(low).any(axis=2)
-    chance = np.where(np.isfinite(low), cover.chance(low - tolerance, high + tolerance), 0.0)
-    chance = np.minimum(1.0, chance.sum(axis=2))
-    on_look = np.zeros((len(offsets), looks), bool)
-    for line in range(len(offsets)):
-        on_look[line, look_of[on[line]]] = True
-    return on_look.sum(axis=1), considered.sum(axis=1), chance.sum(axis=1), chance
+    on = np.zeros(looks, bool)
+    on[look_of[moment[near & inside[moment].any(axis=1)]]] = True
+    low = np.full((looks, len(placements)), np.inf)  # each look's window: from its first place to its last
+    high = np.full((looks, len(placements)), -np.inf)
+    np.minimum.at(low, look_of, np.where(inside, places, np.inf))
+    np.maximum.at(high, look_of, np.where(inside, places, -np.inf))
+    reached = np.isfinite(low)
+    chance = np.minimum(1.0, np.where(reached, cover.chance(low - tolerance, high + tolerance), 0.0).sum(axis=1))
+    return int(on.sum()), int(reached.any(axis=1).sum()), chance
 
 
 def _of_line(hits: Hits, title: int, slope: float) -> NDArray[np.bool_]:
@@ -264,26 +247,27 @@ def _of_line(hits: Hits, title: int, slope: float) -> NDArray[np.bool_]:
 
 def _moment_ids(query_time: NDArray[np.float64], moment_times: NDArray[np.float64]) -> NDArray[np.intp]:
     """Each hit's moment: the index of the nearest of ``moment_times`` (sorted)."""
-    right = np.clip(np.searchsorted(moment_times, query_time), 1, max(len(moment_times) - 1, 1))
+    if len(moment_times) < 2:
+        return np.zeros(len(query_time), np.intp)
+    right = np.clip(np.searchsorted(moment_times, query_time), 1, len(moment_times) - 1)
     left = right - 1
-    nearer_left = np.abs(query_time - moment_times[left]) <= np.abs(moment_times[np.minimum(right, len(
-        moment_times) - 1)] - query_time)
-    return np.where(nearer_left, left, np.minimum(right, len(moment_times) - 1)).astype(np.intp)
+    nearer_left = query_time - moment_times[left] <= moment_times[right] - query_time
+    return np.where(nearer_left, left, right).astype(np.intp)
 
 
-def _merged_reach(moment: NDArray[np.intp], title_time: NDArray[np.float64],
+def _merged_reach(group: NDArray[np.intp], title_time: NDArray[np.float64],
                   tolerance: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Sorted starts and ends of the title-time intervals each moment's hits reach, merged per moment.
+    """Sorted starts and ends of the title-time intervals each group's (look's) hits reach, merged per group.
 
-    Merged, so that a title time counts a moment once however many of its hits are near
-    it: the number of moments covering ``x`` is then ``#starts ≤ x - #ends < x``.
+    Merged, so that a title time counts a group once however many of its hits are near
+    it: the number of groups covering ``x`` is then ``#starts ≤ x - #ends < x``.
     """
-    if not len(moment):
+    if not len(group):
         return np.zeros(0), np.zeros(0)
-    order = np.lexsort((title_time, moment))
-    moment, low, high = moment[order], title_time[order] - tolerance, title_time[order] + tolerance
-    reached = _running_max_per_group(high, moment)
-    new_interval = np.r_[True, (moment[1:] != moment[:-1]) | (low[1:] > reached[:-1])]
+    order = np.lexsort((title_time, group))
+    group, low, high = group[order], title_time[order] - tolerance, title_time[order] + tolerance
+    reached = _running_max_per_group(high, group)
+    new_interval = np.r_[True, (group[1:] != group[:-1]) | (low[1:] > reached[:-1])]
     starts = low[new_interval]
     ends = np.full(len(starts), -np.inf)
     np.maximum.at(ends, np.cumsum(new_interval) - 1, high)
