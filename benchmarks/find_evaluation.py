@@ -77,11 +77,14 @@ class Truth:
     title_end: float
 
 
-def catalog(titles_per_class: int, title_seconds: float, host_seconds: float) -> tuple[list[Programme],
-                                                                                      list[Programme]]:
-    titles = [Programme(f"E{c}{i}-{kind}", kind, 20_000 + 100 * c + i, 20_000 + 100 * c + i, title_seconds)
-              for c, kind in enumerate(CLASSES) for i in range(titles_per_class)]
-    hosts = [Programme(f"G{c}-{kind}", kind, 40_000 + c, 40_000 + c, host_seconds) for c, kind in enumerate(CLASSES)]
+def catalog(titles_per_class: int, title_seconds: float, host_seconds: float,
+            draw: int = 0) -> tuple[list[Programme], list[Programme]]:
+    """The titles and hosts of one draw: draw N's seeds are 1,000 × N on from draw 0's, so no two draws share any."""
+    base = 1_000 * draw
+    titles = [Programme(f"E{c}{i}-{kind}", kind, 20_000 + base + 100 * c + i, 20_000 + base + 100 * c + i,
+                        title_seconds) for c, kind in enumerate(CLASSES) for i in range(titles_per_class)]
+    hosts = [Programme(f"G{c}-{kind}", kind, 40_000 + base + c, 40_000 + base + c, host_seconds)
+             for c, kind in enumerate(CLASSES)]
     hosts += [Programme(f"S-{t.name}", t.kind, t.seed + 7_000, t.scene, host_seconds, hard_negative_of=t.name)
               for t in titles if t.kind in HARD_CLASSES]
     return titles, hosts
@@ -224,7 +227,8 @@ def calibration_note(results: dict[str, Any], truths: list[Truth], negative_kind
                        "bar alpha → negative queries answered / positives found")
 
 
-def score(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str, str], titles: int) -> None:
+def score(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str, str], titles: int,
+          draw: int) -> None:
     calibration_line = calibration_note(results, truths, negative_kind)
     results = reported(results, DEFAULT_MAX_FALSE_MATCH)
     by_transform: dict[str, list[tuple[bool, float, float | None]]] = defaultdict(list)
@@ -251,7 +255,8 @@ def score(results: dict[str, Any], truths: list[Truth], negative_kind: dict[str,
         f"{len(truths)} positive queries (one copy of 3-30 s each, in hosts of the same classes), {len(negative_kind)} "
         f"negative queries ({len(hard)} of them a catalog fixed camera's own scene at another time); {titles} titles "
         f"of {len(CLASSES)} classes; content and sound share nothing with the copy-detection suite the thresholds "
-        "were set on",
+        f"were set on; draw {draw}" + (" (the draw development was checked on)" if draw == 0 else
+                                       " (seeds no change was judged by)"),
         f"negative queries answered with a match: {len(answered)} of {len(negative_kind)} "
         f"({sum(1 for q in answered if q in hard)} of {len(hard)} same-scene); by what the query was: "
         + _by_kind(answered, negative_kind) + "; e.g. "
@@ -293,19 +298,23 @@ def main() -> None:
     parser.add_argument("--host-seconds", type=float, default=150.0)
     parser.add_argument("--positives", type=int, default=210)
     parser.add_argument("--negatives", type=int, default=500)
+    parser.add_argument("--draw", type=int, default=0,
+                        help="which draw of content and queries (0: the one development was checked on; "
+                             "report on one no change was judged by)")
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    titles, hosts = catalog(args.titles_per_class, args.title_seconds, args.host_seconds)
+    titles, hosts = catalog(args.titles_per_class, args.title_seconds, args.host_seconds, args.draw)
     print(f"rendering {len(titles)} titles and {len(hosts)} hosts …", flush=True)
     build_programmes(args.work, titles, hosts)
     print("indexing titles …", flush=True)
     index = build_index(args.work, titles)
-    plans, truths, negative_kind = plan(titles, hosts, args.work, args.positives, args.negatives, seed=18)
+    plans, truths, negative_kind = plan(titles, hosts, args.work, args.positives, args.negatives,
+                                        seed=18 + args.draw)
     print(f"rendering {len(plans)} queries …", flush=True)
     build_queries(args.work, plans)
     print("identifying …", flush=True)
     results = identify_all(args.work, index, list(plans))
-    score(results, truths, negative_kind, len(titles))
+    score(results, truths, negative_kind, len(titles), args.draw)
 
 
 if __name__ == "__main__":

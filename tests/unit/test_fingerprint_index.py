@@ -120,3 +120,24 @@ def test_titles_carry_their_length_and_an_older_generation_gets_it_from_its_arra
     measured = {t.name: t.seconds for t in catalog.CatalogIndex(tmp_path).titles()}
     # the arrays keep hash anchors, and the last peaks anchor no pair: a fraction of a second shorter at most
     assert measured == {name: pytest.approx(seconds, abs=0.5) for name, seconds in lengths.items()}
+
+
+def test_a_title_picture_found_by_several_views_of_one_suspect_picture_is_one_hit(tmp_path: Path) -> None:
+    """A flat or still title picture matches every view of a picture; counted per view it would outvote copies."""
+    index = catalog.CatalogIndex(tmp_path)
+    video, audio = _title(4)
+    index.add("t", "t", video, audio)
+    rows = [110, 110, 110, 111]  # one picture in three views (all alike), and the next picture
+    times = np.array([27.5, 27.5, 27.5, 27.75], np.float32)
+    codes = video.codes[rows] + np.random.default_rng(1).normal(0, 0.05, (4, 63)).astype(np.float32)
+    codes /= np.linalg.norm(codes, axis=1, keepdims=True)
+    query = Signature(video.kind, times, codes, np.array([0, 7, 8, 0], np.uint8))
+    hits = index.search_video(query, neighbours=2, min_likeness=0.0)
+    pairs = list(zip(hits.query_time.tolist(), hits.title_time.tolist(), strict=True))
+    assert len(pairs) == len(set(pairs))  # no (suspect picture, title picture) pair twice …
+    assert pairs.count((27.5, 27.5)) == 1 and pairs.count((27.75, 27.75)) == 1  # … however many views found it
+    likeness = dict(zip(pairs, hits.weight.tolist(), strict=True))
+    likeliest_view = float((codes[:3] @ video.codes[110]).max())
+    assert likeness[(27.5, 27.5)] == pytest.approx(likeliest_view, abs=1e-3)  # the index keeps float16
+    nothing_alike = index.search_video(query, neighbours=2, min_likeness=1.5)
+    assert len(nothing_alike) == 0

@@ -74,7 +74,7 @@ def test_pictures_alike_are_grouped_into_looks() -> None:
     turned = np.array([[0.0, 1.0]], np.float32)
     codes = np.vstack([still, turned, turned, still])
     times = np.arange(len(codes), dtype=np.float32) * 0.25
-    assert picture_looks(times, codes, 0.98).tolist() == [0, 0, 0, 0, 1, 1, 2, 2, 2, 2]
+    assert picture_looks(times, codes, np.zeros(len(codes), np.uint8), 0.98).tolist() == [0, 0, 0, 0, 1, 1, 2, 2, 2, 2]
 
 
 def test_unrelated_hits_are_not_more_significant_than_they_claim() -> None:

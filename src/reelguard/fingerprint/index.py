@@ -97,10 +97,10 @@ class CatalogIndex:
             likeness = np.einsum("qkd,qd->qk", stored.reshape(*found.shape, -1), vectors)
             likeness[rows < 0] = -np.inf
         keep = (rows >= 0) & (likeness >= min_likeness)
-        found = rows[keep]
-        query_rows = np.nonzero(keep)[0]
+        found, query_rows, likeness = _likest_per_picture(rows[keep], np.nonzero(keep)[0], likeness[keep],
+                                                          query.times)
         return Hits(generation.video_owner[found].astype(np.int32), query.times[query_rows].astype(np.float64),
-                    generation.video_time[found].astype(np.float64), likeness[keep].astype(np.float64),
+                    generation.video_time[found].astype(np.float64), likeness.astype(np.float64),
                     np.zeros(len(found)))
 
     def search_audio(self, query: Signature) -> Hits:
@@ -276,6 +276,24 @@ class _Generation:
                 "audio_hash": hashes[audio_keep],
                 "audio_owner": owner[audio_keep],
                 "audio_frame": _frames(entries[audio_keep]).astype(np.int32)}
+
+
+def _likest_per_picture(found: NDArray[np.int64], query_rows: NDArray[np.intp], likeness: NDArray[np.float32],
+                        times: NDArray[np.float32]) -> tuple[NDArray[np.int64], NDArray[np.intp], NDArray[np.float32]]:
+    """Each (suspect picture, title picture) pair once, at the likeness of its likest view.
+
+    A suspect picture is searched in up to eleven views; a flat or still title picture is
+    found by many of them at once. Counted once per view, such pictures would outvote a
+    real copy's line (seen by one view, the inset) in the shortlist of busy lines.
+    """
+    if not len(found):
+        return found, query_rows, likeness
+    moment = np.unique(times, return_inverse=True)[1][query_rows].astype(np.int64)
+    order = np.lexsort((-likeness, found, moment))
+    pair = moment[order] * (int(found.max(initial=0)) + 1) + found[order]
+    first = np.r_[True, pair[1:] != pair[:-1]]
+    chosen = np.sort(order[first])
+    return found[chosen], query_rows[chosen], likeness[chosen]
 
 
 def _seconds(video: Signature, audio: Signature) -> float:

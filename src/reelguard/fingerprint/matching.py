@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["SLOPES", "Hits", "Segment", "VerifyRule", "busy_groups", "find_segments", "overlap"]
+__all__ = ["SLOPES", "Hits", "Segment", "VerifyRule", "busy_groups", "find_segments", "overlap", "without_overlaps"]
 
 _SLOPE_STEP = 0.02
 SLOPES = np.round(np.arange(0.88, 1.121, _SLOPE_STEP), 2)
@@ -115,7 +115,7 @@ def find_segments(hits: Hits, rule: VerifyRule) -> list[Segment]:
         for start, end in spans:  # this title's hits there are explained, at whatever slope
             alive &= ~((title == line_title) & (query >= start - rule.tolerance) & (query <= end + rule.tolerance))
         alive &= ~on_line
-    return _without_overlaps(sorted(segments, key=lambda s: -s.score))
+    return sorted(segments, key=lambda s: -s.score)
 
 
 def _shortlist(title: NDArray[np.int32], query: NDArray[np.float64], target: NDArray[np.float64],
@@ -297,8 +297,13 @@ def _segment(title: int, slope: float, offset: float, query: NDArray[np.float64]
                    float(sum(best.values())))
 
 
-def _without_overlaps(segments: list[Segment]) -> list[Segment]:
-    """A stretch of the suspect is one title: a weaker segment mostly inside a stronger one is dropped."""
+def without_overlaps(segments: list[Segment]) -> list[Segment]:
+    """A stretch of the suspect is one title: a segment mostly inside one before it is dropped.
+
+    ``segments`` come strongest first. Strength is the caller's to judge: by the false-match
+    probability, not by the count of hits, or a still slide matched by a flat corner of a
+    suspect (hundreds of hits, all alike) would push a real copy's line out of the report.
+    """
     kept: list[Segment] = []
     for segment in segments:
         length = max(segment.suspect_end - segment.suspect_start, 1e-6)

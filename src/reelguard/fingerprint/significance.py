@@ -41,7 +41,7 @@ Modalities fuse by Fisher's method for two p-values: ``x (1 - ln x)`` with ``x =
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -280,20 +280,30 @@ def _running_max_per_group(values: NDArray[np.float64], group: NDArray[np.intp])
     return np.asarray(np.maximum.accumulate(values + shift) - shift, np.float64)
 
 
-def picture_looks(times: NDArray[np.float32], codes: NDArray[np.float32], same: float) -> NDArray[np.intp]:
-    """The look of each distinct time in ``times`` (a picture signature's rows, views first-row-wins).
+def picture_looks(times: NDArray[np.float32], codes: NDArray[np.float32], tags: NDArray[np.uint8],
+                  same: float, views: Collection[int] | None = None) -> NDArray[np.intp]:
+    """The look of each distinct time in ``times`` (a picture signature's rows, one per view).
 
-    Consecutive pictures are one look until one is less than ``same`` alike to the look's
-    first picture. A still shot, a slide or a quiet fixed camera is dozens of sampled
-    pictures of one look; counting each as independent evidence would make a long still
-    a strong match.
+    Consecutive pictures are one look until one of their ``views`` (all, when None) is
+    less than ``same`` alike to that view of the look's first picture. A still shot, a
+    slide or a quiet fixed camera is dozens of sampled pictures of one look; counting each
+    as independent evidence would make a long still a strong match. Which views to watch
+    is a choice between two errors: the whole picture alone misses an inset that moves
+    on while its still host does not (a weaker, never a false, match); every view splits
+    smoothly changing content into more looks than it has independent pictures.
     """
-    moments, first_row = np.unique(np.asarray(times, np.float64), return_index=True)
-    vectors = np.asarray(codes, np.float64)[first_row]
+    moments, moment_of = np.unique(np.asarray(times, np.float64), return_inverse=True)
+    vectors = np.asarray(codes, np.float64)
+    watched = None if views is None else set(views)
+    described: list[dict[int, NDArray[np.float64]]] = [{} for _ in moments]
+    for row in range(len(vectors)):
+        if watched is None or int(tags[row]) in watched:
+            described[int(moment_of[row])].setdefault(int(tags[row]), vectors[row])
     look = np.zeros(len(moments), np.intp)
     first, current = 0, 0
-    for row in range(1, len(vectors)):
-        if float(vectors[row] @ vectors[first]) < same:
-            first, current = row, current + 1
-        look[row] = current
+    for moment in range(1, len(moments)):
+        shared = described[first].keys() & described[moment].keys()
+        if any(float(described[moment][view] @ described[first][view]) < same for view in shared):
+            first, current = moment, current + 1
+        look[moment] = current
     return look

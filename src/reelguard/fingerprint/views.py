@@ -7,8 +7,10 @@ picture is described in several views, each a window of it (the signature row's 
 - every picture first loses its black borders (``content_box``);
 - a reference is described whole and as its centre 75 % (a copy cropped by 0.6-0.9
   lies closer to one of the two);
-- a query is described whole, as its centre 75 %, mirrored, and as its four quadrants
-  (an inset at half size lies in one of them). The centre is what survives a rotation:
+- a query is described whole, as its centre 75 %, mirrored, as its four quadrants
+  (an inset at half size lies in one of them), and as the rectangles whose edges persist
+  over a few seconds (``reelguard.fingerprint.insets``: an inset of any size, anywhere,
+  once its border is found). The centre is what survives a rotation:
   a copy turned by 5° has black wedges in its corners, outside the centre, and its centre
   is like the reference's centre (on the copy-detection suite, rotated copies of 2-18 s
   scored 2-3 times higher with it, and one of 2.4 s was found only with it).
@@ -25,18 +27,21 @@ from typing import ClassVar
 import numpy as np
 from numpy.typing import NDArray
 
+from reelguard.fingerprint.insets import Box, inset_boxes
 from reelguard.fingerprint.signatures import Role, Signature, SignatureType
 from reelguard.media.sample import MediaSample
 
 __all__ = ["QUERY_VIEWS", "REFERENCE_VIEWS", "VIEW_NAMES", "PictureSignatureType", "content_box", "picture_views"]
 
-VIEW_NAMES = ("whole", "centre", "mirrored", "top-left", "top-right", "bottom-left", "bottom-right")
+VIEW_NAMES = ("whole", "centre", "mirrored", "top-left", "top-right", "bottom-left", "bottom-right",
+              "inset 1", "inset 2", "inset 3", "inset 4")
 REFERENCE_VIEWS = (0, 1)
-QUERY_VIEWS = (0, 1, 2, 3, 4, 5, 6)
+QUERY_VIEWS = (0, 1, 2, 3, 4, 5, 6)  # and the insets found, as views 7 and on
 _BORDER_LEVEL = 28  # a border row/column is this dark on average (limited-range black is 16) …
 _BORDER_SPREAD = 10  # … and this uniform
 _MIN_CONTENT = 0.25  # never crop below a quarter of either side (a dark scene is not a border)
 _CENTRE = 0.75
+_FIRST_INSET = VIEW_NAMES.index("inset 1")
 
 
 def content_box(picture: NDArray[np.uint8]) -> tuple[int, int, int, int]:
@@ -56,8 +61,9 @@ def _content_span(level: NDArray[np.float64], spread: NDArray[np.float64]) -> tu
     return first, last
 
 
-def picture_views(picture: NDArray[np.uint8], views: tuple[int, ...]) -> list[tuple[int, NDArray[np.uint8]]]:
-    """(view, window) for each asked view of ``picture``; windows are numpy views, not copies."""
+def picture_views(picture: NDArray[np.uint8], views: tuple[int, ...],
+                  insets: tuple[Box, ...] = ()) -> list[tuple[int, NDArray[np.uint8]]]:
+    """(view, window) for each asked view of ``picture``, then each of ``insets``; windows are numpy views."""
     top, bottom, left, right = content_box(picture)
     content = picture[top:bottom, left:right]
     height, width = content.shape
@@ -70,7 +76,12 @@ def picture_views(picture: NDArray[np.uint8], views: tuple[int, ...]) -> list[tu
         3: picture[:half_h, :half_w], 4: picture[:half_h, half_w:],
         5: picture[half_h:, :half_w], 6: picture[half_h:, half_w:],
     }
-    return [(view, windows[view]) for view in views]
+    chosen = [(view, windows[view]) for view in views]
+    for view, (top, bottom, left, right) in enumerate(insets, start=_FIRST_INSET):
+        inset = picture[top:bottom, left:right]
+        inner_top, inner_bottom, inner_left, inner_right = content_box(inset)  # a letterboxed title inset
+        chosen.append((view, inset[inner_top:inner_bottom, inner_left:inner_right]))
+    return chosen
 
 
 class PictureSignatureType(SignatureType):
@@ -97,13 +108,14 @@ class PictureSignatureType(SignatureType):
 
     def _do_extract(self, sample: MediaSample, role: Role) -> Signature:
         views = REFERENCE_VIEWS if role == "reference" else QUERY_VIEWS
+        insets = inset_boxes(sample.pictures) if role == "query" else [()] * len(sample.pictures)
         times, codes, tags = [], [], []
         due = -1.0
-        for when, picture in zip(sample.picture_times.tolist(), sample.pictures, strict=True):
+        for when, picture, boxes in zip(sample.picture_times.tolist(), sample.pictures, insets, strict=True):
             if role == "reference" and when + 1e-6 < due:
                 continue
             due = when + 0.75 / self.reference_rate  # the next picture one period on, give or take a sample
-            for view, window in picture_views(picture, views):
+            for view, window in picture_views(picture, views, boxes):
                 code = self._describe(window)
                 if code is not None:
                     times.append(when)
