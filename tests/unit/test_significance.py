@@ -122,3 +122,13 @@ def test_a_long_suspects_tail_is_bounded_from_above() -> None:
         assert np.log(bound) <= 0.6 * np.log(exact), (at_least, exact, bound)  # and not wildly
     film = np.full(200_000, 0.001)
     assert tail_probability(film, 5_000) == significance._chernoff(200.0, 5_000) == pytest.approx(1e-300)
+
+
+def test_a_look_begun_on_a_flat_picture_ends_at_the_first_described_one() -> None:
+    """A fade from black: the first picture has no whole view (flat); the pictures after it are looks of their own."""
+    codes = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 0.0]], np.float32)
+    times = np.array([0.0, 0.25, 0.5, 0.5, 0.75], np.float32)
+    tags = np.array([1, 0, 0, 1, 0], np.uint8)  # the picture at 0 s only in view 1 (its whole view was flat)
+    codes = np.vstack([codes[:1], codes[1:2], codes[2:3], codes[3:4], codes[2:3]])
+    assert picture_looks(times, codes, tags, 0.98, views=(0,)).tolist() == [0, 1, 2, 2]
+    assert picture_looks(times, codes, tags, 0.98).tolist() == [0, 1, 2, 2]

@@ -302,8 +302,17 @@ def picture_looks(times: NDArray[np.float32], codes: NDArray[np.float32], tags: 
     look = np.zeros(len(moments), np.intp)
     first, current = 0, 0
     for moment in range(1, len(moments)):
-        shared = described[first].keys() & described[moment].keys()
-        if any(float(described[moment][view] @ described[first][view]) < same for view in shared):
+        if described[moment] and not _alike(described[first], described[moment], same):
             first, current = moment, current + 1
-        look[moment] = current
+        look[moment] = current  # a picture with none of the views (flat, black) adds nothing to the look
     return look
+
+
+def _alike(anchor: dict[int, NDArray[np.float64]], picture: dict[int, NDArray[np.float64]], same: float) -> bool:
+    """Whether ``picture`` still shows the look that began at ``anchor``: every view they share is alike.
+
+    With no view in common (the look began on a flat picture) there is nothing to call it the
+    same by: it is a new look.
+    """
+    shared = anchor.keys() & picture.keys()
+    return bool(shared) and all(float(picture[view] @ anchor[view]) >= same for view in shared)
