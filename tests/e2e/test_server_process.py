@@ -27,6 +27,7 @@ from sqlalchemy import func, select
 
 from reelguard.accounts.service import AccountService
 from reelguard.drm.keys import KeyId
+from reelguard.settings import ServerSettings
 from reelguard.store.models import DecisionRow
 from tests.conftest import ROOT, SAMPLE_TITLE, PackagedCatalog
 
@@ -182,7 +183,10 @@ def test_a_killed_worker_is_replaced_and_the_replacement_is_a_warning(server: Se
     workers = _children(server.process.pid)
     assert len(workers) == 2, workers
     os.kill(workers[0], signal.SIGKILL)
-    deadline = time.monotonic() + 30
+    # A worker killed while the supervisor waits for its answer to a ping is found dead only
+    # when that wait ends (the supervisor holds the pipe's other end, so no EOF arrives):
+    # up to worker_healthcheck_seconds (60 s here) after the kill, then replaced at once.
+    deadline = time.monotonic() + ServerSettings().worker_healthcheck_seconds + 30
     while time.monotonic() < deadline:
         restarts = [e for e in server.json_log() if "died" in str(e["message"])]
         if restarts and len(_children(server.process.pid)) == 2:

@@ -10,9 +10,10 @@ them — nothing but settings crosses, and nothing goes through the environment.
 
 uvicorn's supervisor pings each worker and replaces one that does not answer within
 ``[server] worker_healthcheck_seconds`` (uvicorn's own default, 5 s, killed workers that were still
-importing on a busy machine, over and over); a replacement is logged as a warning. The
-access log (``reelguard.access``) replaces uvicorn's, which would print the session tokens
-that stream paths carry.
+importing on a busy machine, over and over); a replacement is logged as a warning. A worker
+that dies while the supervisor waits for its answer is found when that wait ends, so a
+replacement can take up to that long. The access log (``reelguard.access``) replaces
+uvicorn's, which would print the session tokens that stream paths carry.
 """
 
 from __future__ import annotations
