@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from reelguard.fingerprint.insets import best_rectangles, inset_boxes
+from reelguard.fingerprint.insets import KEPT, RUNS, best_rectangles, inset_boxes
 from reelguard.fingerprint.significance import picture_looks
 from reelguard.fingerprint.thumbnails import DctVideo, thumbnail_descriptor
 from reelguard.fingerprint.views import VIEW_NAMES
@@ -85,6 +85,20 @@ def test_every_picture_gets_the_boxes_of_its_runs(count: int) -> None:
     boxes = inset_boxes(pictures)
     assert len(boxes) == count
     assert all(len(found) <= 4 for found in boxes)
+
+
+def test_the_boxes_of_a_picture_are_those_of_its_runs_judged_whole_short_run_first() -> None:
+    """Runs are summed from blocks of pictures; that must find what judging each run at once finds."""
+    pictures = _picture_in_picture(45)[0]
+    pictures[20:] = np.roll(pictures[20:], 9, axis=(1, 2))  # the inset moves: the runs disagree
+    expected: list[list[tuple[int, int, int, int]]] = [[] for _ in pictures]
+    for run in RUNS:
+        for start in range(0, len(pictures), run):
+            for box in best_rectangles(pictures[start:start + run], KEPT):
+                for found in expected[start:start + run]:
+                    if box not in found:
+                        found.append(box)
+    assert inset_boxes(pictures) == [tuple(found) for found in expected]
 
 
 def test_flat_pictures_offer_no_rectangle() -> None:

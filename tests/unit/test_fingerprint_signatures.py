@@ -102,6 +102,9 @@ def test_black_borders_are_found_and_a_dark_scene_is_not_a_border() -> None:
     picture[40:216, 20:236] = np.random.default_rng(0).integers(40, 220, (176, 216))
     assert content_box(picture) == (40, 216, 20, 236)
     assert content_box(np.full((SIZE, SIZE), 18, np.uint8)) == (0, SIZE, 0, SIZE)
+    bottom_bar = np.random.default_rng(1).integers(40, 220, (SIZE, SIZE)).astype(np.uint8)
+    bottom_bar[200:] = 16  # one dark edge: every row is judged
+    assert content_box(bottom_bar) == (0, 200, 0, SIZE)
 
 
 @pytest.mark.parametrize("tempo, pitch", [(1.1, 1.0), (0.9, 1.0), (1.08, 1.08)])

@@ -28,6 +28,9 @@ frame's edge has three visible sides and is not found here::
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -49,14 +52,25 @@ def inset_boxes(pictures: NDArray[np.uint8], runs: tuple[int, ...] = RUNS,
 
     A short run finds the inset of a short copy; a long one finds an inset whose edges
     are faint (a host of the same colours), which only persistence over more pictures
-    brings out.
+    brings out. Each picture's boundary differences are taken once, in blocks the runs
+    are made of, and summed into every run the block belongs to.
     """
+    found_in: dict[int, list[tuple[int, int, tuple[Box, ...]]]] = {run: [] for run in runs}  # (first, end, boxes)
+    block = math.gcd(*runs)
+    sums: dict[int, _Boundaries] = {}
+    for start in range(0, len(pictures), block):
+        these = _boundary_sums(pictures[start:start + block])
+        end = min(start + block, len(pictures))
+        for run in runs:
+            sums[run] = these if start % run == 0 else sums[run] + these
+            first = start - start % run
+            if (end % run == 0 or end == len(pictures)) and end - first >= 2:
+                found_in[run].append((first, end, _rectangles(sums[run], kept)))
     boxes: list[list[Box]] = [[] for _ in pictures]
-    for run in runs:
-        for start in range(0, len(pictures), run):
-            chunk = pictures[start:start + run]
-            for box in best_rectangles(chunk, kept) if len(chunk) >= 2 else ():
-                for found in boxes[start:start + run]:
+    for run in runs:  # a picture's boxes in the order of the runs (its views are numbered so)
+        for first, end, rectangles in found_in[run]:
+            for box in rectangles:
+                for found in boxes[first:end]:
                     if box not in found:
                         found.append(box)
     return [tuple(found) for found in boxes]
@@ -64,10 +78,33 @@ def inset_boxes(pictures: NDArray[np.uint8], runs: tuple[int, ...] = RUNS,
 
 def best_rectangles(pictures: NDArray[np.uint8], kept: int) -> tuple[Box, ...]:
     """The ``kept`` rectangles whose weakest side is the strongest persistent edge in ``pictures``."""
-    frames = np.asarray(pictures, np.float32)
-    across_rows = _ridge(np.abs(np.diff(frames, axis=1)).mean(axis=0))  # (H-1, W): boundary under row y
-    across_columns = _ridge(np.abs(np.diff(frames, axis=2)).mean(axis=0).T).T  # (H, W-1)
-    height, width = frames.shape[1:]
+    return _rectangles(_boundary_sums(pictures), kept)
+
+
+@dataclass(frozen=True)
+class _Boundaries:
+    """Absolute differences across each row boundary (H-1, W) and column boundary (H, W-1), summed over pictures."""
+
+    across_rows: NDArray[np.int32]
+    across_columns: NDArray[np.int32]
+    pictures: int
+
+    def __add__(self, other: _Boundaries) -> _Boundaries:
+        return _Boundaries(self.across_rows + other.across_rows, self.across_columns + other.across_columns,
+                           self.pictures + other.pictures)
+
+
+def _boundary_sums(pictures: NDArray[np.uint8]) -> _Boundaries:
+    frames = np.asarray(pictures, np.int16)
+    return _Boundaries(np.abs(np.diff(frames, axis=1)).sum(axis=0, dtype=np.int32),
+                       np.abs(np.diff(frames, axis=2)).sum(axis=0, dtype=np.int32), len(frames))
+
+
+def _rectangles(boundaries: _Boundaries, kept: int) -> tuple[Box, ...]:
+    count = np.float32(boundaries.pictures)
+    across_rows = _ridge(boundaries.across_rows.astype(np.float32) / count)  # (H-1, W): boundary under row y
+    across_columns = _ridge((boundaries.across_columns.astype(np.float32) / count).T).T  # (H, W-1)
+    height, width = across_columns.shape[0], across_rows.shape[1]
     rows = _strongest(across_rows.sum(axis=1))
     columns = _strongest(across_columns.sum(axis=0))
     tops, bottoms = _pairs(rows, height)
