@@ -105,3 +105,14 @@ def test_sound_that_does_not_repeat_places_a_looping_picture_for_certain() -> No
     assert len(fused) == 1 and fused[0].modality == "video+audio"
     assert fused[0].placement_certain and abs(fused[0].title_start - 42.0) < 0.3, fused
     assert fused[0].false_match_probability < 1e-37 and set(fused[0].evidence) == {"video", "audio"}
+
+
+def test_a_line_mostly_inside_a_stronger_one_is_dropped_with_what_it_carries() -> None:
+    from reelguard.fingerprint.matching import Segment, without_overlaps
+
+    def line(title: int, start: float, end: float, label: str) -> tuple[Segment, str]:
+        return Segment(title, start, end, start, end, 1.0, 8, 8.0), label
+
+    strongest_first = [line(1, 0.0, 20.0, "copy"), line(2, 5.0, 15.0, "inside it"), line(3, 15.0, 40.0, "after it")]
+    kept = without_overlaps(strongest_first, lambda pair: pair[0])
+    assert [label for _, label in kept] == ["copy", "after it"]

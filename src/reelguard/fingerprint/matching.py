@@ -17,11 +17,14 @@ moments, not hits, so a still scene that matches itself a hundred times counts o
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+
+Line = TypeVar("Line")
 
 __all__ = ["SLOPES", "Hits", "Segment", "VerifyRule", "busy_groups", "find_segments", "overlap", "without_overlaps"]
 
@@ -297,19 +300,23 @@ def _segment(title: int, slope: float, offset: float, query: NDArray[np.float64]
                    float(sum(best.values())))
 
 
-def without_overlaps(segments: list[Segment]) -> list[Segment]:
-    """A stretch of the suspect is one title: a segment mostly inside one before it is dropped.
+def without_overlaps(lines: Sequence[Line], segment_of: Callable[[Line], Segment]) -> list[Line]:
+    """A stretch of the suspect is one title: a line whose segment lies mostly inside one before it is dropped.
 
-    ``segments`` come strongest first. Strength is the caller's to judge: by the false-match
-    probability, not by the count of hits, or a still slide matched by a flat corner of a
-    suspect (hundreds of hits, all alike) would push a real copy's line out of the report.
+    ``lines`` (segments with whatever the caller keeps beside them) come strongest first.
+    Strength is the caller's to judge: by the false-match probability, not by the count of
+    hits, or a still slide matched by a flat corner of a suspect (hundreds of hits, all
+    alike) would push a real copy's line out of the report.
     """
     kept: list[Segment] = []
-    for segment in segments:
+    survivors: list[Line] = []
+    for line in lines:
+        segment = segment_of(line)
         length = max(segment.suspect_end - segment.suspect_start, 1e-6)
         if all(overlap(segment, other) < 0.5 * length for other in kept):
             kept.append(segment)
-    return kept
+            survivors.append(line)
+    return survivors
 
 
 def overlap(a: Segment, b: Segment) -> float:

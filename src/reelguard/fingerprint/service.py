@@ -319,8 +319,7 @@ def _against_rivals(lines: list[tuple[Segment, Evidence]]) -> list[tuple[Segment
 def _strongest_per_stretch(lines: list[tuple[Segment, Evidence]]) -> list[tuple[Segment, Evidence]]:
     """One modality's lines less those mostly inside a line of smaller false-match probability."""
     ranked = sorted(lines, key=lambda line: (line[1].false_match_probability, -line[0].score))
-    kept = {id(segment) for segment in without_overlaps([segment for segment, _ in ranked])}
-    return [line for line in ranked if id(line[0]) in kept]
+    return without_overlaps(ranked, lambda line: line[0])
 
 
 def _shorter(a: Segment, b: Segment) -> float:
