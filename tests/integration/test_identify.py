@@ -138,6 +138,7 @@ def test_pictures_alone_of_a_five_second_title_are_placed_but_not_reported(
     """Too little order to tell a copy from chance: "no match", with the probability it had; placed when asked."""
     report = _identify(catalog, suspects[name], bar=DEFAULT_MAX_FALSE_MATCH)
     assert report["matched"] is False and report["best"]["video"] > DEFAULT_MAX_FALSE_MATCH  # type: ignore[index]
+    _assert_within_reach(report)
     shared = catalog.runtime.fingerprint_service()
     from reelguard.fingerprint.service import identify_sample, read_sample
     weak = identify_sample(shared.index, read_sample(suspects[name]), name, keep_weak=True)
@@ -169,6 +170,17 @@ def test_a_file_with_no_catalog_content_is_no_match_with_the_best_evidence_seen(
     assert report["matched"] is False and report["segments"] == []
     assert set(report["best"]) == {"video", "audio"}  # type: ignore[arg-type]
     assert min(report["best"].values()) > FIXTURE_BAR  # type: ignore[attr-defined]
+    _assert_within_reach(report)
+
+
+def _assert_within_reach(report: dict[str, object]) -> None:
+    """Per modality, the suspect's looks and what they allow; nothing seen is stronger than that."""
+    reach: dict[str, dict[str, float]] = report["reach"]  # type: ignore[assignment]
+    best: dict[str, float] = report["best"]  # type: ignore[assignment]
+    assert set(reach) == set(report["modalities"])  # type: ignore[call-overload]
+    for modality, possible in reach.items():
+        assert possible["looks"] >= 1 and possible["needed"] >= 2
+        assert best[modality] >= possible["strongest_possible"] * (1 - 1e-3)  # rounded to 3 digits
 
 
 LOOP_SECONDS = 5.312  # the title (Big Buck Bunny's clip) that bbb_loop3.mp4 plays three times

@@ -6,6 +6,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from reelguard.fingerprint.matching import Hits
@@ -14,6 +16,7 @@ from reelguard.fingerprint.significance import (
     combined_probability,
     line_evidence,
     picture_looks,
+    reach,
     tail_probability,
 )
 
@@ -132,3 +135,36 @@ def test_a_look_begun_on_a_flat_picture_ends_at_the_first_described_one() -> Non
     codes = np.vstack([codes[:1], codes[1:2], codes[2:3], codes[3:4], codes[2:3]])
     assert picture_looks(times, codes, tags, 0.98, views=(0,)).tolist() == [0, 1, 2, 2]
     assert picture_looks(times, codes, tags, 0.98).tolist() == [0, 1, 2, 2]
+
+
+def test_the_looks_a_report_needs_follow_from_the_lines_searched_and_the_bar() -> None:
+    """A line through every one of n looks is at best n**-n: 10 looks give 1.8e-5 after 180,000 lines, 11 give 6e-7."""
+    short = reach(3, 1.8e5, 1e-6)
+    assert (short.looks, short.needed, short.strongest_possible) == (3, 11, 1.0)
+    assert reach(11, 1.8e5, 1e-6).strongest_possible == pytest.approx(11.0 ** -11 * 1.8e5)
+    assert reach(11, 1.8e5, 1e-6).strongest_possible <= 1e-6 < reach(10, 1.8e5, 1e-6).strongest_possible
+    assert reach(0, 1.8e5, 1e-6).strongest_possible == 1.0
+    assert reach(5, 2.3e8, 1e-6).needed == 13  # a 1,000-hour catalog searches more lines
+
+
+@settings(max_examples=60, deadline=None)
+@given(looks=st.integers(1, 24), chance_hits=st.integers(0, 200), seed=st.integers(0, 2**32 - 1),
+       on_line=st.floats(0.0, 1.0))
+def test_no_line_is_stronger_than_the_reach_of_the_suspects_looks(looks: int, chance_hits: int, seed: int,
+                                                                  on_line: float) -> None:
+    """Whatever the hits, a line's probability after correction is never below what ``reach`` says is possible."""
+    rng = np.random.default_rng(seed)
+    moments = np.arange(looks) * 2.0  # apart by more than the tolerance: a line on all of them meets the bound
+    copied = moments[rng.random(looks) < max(on_line, 1.0 / looks)] if looks else moments
+    query = [*copied.tolist(), *rng.choice(moments, chance_hits).tolist()]
+    target = [*(copied + 100.0).tolist(), *rng.uniform(0, 600, chance_hits).tolist()]
+    searched = 1e4
+    evidence = line_evidence(_hits(query, target), moments, 0, 1.0, [100.0], TOLERANCE, 600.0, searched)
+    assert evidence.false_match_probability >= reach(looks, searched, 1e-6).strongest_possible * (1 - 1e-9)
+
+
+def test_a_line_through_every_look_and_nothing_else_meets_the_reach_exactly() -> None:
+    moments = np.arange(9) * 2.0
+    evidence = line_evidence(_hits(moments.tolist(), (moments + 100.0).tolist()), moments, 0, 1.0, [100.0],
+                             TOLERANCE, 600.0, 1e4)
+    assert evidence.false_match_probability == pytest.approx(reach(9, 1e4, 1e-6).strongest_possible, rel=1e-9)

@@ -17,6 +17,9 @@ from reelguard.cli._shared import console, emit, json_option, open_runtime, work
 
 __all__ = ["fingerprints", "identify"]
 
+_SENSES = {"video": "pictures", "audio": "sound"}
+_LOOKS = {"video": "looks (runs of alike pictures)", "audio": "landmark anchors"}
+
 
 def _render_report(data: dict[str, Any]) -> None:
     searched = " and ".join(data["modalities"])
@@ -26,6 +29,11 @@ def _render_report(data: dict[str, Any]) -> None:
         best = ", ".join(f"{k} {v:.2g}" for k, v in data["best"].items())
         console.print(f"{data['suspect']}: no match ({searched} searched; smallest false-match probability seen: "
                       f"{best}; a match needs {data['max_false_match_probability']:g} or less)")
+        for modality, reach in data["reach"].items():
+            if reach["looks"] < reach["needed"]:
+                console.print(f"  {_SENSES[modality]}: {reach['looks']} distinct {_LOOKS[modality]}; a match needs at "
+                              f"least {reach['needed']} here, so no copy in this file can be reported by its "
+                              f"{_SENSES[modality]} alone (too short or too still: a longer piece may be)")
         return
     table = Table("title", "suspect from", "to", "title from", "to", "speed", "false match", "modality")
     for s in data["segments"]:

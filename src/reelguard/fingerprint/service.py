@@ -13,7 +13,9 @@ time, and fuses what the two found::
 A segment is reported only when its false-match probability (the chance that content not
 in the catalog lines up with a title this well: ``reelguard.fingerprint.significance``) is
 at most the bar. A suspect with no catalog content gets ``report.matched == False`` and the
-smallest probability seen per modality in ``report.best``, never a forced guess. A file
+smallest probability seen per modality in ``report.best``, never a forced guess; and
+``report.reach`` says per modality whether it could have been matched at all (a suspect
+too short or too still has fewer looks than a report at the bar needs). A file
 with only pictures or only sound is searched with what it has; a partial download as far
 as it decodes, and ``report.read`` says which part that was.
 """
@@ -41,6 +43,8 @@ from reelguard.fingerprint.significance import (
     line_evidence,
     lines_searched,
     picture_looks,
+    reach,
+    tests_made,
 )
 from reelguard.fingerprint.thumbnails import DctVideo
 from reelguard.fingerprint.views import VIEW_NAMES
@@ -78,6 +82,7 @@ _VIDEO_LEVELS = (_MIN_LIKENESS, 0.90, 0.95, 0.98)
 # ... and on each picture's likest and three likest hits in the title: a copy whose pictures are
 # all alike (a dark scene, a pitch) is still likest to its own title time.
 _VIDEO_RANKS = (1, 3)
+_AUDIO_LEVELS = (0.0,)  # sound has one hit set: every shared landmark hash
 _NEIGHBOURS = 10
 _AUDIO_WEIGHT = 0.25  # an audio moment (a landmark instant) is worth a quarter of a matched picture
 _MIN_PICTURES = 2  # fewer sampled pictures than this: the video is too short to say anything
@@ -119,6 +124,9 @@ class IdentifyReport:
     best: dict[str, float] = field(default_factory=dict)
     read: dict[str, Any] = field(default_factory=dict)  # which part of the file was read (Coverage.to_json)
     max_false_match_probability: float = DEFAULT_MAX_FALSE_MATCH  # what a reported segment had to be below
+    # per modality, what the suspect could prove at best (significance.Reach): its looks, the looks a
+    # report at the bar needs, and the smallest false-match probability its looks allow
+    reach: dict[str, dict[str, float | int]] = field(default_factory=dict)
 
     @property
     def matched(self) -> bool:
@@ -251,13 +259,24 @@ def identify_sample(index: CatalogIndex, sample: MediaSample, label: str, *,
     with ThreadPoolExecutor(max_workers=len(searched)) as pool:
         results = dict(zip(searched, pool.map(lambda m: searches[m](index, sample, catalog), searched),
                            strict=True))
-    found = [(modality, segment, evidence) for modality, lines in results.items()
-             for segment, evidence in _against_rivals(_strongest_per_stretch(lines))]
-    best = {modality: min((e.false_match_probability for _, e in lines), default=1.0)
-            for modality, lines in results.items()}
+    found = [(modality, segment, evidence) for modality, result in results.items()
+             for segment, evidence in _against_rivals(_strongest_per_stretch(result.lines))]
+    best = {modality: min((e.false_match_probability for _, e in result.lines), default=1.0)
+            for modality, result in results.items()}
+    reaches = {modality: reach(result.looks, result.searched, max_false_match).to_json()
+               for modality, result in results.items()}
     segments = [s for s in _fuse(found, titles) if keep_weak or s.false_match_probability <= max_false_match]
     return IdentifyReport(label, round(sample.duration, 3), searched, segments, best, sample.read.to_json(),
-                          max_false_match)
+                          max_false_match, reaches)
+
+
+@dataclass(frozen=True)
+class _Searched:
+    """One modality's lines with their evidence, the suspect's looks, and the lines searched (hit sets included)."""
+
+    lines: list[tuple[Segment, Evidence]]
+    looks: int
+    searched: float
 
 
 @dataclass(frozen=True)
@@ -275,27 +294,31 @@ class _Catalog:
         return lines_searched(self.seconds, len(self.titles), self.query_seconds, rule.tolerance, slopes)
 
 
-def _video_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) -> list[tuple[Segment, Evidence]]:
+def _video_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) -> _Searched:
     """Every line the suspect's pictures make with a title, however weak, with its evidence."""
     query = VIDEO.extract(sample, role="query")
     hits = index.search_video(query, neighbours=_NEIGHBOURS, min_likeness=_MIN_LIKENESS)
     moments = np.unique(query.times.astype(np.float64))
     looks = picture_looks(query.times, query.codes, query.tags, _LOOK_LIKENESS, _LOOK_VIEWS)  # type: ignore[arg-type]
-    return _weighed(hits, find_segments(hits, _VIDEO_RULE), moments, looks, _VIDEO_RULE,
-                    catalog.searched(_VIDEO_RULE, len(SLOPES)), catalog, _VIDEO_LEVELS, _VIDEO_RANKS)
+    searched = catalog.searched(_VIDEO_RULE, len(SLOPES))
+    lines = _weighed(hits, find_segments(hits, _VIDEO_RULE), moments, looks, _VIDEO_RULE, searched, catalog,
+                     _VIDEO_LEVELS, _VIDEO_RANKS)
+    return _Searched(lines, int(looks.max(initial=-1)) + 1, searched * tests_made(_VIDEO_LEVELS, _VIDEO_RANKS))
 
 
-def _audio_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) -> list[tuple[Segment, Evidence]]:
+def _audio_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) -> _Searched:
     query = AUDIO.extract(sample, role="query")
     hits = index.search_audio(query)
     moments = np.unique(np.asarray(query.codes)[:, 0].astype(np.float64)) / FRAMES_PER_SECOND if len(query) else \
         np.zeros(0)
-    return _weighed(hits, find_segments(hits, _AUDIO_RULE), moments, None, _AUDIO_RULE,
-                    catalog.searched(_AUDIO_RULE, len(SPEED_HYPOTHESES)), catalog)
+    searched = catalog.searched(_AUDIO_RULE, len(SPEED_HYPOTHESES))
+    lines = _weighed(hits, find_segments(hits, _AUDIO_RULE), moments, None, _AUDIO_RULE, searched, catalog,
+                     _AUDIO_LEVELS)
+    return _Searched(lines, len(moments), searched * tests_made(_AUDIO_LEVELS, ()))
 
 
 def _weighed(hits: Hits, segments: list[Segment], moments: NDArray[np.float64], looks: NDArray[np.intp] | None,
-             rule: VerifyRule, searched: float, catalog: _Catalog, levels: tuple[float, ...] = (0.0,),
+             rule: VerifyRule, searched: float, catalog: _Catalog, levels: tuple[float, ...],
              ranks: tuple[int, ...] = ()) -> list[tuple[Segment, Evidence]]:
     """Each segment with the evidence of its line (its placement and every alternative placement)."""
     weighed = []

@@ -49,8 +49,8 @@ from numpy.typing import NDArray
 
 from reelguard.fingerprint.matching import Hits
 
-__all__ = ["Evidence", "combined_probability", "line_evidence", "lines_searched", "picture_looks",
-           "tail_probability"]
+__all__ = ["Evidence", "Reach", "combined_probability", "line_evidence", "lines_searched", "picture_looks",
+           "reach", "tail_probability", "tests_made"]
 
 _FLOOR = 1e-300  # below what a float holds; a p-value is never reported as 0
 _EXACT_BUDGET = 20_000_000  # looks × count beyond which the tail is bounded (Chernoff) rather than summed
@@ -104,6 +104,47 @@ def lines_searched(catalog_seconds: float, titles: int, query_seconds: float, to
     return max(1.0, slopes * offsets)
 
 
+def tests_made(levels: Sequence[float], ranks: Sequence[int]) -> int:
+    """How many hit sets ``line_evidence`` tests a line on (the lines searched are multiplied by it)."""
+    return len(levels) + len(ranks)
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a suspect could prove at best, whatever it holds: the strongest line its looks allow.
+
+    A look on a line always counts itself among the looks whose hit sets reach the line's
+    place, so its chance is at least 1 / ``looks``, and a line through every look of the
+    suspect has a line probability of at least ``looks`` ** -``looks``. Corrected for the
+    lines searched, that is the smallest false-match probability any segment of this
+    suspect can have by this modality alone: a suspect of fewer looks than ``needed`` cannot
+    be reported by it at the bar, however true a copy it is (too short or too still; a
+    longer piece of the file, or the other modality, may).
+    """
+
+    looks: int  # distinct looks in the suspect (pictures: runs of alike pictures; sound: landmark anchors)
+    needed: int  # the fewest looks whose strongest line could be reported at the bar
+    strongest_possible: float  # the smallest false-match probability this suspect's looks allow
+
+    def to_json(self) -> dict[str, float | int]:
+        return {"looks": self.looks, "needed": self.needed,
+                "strongest_possible": float(f"{self.strongest_possible:.3g}")}
+
+
+def reach(looks: int, searched: float, bar: float) -> Reach:
+    """The :class:`Reach` of a suspect with ``looks`` looks, ``searched`` lines (hit sets included) and ``bar``."""
+    needed = 1
+    while _strongest_possible(needed, searched) > bar and needed < 10_000:
+        needed += 1
+    return Reach(looks, needed, _strongest_possible(looks, searched))
+
+
+def _strongest_possible(looks: int, searched: float) -> float:
+    if looks <= 0:
+        return 1.0
+    return min(1.0, max(_FLOOR, math.exp(-looks * math.log(looks) + math.log(max(searched, 1.0)))))
+
+
 def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slope: float,
                   offsets: Sequence[float], tolerance: float, title_seconds: float, searched: float,
                   looks: NDArray[np.intp] | None = None, levels: Sequence[float] = (0.0,),
@@ -138,7 +179,7 @@ def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slo
                                            placements, tolerance, title_seconds, cover)
         label = float(levels[number]) if number < len(levels) else -float(ranks[number - len(levels)])
         evidence = Evidence(count, considered, float(chances.sum()), tail_probability(chances, count),
-                            searched * len(chosen_sets), label)
+                            searched * tests_made(levels, ranks), label)
         if best is None or evidence.line_probability < best.line_probability:
             best = evidence
     assert best is not None, "at least one hit set"
