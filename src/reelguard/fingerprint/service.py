@@ -56,7 +56,7 @@ from reelguard.store.blobs import BlobStore
 from reelguard.store.database import Database
 
 __all__ = ["DEFAULT_MAX_FALSE_MATCH", "FingerprintService", "IdentifyReport", "MatchedSegment", "RebuildReport",
-           "identify_sample", "read_sample"]
+           "identify_sample", "picture_looks_of", "read_sample"]
 
 VIDEO, AUDIO, EXACT = DctVideo(), Landmarks(), PdqVideo()
 # pictures are sampled every 0.25-0.5 s, so a video line's slope is only fitted over 10 s or more;
@@ -294,12 +294,17 @@ class _Catalog:
         return lines_searched(self.seconds, len(self.titles), self.query_seconds, rule.tolerance, slopes)
 
 
+def picture_looks_of(query: Signature) -> NDArray[np.intp]:
+    """The look of each distinct picture time of a query's picture signature, as identify counts them."""
+    return picture_looks(query.times, query.codes, query.tags, _LOOK_LIKENESS, _LOOK_VIEWS)  # type: ignore[arg-type]
+
+
 def _video_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) -> _Searched:
     """Every line the suspect's pictures make with a title, however weak, with its evidence."""
     query = VIDEO.extract(sample, role="query")
     hits = index.search_video(query, neighbours=_NEIGHBOURS, min_likeness=_MIN_LIKENESS)
     moments = np.unique(query.times.astype(np.float64))
-    looks = picture_looks(query.times, query.codes, query.tags, _LOOK_LIKENESS, _LOOK_VIEWS)  # type: ignore[arg-type]
+    looks = picture_looks_of(query)
     searched = catalog.searched(_VIDEO_RULE, len(SLOPES))
     lines = _weighed(hits, find_segments(hits, _VIDEO_RULE), moments, looks, _VIDEO_RULE, searched, catalog,
                      _VIDEO_LEVELS, _VIDEO_RANKS)
