@@ -52,19 +52,21 @@ def content_box(picture: NDArray[np.uint8]) -> tuple[int, int, int, int]:
     """
     height, width = picture.shape
     edges = (picture[0], picture[height - 1], picture[:, 0], picture[:, width - 1]) if height and width else ()
-    if edges and all(_is_content(edge) for edge in edges):
+    if edges and _shows_content(np.array([edge.mean() for edge in edges]),
+                                np.array([edge.std() for edge in edges])).all():
         return 0, height, 0, width
     rows = _content_span(picture.mean(axis=1), picture.std(axis=1))
     columns = _content_span(picture.mean(axis=0), picture.std(axis=0))
     return rows[0], rows[1], columns[0], columns[1]
 
 
-def _is_content(line: NDArray[np.uint8]) -> bool:
-    return bool(line.mean() > _BORDER_LEVEL or line.std() > _BORDER_SPREAD)
+def _shows_content(level: NDArray[np.float64], spread: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """Whether each row or column is not border: bright enough on average, or not uniform."""
+    return (level > _BORDER_LEVEL) | (spread > _BORDER_SPREAD)
 
 
 def _content_span(level: NDArray[np.float64], spread: NDArray[np.float64]) -> tuple[int, int]:
-    content = np.flatnonzero((level > _BORDER_LEVEL) | (spread > _BORDER_SPREAD))
+    content = np.flatnonzero(_shows_content(level, spread))
     if not len(content):
         return 0, len(level)
     first, last = int(content[0]), int(content[-1]) + 1
