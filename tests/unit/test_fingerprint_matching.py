@@ -107,6 +107,26 @@ def test_sound_that_does_not_repeat_places_a_looping_picture_for_certain() -> No
     assert fused[0].false_match_probability < 1e-37 and set(fused[0].evidence) == {"video", "audio"}
 
 
+def test_a_weak_sound_line_neither_times_a_strong_picture_line_nor_loses_its_say_on_placement() -> None:
+    """A drone's few landmarks fit a slope of 1.05 where the copy plays at 1.0: the pictures time the union."""
+    from reelguard.fingerprint.index import IndexedTitle
+    from reelguard.fingerprint.matching import Segment
+    from reelguard.fingerprint.service import _fuse
+    from reelguard.fingerprint.significance import Evidence
+
+    names = {4: IndexedTitle(4, "t-4", "cartoon", 120.0)}
+    pictures = Segment(4, 10.0, 22.0, 30.0, 42.0, 1.0, 40, 36.0, rivals=(42.0, 54.0))
+    sound = Segment(4, 10.2, 21.8, 41.7, 53.9, 1.05, 12, 0.0)
+    seen, heard = Evidence(40, 48, 3.0, 1e-40, 1e3), Evidence(9, 300, 2.0, 1e-9, 1e3)
+    fused = _fuse([("video", pictures, seen), ("audio", sound, heard)], names)
+    assert len(fused) == 1 and fused[0].modality == "video+audio"
+    assert fused[0].speed == 1.0
+    assert fused[0].placement_certain and fused[0].title_start == pytest.approx(42.0), fused
+    strong_sound = _fuse([("video", pictures, Evidence(12, 20, 3.0, 1e-9, 1e3)),
+                          ("audio", sound, Evidence(90, 300, 2.0, 1e-40, 1e3))], names)
+    assert strong_sound[0].speed == 1.05  # a strong sound line is timed to 32 ms: it times the union
+
+
 def test_a_line_mostly_inside_a_stronger_one_is_dropped_with_what_it_carries() -> None:
     from reelguard.fingerprint.matching import Segment, without_overlaps
 
