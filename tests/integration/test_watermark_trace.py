@@ -8,7 +8,10 @@ pirate would hold), attacked, and traced.
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +25,7 @@ from reelguard.composition import Runtime
 from reelguard.errors import Conflict, InvalidInput, InvalidMedia
 from reelguard.web.app import create_app
 from tests.conftest import make_settings, subscribe
+from tests.integration.bad_media import make_partial_downloads
 from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, make_test_pattern, watermark_settings
 
 pytestmark = pytest.mark.slow
@@ -164,6 +168,60 @@ def test_bad_suspects_get_clear_errors(wm, tmp_path: Path) -> None:  # type: ign
     short = _attack(runtime, leak, tmp_path / "short.mp4", "-t", "0.5", "-an")
     with pytest.raises(InvalidInput, match="at least one segment"):
         tracer.trace(short, title=WM_TITLE)
+
+
+@pytest.fixture(scope="module")
+def partial_leaks(wm, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:  # type: ignore[no-untyped-def]
+    """The leak re-encoded, then as a swarm leaves it: cut short, or with pieces missing (zero-filled)."""
+    return make_partial_downloads(wm[2], tmp_path_factory.mktemp("partial") / "leaks")
+
+
+@pytest.mark.parametrize("name, spans, stopped_early", [
+    ("partial_faststart_half", 1, True), ("partial_mkv_end_missing", 1, True), ("partial_mkv_pieces", 2, False),
+    ("partial_mp4_pieces", 2, False),
+])
+def test_a_partial_download_is_traced_as_far_as_it_decodes(  # type: ignore[no-untyped-def]
+        wm, partial_leaks: dict[str, Path], name: str, spans: int, stopped_early: bool) -> None:
+    """A leak fetched from a swarm is usually partial. A faststart MP4 with a hole (zero-filled pieces) was
+    refused ("could not decode … Invalid data"); every partial copy is now traced where it decodes, and the
+    report says which part of the file that was."""
+    runtime, sessions, _leak = wm
+    report = runtime.trace_service().trace(partial_leaks[name], title=WM_TITLE)
+    assert [a.session for a in report.accused] == [sessions[1]], report.reason
+    read = report.read
+    assert read["complete"] is False and len(read["spans"]) == spans and read["stopped_early"] is stopped_early
+    assert 59.5 < read["declared_seconds"] < 60.5 and 25.0 < read["read_seconds"] < 50.0, read
+    # segments are read only where the file decoded (±1 for a segment the read begins or ends in)
+    positions = {s["position"] for s in report.segments if s["frames"]}
+    assert all(any(a - 1 <= p <= b + 1 for a, b in read["spans"]) for p in positions), (positions, read)
+    assert len(positions) >= read["read_seconds"] - 2
+
+
+def test_the_command_says_which_part_of_a_partial_copy_it_read(  # type: ignore[no-untyped-def]
+        wm, partial_leaks: dict[str, Path]) -> None:
+    runtime, sessions, _leak = wm
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
+    env.update(REELGUARD_DATA_DIR=str(runtime.settings.data_dir),
+               REELGUARD_STORE__DATABASE_URL=runtime.settings.resolved_database_url)
+    suspect = partial_leaks["partial_mp4_pieces"]
+    done = subprocess.run([sys.executable, "-m", "reelguard.cli.main", "trace", str(suspect), "--title", WM_TITLE],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "partial file, read " in done.stderr and "damaged packet(s) skipped" in done.stderr, done.stderr
+    assert sessions[1] in done.stderr and "identified from" in done.stderr, done.stderr
+
+
+@pytest.mark.parametrize("name, message", [
+    ("partial_moov_missing", "is an MP4 without its index (no 'moov' box)"),
+    ("partial_index_holed", "is an MP4 whose index (its 'moov' box, "),
+    ("partial_nothing_decodes", "ffmpeg opened partial_nothing_decodes.mp4 (mov,mp4,m4a,3gp,3g2,mj2: h264, aac) "
+                                "but could not decode any of it"),
+])
+def test_a_partial_download_of_which_nothing_decodes_is_refused_saying_why(  # type: ignore[no-untyped-def]
+        wm, partial_leaks: dict[str, Path], name: str, message: str) -> None:
+    runtime, _sessions, _leak = wm
+    with pytest.raises(InvalidMedia, match=re.escape(message)):
+        runtime.trace_service().trace(partial_leaks[name], title=WM_TITLE)
 
 
 def test_a_video_of_another_title_identifies_no_one(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -15,6 +15,8 @@ __all__ = ["trace"]
 
 def _render_report(data: dict[str, Any]) -> None:
     console.print(f"title {data['title']}: {data['reason']}")
+    if data["read"] and not data["read"]["complete"]:
+        console.print(f"partial file, {data['read']['summary']}", markup=False)
     console.print(f"aligned at {data['offset_seconds']} s of the master, {len(data['segments'])} segments read, "
                   f"{data['sessions_scored']} sessions scored")
     if data["accused"]:

@@ -13,12 +13,8 @@ picture nor sound, is an ``InvalidMedia`` that says what arrived::
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import av
 import cv2
@@ -26,7 +22,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelguard.errors import InvalidMedia
-from reelguard.media.sample import Coverage, MediaSample
+from reelguard.media.decoding import DecodeLog, decoded, describe, nothing_decoded, opened
+from reelguard.media.sample import MediaSample
 
 __all__ = ["MediaSample", "luma_plane", "read_media"]
 
@@ -48,11 +45,11 @@ def read_media(path: Path, *, picture_rate: float, picture_size: int, audio_rate
     pictures = _read_pictures(path, picture_rate, picture_size)
     audio = _read_audio(sound or path, audio_rate)
     if not len(pictures.times) and not audio.samples.size:
-        raise InvalidMedia(_nothing_decoded(path, pictures, audio))
+        raise InvalidMedia(nothing_decoded(path, pictures, audio))
     declared = max((d for d in (pictures.declared, audio.declared) if d is not None), default=None)
-    coverage = Coverage.of(pictures.moments + audio.moments, declared,
-                           damaged_packets=pictures.damaged + audio.damaged,
-                           broke_off=pictures.broke_off or audio.broke_off)
+    both = DecodeLog(pictures.streams, declared, pictures.moments + audio.moments, pictures.damaged + audio.damaged,
+                     pictures.broke_off or audio.broke_off)
+    coverage = both.coverage()
     duration = max(pictures.end, audio.samples.size / audio_rate)
     return MediaSample(pictures.times, pictures.stack, audio.samples, audio_rate, duration, coverage)
 
@@ -65,69 +62,23 @@ def _check_file(path: Path) -> None:
 
 
 @dataclass
-class _Read:
-    """What one stream gave: its decoded moments, and what went wrong on the way."""
-
-    streams: str = ""  # what the container holds, for errors: "mov,mp4: h264, aac"
-    declared: float | None = None  # the container's duration
-    moments: list[tuple[float, float]] = field(default_factory=list)  # (start, end) of each decoded frame
-    damaged: int = 0  # packets that would not decode
-    broke_off: bool = False  # the demuxer could not go on before the end
-
-
-@dataclass
-class _Pictures(_Read):
+class _Pictures(DecodeLog):
     times: NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     stack: NDArray[np.uint8] = field(default_factory=lambda: np.zeros((0, 0, 0), np.uint8))
     end: float = 0.0
 
 
 @dataclass
-class _Sound(_Read):
+class _Sound(DecodeLog):
     samples: NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
-
-
-@contextmanager
-def _opened(path: Path) -> Iterator[av.container.InputContainer]:
-    try:
-        container = av.open(str(path))
-    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidMedia(_unopenable(path, exc)) from exc
-    with container:
-        yield container
-
-
-def _describe(container: av.container.InputContainer) -> tuple[str, float | None]:
-    codecs = ", ".join(s.codec_context.name for s in container.streams if s.type in ("video", "audio"))
-    declared = container.duration / 1e6 if container.duration else None
-    return f"{container.format.name}: {codecs or 'no video or audio stream'}", declared
-
-
-def _decoded(container: av.container.InputContainer, stream: av.stream.Stream, read: _Read) -> Iterator[Any]:
-    """The stream's frames, packet by packet: a damaged packet is skipped, a broken-off file ends the stream."""
-    packets = container.demux(stream)
-    while True:
-        try:
-            packet = next(packets)
-        except StopIteration:
-            return
-        except (av.FFmpegError, ValueError):
-            read.broke_off = True
-            return
-        try:
-            frames = packet.decode()
-        except av.FFmpegError:
-            read.damaged += 1
-            continue
-        yield from frames
 
 
 def _read_pictures(path: Path, rate: float, size: int) -> _Pictures:
     read = _Pictures(stack=np.zeros((0, size, size), np.uint8))
     times: list[float] = []
     pictures: list[NDArray[np.uint8]] = []
-    with _opened(path) as container:
-        read.streams, read.declared = _describe(container)
+    with opened(path) as container:
+        read.streams, read.declared = describe(container)
         if not container.streams.video:
             return read
         stream = container.streams.video[0]
@@ -136,7 +87,7 @@ def _read_pictures(path: Path, rate: float, size: int) -> _Pictures:
         stream.codec_context.skip_frame = "NONREF"  # no other frame needs them, and we sample 4 of 25
         frame_seconds = 1.0 / float(stream.average_rate or 25)
         due = 0.0
-        for index, frame in enumerate(_decoded(container, stream, read)):
+        for index, frame in enumerate(decoded(container, stream, read)):
             when = float(frame.time) if frame.time is not None else index / 25.0
             read.end = max(read.end, when)
             read.moments.append((when, when + frame_seconds))
@@ -177,13 +128,13 @@ def _read_audio(path: Path, rate: int) -> _Sound:
     chunks: list[NDArray[np.float32]] = []
     held = 0
     first: float | None = None
-    with _opened(path) as container:
-        read.streams, read.declared = _describe(container)
+    with opened(path) as container:
+        read.streams, read.declared = describe(container)
         if not container.streams.audio:
             return read
         stream = container.streams.audio[0]
         resampler = av.AudioResampler(format="flt", layout="mono", rate=rate)
-        for frame in _decoded(container, stream, read):
+        for frame in decoded(container, stream, read):
             if frame.time is not None:
                 when = float(frame.time)
                 read.moments.append((when, when + frame.samples / max(1, frame.sample_rate)))
@@ -208,47 +159,3 @@ def _read_audio(path: Path, rate: int) -> _Sound:
             chunks.append(np.asarray(out.to_ndarray(), dtype=np.float32).reshape(-1))
     read.samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     return read
-
-
-def _nothing_decoded(path: Path, pictures: _Read, audio: _Read) -> str:
-    damaged, broke_off = pictures.damaged + audio.damaged, pictures.broke_off or audio.broke_off
-    if not damaged and not broke_off:
-        return (f"expected a file with a picture or sound track, but {path.name} ({pictures.streams}) has no "
-                f"decodable video or audio")
-    what = [f"{damaged} damaged packet(s)"] if damaged else []
-    what += ["it breaks off before any frame"] if broke_off else []
-    return (f"ffmpeg opened {path.name} ({pictures.streams}) but could not decode any of it ({'; '.join(what)}): "
-            "a partial download holding none of its content, or a damaged file")
-
-
-def _unopenable(path: Path, exc: Exception) -> str:
-    """Why ffmpeg could not open ``path``: an MP4 that lost its index (moov) is said as such."""
-    boxes = _mp4_top_level_boxes(path)
-    if boxes and boxes[0] == b"ftyp" and b"moov" not in boxes:
-        return (f"expected a media file ffmpeg can read, but {path.name} is an MP4 without its index (no 'moov' "
-                "box): it was not written 'faststart', so the index sits at the end of the file, and this copy "
-                "stops before it (a partial download) or lost it. Nothing in it can be placed in time without "
-                "it; fetch the file's last pieces, or a faststart copy")
-    return (f"expected a video or audio file ffmpeg can read, but {path.name} is not one "
-            f"({type(exc).__name__}: {str(exc)[:120]})")
-
-
-def _mp4_top_level_boxes(path: Path, limit: int = 64) -> list[bytes]:
-    """The types of an ISO-BMFF file's top-level boxes, as far as they can be walked (empty if it is not one)."""
-    boxes: list[bytes] = []
-    size_of_file = path.stat().st_size
-    with path.open("rb") as handle:
-        offset = 0
-        while offset + 8 <= size_of_file and len(boxes) < limit:
-            handle.seek(offset)
-            header = handle.read(16)
-            size, kind = struct.unpack(">I4s", header[:8])
-            if size == 1 and len(header) == 16:
-                size = struct.unpack(">Q", header[8:16])[0]
-            elif size == 0:
-                size = size_of_file - offset
-            if size < 8 or not kind.isalnum():  # not a box: the walk has left the file's structure
-                break
-            boxes.append(kind)
-            offset += size
-    return boxes

@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from reelguard.errors import InvalidMedia
+from reelguard.media.decoding import DecodeLog, decoded, describe, opened
 from reelguard.media.sampling import luma_plane
 
 __all__ = ["VideoFacts", "gray_frames", "video_facts"]
@@ -26,20 +27,23 @@ class VideoFacts:
 
 
 def video_facts(path: Path) -> VideoFacts:
-    """Width, height, frame rate and duration of ``path``'s first video stream, or InvalidMedia."""
+    """Width, height, frame rate and duration of ``path``'s first video stream, or InvalidMedia.
+
+    The duration is what the container declares (0 when it does not): a partial download
+    declares the whole file's.
+    """
     if not path.is_file():
         raise InvalidMedia(f"expected a video file, but {path} does not exist")
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.video:
-                raise InvalidMedia(f"expected a video file, but {path.name} has no video stream")
-            stream = container.streams.video[0]
-            rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
-            duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else \
-                float(container.duration or 0) / 1_000_000
-            return VideoFacts(stream.codec_context.width, stream.codec_context.height, rate, duration)
-    except av.FFmpegError as exc:
-        raise InvalidMedia(f"expected a video file, but {path.name} is not one ffmpeg can read ({exc})") from exc
+    if path.stat().st_size == 0:
+        raise InvalidMedia(f"expected a video file, but {path.name} is empty (0 bytes)")
+    with opened(path, "a video file") as container:
+        if not container.streams.video:
+            raise InvalidMedia(f"expected a video file, but {path.name} has no video stream")
+        stream = container.streams.video[0]
+        rate = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
+        duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else \
+            float(container.duration or 0) / 1_000_000
+        return VideoFacts(stream.codec_context.width, stream.codec_context.height, rate, duration)
 
 
 _FULL_RANGE = 2  # AVCOL_RANGE_JPEG
@@ -58,20 +62,30 @@ def _gray(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.uint8]:
     return np.asarray(cv2.convertScaleAbs(luma, alpha=255 / 219, beta=-16 * 255 / 219), dtype=np.uint8)
 
 
-def gray_frames(path: Path, width: int, height: int, start: float = 0.0) -> Iterator[tuple[float, NDArray[np.uint8]]]:
-    """(time, gray picture of width×height) for every frame from ``start`` seconds on."""
+def gray_frames(path: Path, width: int, height: int, start: float = 0.0, *,
+                log: DecodeLog | None = None) -> Iterator[tuple[float, NDArray[np.uint8]]]:
+    """(time, gray picture of width×height) for every frame from ``start`` seconds on.
+
+    Without ``log`` the file must decode whole: a master's damage is an error, not something
+    to read around. With it (a suspect: often a partial download) damaged packets are skipped
+    and a file that breaks off ends the frames, and ``log`` records which moments were read.
+    """
     try:
-        with av.open(str(path)) as container:
+        with opened(path, "a video file") as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             if start > 1.0 and stream.time_base:
                 container.seek(int(max(0.0, start - 1.0) / stream.time_base), stream=stream, backward=True)
-            first: float | None = None
-            for index, frame in enumerate(container.decode(stream)):
+            if log is not None:
+                log.streams, log.declared = describe(container)
+            frames = container.decode(stream) if log is None else decoded(container, stream, log)
+            frame_seconds = 1.0 / float(stream.average_rate or 25)
+            for index, frame in enumerate(frames):
                 when = float(frame.time) if frame.time is not None else index / 25.0
-                first = when if first is None else first
                 if when + 1e-6 < start:
                     continue
+                if log is not None:
+                    log.moments.append((when, when + frame_seconds))
                 yield when, _gray(frame, width, height)
     except av.FFmpegError as exc:
         raise InvalidMedia(f"could not decode {path.name}: {exc}") from exc

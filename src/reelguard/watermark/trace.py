@@ -35,8 +35,10 @@ from numpy.typing import NDArray
 from sqlalchemy import select
 from threadpoolctl import threadpool_limits
 
-from reelguard.errors import InvalidInput, NotFound
+from reelguard.errors import InvalidInput, InvalidMedia, NotFound
 from reelguard.fingerprint.service import FingerprintService, MatchedSegment
+from reelguard.media.decoding import DecodeLog, nothing_decoded
+from reelguard.media.sample import Coverage
 from reelguard.progress import Progress, no_progress
 from reelguard.store import repositories
 from reelguard.store.blobs import BlobStore
@@ -106,6 +108,7 @@ class TraceReport:
     segments: list[dict[str, Any]] = field(default_factory=list)  # {"position", "z", "frames"}
     sessions_scored: int = 0
     best_innocent_p: float | None = None
+    read: dict[str, Any] = field(default_factory=dict)  # which part of the suspect decoded (Coverage.to_json)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,12 +123,14 @@ class _Suspect:
     register_frames: dict[int, NDArray[np.uint8]]  # frame index → REGISTER_WIDTH gray
     origin: float  # the first frame's own timestamp (times above start at 0)
     spool: FrameSpool  # every frame at REGISTER_WIDTH as first decoded, when they fitted its budget
+    read: Coverage  # which part of the file decoded: a partial download is read as far as it does
 
     def frames(self) -> Iterator[tuple[float, NDArray[np.uint8]]]:
         """Every frame at REGISTER_WIDTH with its own timestamp: kept from the first read, else decoded again."""
         if self.spool.kept:
             return self.spool.frames()
-        return gray_frames(self.path, *_size_at(REGISTER_WIDTH, self.facts.width, self.facts.height))
+        return gray_frames(self.path, *_size_at(REGISTER_WIDTH, self.facts.width, self.facts.height),
+                           log=DecodeLog())  # read as the first time: around the same holes
 
 
 class TraceService:
@@ -169,34 +174,43 @@ class TraceService:
             suspect = _read_suspect(suspect_path, facts, spool)
             on_progress("read", 1, 1)
             if suspect.times[-1] - suspect.times[0] < segment_seconds:
+                partial = "" if suspect.read.complete else f" ({suspect.read.describe()})"
                 raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
-                                   f"{suspect_path.name} has {len(suspect.times)} frames")
-            on_progress("recognise", 0, 1)
-            recognised = self._recognised_offsets(suspect_path, row, placements)
-            on_progress("recognise", 1, 1)
-            on_progress("align", 0, 1)
-            # the master read at two sizes: registration's, and detection's (also refinement's)
-            register_frames = MasterFrames(master, reference, _size_at(REGISTER_WIDTH, row.width, row.height))
-            work_frames = MasterFrames(master, reference, _size_at(WORK_WIDTH, row.width, row.height))
-            alignment = self._align(suspect, reference, row, register_frames, work_frames, recognised)
-            on_progress("align", 1, 1)
-            if alignment is None:
-                return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
-                                   "master in time (wrong title, or too little of it)")
-            time_map, registration = alignment
-            offset = time_map.start  # the tracker follows the copy's clock from here, frame by frame
-            if registration is None:
-                return TraceReport(row.name, False, "no session identified: the suspect's pictures do not match this "
-                                   "title's master (another title, or too distorted to register)",
-                                   offset_seconds=round(offset, 3))
-            duration = float(suspect.times[-1])  # times start at 0
-            evidence = self._detect(suspect, row, work_frames, reference, offset, registration, segment_seconds,
-                                    lambda when: on_progress("detect", min(when, duration), duration))
-            on_progress("detect", duration, duration)
-            on_progress("accuse", 0, 1)
-            report = self._accuse(row, watermark, evidence, offset, registration)
-            on_progress("accuse", 1, 1)
+                                   f"{suspect_path.name} has {len(suspect.times)} frames{partial}")
+            report = self._judge(suspect, row, watermark, reference, master, placements, on_progress)
+            report.read = suspect.read.to_json()
             return report
+
+    def _judge(self, suspect: _Suspect, row: Title, watermark: WatermarkParams, reference: MasterReference,
+               master: Path, placements: Sequence[MatchedSegment] | None, on_progress: Progress) -> TraceReport:
+        """Recognise, align, detect and accuse: the suspect's frames (as far as they decoded) against the master."""
+        segment_seconds = watermark.segment_seconds
+        on_progress("recognise", 0, 1)
+        recognised = self._recognised_offsets(suspect.path, row, placements)
+        on_progress("recognise", 1, 1)
+        on_progress("align", 0, 1)
+        # the master read at two sizes: registration's, and detection's (also refinement's)
+        register_frames = MasterFrames(master, reference, _size_at(REGISTER_WIDTH, row.width, row.height))
+        work_frames = MasterFrames(master, reference, _size_at(WORK_WIDTH, row.width, row.height))
+        alignment = self._align(suspect, reference, row, register_frames, work_frames, recognised)
+        on_progress("align", 1, 1)
+        if alignment is None:
+            return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
+                               "master in time (wrong title, or too little of it)")
+        time_map, registration = alignment
+        offset = time_map.start  # the tracker follows the copy's clock from here, frame by frame
+        if registration is None:
+            return TraceReport(row.name, False, "no session identified: the suspect's pictures do not match this "
+                               "title's master (another title, or too distorted to register)",
+                               offset_seconds=round(offset, 3))
+        duration = float(suspect.times[-1])  # times start at 0
+        evidence = self._detect(suspect, row, work_frames, reference, offset, registration, segment_seconds,
+                                lambda when: on_progress("detect", min(when, duration), duration))
+        on_progress("detect", duration, duration)
+        on_progress("accuse", 0, 1)
+        report = self._accuse(row, watermark, evidence, offset, registration)
+        on_progress("accuse", 1, 1)
+        return report
 
     # -- steps -----------------------------------------------------------------------
     def _title(self, title: str) -> Title:
@@ -399,18 +413,26 @@ def _size_at(width: int, source_width: int, source_height: int) -> tuple[int, in
 
 
 def _read_suspect(path: Path, facts: VideoFacts, spool: FrameSpool) -> _Suspect:
+    """The one decode of the suspect, as far as it decodes (a partial download up to where it stops, and around
+    its holes): every frame into the spool, a small copy of each for time alignment, a few for registration."""
     small = _size_at(_SMALL_WIDTH, facts.width, facts.height)
     reg = _size_at(REGISTER_WIDTH, facts.width, facts.height)
     times: list[float] = []
     smalls: list[NDArray[np.uint8]] = []
     kept: dict[int, NDArray[np.uint8]] = {}  # every stride-th frame at registration size
     stride = max(1, round(facts.duration * facts.frame_rate / (8 * _REGISTER_FRAMES)))
-    for index, (when, picture) in enumerate(gray_frames(path, *reg)):  # the one decode of the suspect
+    log = DecodeLog()
+    for index, (when, picture) in enumerate(gray_frames(path, *reg, log=log)):
         spool.add(when, picture)
         times.append(when)
         smalls.append(np.asarray(cv2.resize(picture, small, interpolation=cv2.INTER_AREA), dtype=np.uint8))
         if index % stride == 0:
             kept[index] = picture
+        if len(kept) > 16 * _REGISTER_FRAMES:  # a file that declares no duration: thin out, keep spreading
+            stride *= 2
+            kept = {i: frame for i, frame in kept.items() if i % stride == 0}
+    if not times and (log.damaged or log.broke_off):
+        raise InvalidMedia(nothing_decoded(path, log))
     if len(times) < 2:
         raise InvalidInput(f"expected a video of at least one segment; {path.name} has {len(times)} frame(s)")
     indices = sorted(kept)
@@ -419,7 +441,7 @@ def _read_suspect(path: Path, facts: VideoFacts, spool: FrameSpool) -> _Suspect:
     x0, y0, x1, y1 = letterbox_box(smalls[:: max(1, len(smalls) // 200)])
     thumbs = [thumbnail(np.ascontiguousarray(p[y0:y1, x0:x1])) for p in smalls]
     start = times[0]
-    return _Suspect(path, facts, [t - start for t in times], thumbs, register_frames, start, spool)
+    return _Suspect(path, facts, [t - start for t in times], thumbs, register_frames, start, spool, log.coverage())
 
 
 def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int], row: Title,
