@@ -127,6 +127,37 @@ def test_a_weak_sound_line_neither_times_a_strong_picture_line_nor_loses_its_say
     assert strong_sound[0].speed == 1.05  # a strong sound line is timed to 32 ms: it times the union
 
 
+def test_a_sound_line_that_places_the_copy_elsewhere_in_the_title_makes_a_picture_placement_uncertain() -> None:
+    """A sports copy's pictures were placed a pan period (34 s) off and reported as certain, while its sound —
+    too weak to name the title among 28, sure enough of where it is in this one — placed it right."""
+    from reelguard.fingerprint.index import IndexedTitle
+    from reelguard.fingerprint.matching import Segment
+    from reelguard.fingerprint.service import _Catalog, _disputed, _fuse
+    from reelguard.fingerprint.significance import Evidence
+
+    catalog = _Catalog({n: IndexedTitle(n, f"t-{n}", f"title {n}", 60.0) for n in range(28)}, 150.0)
+    share = catalog.share(4)
+    assert share == pytest.approx((60 + 150) / (28 * 60 + 28 * 150))
+    pictures = Segment(4, 10.0, 40.0, 44.0, 74.0, 1.0, 40, 36.0)  # a pan period off
+    sound = Segment(4, 10.5, 39.5, 10.5, 39.5, 1.0, 15, 0.0)  # where the copy really is
+    seen = Evidence(30, 40, 3.0, 1e-20, 1.8e5)
+
+    def answer(sound_line_probability: float) -> list:  # type: ignore[type-arg]
+        heard = Evidence(20, 200, 2.0, sound_line_probability, 5e5)
+        found = [("video", pictures, seen), ("audio", sound, heard)]
+        return _disputed(_fuse(found, catalog.titles), found, catalog, 1e-6)
+
+    sure_where = answer(1e-11)  # 5e-6 over the catalog (not reported), 1.8e-7 within this title
+    video = next(s for s in sure_where if s.modality == "video")
+    assert not video.placement_certain and video.title_start == 44.0
+    assert video.title_alternatives == ((10.0, 40.0),)
+    unsure = answer(1e-9)  # 1.8e-5 within this title: chance could have put it there
+    assert next(s for s in unsure if s.modality == "video").placement_certain
+    agreeing = _fuse([("video", pictures, seen), ("audio", Segment(4, 10.5, 39.5, 44.5, 73.5, 1.0, 15, 0.0),
+                                                   Evidence(20, 200, 2.0, 1e-11, 5e5))], catalog.titles)
+    assert _disputed(agreeing, [], catalog, 1e-6)[0].placement_certain  # one fused segment, nothing disputed
+
+
 def test_a_line_mostly_inside_a_stronger_one_is_dropped_with_what_it_carries() -> None:
     from reelguard.fingerprint.matching import Segment, without_overlaps
 

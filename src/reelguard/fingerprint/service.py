@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -265,7 +265,8 @@ def identify_sample(index: CatalogIndex, sample: MediaSample, label: str, *,
             for modality, result in results.items()}
     reaches = {modality: reach(result.looks, result.searched, max_false_match).to_json()
                for modality, result in results.items()}
-    segments = [s for s in _fuse(found, titles) if keep_weak or s.false_match_probability <= max_false_match]
+    fused = _disputed(_fuse(found, titles), found, catalog, max_false_match)
+    segments = [s for s in fused if keep_weak or s.false_match_probability <= max_false_match]
     return IdentifyReport(label, round(sample.duration, 3), searched, segments, best, sample.read.to_json(),
                           max_false_match, reaches)
 
@@ -292,6 +293,11 @@ class _Catalog:
 
     def searched(self, rule: VerifyRule, slopes: int) -> float:
         return lines_searched(self.seconds, len(self.titles), self.query_seconds, rule.tolerance, slopes)
+
+    def share(self, title: int) -> float:
+        """The part of the lines searched that lie in ``title``: its offsets over every title's."""
+        own = self.titles[title].seconds + self.query_seconds
+        return min(1.0, own / (self.seconds + len(self.titles) * self.query_seconds))
 
 
 def picture_looks_of(query: Signature) -> NDArray[np.intp]:
@@ -375,6 +381,44 @@ def _fuse(found: list[tuple[str, Segment, Evidence]], names: dict[int, IndexedTi
         else:
             merged.append(candidate)
     return sorted(merged, key=lambda m: m.suspect_start)
+
+
+def _disputed(fused: list[MatchedSegment], found: list[tuple[str, Segment, Evidence]], catalog: _Catalog,
+              bar: float) -> list[MatchedSegment]:
+    """Each segment with the placements the other modality's lines over its stretch hold against it.
+
+    A picture line and a sound line of one title over one stretch of the suspect that place it
+    at different title times are not fused, and each is reported only if it alone clears the
+    bar. A sports copy's pictures (a pan that comes back over the same pitch) were placed a
+    pan period off, reported alone as certain, while its sound — too weak to name the title
+    among all of them — placed it right. Which title is settled by the reported line; where in
+    it, the other line may still know: when its chance of lining up this well *somewhere in
+    this title* (its line probability corrected for this title's offsets only) is within the
+    bar, its placement is the segment's alternative, and the placement is no longer certain.
+    """
+    witnesses = [(modality, segment) for modality, segment, evidence in found
+                 if segment.title in catalog.titles and evidence.line_probability * evidence.lines_searched
+                 * catalog.share(segment.title) <= bar]
+    return [_with_witnesses(matched, [(m, s) for m, s in witnesses
+                                      if catalog.titles[s.title].title_id == matched.title_id])
+            for matched in fused]
+
+
+def _with_witnesses(matched: MatchedSegment, witnesses: list[tuple[str, Segment]]) -> MatchedSegment:
+    """``matched`` with the placement of each witness of another modality over most of its stretch that it does
+    not already allow (within 2 s of its own or one of its alternatives)."""
+    alternatives = list(matched.title_alternatives)
+    length = matched.title_end - matched.title_start
+    for modality, line in witnesses:
+        shorter = max(0.25, min(matched.suspect_end - matched.suspect_start, line.suspect_end - line.suspect_start))
+        shared = min(matched.suspect_end, line.suspect_end) - max(matched.suspect_start, line.suspect_start)
+        if modality in matched.modality.split("+") or shared <= 0.5 * shorter:
+            continue
+        for title_start in (line.title_start, *line.rivals):
+            start = title_start + line.slope * (matched.suspect_start - line.suspect_start)  # on the witness's line
+            if all(abs(start - known) >= 2.0 for known in (matched.title_start, *(a for a, _ in alternatives))):
+                alternatives.append((round(start, 2), round(start + length, 2)))
+    return replace(matched, title_alternatives=tuple(alternatives))
 
 
 def _rounded(probability: float) -> float:
