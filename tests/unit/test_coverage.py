@@ -28,3 +28,11 @@ def test_a_whole_file_is_complete_within_a_frame_or_two_of_its_declared_end() ->
 def test_a_demuxer_that_broke_off_is_early_even_without_a_declared_length() -> None:
     coverage = Coverage.of([(0.0, 3.0)], None, damaged_packets=0, broke_off=True)
     assert coverage.stopped_early and coverage.describe() == "read 3.0 s (0.0-3.0 s); the file stops there"
+
+
+def test_a_file_that_declares_no_length_is_not_known_whole() -> None:
+    """A stream written without an index (an MKV piped out of ffmpeg) cut short read as "read whole"."""
+    coverage = Coverage.of([(0.0, 34.0)], None, damaged_packets=0, broke_off=False)
+    assert not coverage.complete and not coverage.stopped_early
+    assert coverage.describe() == ("read 34.0 s (0.0-34.0 s); the file does not say how long it is (a stream "
+                                   "written without an index), so it may have been cut there")

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from reelguard.composition import Runtime
     from reelguard.settings import Settings
 
-__all__ = ["console", "emit", "json_option", "open_runtime", "settings_from", "work_progress"]
+__all__ = ["console", "emit", "json_option", "open_runtime", "read_note", "settings_from", "work_progress"]
 
 # Long messages stay one line (grep-able, never cut); piped into a file or a log, tables get
 # room for their columns instead of the 80 a non-terminal would give them.
@@ -75,3 +75,11 @@ def work_progress(enabled: bool) -> Iterator[Callable[[str, float, float], None]
             progress.update(tasks[step], completed=done, total=total or 1)
 
         yield update
+
+
+def read_note(read: dict[str, Any]) -> str | None:
+    """What part of a suspect was read (a report's ``read``, ``Coverage.to_json``), when not known to be all of it."""
+    if not read or read["complete"]:
+        return None
+    known = read["stopped_early"] or read["damaged_packets"] or len(read["spans"]) > 1
+    return f"{'partial file' if known else 'length unknown'}, {read['summary']}"

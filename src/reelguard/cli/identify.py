@@ -13,7 +13,7 @@ from typing import Any
 import click
 from rich.table import Table
 
-from reelguard.cli._shared import console, emit, json_option, open_runtime, work_progress
+from reelguard.cli._shared import console, emit, json_option, open_runtime, read_note, work_progress
 
 __all__ = ["fingerprints", "identify"]
 
@@ -23,8 +23,8 @@ _LOOKS = {"video": "looks (runs of alike pictures)", "audio": "landmark anchors"
 
 def _render_report(data: dict[str, Any]) -> None:
     searched = " and ".join(data["modalities"])
-    if data["read"] and not data["read"]["complete"]:
-        console.print(f"{data['suspect']}: partial file, {data['read']['summary']}", markup=False)
+    if note := read_note(data["read"]):
+        console.print(f"{data['suspect']}: {note}", markup=False)
     if not data["matched"]:
         best = ", ".join(f"{k} {v:.2g}" for k, v in data["best"].items())
         console.print(f"{data['suspect']}: no match ({searched} searched; smallest false-match probability seen: "

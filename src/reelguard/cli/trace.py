@@ -8,15 +8,15 @@ from typing import Any
 import click
 from rich.table import Table
 
-from reelguard.cli._shared import console, emit, json_option, open_runtime, work_progress
+from reelguard.cli._shared import console, emit, json_option, open_runtime, read_note, work_progress
 
 __all__ = ["trace"]
 
 
 def _render_report(data: dict[str, Any]) -> None:
     console.print(f"title {data['title']}: {data['reason']}")
-    if data["read"] and not data["read"]["complete"]:
-        console.print(f"partial file, {data['read']['summary']}", markup=False)
+    if note := read_note(data["read"]):
+        console.print(note, markup=False)
     console.print(f"aligned at {data['offset_seconds']} s of the master, {len(data['segments'])} segments read, "
                   f"{data['sessions_scored']} sessions scored")
     if data["accused"]:

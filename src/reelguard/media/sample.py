@@ -57,7 +57,10 @@ class Coverage:
 
     @property
     def complete(self) -> bool:
-        return not self.stopped_early and self.damaged_packets == 0 and len(self.spans) <= 1
+        """Known to be whole: one stretch, nothing damaged, up to the end the container declares (a file that
+        declares no length — a stream written without an index — may be cut anywhere, and is not known whole)."""
+        return (self.declared is not None and not self.stopped_early and self.damaged_packets == 0
+                and len(self.spans) <= 1)
 
     def describe(self) -> str:
         """``read 7.5 s of 15.9 s (0.0-7.5 s); the file stops there`` — or ``read whole``."""
@@ -68,6 +71,9 @@ class Coverage:
         notes = [f"read {self.read_seconds:.1f} s{of} ({stretches})"]
         if self.stopped_early:
             notes.append("the file stops there" if len(self.spans) == 1 else "the file stops early")
+        elif self.declared is None:
+            notes.append("the file does not say how long it is (a stream written without an index), so it may "
+                         "have been cut there")
         if self.damaged_packets:
             notes.append(f"{self.damaged_packets} damaged packet(s) skipped")
         return "; ".join(notes)
