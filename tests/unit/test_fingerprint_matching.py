@@ -156,6 +156,14 @@ def test_a_sound_line_that_places_the_copy_elsewhere_in_the_title_makes_a_pictur
     agreeing = _fuse([("video", pictures, seen), ("audio", Segment(4, 10.5, 39.5, 44.5, 73.5, 1.0, 15, 0.0),
                                                    Evidence(20, 200, 2.0, 1e-11, 5e5))], catalog.titles)
     assert _disputed(agreeing, [], catalog, 1e-6)[0].placement_certain  # one fused segment, nothing disputed
+    # pictures of a pan that allow the sound's placement among their rivals do not dispute it: the sound settled
+    # the pan's ambiguity (draw 4: a sports copy's sound line gained the pictures' other pan periods)
+    panning = Segment(4, 10.0, 40.0, 44.0, 74.0, 1.0, 40, 36.0, rivals=(10.2, 78.0))
+    found = [("video", panning, seen), ("audio", sound, Evidence(20, 200, 2.0, 1e-30, 5e5)),
+             ("audio", Segment(4, 12.0, 30.0, 12.0, 30.0, 1.0, 15, 0.0), Evidence(20, 200, 2.0, 1e-29, 5e5))]
+    answered = _disputed(_fuse(found, catalog.titles), found, catalog, 1e-6)
+    assert sorted(s.modality for s in answered) == ["audio", "video+audio"]  # the pictures fused with one
+    assert all(s.placement_certain for s in answered), answered
 
 
 def test_a_line_mostly_inside_a_stronger_one_is_dropped_with_what_it_carries() -> None:

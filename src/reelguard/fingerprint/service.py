@@ -405,8 +405,8 @@ def _disputed(fused: list[MatchedSegment], found: list[tuple[str, Segment, Evide
 
 
 def _with_witnesses(matched: MatchedSegment, witnesses: list[tuple[str, Segment]]) -> MatchedSegment:
-    """``matched`` with the placement of each witness of another modality over most of its stretch that it does
-    not already allow (within 2 s of its own or one of its alternatives)."""
+    """``matched`` with the placements of each witness of another modality over most of its stretch that allows
+    none of the segment's own (none within 2 s of its placement or one of its alternatives)."""
     alternatives = list(matched.title_alternatives)
     length = matched.title_end - matched.title_start
     for modality, line in witnesses:
@@ -414,10 +414,13 @@ def _with_witnesses(matched: MatchedSegment, witnesses: list[tuple[str, Segment]
         shared = min(matched.suspect_end, line.suspect_end) - max(matched.suspect_start, line.suspect_start)
         if modality in matched.modality.split("+") or shared <= 0.5 * shorter:
             continue
-        for title_start in (line.title_start, *line.rivals):
-            start = title_start + line.slope * (matched.suspect_start - line.suspect_start)  # on the witness's line
-            if all(abs(start - known) >= 2.0 for known in (matched.title_start, *(a for a, _ in alternatives))):
-                alternatives.append((round(start, 2), round(start + length, 2)))
+        # the witness's placements (its own and its rivals), at the segment's start on the witness's line
+        starts = [start + line.slope * (matched.suspect_start - line.suspect_start)
+                  for start in (line.title_start, *line.rivals)]
+        known = [matched.title_start, *(start for start, _ in alternatives)]
+        if any(abs(start - placed) < 2.0 for start in starts for placed in known):
+            continue  # it allows a placement the segment has: no dispute (a pan's pictures, resolved by sound)
+        alternatives += [(round(start, 2), round(start + length, 2)) for start in starts]
     return replace(matched, title_alternatives=tuple(alternatives))
 
 
