@@ -394,7 +394,8 @@ def _disputed(fused: list[MatchedSegment], found: list[tuple[str, Segment, Evide
     among all of them — placed it right. Which title is settled by the reported line; where in
     it, the other line may still know: when its chance of lining up this well *somewhere in
     this title* (its line probability corrected for this title's offsets only) is within the
-    bar, its placement is the segment's alternative, and the placement is no longer certain.
+    bar, and it allows none of the segment's placements, its placements are the segment's
+    alternatives, and the placement is no longer certain.
     """
     witnesses = [(modality, segment) for modality, segment, evidence in found
                  if segment.title in catalog.titles and evidence.line_probability * evidence.lines_searched
