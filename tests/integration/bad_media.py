@@ -48,13 +48,14 @@ def make_partial_downloads(source: Path, out: Path) -> dict[str, Path]:
             cut[int(start * len(data)):int(end * len(data))] = bytes(int(end * len(data)) - int(start * len(data)))
         return bytes(cut)
 
-    media_data = whole[faststart].index(b"mdat") + 4  # the faststart copy's ftyp and moov (index) come first
+    # the faststart copy's ftyp and moov (index) come first: the index's body is what a hole may take
+    index_body, media_data = whole[faststart].index(b"moov") + 12, whole[faststart].index(b"mdat") + 4
     files = {"partial_faststart_half": whole[faststart][:len(whole[faststart]) // 2],
              "partial_mkv_end_missing": whole[mkv][:len(whole[mkv]) * 6 // 10],
              "partial_mkv_pieces": holed(whole[mkv], (0.35, 0.6)),
              "partial_mp4_pieces": holed(whole[faststart], (0.35, 0.6)),
              "partial_moov_missing": whole[moov_at_end][:len(whole[moov_at_end]) // 2],
-             "partial_index_holed": holed(whole[faststart], (40 / len(whole[faststart]),
+             "partial_index_holed": holed(whole[faststart], (index_body / len(whole[faststart]),
                                                              (media_data - 8) / len(whole[faststart]))),
              "partial_nothing_decodes": holed(whole[faststart], (media_data / len(whole[faststart]), 1.0))}
     paths = {}
