@@ -23,7 +23,7 @@ from numpy.typing import NDArray
 
 from reelguard.errors import InvalidMedia
 from reelguard.media.decoding import DecodeLog, decoded, describe, nothing_decoded, opened
-from reelguard.media.sample import MediaSample
+from reelguard.media.sample import Coverage, MediaSample
 
 __all__ = ["MediaSample", "luma_plane", "read_media"]
 
@@ -47,9 +47,9 @@ def read_media(path: Path, *, picture_rate: float, picture_size: int, audio_rate
     if not len(pictures.times) and not audio.samples.size:
         raise InvalidMedia(nothing_decoded(path, pictures, audio))
     declared = max((d for d in (pictures.declared, audio.declared) if d is not None), default=None)
-    both = DecodeLog(pictures.streams, declared, pictures.moments + audio.moments, pictures.damaged + audio.damaged,
-                     pictures.broke_off or audio.broke_off)
-    coverage = both.coverage()
+    coverage = Coverage.of(pictures.moments + audio.moments, declared,
+                           damaged_packets=pictures.damaged + audio.damaged,
+                           broke_off=pictures.broke_off or audio.broke_off)
     duration = max(pictures.end, audio.samples.size / audio_rate)
     return MediaSample(pictures.times, pictures.stack, audio.samples, audio_rate, duration, coverage)
 
