@@ -7,10 +7,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from numpy.typing import NDArray
 
 import reelguard.fingerprint  # noqa: F401 — registers the types
 from reelguard.errors import ConfigurationError, InvalidInput
-from reelguard.fingerprint.landmarks import FRAMES_PER_SECOND, Landmarks, landmark_hashes, spectral_peaks
+from reelguard.fingerprint.landmarks import (
+    FRAMES_PER_SECOND,
+    QUERY_SHIFTS,
+    Landmarks,
+    landmark_hashes,
+    query_peaks,
+    spectral_peaks,
+)
 from reelguard.fingerprint.signatures import Signature, registered_types, signature_type
 from reelguard.fingerprint.views import content_box
 from reelguard.media.sample import MediaSample
@@ -131,3 +139,39 @@ def test_peaks_survive_a_level_change_and_noise_at_10_db() -> None:
     noisy, _ = landmark_hashes(spectral_peaks(audio + noise))
     assert np.isin(noisy, original).mean() > 0.8
     assert len(clean) / 8.0 <= 18 + 1 and FRAMES_PER_SECOND == 31.25
+
+
+def _found_again(reference: NDArray[np.int32], query: NDArray[np.int32], late: float) -> float:
+    """The share of the reference's (hash, frame) found among the query's at the query's frame + ``late``."""
+    ours = set(zip(*(a.tolist() for a in _rounded(*landmark_hashes(reference))), strict=True))
+    hashed, anchored = landmark_hashes(query)
+    theirs = set(zip(*(a.tolist() for a in _rounded(hashed, anchored + late)), strict=True))
+    return len(ours & theirs) / len(ours)
+
+
+def _rounded(hashes: NDArray[np.uint32], anchors: NDArray[np.float64]) -> tuple[NDArray[np.uint32], NDArray[np.int64]]:
+    return hashes, np.rint(anchors).astype(np.int64)
+
+
+def test_a_query_on_another_sample_grid_finds_noise_like_sound_again() -> None:
+    """A copy cut 3/8 of a hop off the reference's grid: noise's peaks are another draw on it, a tone's are not.
+
+    Analysed on ``QUERY_SHIFTS`` grids, the query meets the reference's grid within an
+    eighth of a hop and finds most of a crowd's hashes again; on its own grid alone, few.
+    """
+    rng = np.random.default_rng(3)
+    crowd = np.convolve(rng.normal(0, 1, 8000 * 10), np.ones(6) / 6, mode="same").astype(np.float32)
+    late = 96  # samples: the copy starts 3/8 of a 256-sample hop after a reference frame
+    reference = Landmarks().extract(_sound(crowd), role="reference").codes
+    one_grid = spectral_peaks(crowd[late:])
+    grids = query_peaks(crowd[late:])
+    assert set(grids[:, 2].tolist()) == set(range(QUERY_SHIFTS))
+    alone, pooled = _found_again(reference, one_grid, late / 256), _found_again(reference, grids, late / 256)
+    assert pooled > 0.5 and pooled > 2 * alone, (alone, pooled)
+    query = Landmarks().extract(_sound(crowd[late:]), role="query")
+    assert query.codes.shape[1] == 3
+    assert np.allclose(query.times * FRAMES_PER_SECOND, grids[:, 0] + grids[:, 2] / QUERY_SHIFTS, atol=1e-3)
+
+
+def _sound(audio: NDArray[np.float32]) -> MediaSample:
+    return MediaSample(np.zeros(0), np.zeros((0, SIZE, SIZE), np.uint8), audio, 8000, audio.size / 8000)

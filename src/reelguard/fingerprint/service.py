@@ -44,6 +44,7 @@ from reelguard.fingerprint.significance import (
     lines_searched,
     picture_looks,
     reach,
+    stretches_of,
     tests_made,
 )
 from reelguard.fingerprint.thumbnails import DctVideo
@@ -83,6 +84,10 @@ _VIDEO_LEVELS = (_MIN_LIKENESS, 0.90, 0.95, 0.98)
 # all alike (a dark scene, a pitch) is still likest to its own title time.
 _VIDEO_RANKS = (1, 3)
 _AUDIO_LEVELS = (0.0,)  # sound has one hit set: every shared landmark hash
+# Sound's hit sets are also dealt within each 4 s of the suspect (significance.stretches_of): a
+# voice's burst or a held chord lasts a few seconds, and its looks own alike hit sets. Not
+# pictures: a few seconds hold only a handful of picture looks.
+_AUDIO_STRETCH = 4.0
 _NEIGHBOURS = 10
 _AUDIO_WEIGHT = 0.25  # an audio moment (a landmark instant) is worth a quarter of a matched picture
 _MIN_PICTURES = 2  # fewer sampled pictures than this: the video is too short to say anything
@@ -263,7 +268,7 @@ def identify_sample(index: CatalogIndex, sample: MediaSample, label: str, *,
              for segment, evidence in _against_rivals(_strongest_per_stretch(result.lines))]
     best = {modality: min((e.false_match_probability for _, e in result.lines), default=1.0)
             for modality, result in results.items()}
-    reaches = {modality: reach(result.looks, result.searched, max_false_match).to_json()
+    reaches = {modality: reach(result.looks, result.searched, max_false_match, result.crowded).to_json()
                for modality, result in results.items()}
     fused = _disputed(_fuse(found, titles), found, catalog, max_false_match)
     segments = [s for s in fused if keep_weak or s.false_match_probability <= max_false_match]
@@ -278,6 +283,7 @@ class _Searched:
     lines: list[tuple[Segment, Evidence]]
     looks: int
     searched: float
+    crowded: int | None = None  # with a deal within stretches: the most looks one stretch holds
 
 
 @dataclass(frozen=True)
@@ -320,17 +326,18 @@ def _video_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) ->
 def _audio_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) -> _Searched:
     query = AUDIO.extract(sample, role="query")
     hits = index.search_audio(query)
-    moments = np.unique(np.asarray(query.codes)[:, 0].astype(np.float64)) / FRAMES_PER_SECOND if len(query) else \
-        np.zeros(0)
+    # a moment is a frame of the reference's grid: the query's other grids' anchors fall to the nearest
+    moments = np.unique(np.rint(query.times.astype(np.float64) * FRAMES_PER_SECOND)) / FRAMES_PER_SECOND
     searched = catalog.searched(_AUDIO_RULE, len(SPEED_HYPOTHESES))
     lines = _weighed(hits, find_segments(hits, _AUDIO_RULE), moments, None, _AUDIO_RULE, searched, catalog,
-                     _AUDIO_LEVELS)
-    return _Searched(lines, len(moments), searched * tests_made(_AUDIO_LEVELS, ()))
+                     _AUDIO_LEVELS, stretch=_AUDIO_STRETCH)
+    crowded = int(np.bincount(stretches_of(moments, np.arange(len(moments)), _AUDIO_STRETCH)).max(initial=0))
+    return _Searched(lines, len(moments), searched * tests_made(_AUDIO_LEVELS, ()), crowded)
 
 
 def _weighed(hits: Hits, segments: list[Segment], moments: NDArray[np.float64], looks: NDArray[np.intp] | None,
              rule: VerifyRule, searched: float, catalog: _Catalog, levels: tuple[float, ...],
-             ranks: tuple[int, ...] = ()) -> list[tuple[Segment, Evidence]]:
+             ranks: tuple[int, ...] = (), stretch: float | None = None) -> list[tuple[Segment, Evidence]]:
     """Each segment with the evidence of its line (its placement and every alternative placement)."""
     weighed = []
     for segment in segments:
@@ -339,7 +346,7 @@ def _weighed(hits: Hits, segments: list[Segment], moments: NDArray[np.float64], 
             continue
         offsets = [start - segment.slope * segment.suspect_start for start in (segment.title_start, *segment.rivals)]
         weighed.append((segment, line_evidence(hits, moments, segment.title, segment.slope, offsets, rule.tolerance,
-                                               title.seconds, searched, looks, levels, ranks)))
+                                               title.seconds, searched, looks, levels, ranks, stretch)))
     return weighed
 
 

@@ -19,6 +19,9 @@ verification scores a voice against the impostors it also resembles):
   reaches the title times the line passes through over *m* (within the tolerance);
 - the line's support *k* (looks whose own hit set reaches it) is then a sum of
   independent chances, and ``P(at least k)`` is its Poisson-binomial tail.
+- sound is locally alike (a voice's burst, a held chord: its consecutive looks own alike
+  hit sets), so for sound the hit sets are also dealt among the looks of each few seconds
+  of the suspect alone, and a look's chance is the larger of the two (``stretches_of``).
 
 A self-similar title or query (the same kind of picture everywhere) gives every look a
 wide hit set, so each has a large ``c_m`` and a line through it proves little; a title that repeats itself
@@ -50,7 +53,7 @@ from numpy.typing import NDArray
 from reelguard.fingerprint.matching import Hits
 
 __all__ = ["Evidence", "Reach", "combined_probability", "line_evidence", "lines_searched", "picture_looks",
-           "reach", "tail_probability", "tests_made"]
+           "reach", "stretches_of", "tail_probability", "tests_made"]
 
 _FLOOR = 1e-300  # below what a float holds; a p-value is never reported as 0
 _EXACT_BUDGET = 20_000_000  # looks × count beyond which the tail is bounded (Chernoff) rather than summed
@@ -131,24 +134,31 @@ class Reach:
                 "strongest_possible": float(f"{self.strongest_possible:.3g}")}
 
 
-def reach(looks: int, searched: float, bar: float) -> Reach:
-    """The :class:`Reach` of a suspect with ``looks`` looks, ``searched`` lines (hit sets included) and ``bar``."""
+def reach(looks: int, searched: float, bar: float, crowded: int | None = None) -> Reach:
+    """The :class:`Reach` of a suspect with ``looks`` looks, ``searched`` lines (hit sets included) and ``bar``.
+
+    With hit sets dealt within stretches too (``stretches_of``), a look's chance is at least
+    1 / the looks of its stretch, so no stretch holds more than ``crowded`` gives each look
+    a chance of at least 1 / ``crowded``: the reach is then that of looks at this
+    suspect's density.
+    """
     needed = 1
-    while _strongest_possible(needed, searched) > bar and needed < 10_000:
+    while _strongest_possible(needed, searched, crowded) > bar and needed < 10_000:
         needed += 1
-    return Reach(looks, needed, _strongest_possible(looks, searched))
+    return Reach(looks, needed, _strongest_possible(looks, searched, crowded))
 
 
-def _strongest_possible(looks: int, searched: float) -> float:
+def _strongest_possible(looks: int, searched: float, crowded: int | None = None) -> float:
     if looks <= 0:
         return 1.0
-    return min(1.0, max(_FLOOR, math.exp(-looks * math.log(looks) + math.log(max(searched, 1.0)))))
+    each = looks if crowded is None else max(1, min(looks, crowded))
+    return min(1.0, max(_FLOOR, math.exp(-looks * math.log(each) + math.log(max(searched, 1.0)))))
 
 
 def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slope: float,
                   offsets: Sequence[float], tolerance: float, title_seconds: float, searched: float,
                   looks: NDArray[np.intp] | None = None, levels: Sequence[float] = (0.0,),
-                  ranks: Sequence[int] = ()) -> Evidence:
+                  ranks: Sequence[int] = (), stretch: float | None = None) -> Evidence:
     """The evidence that the query's moments lie on ``title_time = slope × t + offset`` (any of ``offsets``).
 
     ``hits`` are the query's hits (all titles: only ``title``'s are used, and for hits of a
@@ -164,9 +174,13 @@ def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slo
     transformed one only lower — and for each of ``ranks`` *r*, each moment's *r* likest
     hits in this title — a copy whose pictures are all alike (a dark scene, a pitch) is
     still likest to its own title time.
+
+    With ``stretch`` (seconds), the hit sets are also dealt within each stretch of the
+    suspect alone, and a look's chance is the larger of the two deals (``stretches_of``).
     """
     mine = np.flatnonzero(_of_line(hits, title, slope))
     look_of = np.arange(len(moment_times)) if looks is None else np.asarray(looks, np.intp)
+    stretch_of_look = None if stretch is None else stretches_of(moment_times, look_of, stretch)
     placements = np.asarray(offsets, np.float64)
     moment = _moment_ids(hits.query_time[mine], moment_times)
     weight, title_time = hits.weight[mine], hits.title_time[mine]
@@ -174,7 +188,8 @@ def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slo
     chosen_sets = [weight >= level for level in levels] + [rank < top for top in ranks]
     best: Evidence | None = None
     for number, chosen in enumerate(chosen_sets):
-        cover = _Cover(look_of[moment[chosen]], title_time[chosen], tolerance, int(look_of.max(initial=0)) + 1)
+        cover = _Cover(look_of[moment[chosen]], title_time[chosen], tolerance, int(look_of.max(initial=0)) + 1,
+                       stretch_of_look)
         count, considered, chances = _line(moment[chosen], title_time[chosen], moment_times, look_of, slope,
                                            placements, tolerance, title_seconds, cover)
         label = float(levels[number]) if number < len(levels) else -float(ranks[number - len(levels)])
@@ -193,6 +208,24 @@ def _rank_in_moment(moment: NDArray[np.intp], weight: NDArray[np.float64]) -> ND
     starts = np.flatnonzero(np.r_[True, moment[order][1:] != moment[order][:-1]]) if len(order) else order
     rank[order] = np.arange(len(order)) - np.repeat(starts, np.diff(np.r_[starts, len(order)]))
     return rank
+
+
+def stretches_of(moment_times: NDArray[np.float64], look_of: NDArray[np.intp], stretch: float) -> NDArray[np.intp]:
+    """The stretch of the suspect (``stretch`` seconds each, from 0) each look begins in.
+
+    Why deal within stretches: the null deals every look's hit set among all the
+    suspect's looks, as if which part of the suspect owns which hit set were random. Sound
+    is locally alike — a voice's burst, a held chord — so its consecutive looks own alike
+    hit sets, and a burst of one voice meets a burst of another in the title over its whole
+    length, dozens of looks on one line where the suspect-wide deal expects three (draw 4:
+    a fixed camera's talk at another hour, answered at 5e-9). Dealt among the looks of its
+    own few seconds, such a look's chance is what its neighbours make it: large in a burst
+    that meets the title everywhere, small in a copy, whose neighbours meet the title each
+    at its own time.
+    """
+    first = np.full(int(look_of.max(initial=-1)) + 1, np.inf)
+    np.minimum.at(first, look_of, moment_times)
+    return np.floor(np.where(np.isfinite(first), first, 0.0) / stretch).astype(np.intp)
 
 
 def tail_probability(chances: NDArray[np.float64], at_least: int) -> float:
@@ -235,21 +268,48 @@ def combined_probability(first: float, second: float) -> float:
 
 
 class _Cover:
-    """How many looks' hit sets reach into a stretch of title time (each look's reach merged first)."""
+    """How many looks' hit sets reach into a stretch of title time (each look's reach merged first).
+
+    With ``stretch_of_look``, also how many of the looks of one stretch of the suspect do
+    (``stretches_of``): intervals are keyed by stretch and title time, so one sorted array
+    answers every stretch.
+    """
 
     def __init__(self, look: NDArray[np.intp], title_time: NDArray[np.float64], tolerance: float,
-                 looks: int) -> None:
-        self.starts, self.ends = _merged_reach(look, title_time, tolerance)
+                 looks: int, stretch_of_look: NDArray[np.intp] | None = None) -> None:
+        owner, starts, ends = _merged_reach(look, title_time, tolerance)
+        self.starts, self.ends = np.sort(starts), np.sort(ends)
         self.looks = looks
+        self.stretch_of_look = stretch_of_look
+        if stretch_of_look is not None:
+            self.shift = 1.0 - float(starts.min(initial=0.0))  # every shifted time is at least 1 …
+            self.span = float(ends.max(initial=0.0)) + self.shift + 1.0  # … and below the span
+            stretch = stretch_of_look[owner].astype(np.float64) * self.span
+            self.stretch_starts = np.sort(stretch + starts + self.shift)
+            self.stretch_ends = np.sort(stretch + ends + self.shift)
+            self.stretch_looks = np.bincount(stretch_of_look)
 
-    def chance(self, low: NDArray[np.float64], high: NDArray[np.float64]) -> NDArray[np.float64]:
-        """The share of all looks whose hit set reaches into each window [low, high] of title time.
+    def chance(self, low: NDArray[np.float64], high: NDArray[np.float64],
+               looks: NDArray[np.intp]) -> NDArray[np.float64]:
+        """The chance of each of ``looks`` to own a hit set reaching into its window [low, high] of title time.
 
-        A look with two separate reaches into one window counts twice: an overestimate, so a
-        p-value too large, never too small.
+        The share of all looks whose hit set reaches the window; with stretches, the larger
+        of that and the share of the look's own stretch's looks. A look with two separate
+        reaches into one window counts twice: an overestimate, so a p-value too large, never
+        too small.
         """
         reaching = np.searchsorted(self.starts, high, side="right") - np.searchsorted(self.ends, low, side="left")
-        return np.asarray(np.minimum(reaching, self.looks) / self.looks, np.float64)
+        chance = np.asarray(np.minimum(reaching, self.looks) / self.looks, np.float64)
+        if self.stretch_of_look is None:
+            return chance
+        stretch = self.stretch_of_look[looks].reshape(looks.shape + (1,) * (low.ndim - looks.ndim))
+        base = stretch.astype(np.float64) * self.span
+        upper = base + np.clip(high + self.shift, 0.0, self.span)
+        lower = base + np.clip(low + self.shift, 0.0, self.span)
+        near = np.searchsorted(self.stretch_starts, upper, side="right") - \
+            np.searchsorted(self.stretch_ends, lower, side="left")
+        own = self.stretch_looks[stretch]
+        return np.asarray(np.maximum(chance, np.minimum(near, own) / own), np.float64)
 
 
 def _line(moment: NDArray[np.intp], title_time: NDArray[np.float64], moment_times: NDArray[np.float64],
@@ -271,7 +331,8 @@ def _line(moment: NDArray[np.intp], title_time: NDArray[np.float64], moment_time
     np.minimum.at(low, look_of, np.where(inside, places, np.inf))
     np.maximum.at(high, look_of, np.where(inside, places, -np.inf))
     reached = np.isfinite(low)
-    chance = np.minimum(1.0, np.where(reached, cover.chance(low - tolerance, high + tolerance), 0.0).sum(axis=1))
+    windows = cover.chance(low - tolerance, high + tolerance, np.arange(looks))
+    chance = np.minimum(1.0, np.where(reached, windows, 0.0).sum(axis=1))
     return int(on.sum()), int(reached.any(axis=1).sum()), chance
 
 
@@ -297,14 +358,14 @@ def _moment_ids(query_time: NDArray[np.float64], moment_times: NDArray[np.float6
 
 
 def _merged_reach(group: NDArray[np.intp], title_time: NDArray[np.float64],
-                  tolerance: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Sorted starts and ends of the title-time intervals each group's (look's) hits reach, merged per group.
+                  tolerance: float) -> tuple[NDArray[np.intp], NDArray[np.float64], NDArray[np.float64]]:
+    """(group, start, end) of the title-time intervals each group's (look's) hits reach, merged per group.
 
     Merged, so that a title time counts a group once however many of its hits are near
     it: the number of groups covering ``x`` is then ``#starts ≤ x - #ends < x``.
     """
     if not len(group):
-        return np.zeros(0), np.zeros(0)
+        return np.zeros(0, np.intp), np.zeros(0), np.zeros(0)
     order = np.lexsort((title_time, group))
     group, low, high = group[order], title_time[order] - tolerance, title_time[order] + tolerance
     reached = _running_max_per_group(high, group)
@@ -312,7 +373,7 @@ def _merged_reach(group: NDArray[np.intp], title_time: NDArray[np.float64],
     starts = low[new_interval]
     ends = np.full(len(starts), -np.inf)
     np.maximum.at(ends, np.cumsum(new_interval) - 1, high)
-    return np.sort(starts), np.sort(ends)
+    return group[new_interval], starts, ends
 
 
 def _running_max_per_group(values: NDArray[np.float64], group: NDArray[np.intp]) -> NDArray[np.float64]:
