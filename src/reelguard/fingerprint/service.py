@@ -44,7 +44,6 @@ from reelguard.fingerprint.significance import (
     lines_searched,
     picture_looks,
     reach,
-    stretches_of,
     tests_made,
 )
 from reelguard.fingerprint.thumbnails import DctVideo
@@ -268,7 +267,7 @@ def identify_sample(index: CatalogIndex, sample: MediaSample, label: str, *,
              for segment, evidence in _against_rivals(_strongest_per_stretch(result.lines))]
     best = {modality: min((e.false_match_probability for _, e in result.lines), default=1.0)
             for modality, result in results.items()}
-    reaches = {modality: reach(result.looks, result.searched, max_false_match, result.crowded).to_json()
+    reaches = {modality: reach(result.looks, result.searched, max_false_match).to_json()
                for modality, result in results.items()}
     fused = _disputed(_fuse(found, titles), found, catalog, max_false_match)
     segments = [s for s in fused if keep_weak or s.false_match_probability <= max_false_match]
@@ -283,7 +282,6 @@ class _Searched:
     lines: list[tuple[Segment, Evidence]]
     looks: int
     searched: float
-    crowded: int | None = None  # with a deal within stretches: the most looks one stretch holds
 
 
 @dataclass(frozen=True)
@@ -331,8 +329,7 @@ def _audio_lines(index: CatalogIndex, sample: MediaSample, catalog: _Catalog) ->
     searched = catalog.searched(_AUDIO_RULE, len(SPEED_HYPOTHESES))
     lines = _weighed(hits, find_segments(hits, _AUDIO_RULE), moments, None, _AUDIO_RULE, searched, catalog,
                      _AUDIO_LEVELS, stretch=_AUDIO_STRETCH)
-    crowded = int(np.bincount(stretches_of(moments, np.arange(len(moments)), _AUDIO_STRETCH)).max(initial=0))
-    return _Searched(lines, len(moments), searched * tests_made(_AUDIO_LEVELS, ()), crowded)
+    return _Searched(lines, len(moments), searched * tests_made(_AUDIO_LEVELS, ()))
 
 
 def _weighed(hits: Hits, segments: list[Segment], moments: NDArray[np.float64], looks: NDArray[np.intp] | None,

@@ -20,8 +20,9 @@ verification scores a voice against the impostors it also resembles):
 - the line's support *k* (looks whose own hit set reaches it) is then a sum of
   independent chances, and ``P(at least k)`` is its Poisson-binomial tail.
 - sound is locally alike (a voice's burst, a held chord: its consecutive looks own alike
-  hit sets), so for sound the hit sets are also dealt among the looks of each few seconds
-  of the suspect alone, and a look's chance is the larger of the two (``stretches_of``).
+  hit sets), so for sound the hit sets are also dealt among the other looks of each few
+  seconds of the suspect (its near neighbours left out), and a look's chance is the larger
+  of the two deals (``stretches_of``).
 
 A self-similar title or query (the same kind of picture everywhere) gives every look a
 wide hit set, so each has a large ``c_m`` and a line through it proves little; a title that repeats itself
@@ -134,25 +135,18 @@ class Reach:
                 "strongest_possible": float(f"{self.strongest_possible:.3g}")}
 
 
-def reach(looks: int, searched: float, bar: float, crowded: int | None = None) -> Reach:
-    """The :class:`Reach` of a suspect with ``looks`` looks, ``searched`` lines (hit sets included) and ``bar``.
-
-    With hit sets dealt within stretches too (``stretches_of``), a look's chance is at least
-    1 / the looks of its stretch, so no stretch holds more than ``crowded`` gives each look
-    a chance of at least 1 / ``crowded``: the reach is then that of looks at this
-    suspect's density.
-    """
+def reach(looks: int, searched: float, bar: float) -> Reach:
+    """The :class:`Reach` of a suspect with ``looks`` looks, ``searched`` lines (hit sets included) and ``bar``."""
     needed = 1
-    while _strongest_possible(needed, searched, crowded) > bar and needed < 10_000:
+    while _strongest_possible(needed, searched) > bar and needed < 10_000:
         needed += 1
-    return Reach(looks, needed, _strongest_possible(looks, searched, crowded))
+    return Reach(looks, needed, _strongest_possible(looks, searched))
 
 
-def _strongest_possible(looks: int, searched: float, crowded: int | None = None) -> float:
+def _strongest_possible(looks: int, searched: float) -> float:
     if looks <= 0:
         return 1.0
-    each = looks if crowded is None else max(1, min(looks, crowded))
-    return min(1.0, max(_FLOOR, math.exp(-looks * math.log(each) + math.log(max(searched, 1.0)))))
+    return min(1.0, max(_FLOOR, math.exp(-looks * math.log(looks) + math.log(max(searched, 1.0)))))
 
 
 def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slope: float,
@@ -176,11 +170,15 @@ def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slo
     still likest to its own title time.
 
     With ``stretch`` (seconds), the hit sets are also dealt within each stretch of the
-    suspect alone, and a look's chance is the larger of the two deals (``stretches_of``).
+    suspect alone, among the looks that are not the look's near neighbours, and a look's
+    chance is the larger of the two deals (``stretches_of``).
     """
     mine = np.flatnonzero(_of_line(hits, title, slope))
     look_of = np.arange(len(moment_times)) if looks is None else np.asarray(looks, np.intp)
-    stretch_of_look = None if stretch is None else stretches_of(moment_times, look_of, stretch)
+    parts = 1 if stretch is None else max(1, int(stretch / (3 * tolerance)))  # parts of ≥ 3 tolerances
+    # on two grids of stretches half a stretch apart: a burst cut in two by one grid's boundary is whole on the other
+    part_grids = [] if stretch is None else [stretches_of(moment_times + start, look_of, stretch / parts)
+                                             for start in (0.0, stretch / 2)]
     placements = np.asarray(offsets, np.float64)
     moment = _moment_ids(hits.query_time[mine], moment_times)
     weight, title_time = hits.weight[mine], hits.title_time[mine]
@@ -189,7 +187,7 @@ def line_evidence(hits: Hits, moment_times: NDArray[np.float64], title: int, slo
     best: Evidence | None = None
     for number, chosen in enumerate(chosen_sets):
         cover = _Cover(look_of[moment[chosen]], title_time[chosen], tolerance, int(look_of.max(initial=0)) + 1,
-                       stretch_of_look)
+                       part_grids, parts)
         count, considered, chances = _line(moment[chosen], title_time[chosen], moment_times, look_of, slope,
                                            placements, tolerance, title_seconds, cover)
         label = float(levels[number]) if number < len(levels) else -float(ranks[number - len(levels)])
@@ -210,22 +208,24 @@ def _rank_in_moment(moment: NDArray[np.intp], weight: NDArray[np.float64]) -> ND
     return rank
 
 
-def stretches_of(moment_times: NDArray[np.float64], look_of: NDArray[np.intp], stretch: float) -> NDArray[np.intp]:
-    """The stretch of the suspect (``stretch`` seconds each, from 0) each look begins in.
+def stretches_of(moment_times: NDArray[np.float64], look_of: NDArray[np.intp], length: float) -> NDArray[np.intp]:
+    """The stretch of the suspect (``length`` seconds each, from 0) each look begins in.
 
     Why deal within stretches: the null deals every look's hit set among all the
     suspect's looks, as if which part of the suspect owns which hit set were random. Sound
     is locally alike — a voice's burst, a held chord — so its consecutive looks own alike
     hit sets, and a burst of one voice meets a burst of another in the title over its whole
     length, dozens of looks on one line where the suspect-wide deal expects three (draw 4:
-    a fixed camera's talk at another hour, answered at 5e-9). Dealt among the looks of its
-    own few seconds, such a look's chance is what its neighbours make it: large in a burst
-    that meets the title everywhere, small in a copy, whose neighbours meet the title each
-    at its own time.
+    a fixed camera's talk at another hour, answered at 5e-9). Dealt among the other looks
+    of its own few seconds, such a look's chance is what the rest of its burst makes it:
+    large, since the burst meets the title's burst everywhere. A copy's look keeps a small
+    chance: the looks that reach its window are its near neighbours on the same line, and
+    those are left out of the deal (``_Cover``) — a look a part or more away meets the
+    title at its own time, not at this look's.
     """
     first = np.full(int(look_of.max(initial=-1)) + 1, np.inf)
     np.minimum.at(first, look_of, moment_times)
-    return np.floor(np.where(np.isfinite(first), first, 0.0) / stretch).astype(np.intp)
+    return np.floor(np.where(np.isfinite(first), first, 0.0) / length).astype(np.intp)
 
 
 def tail_probability(chances: NDArray[np.float64], at_least: int) -> float:
@@ -270,46 +270,82 @@ def combined_probability(first: float, second: float) -> float:
 class _Cover:
     """How many looks' hit sets reach into a stretch of title time (each look's reach merged first).
 
-    With ``stretch_of_look``, also how many of the looks of one stretch of the suspect do
-    (``stretches_of``): intervals are keyed by stretch and title time, so one sorted array
-    answers every stretch.
+    With ``part_grids`` (each look's part on each grid: ``stretches_of`` at the length of a
+    part; ``parts`` to a stretch), also how many of the *other* looks of a look's own
+    stretch do — those of its own part and the parts beside it left out.
     """
 
     def __init__(self, look: NDArray[np.intp], title_time: NDArray[np.float64], tolerance: float,
-                 looks: int, stretch_of_look: NDArray[np.intp] | None = None) -> None:
+                 looks: int, part_grids: Sequence[NDArray[np.intp]] = (), parts: int = 1) -> None:
         owner, starts, ends = _merged_reach(look, title_time, tolerance)
         self.starts, self.ends = np.sort(starts), np.sort(ends)
         self.looks = looks
-        self.stretch_of_look = stretch_of_look
-        if stretch_of_look is not None:
-            self.shift = 1.0 - float(starts.min(initial=0.0))  # every shifted time is at least 1 …
-            self.span = float(ends.max(initial=0.0)) + self.shift + 1.0  # … and below the span
-            stretch = stretch_of_look[owner].astype(np.float64) * self.span
-            self.stretch_starts = np.sort(stretch + starts + self.shift)
-            self.stretch_ends = np.sort(stretch + ends + self.shift)
-            self.stretch_looks = np.bincount(stretch_of_look)
+        self.grids = [_Stretches(part_of_look, parts, owner, starts, ends) for part_of_look in part_grids]
 
     def chance(self, low: NDArray[np.float64], high: NDArray[np.float64],
                looks: NDArray[np.intp]) -> NDArray[np.float64]:
         """The chance of each of ``looks`` to own a hit set reaching into its window [low, high] of title time.
 
-        The share of all looks whose hit set reaches the window; with stretches, the larger
-        of that and the share of the look's own stretch's looks. A look with two separate
-        reaches into one window counts twice: an overestimate, so a p-value too large, never
-        too small.
+        The share of all looks whose hit set reaches the window; with stretches, the largest
+        of that and the share of the other looks of the look's stretch on each grid. A look
+        with two separate reaches into one window counts twice: an overestimate, so a
+        p-value too large, never too small.
         """
         reaching = np.searchsorted(self.starts, high, side="right") - np.searchsorted(self.ends, low, side="left")
         chance = np.asarray(np.minimum(reaching, self.looks) / self.looks, np.float64)
-        if self.stretch_of_look is None:
-            return chance
-        stretch = self.stretch_of_look[looks].reshape(looks.shape + (1,) * (low.ndim - looks.ndim))
-        base = stretch.astype(np.float64) * self.span
+        for grid in self.grids:
+            chance = np.maximum(chance, grid.chance(low, high, looks))
+        return chance
+
+
+class _Stretches:
+    """One grid of stretches: the share of the other looks of a look's stretch whose hit sets reach its window."""
+
+    def __init__(self, part_of_look: NDArray[np.intp], parts: int, owner: NDArray[np.intp],
+                 starts: NDArray[np.float64], ends: NDArray[np.float64]) -> None:
+        self.part_of_look, self.parts = part_of_look, parts
+        self.by_part = _Keyed(part_of_look[owner], starts, ends)
+        self.by_stretch = _Keyed(part_of_look[owner] // parts, starts, ends)
+        self.looks_by_part = np.bincount(part_of_look)
+        self.looks_by_stretch = np.bincount(part_of_look // parts)
+
+    def chance(self, low: NDArray[np.float64], high: NDArray[np.float64],
+               looks: NDArray[np.intp]) -> NDArray[np.float64]:
+        part = self.part_of_look[looks].reshape(looks.shape + (1,) * (low.ndim - looks.ndim))
+        stretch = part // self.parts
+        others = self.by_stretch.reaching(stretch, low, high)
+        others_looks = self.looks_by_stretch[stretch]
+        for beside in (-1, 0, 1):  # the look's own part and those beside it: a copy's neighbours on its line
+            near = part + beside
+            inside = (near >= 0) & (near < len(self.looks_by_part)) & (near // self.parts == stretch)
+            near = np.where(inside, near, 0)
+            others = others - np.where(inside, self.by_part.reaching(near, low, high), 0)
+            others_looks = others_looks - np.where(inside, self.looks_by_part[near], 0)
+        local = np.where(others_looks > 0, np.clip(others, 0, None) / np.maximum(others_looks, 1), 0.0)
+        return np.asarray(np.minimum(local, 1.0), np.float64)
+
+
+class _Keyed:
+    """Title-time intervals grouped by a key (a stretch or part of the suspect): how many of a group reach a window.
+
+    Intervals are sorted by group, then time, in one array (group × span + time), so one
+    search answers every group at once.
+    """
+
+    def __init__(self, group: NDArray[np.intp], starts: NDArray[np.float64], ends: NDArray[np.float64]) -> None:
+        self.shift = 1.0 - float(starts.min(initial=0.0))  # every shifted time is at least 1 …
+        self.span = float(ends.max(initial=0.0)) + self.shift + 1.0  # … and below the span
+        base = group.astype(np.float64) * self.span
+        self.starts = np.sort(base + starts + self.shift)
+        self.ends = np.sort(base + ends + self.shift)
+
+    def reaching(self, group: NDArray[np.intp], low: NDArray[np.float64],
+                 high: NDArray[np.float64]) -> NDArray[np.int64]:
+        base = group.astype(np.float64) * self.span
         upper = base + np.clip(high + self.shift, 0.0, self.span)
         lower = base + np.clip(low + self.shift, 0.0, self.span)
-        near = np.searchsorted(self.stretch_starts, upper, side="right") - \
-            np.searchsorted(self.stretch_ends, lower, side="left")
-        own = self.stretch_looks[stretch]
-        return np.asarray(np.maximum(chance, np.minimum(near, own) / own), np.float64)
+        return np.asarray(np.searchsorted(self.starts, upper, side="right")
+                          - np.searchsorted(self.ends, lower, side="left"), np.int64)
 
 
 def _line(moment: NDArray[np.intp], title_time: NDArray[np.float64], moment_times: NDArray[np.float64],
