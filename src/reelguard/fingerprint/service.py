@@ -83,9 +83,9 @@ _VIDEO_LEVELS = (_MIN_LIKENESS, 0.90, 0.95, 0.98)
 # all alike (a dark scene, a pitch) is still likest to its own title time.
 _VIDEO_RANKS = (1, 3)
 _AUDIO_LEVELS = (0.0,)  # sound has one hit set: every shared landmark hash
-# Sound's hit sets are also dealt within each 4 s of the suspect (significance.stretches_of): a
-# voice's burst or a held chord lasts a few seconds, and its looks own alike hit sets. Not
-# pictures: a few seconds hold only a handful of picture looks.
+# Sound's hit sets are also dealt among the other looks of each 4 s of the suspect
+# (significance.stretches_of): a voice's burst or a held chord lasts a few seconds, and its looks
+# own alike hit sets. Not pictures: a few seconds hold only a handful of picture looks.
 _AUDIO_STRETCH = 4.0
 _NEIGHBOURS = 10
 _AUDIO_WEIGHT = 0.25  # an audio moment (a landmark instant) is worth a quarter of a matched picture

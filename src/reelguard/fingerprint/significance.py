@@ -278,7 +278,7 @@ class _Cover:
     def __init__(self, look: NDArray[np.intp], title_time: NDArray[np.float64], tolerance: float,
                  looks: int, part_grids: Sequence[NDArray[np.intp]] = (), parts: int = 1) -> None:
         owner, starts, ends = _merged_reach(look, title_time, tolerance)
-        self.starts, self.ends = np.sort(starts), np.sort(ends)
+        self.everyone = _Keyed(np.zeros(len(owner), np.intp), starts, ends)  # the suspect as one group
         self.looks = looks
         self.grids = [_Stretches(part_of_look, parts, owner, starts, ends) for part_of_look in part_grids]
 
@@ -291,7 +291,7 @@ class _Cover:
         with two separate reaches into one window counts twice: an overestimate, so a
         p-value too large, never too small.
         """
-        reaching = np.searchsorted(self.starts, high, side="right") - np.searchsorted(self.ends, low, side="left")
+        reaching = self.everyone.reaching(np.zeros(np.shape(low), np.intp), low, high)
         chance = np.asarray(np.minimum(reaching, self.looks) / self.looks, np.float64)
         for grid in self.grids:
             chance = np.maximum(chance, grid.chance(low, high, looks))
@@ -326,7 +326,7 @@ class _Stretches:
 
 
 class _Keyed:
-    """Title-time intervals grouped by a key (a stretch or part of the suspect): how many of a group reach a window.
+    """Title-time intervals grouped by a key (the suspect, a stretch, a part): how many of a group reach a window.
 
     Intervals are sorted by group, then time, in one array (group × span + time), so one
     search answers every group at once.
