@@ -154,14 +154,19 @@ def test_the_looks_a_report_needs_follow_from_the_lines_searched_and_the_bar() -
 def test_no_line_is_stronger_than_the_reach_of_the_suspects_looks(looks: int, chance_hits: int, seed: int,
                                                                   on_line: float) -> None:
     """Whatever the hits, a line's probability after correction is never below what ``reach`` says is possible."""
-    rng = np.random.default_rng(seed)
     moments = np.arange(looks) * 2.0  # apart by more than the tolerance: a line on all of them meets the bound
-    copied = moments[rng.random(looks) < max(on_line, 1.0 / looks)] if looks else moments
-    query = [*copied.tolist(), *rng.choice(moments, chance_hits).tolist()]
-    target = [*(copied + 100.0).tolist(), *rng.uniform(0, 600, chance_hits).tolist()]
+    hits = _copy_among_chance(moments, on_line, chance_hits, seed)
     searched = 1e4
-    evidence = line_evidence(_hits(query, target), moments, 0, 1.0, [100.0], TOLERANCE, 600.0, searched)
+    evidence = line_evidence(hits, moments, 0, 1.0, [100.0], TOLERANCE, 600.0, searched)
     assert evidence.false_match_probability >= reach(looks, searched, 1e-6).strongest_possible * (1 - 1e-9)
+
+
+def _copy_among_chance(moments: NDArray[np.float64], on_line: float, chance_hits: int, seed: int) -> Hits:
+    """A share ``on_line`` of ``moments`` (at least one) copied from 100 s on, and ``chance_hits`` scattered hits."""
+    rng = np.random.default_rng(seed)
+    copied = moments[rng.random(len(moments)) < max(on_line, 1.0 / len(moments))]
+    query = [*copied.tolist(), *rng.choice(moments, chance_hits).tolist()]
+    return _hits(query, [*(copied + 100.0).tolist(), *rng.uniform(0, 600, chance_hits).tolist()])
 
 
 def test_a_line_through_every_look_and_nothing_else_meets_the_reach_exactly() -> None:
@@ -231,13 +236,9 @@ def test_stretches_are_counted_from_the_start_of_the_suspect_by_each_looks_first
 def test_no_line_dealt_within_stretches_is_stronger_than_the_reach_says(looks: int, chance_hits: int, seed: int,
                                                                        on_line: float) -> None:
     """The deal within stretches only ever makes a look's chance larger: the suspect-wide reach still bounds a line."""
-    rng = np.random.default_rng(seed)
     moments = np.arange(looks) * 0.6  # apart by more than twice the tolerance, 6-7 looks a stretch
-    copied = moments[rng.random(looks) < max(on_line, 1.0 / looks)]
-    query = [*copied.tolist(), *rng.choice(moments, chance_hits).tolist()]
-    target = [*(copied + 100.0).tolist(), *rng.uniform(0, 600, chance_hits).tolist()]
+    hits = _copy_among_chance(moments, on_line, chance_hits, seed)
     searched = 1e4
-    hits = _hits(query, target)
     local = line_evidence(hits, moments, 0, 1.0, [100.0], 0.25, 600.0, searched, stretch=STRETCH)
     wide = line_evidence(hits, moments, 0, 1.0, [100.0], 0.25, 600.0, searched)
     assert local.false_match_probability >= reach(looks, searched, 1e-6).strongest_possible * (1 - 1e-9)
