@@ -11,7 +11,7 @@ PLAYER_JS := $(STATIC)/shaka-player.compiled.js
 SWAGGER_UI := $(STATIC)/swagger-ui-bundle.js $(STATIC)/swagger-ui.css
 APT_PACKAGES := chromium fonts-liberation
 
-.PHONY: run test setup player media system-deps lint typecheck bench bench-watermark bench-fingerprint clean
+.PHONY: run test setup player media system-deps lint typecheck bench bench-watermark bench-fingerprint bench-monitor clean
 
 run: setup
 	$(BIN)/reelguard demo
@@ -89,6 +89,10 @@ bench-watermark: setup
 bench-fingerprint: setup
 	$(BIN)/python benchmarks/copy_detection.py
 	$(BIN)/python benchmarks/fingerprint_scale.py
+
+# Monitoring: release names against the labelled corpus's evaluation half (about a minute).
+bench-monitor: setup
+	$(BIN)/python benchmarks/release_matching.py
 
 clean:
 	rm -rf $(STAMPS) $(PLAYER_JS) $(SWAGGER_UI) .reelguard

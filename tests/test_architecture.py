@@ -16,7 +16,7 @@ PURE_MODULES = ["drm/keys.py", "drm/cpix.py", "drm/pssh.py", "media/ladder.py", 
                 "watermark/embedding.py", "watermark/detection.py", "watermark/code.py", "watermark/alignment.py",
                 "watermark/pace.py", "fingerprint/signatures.py", "fingerprint/views.py", "fingerprint/thumbnails.py",
                 "fingerprint/pdq.py", "fingerprint/landmarks.py", "fingerprint/matching.py", "fingerprint/insets.py",
-                "fingerprint/significance.py", "media/sample.py",
+                "fingerprint/significance.py", "media/sample.py", "monitor/releases.py", "monitor/matching.py",
                 "jsonbounds.py", "titles.py", "progress.py"]
 FORBIDDEN_IN_PURE = {"subprocess", "sqlalchemy", "fastapi", "starlette", "click", "uvicorn", "os", "socket",
                      "httpx", "maxminddb", "time", "threading", "pathlib",
