@@ -24,7 +24,8 @@ and never contain a content key, a token or a secret.
     ├── PermissionDenied                exit 77  HTTP 403  token valid, request not covered
     │   └── PolicyDenied                exit 77  HTTP 403  a licence policy rule refused it
     ├── UpstreamError                   exit 69  HTTP 502  a licence-proxy upstream failed
-    │   └── UpstreamTimeout             exit 69  HTTP 504  … or did not answer in time
+    │   ├── UpstreamTimeout             exit 69  HTTP 504  … or did not answer in time
+    │   └── SourceError                 exit 69  HTTP 502  a piracy source (indexer, feed) failed
     ├── StorageError                    exit 74  HTTP 507  disk full, read-only or unwritable
     ├── RequestTimeout                  exit 75  HTTP 408  a request body did not arrive in time
     └── ProcessingError                 exit 70  HTTP 500  a media tool or job step failed
@@ -51,6 +52,7 @@ __all__ = [
     "ProcessingError",
     "ReelguardError",
     "RequestTimeout",
+    "SourceError",
     "StorageError",
     "TitleNotReady",
     "TokenExpired",
@@ -168,6 +170,20 @@ class UpstreamError(ReelguardError):
 class UpstreamTimeout(UpstreamError):
     http_status = 504
     title = "Upstream licence server timed out"
+
+
+class SourceError(UpstreamError):
+    """A piracy source (an indexer, a feed) refused or failed a request; ``retryable``: back off and try again.
+
+    ``code`` is the source's own error code where it gave one (Torznab: 100-199 the API
+    key, 201 a bad request, 203 a function it lacks, 900 and up its own failure).
+    """
+
+    title = "Piracy source failed"
+
+    def __init__(self, message: str, *, code: int | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.code, self.retryable = code, retryable
 
 
 class StorageError(ReelguardError):
