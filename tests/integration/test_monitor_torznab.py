@@ -11,7 +11,7 @@ import pytest
 from reelguard.errors import ConfigurationError, InvalidInput, SourceError
 from reelguard.monitor.sources import SearchQuery, make_source, parse_infohash, parse_magnet, source_kinds
 from reelguard.monitor.torznab import Torznab, load_api_key
-from tests.torznab_server import IndexerItem, TorznabTestServer
+from tests.source_servers import IndexerItem, TorznabTestServer
 
 KEY = "s3cret-api-key-0123456789"
 

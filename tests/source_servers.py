@@ -1,6 +1,7 @@
-"""A Torznab test server of our own (Prowlarr and Jackett cannot be installed here): real HTTP on loopback.
+"""Piracy sources of our own for tests, real HTTP on loopback: a Torznab indexer and a release site's feed.
 
-It follows the Torznab 1.3 spec where reelguard's client depends on it: ``t=caps``,
+Prowlarr and Jackett cannot be installed here, so ``TorznabTestServer`` is a test server;
+it follows the Torznab 1.3 spec where reelguard's client depends on it: ``t=caps``,
 ``search`` / ``tvsearch`` (``season``, ``ep``) / ``movie`` (not offered unless asked for),
 ``cat`` filtering (a parent category holds its subcategories), ``offset`` / ``limit``
 paging with ``newznab:response total``, error replies (100 bad API key, 200 missing
@@ -176,3 +177,38 @@ def _item_xml(item: IndexerItem) -> str:
                  f'length="{item.size or 0}" type="application/x-bittorrent"/>') if item.infohash else ""
     return (f"<item><title>{escape(item.title)}</title><guid>{guid}</guid>{link}"
             f"<pubDate>Tue, 01 Dec 2026 10:00:00 +0000</pubDate>{enclosure}{attr_xml}</item>")
+
+
+class FeedTestServer:
+    """A release site's feed on loopback: answers ``body`` (bytes) at any path, with ``status``."""
+
+    __test__ = False
+
+    def __init__(self, body: bytes, *, status: int = 200, host: str = "127.0.0.1") -> None:
+        self.body, self.status = body, status
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                self.send_response(server.status)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(server.body)))
+                self.end_headers()
+                self.wfile.write(server.body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._httpd = ThreadingHTTPServer((host, 0), Handler)
+        self._httpd.daemon_threads = True
+        self.url = f"http://{host}:{self._httpd.server_address[1]}/rss.xml"
+        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> FeedTestServer:
+        self._thread.start()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
