@@ -4,7 +4,8 @@ Each half is a small catalog — films and episodes of series, some with foreign
 original-script and transliterated names — plus **hard negatives**: titles that are *not*
 in it and look like one that is (a sequel, the same name in another year, a remake in
 another country, a longer title that starts with a catalog title, another episode of a
-catalog series, a film that shares a series' name). Names are written the way release
+catalog series, a film that shares a series' name, a video about a catalog title: "…
+Ending Explained"). Names are written the way release
 groups and indexers really write them: scene (dotted, ``-GROUP``), P2P (``Title (Year)
 [1080p] [WEBRip] [YTS.MX]``), fansub (``[Group] Title - 05 (1080p)``), site-prefixed,
 lower-case with underscores, cinema copies (CAM, TS, TC), language tags, packs (a
@@ -84,7 +85,9 @@ _HALVES: dict[str, tuple[list[_Film], list[_Series], list[tuple[str, _Film | _Se
          ("other episodes", _Series("", "The Office", 2005, {4: 3}, country="US")),
          ("longer title", _Series("", "Dark Matter", 2024, {1: 3})),
          ("film of the series' name", _Film("", "Dark", 2005)),
-         ("unrelated", _Film("", "Paddington", 2014)), ("unrelated", _Film("", "Amores Perros", 2000))],
+         ("unrelated", _Film("", "Paddington", 2014)), ("unrelated", _Film("", "Amores Perros", 2000)),
+         ("a video about the title", _Film("", "Inception Ending Explained", 2010)),
+         ("a video about the title", _Film("", "Frozen Behind the Scenes", 2013))],
     ),
     "evaluation": (
         [_Film("oppenheimer", "Oppenheimer", 2023, runtime_minutes=180), _Film("roma", "Roma", 2018),
@@ -113,7 +116,9 @@ _HALVES: dict[str, tuple[list[_Film], list[_Series], list[tuple[str, _Film | _Se
          ("other episodes", _Series("", "Fargo", 2014, {3: 3})),
          ("longer title", _Series("", "Squid Game: The Challenge", 2023, {1: 3})),
          ("longer title", _Series("", "Chernobyl Diaries", 2012, {1: 1})),
-         ("unrelated", _Film("", "Paterson", 2016)), ("unrelated", _Film("", "Amores Perros", 2000))],
+         ("unrelated", _Film("", "Paterson", 2016)), ("unrelated", _Film("", "Amores Perros", 2000)),
+         ("a video about the title", _Film("", "Oppenheimer Ending Explained", 2023)),
+         ("a video about the title", _Film("", "Arrival Behind the Scenes", 2016))],
     ),
 }
 

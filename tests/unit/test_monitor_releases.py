@@ -110,6 +110,16 @@ def test_dune_part_two_is_not_dune_and_a_sequel_is_not_its_first_part() -> None:
     assert _matched("Mission.Impossible.Dead.Reckoning.Part.One.2023.1080p.WEB-DL") == ["mi7"]
 
 
+def test_a_video_about_a_title_is_not_the_title_though_guessit_drops_the_words_that_say_so() -> None:
+    release = parse_release("Dune.Part.Two.Ending.Explained.2024.1080p.WEB")
+    assert (release.title, release.part, release.title_words) == ("Dune", 2, "Dune Part Two Ending Explained")
+    assert _matched("Dune.Part.Two.Ending.Explained.2024.1080p.WEB") == []
+    assert _matched("Dune.Part.Two.Behind.the.Scenes.2024.1080p") == []
+    assert parse_release("The Office (US) Season 2 Complete 1080p").title_words == "The Office"
+    assert parse_release("[SubsPlease] Attack on Titan - 60 (1080p)").title_words == "Attack on Titan"
+    assert parse_release("us_2019_480p_webrip").title_words == "us"  # guessit took the title for a country
+
+
 def test_a_title_with_a_number_is_read_whole_when_the_catalog_has_it() -> None:
     assert _matched("Blade.Runner.2049.1080p.HDTV.x264-GalaxyRG") == ["br2049"]
     assert _matched("Blade Runner 2049 (2017) [720p] [BluRay] [YTS.MX]") == ["br2049"]

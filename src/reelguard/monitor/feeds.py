@@ -52,7 +52,6 @@ class Feed(PiracySource):
             raise ConfigurationError(f"feed source {name!r}: expected an http(s) URL, got {url!r}")
         self.url = url
         self._client = httpx.Client(timeout=timeout_seconds, follow_redirects=False, transport=transport)
-        self.rejected: list[str] = []
 
     def search(self, query: SearchQuery) -> Iterator[SourceItem]:
         where = f"feed source {self.name!r} ({self.url})"

@@ -139,10 +139,14 @@ class CatalogMatcher:
 
 
 def _spellings(release: ParsedRelease) -> list[str]:
-    """The normalised titles a release may mean: its title (with its part), and its alternative titles."""
-    title = release.title + (f" part {release.part}" if release.part is not None else "")
-    spelled = [normalise_title(text) for text in (title, *release.alternative_titles)]
-    return [text for text in dict.fromkeys(spelled) if text]
+    """The normalised titles a release may mean: the words it spells its title with, and its alternative titles.
+
+    Its title words, not guessit's title: "Dune.Part.Two.Ending.Explained.2024" is title
+    "Dune", part 2 to guessit, which drops the two words that make it another video.
+    """
+    spelled = release.title_words or release.title + (f" part {release.part}" if release.part is not None else "")
+    names = [normalise_title(text) for text in (spelled, *release.alternative_titles)]
+    return [text for text in dict.fromkeys(names) if text]
 
 
 def _checked(release: ParsedRelease, entry: CatalogEntry, name: str, spellings: list[str],

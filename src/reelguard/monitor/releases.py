@@ -33,6 +33,13 @@ _CINEMA_SOURCES = frozenset({"Camera", "HD Camera", "Telesync", "HD Telesync", "
 _CINEMA_TAGS = frozenset({"CAM", "CAMRIP", "HDCAM", "HQCAM", "TS", "HDTS", "TSRIP", "TELESYNC", "PDVD", "PREDVD",
                           "PREDVDRIP", "TC", "HDTC", "TELECINE", "WORKPRINT"})
 _TAG_SPLIT = re.compile(r"[^0-9A-Za-z]+")
+# words that join a title to its season or episode number (whose tag covers the number only)
+_TITLE_CONNECTORS = frozenset({"season", "seasons", "s", "saison", "staffel", "temporada", "stagione", "series",
+                               "episode", "episodes", "ep", "e", "x", "complete", "vol", "volume"})
+# tags after which a release name no longer spells its title
+_TITLE_ENDS = frozenset({"year", "season", "episode", "date", "screen_size", "source", "video_codec", "audio_codec",
+                         "audio_channels", "release_group", "other", "edition", "streaming_service", "container",
+                         "size", "website", "episode_details", "bonus", "film", "crc32", "uuid", "proper_count"})
 
 
 @dataclass(frozen=True)
@@ -40,8 +47,12 @@ class ParsedRelease:
     """A release name read: the fields matching needs, and guessit's whole answer in ``raw``."""
 
     name: str  # the name as cleaned (what was parsed)
-    title: str  # the title as the name spells it ("" when none could be read)
+    title: str  # the title as guessit reads it ("" when none could be read)
     kind: str  # "movie" or "episode"
+    # every word from the title up to the year, the episode or the first technical tag that no tag
+    # claims: "Dune.Part.Two.Ending.Explained.2024" is title "Dune", part 2 to guessit, whose
+    # answer drops "Ending Explained"; these words keep it (``title_words`` = "Dune Part Two Ending Explained")
+    title_words: str = ""
     year: int | None = None
     seasons: tuple[int, ...] = ()
     episodes: tuple[int, ...] = ()
@@ -93,14 +104,20 @@ def parse_release(name: object, known_titles: Sequence[str] = ()) -> ParsedRelea
     season 20, episode 49 of "Blade Runner"); ``CatalogMatcher.numbered_titles`` has the catalog's.
     """
     cleaned = clean_release_name(name)
-    guess = dict(guessit(cleaned, {"expected_title": list(known_titles)} if known_titles else None))
+    options: dict[str, Any] = {"advanced": True}
+    if known_titles:
+        options["expected_title"] = list(known_titles)
+    matches = dict(guessit(cleaned, options))
+    guess = {key: ([m.value for m in match] if isinstance(match, list) else match.value)
+             for key, match in matches.items()}
     tags = {tag.upper() for tag in _TAG_SPLIT.split(cleaned) if tag}
     sources = _texts(guess.get("source"))
     seasons, episodes = _numbers(guess.get("season")), _numbers(guess.get("episode"))
     others = _texts(guess.get("other"))
     alternatives = tuple(text for text in _texts(guess.get("alternative_title")) if text.upper() not in _CINEMA_TAGS)
     return ParsedRelease(
-        name=cleaned, title=str(guess.get("title", "")), kind=str(guess.get("type", "movie")),
+        name=cleaned, title=str(guess.get("title", "")), title_words=_title_words(cleaned, matches),
+        kind=str(guess.get("type", "movie")),
         year=_first_number(guess.get("year")), seasons=seasons, episodes=episodes,
         part=_first_number(guess.get("part")), alternative_titles=alternatives,
         source=sources[0] if sources else None, streaming_service=_first_text(guess.get("streaming_service")),
@@ -111,6 +128,29 @@ def parse_release(name: object, known_titles: Sequence[str] = ()) -> ParsedRelea
         pack=_is_pack(seasons, episodes, others, str(guess.get("type", "movie"))),
         raw={key: _as_json(value) for key, value in guess.items()},
     )
+
+
+def _title_words(name: str, matches: dict[str, Any]) -> str:
+    """The text from the title's start to the first tag that ends a title, without the tags inside it.
+
+    A name whose title guessit took for a tag ("Us.2019.1080p": the country US) keeps the
+    text before its first such tag, as it stands.
+    """
+    spans = {key: [m.span for m in (match if isinstance(match, list) else [match])] for key, match in matches.items()}
+    start = spans["title"][0][0] if "title" in spans else 0
+    stop = min((begin for key, found in spans.items() if key in _TITLE_ENDS for begin, _ in found if begin > start),
+               default=len(name))
+    text = list(name[start:stop])
+    for key, found in spans.items():
+        if key in ("title", "part") or "title" not in spans:
+            continue
+        for begin, end in found:
+            for at in range(max(begin, start), min(end, stop)):
+                text[at - start] = " "
+    words = "".join(text).replace(".", " ").replace("_", " ").split()
+    while words and (words[-1].casefold() in _TITLE_CONNECTORS or not any(c.isalnum() for c in words[-1])):
+        words.pop()  # "Season" of "Season 2", the "S" of "S02E03", a dash before an episode number
+    return " ".join(words)
 
 
 def _is_pack(seasons: tuple[int, ...], episodes: tuple[int, ...], others: tuple[str, ...], kind: str) -> bool:

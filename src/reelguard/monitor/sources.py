@@ -89,6 +89,7 @@ class PiracySource(ABC):
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.rejected: list[str] = []  # items refused since last asked, each with why (a bad infohash or magnet)
 
     @abstractmethod
     def search(self, query: SearchQuery) -> Iterator[SourceItem]:

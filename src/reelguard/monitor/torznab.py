@@ -82,7 +82,6 @@ class Torznab(PiracySource):
         self.url, self._api_key = url, api_key
         self._client = httpx.Client(timeout=timeout_seconds, follow_redirects=False, transport=transport)
         self._caps: Capabilities | None = None
-        self.rejected: list[str] = []  # items skipped, each with why (an invalid infohash or magnet)
 
     def caps(self) -> Capabilities:
         if self._caps is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -24,8 +24,10 @@ __all__ = [
     "DownloadRow",
     "GrantRow",
     "IdempotencyKeyRow",
+    "ListingRow",
     "PolicyChangeRow",
     "SeenSignatureRow",
+    "SightingRow",
     "StreamRow",
     "TitleRightsRow",
     "TitleRow",
@@ -260,3 +262,39 @@ class IdempotencyKeyRow(Base):
     status: Mapped[int] = mapped_column(Integer)
     body: Mapped[str] = mapped_column(Text)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class SightingRow(Base):
+    """One torrent seen on piracy sources: deduplicated by infohash across sources, counted each time it is seen."""
+
+    __tablename__ = "sightings"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    infohash_v1: Mapped[str | None] = mapped_column(String(40), nullable=True, unique=True)
+    infohash_v2: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    magnet: Mapped[str | None] = mapped_column(Text, nullable=True)
+    link: Mapped[str | None] = mapped_column(Text, nullable=True)
+    categories: Mapped[list[int]] = mapped_column(JSON)
+    seeders: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    leechers: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    release: Mapped[dict[str, Any]] = mapped_column(JSON)  # the release name read (monitor.releases)
+    matches: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # catalog titles it names, with reasons
+    matched: Mapped[bool] = mapped_column(index=True)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    times_seen: Mapped[int] = mapped_column(Integer)
+
+
+class ListingRow(Base):
+    """Where a sighting was listed: one row per (source, the source's item id)."""
+
+    __tablename__ = "sighting_listings"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(400), primary_key=True)
+    sighting_id: Mapped[str] = mapped_column(String(32), ForeignKey("sightings.id", ondelete="CASCADE"), index=True)
+    published: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -1,0 +1,57 @@
+"""Monitoring: torrents seen on piracy sources (sightings) and where each was listed.
+
+Revision ID: 0005
+Revises: 0004
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0005"
+down_revision = "0004"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "sightings",
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("size_bytes", sa.BigInteger, nullable=True),
+        sa.Column("infohash_v1", sa.String(40), nullable=True, unique=True),
+        sa.Column("infohash_v2", sa.String(64), nullable=True, unique=True),
+        sa.Column("magnet", sa.Text, nullable=True),
+        sa.Column("link", sa.Text, nullable=True),
+        sa.Column("categories", sa.JSON(), nullable=False),
+        sa.Column("seeders", sa.Integer, nullable=True),
+        sa.Column("leechers", sa.Integer, nullable=True),
+        sa.Column("release", sa.JSON(), nullable=False),
+        sa.Column("matches", sa.JSON(), nullable=False),
+        sa.Column("matched", sa.Boolean, nullable=False),
+        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("times_seen", sa.Integer, nullable=False),
+    )
+    op.create_index("ix_sightings_matched", "sightings", ["matched"])
+    op.create_index("ix_sightings_last_seen", "sightings", ["last_seen"])
+    op.create_table(
+        "sighting_listings",
+        sa.Column("source", sa.String(100), primary_key=True),
+        sa.Column("item_id", sa.String(400), primary_key=True),
+        sa.Column("sighting_id", sa.String(32), sa.ForeignKey("sightings.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("published", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("first_seen", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
+    )
+    op.create_index("ix_sighting_listings_sighting_id", "sighting_listings", ["sighting_id"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_sighting_listings_sighting_id", table_name="sighting_listings")
+    op.drop_table("sighting_listings")
+    op.drop_index("ix_sightings_last_seen", table_name="sightings")
+    op.drop_index("ix_sightings_matched", table_name="sightings")
+    op.drop_table("sightings")
