@@ -87,6 +87,28 @@ class FingerprintSettings(_Section):
     )
 
 
+class MonitorSourceSettings(_Section):
+    """One piracy source to watch (docs/monitoring.md): a Torznab indexer, a release site's feed, or an export."""
+
+    kind: Literal["torznab", "feed", "import"]
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$", description="Stable name sightings carry.")
+    url: str | None = Field(default=None, description="torznab / feed: the http(s) URL.")
+    api_key_file: Path | None = Field(default=None, description="torznab: a 0600 file holding the API key.")
+    path: Path | None = Field(default=None, description="import: the CSV or JSON export.")
+    requests_per_minute: float = Field(default=30.0, gt=0.0, le=6000.0, description="At most this many requests.")
+
+
+class MonitorSettings(_Section):
+    """Watching piracy sources (docs/monitoring.md)."""
+
+    sources: tuple[MonitorSourceSettings, ...] = Field(default=(), description="The sources to watch.")
+    interval_minutes: float = Field(default=60.0, ge=1.0, description="How often a watched title is searched.")
+    jitter: float = Field(default=0.2, ge=0.0, lt=1.0, description="Each interval is moved by up to this share.")
+    backoff_minutes: float = Field(default=5.0, gt=0.0, description="A failing source rests this long, then "
+                                   "twice as long after each further failure …")
+    max_backoff_minutes: float = Field(default=360.0, gt=0.0, description="… up to this.")
+
+
 class WatermarkSettings(_Section):
     """Forensic A/B watermarking (docs/watermarking.md)."""
 
@@ -230,6 +252,7 @@ class Settings(BaseSettings):
     license: LicenseSettings = Field(default_factory=LicenseSettings)
     license_proxy: LicenseProxySettings = Field(default_factory=LicenseProxySettings)
     tokens: TokenSettings = Field(default_factory=TokenSettings)
+    monitor: MonitorSettings = Field(default_factory=MonitorSettings)
 
     # -- derived paths: defaults under data_dir ---------------------------------------
     @property

@@ -93,8 +93,8 @@ def test_a_round_stores_each_torrent_once_across_sources_and_counts_it_again(sto
     assert store.get(_hash("dune-3")).matches == []  # a video about the film: stored as seen, not matched
     pack = store.get(_hash("office-pack"))
     assert [m["title_id"] for m in pack.matches] == ["office-s02e01", "office-s02e02"]
-    assert {s.infohash_v1 for s in store.list(matched=False)} == {_hash("dune-3")}
-    assert {s.infohash_v1 for s in store.list(title_id="office-s02e01")} == {_hash("office1"), _hash("office-pack")}
+    assert {s.infohash_v1 for s in store.find(matched=False)} == {_hash("dune-3")}
+    assert {s.infohash_v1 for s in store.find(title_id="office-s02e01")} == {_hash("office1"), _hash("office-pack")}
 
 
 def test_a_failing_source_is_reported_and_the_round_goes_on(store: SightingStore) -> None:

@@ -44,6 +44,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "trace": ("reelguard.cli.trace", "trace", "Name the session a leaked copy came from."),
     "identify": ("reelguard.cli.identify", "identify", "Find catalog content in a suspect file, and where."),
     "fingerprints": ("reelguard.cli.identify", "fingerprints", "The content-recognition index."),
+    "watch": ("reelguard.cli.monitor", "watch", "The watchlist: catalog titles searched for on piracy sources."),
+    "monitor": ("reelguard.cli.monitor", "monitor", "Watch piracy sources: one round, or the worker."),
+    "sightings": ("reelguard.cli.monitor", "sightings", "Torrents seen on piracy sources, and what they match."),
     "demo": ("reelguard.cli.demo", "demo", "Ingest the sample, mint a demo token, print the player URLs and serve."),
 }
 

@@ -26,6 +26,7 @@ from reelguard.monitor.sources import (
     PiracySource,
     SearchQuery,
     SourceItem,
+    Throttle,
     fetch,
     parse_infohash,
     parse_magnet,
@@ -46,8 +47,8 @@ class Feed(PiracySource):
     kind = "feed"
 
     def __init__(self, name: str, url: str, *, timeout_seconds: float = 20.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        super().__init__(name)
+                 transport: httpx.BaseTransport | None = None, throttle: Throttle | None = None) -> None:
+        super().__init__(name, throttle=throttle)
         if not url.startswith(("http://", "https://")):
             raise ConfigurationError(f"feed source {name!r}: expected an http(s) URL, got {url!r}")
         self.url = url
@@ -55,6 +56,7 @@ class Feed(PiracySource):
 
     def search(self, query: SearchQuery) -> Iterator[SourceItem]:
         where = f"feed source {self.name!r} ({self.url})"
+        self.throttle.wait()
         status, body = fetch(self._client, self.url, {}, where)
         if status >= 400:
             raise SourceError(f"{where} answered HTTP {status}")

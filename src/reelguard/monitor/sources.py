@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 import re
+import time
 import urllib.parse
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
@@ -34,7 +36,8 @@ from defusedxml.ElementTree import fromstring
 
 from reelguard.errors import InvalidInput, SourceError
 
-__all__ = ["MAX_RESPONSE_BYTES", "Magnet", "PiracySource", "SearchQuery", "SourceItem", "fetch", "make_source",
+__all__ = ["MAX_RESPONSE_BYTES", "Magnet", "PiracySource", "SearchQuery", "SourceItem", "Throttle", "fetch",
+           "make_source",
            "parse_infohash", "parse_magnet", "read_xml", "register_source", "source_kinds", "words_in"]
 
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # an indexer's page of 100 items is about 100 kB; 8 MB is not a page
@@ -82,13 +85,31 @@ class SourceItem:
                 "attributes": self.attributes}
 
 
+class Throttle:
+    """At most ``per_minute`` requests a minute to one source: each waits for its turn (indexers ban the impatient)."""
+
+    def __init__(self, per_minute: float | None, *, sleep: Callable[[float], None] = time.sleep,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.gap = 60.0 / per_minute if per_minute else 0.0
+        self._sleep, self._monotonic = sleep, monotonic
+        self._next = -math.inf
+
+    def wait(self) -> None:
+        now = self._monotonic()
+        if now < self._next:
+            self._sleep(self._next - now)
+            now = self._next
+        self._next = now + self.gap
+
+
 class PiracySource(ABC):
     """A place copies are listed. ``kind`` is the registry name sightings store; ``name`` the configured one."""
 
     kind: str
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, throttle: Throttle | None = None) -> None:
         self.name = name
+        self.throttle = throttle or Throttle(None)
         self.rejected: list[str] = []  # items refused since last asked, each with why (a bad infohash or magnet)
 
     @abstractmethod

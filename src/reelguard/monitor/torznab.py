@@ -34,6 +34,7 @@ from reelguard.monitor.sources import (
     PiracySource,
     SearchQuery,
     SourceItem,
+    Throttle,
     fetch,
     parse_infohash,
     parse_magnet,
@@ -75,8 +76,8 @@ class Torznab(PiracySource):
     kind = "torznab"
 
     def __init__(self, name: str, url: str, *, api_key: str, timeout_seconds: float = 20.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
-        super().__init__(name)
+                 transport: httpx.BaseTransport | None = None, throttle: Throttle | None = None) -> None:
+        super().__init__(name, throttle=throttle)
         if not url.startswith(("http://", "https://")):
             raise ConfigurationError(f"Torznab source {name!r}: expected an http(s) URL, got {url!r}")
         self.url, self._api_key = url, api_key
@@ -124,6 +125,7 @@ class Torznab(PiracySource):
     def _get(self, params: dict[str, str]) -> Element:
         """One request: bounded, its errors said without the API key, ``<error>`` turned into ``SourceError``."""
         where = f"Torznab source {self.name!r} ({self.url})"
+        self.throttle.wait()
         status, body = fetch(self._client, self.url, {**params, "apikey": self._api_key}, where)
         if status >= 400 and not body.lstrip().startswith(b"<"):
             raise SourceError(f"{where} answered HTTP {status}")

@@ -28,10 +28,12 @@ __all__ = [
     "PolicyChangeRow",
     "SeenSignatureRow",
     "SightingRow",
+    "SourceStateRow",
     "StreamRow",
     "TitleRightsRow",
     "TitleRow",
     "UsedTokenRow",
+    "WatchRow",
 ]
 
 
@@ -298,3 +300,33 @@ class ListingRow(Base):
     published: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WatchRow(Base):
+    """A catalog title on the watchlist: how release names call it, which sources to ask, when it is next due."""
+
+    __tablename__ = "watchlist"
+
+    title: Mapped[str] = mapped_column(String(200), ForeignKey("titles.name", ondelete="CASCADE"), primary_key=True)
+    search_name: Mapped[str] = mapped_column(Text)
+    year: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    other_names: Mapped[list[str]] = mapped_column(JSON)
+    season: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    episode: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    country: Mapped[str | None] = mapped_column(String(2), nullable=True)
+    sources: Mapped[list[str]] = mapped_column(JSON)  # source names; empty: every configured source
+    added_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    next_due_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    last_searched_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SourceStateRow(Base):
+    """A piracy source's health across rounds and workers: failures in a row and when it may be asked again."""
+
+    __tablename__ = "source_state"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    backoff_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

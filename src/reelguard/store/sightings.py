@@ -8,7 +8,7 @@ row. A page of listings is recorded in one transaction: a crash records all of i
 
     store = SightingStore(db)
     new, seen_again = store.record([Listing(source="indexer", item_id="…", name="Dune…", infohash_v1="…")], now)
-    store.list(matched=True, limit=50)
+    store.find(matched=True, limit=50)
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ class SightingStore:
                 _list(session, row.id, listing, now)
         return made, again
 
-    def list(self, *, matched: bool | None = None, title_id: str | None = None, limit: int = 50,
+    def find(self, *, matched: bool | None = None, title_id: str | None = None, limit: int = 50,
              offset: int = 0) -> list[Sighting]:
         """Sightings, most recently seen first; ``title_id`` keeps those matched to that catalog title."""
         with self._db.session() as session:

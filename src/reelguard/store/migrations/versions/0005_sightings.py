@@ -1,4 +1,4 @@
-"""Monitoring: torrents seen on piracy sources (sightings) and where each was listed.
+"""Monitoring: torrents seen on piracy sources (sightings), their listings, the watchlist, source health.
 
 Revision ID: 0005
 Revises: 0004
@@ -47,9 +47,35 @@ def upgrade() -> None:
         sa.Column("last_seen", sa.DateTime(timezone=True), nullable=False),
     )
     op.create_index("ix_sighting_listings_sighting_id", "sighting_listings", ["sighting_id"])
+    op.create_table(
+        "watchlist",
+        sa.Column("title", sa.String(200), sa.ForeignKey("titles.name", ondelete="CASCADE"), primary_key=True),
+        sa.Column("search_name", sa.Text, nullable=False),
+        sa.Column("year", sa.Integer, nullable=True),
+        sa.Column("other_names", sa.JSON(), nullable=False),
+        sa.Column("season", sa.Integer, nullable=True),
+        sa.Column("episode", sa.Integer, nullable=True),
+        sa.Column("country", sa.String(2), nullable=True),
+        sa.Column("sources", sa.JSON(), nullable=False),
+        sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("next_due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("last_searched_at", sa.DateTime(timezone=True), nullable=True),
+    )
+    op.create_index("ix_watchlist_next_due_at", "watchlist", ["next_due_at"])
+    op.create_table(
+        "source_state",
+        sa.Column("name", sa.String(100), primary_key=True),
+        sa.Column("failures", sa.Integer, nullable=False),
+        sa.Column("backoff_until", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("last_error", sa.Text, nullable=True),
+        sa.Column("last_success_at", sa.DateTime(timezone=True), nullable=True),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("source_state")
+    op.drop_index("ix_watchlist_next_due_at", table_name="watchlist")
+    op.drop_table("watchlist")
     op.drop_index("ix_sighting_listings_sighting_id", table_name="sighting_listings")
     op.drop_table("sighting_listings")
     op.drop_index("ix_sightings_last_seen", table_name="sightings")
