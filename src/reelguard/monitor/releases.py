@@ -19,13 +19,14 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from guessit import guessit
 
 from reelguard.errors import InvalidInput
 
-__all__ = ["MAX_NAME_LENGTH", "ParsedRelease", "clean_release_name", "parse_release"]
+__all__ = ["MAX_NAME_LENGTH", "ParsedRelease", "clean_release_name", "parse_release", "read_release"]
 
 MAX_NAME_LENGTH = 512  # release names are at most 255 characters on every indexer seen; twice that is hostile
 # guessit's sources for copies made in a cinema, and the tags of them it does not know
@@ -128,6 +129,13 @@ def parse_release(name: object, known_titles: Sequence[str] = ()) -> ParsedRelea
         pack=_is_pack(seasons, episodes, others, str(guess.get("type", "movie"))),
         raw={key: _as_json(value) for key, value in guess.items()},
     )
+
+
+@lru_cache(maxsize=65_536)
+def read_release(name: str, known_titles: tuple[str, ...] = ()) -> ParsedRelease:
+    """``parse_release``, remembered: reading a name is most of a monitoring round's time, and
+    sources list the same names round after round (a record is frozen, so one may be shared)."""
+    return parse_release(name, known_titles)
 
 
 def _title_words(name: str, matches: dict[str, Any]) -> str:

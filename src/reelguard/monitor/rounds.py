@@ -23,7 +23,7 @@ from typing import Any
 
 from reelguard.errors import InvalidInput, SourceError
 from reelguard.monitor.matching import CatalogEntry, CatalogMatcher
-from reelguard.monitor.releases import parse_release
+from reelguard.monitor.releases import read_release
 from reelguard.monitor.sources import PiracySource, SearchQuery, SourceItem
 from reelguard.store.sightings import Listing, SightingStore
 
@@ -79,6 +79,7 @@ class MonitorRound:
     def __init__(self, sources: Sequence[PiracySource], matcher: CatalogMatcher, store: SightingStore,
                  clock: Callable[[], datetime]) -> None:
         self.sources, self.matcher, self.store, self.clock = list(sources), matcher, store, clock
+        self._known_titles = tuple(matcher.numbered_titles)
 
     def run(self, queries: Sequence[SearchQuery]) -> RoundReport:
         report = RoundReport(self.clock(), [])
@@ -106,7 +107,7 @@ class MonitorRound:
 
     def _read(self, item: SourceItem, report: SourceReport) -> Listing | None:
         try:
-            release = parse_release(item.name, self.matcher.numbered_titles)
+            release = read_release(item.name, self._known_titles)
         except InvalidInput as exc:
             report.rejected.append(f"{item.item_id[:80]!r}: {exc}")
             return None
