@@ -44,7 +44,8 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=10_000)
     args = parser.parse_args()
     catalog, names = corpus("evaluation", seed=19)
-    items = [IndexerItem(names[i % len(names)].name, 2000, infohash=hashlib.sha1(str(i).encode()).hexdigest(),
+    # every name its own (an uploader's tag), as on a real indexer: the corpus has about a thousand
+    items = [IndexerItem(f"{names[i % len(names)].name} [u{i}]", 2000, infohash=hashlib.sha1(str(i).encode()).hexdigest(),
                          seeders=i % 50, peers=i % 50 + 3, size=names[i % len(names)].size_bytes)
              for i in range(args.items)]
     with TorznabTestServer(items, api_key=KEY, page_max=100) as server, tempfile.TemporaryDirectory() as folder:

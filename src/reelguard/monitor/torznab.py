@@ -47,7 +47,7 @@ __all__ = ["Capabilities", "Torznab", "load_api_key"]
 TORZNAB_NS = "http://torznab.com/schemas/2015/feed"
 NEWZNAB_NS = "http://www.newznab.com/DTD/2010/feeds/attributes/"
 _FUNCTIONS = {"search": "search", "tvsearch": "tv-search", "movie": "movie-search"}
-_MAX_PAGES = 20
+_MAX_ITEMS = 10_000  # a search that lists more than this is asking the wrong question
 
 
 def load_api_key(path: Path) -> str:
@@ -104,7 +104,7 @@ class Torznab(PiracySource):
             params["cat"] = ",".join(str(c) for c in query.categories)
         limit = max(1, caps.max_limit or caps.default_limit or 100)
         offset = 0
-        for _ in range(_MAX_PAGES):
+        while offset < _MAX_ITEMS:
             channel = self._get({**params, "offset": str(offset), "limit": str(limit)}).find("channel")
             if channel is None:
                 raise SourceError(f"Torznab source {self.name!r} ({self.url}) answered RSS without a channel")
