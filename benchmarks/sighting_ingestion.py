@@ -45,9 +45,9 @@ def main() -> None:
     args = parser.parse_args()
     catalog, names = corpus("evaluation", seed=19)
     # every name its own (an uploader's tag), as on a real indexer: the corpus has about a thousand
-    items = [IndexerItem(f"{names[i % len(names)].name} [u{i}]", 2000, infohash=hashlib.sha1(str(i).encode()).hexdigest(),
-                         seeders=i % 50, peers=i % 50 + 3, size=names[i % len(names)].size_bytes)
-             for i in range(args.items)]
+    items = [IndexerItem(f"{names[i % len(names)].name} [u{i}]", 2000,
+                         infohash=hashlib.sha1(str(i).encode()).hexdigest(), seeders=i % 50, peers=i % 50 + 3,
+                         size=names[i % len(names)].size_bytes) for i in range(args.items)]
     with TorznabTestServer(items, api_key=KEY, page_max=100) as server, tempfile.TemporaryDirectory() as folder:
         pages = [httpx.get(server.url, params={"t": "search", "q": "", "offset": str(o), "limit": "100",
                                                 "apikey": KEY}, timeout=60).content

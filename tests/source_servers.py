@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qs, urlparse
 from xml.sax.saxutils import escape, quoteattr
 
@@ -47,33 +47,25 @@ class IndexerItem:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-class TorznabTestServer:
+class _LoopbackServer:
+    """Real HTTP on a loopback port of its own; ``answer(path, params)`` says (status, body or chunks)."""
+
     __test__ = False  # not a pytest class
 
-    def __init__(self, items: list[IndexerItem], *, api_key: str = "test-key", page_max: int = 50,
-                 movie_search: bool = False, host: str = "127.0.0.1") -> None:
-        self.items, self.api_key, self.page_max, self.movie_search = items, api_key, page_max, movie_search
-        self.mode = ""  # "", "xxe", "bomb", "huge", "http500", "slow", "error900"
-        self.requests: list[dict[str, str]] = []
+    def __init__(self, host: str, path: str) -> None:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                params = {k: v[0] for k, v in parse_qs(urlparse(self.path).query).items()}
-                server.requests.append(params)
-                status, body = server.answer(params)
+                parsed = urlparse(self.path)
+                status, body = server.answer(parsed.path, {k: v[0] for k, v in parse_qs(parsed.query).items()})
+                self.send_response(status)
+                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
                 if isinstance(body, bytes):
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
                     self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-                    return
-                self.send_response(status)  # a generator: streamed without a length
-                self.send_header("Content-Type", "application/rss+xml")
                 self.end_headers()
                 try:
-                    for chunk in body:
+                    for chunk in [body] if isinstance(body, bytes) else body:  # chunks: streamed without a length
                         self.wfile.write(chunk)
                 except (BrokenPipeError, ConnectionResetError):
                     pass
@@ -83,10 +75,13 @@ class TorznabTestServer:
 
         self._httpd = ThreadingHTTPServer((host, 0), Handler)
         self._httpd.daemon_threads = True
-        self.url = f"http://{host}:{self._httpd.server_address[1]}/api"
+        self.url = f"http://{host}:{self._httpd.server_address[1]}{path}"
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
-    def __enter__(self) -> TorznabTestServer:
+    def answer(self, path: str, params: dict[str, str]) -> tuple[int, Any]:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
         self._thread.start()
         return self
 
@@ -95,8 +90,18 @@ class TorznabTestServer:
         self._httpd.shutdown()
         self._httpd.server_close()
 
+
+class TorznabTestServer(_LoopbackServer):
+    def __init__(self, items: list[IndexerItem], *, api_key: str = "test-key", page_max: int = 50,
+                 movie_search: bool = False, host: str = "127.0.0.1") -> None:
+        super().__init__(host, "/api")
+        self.items, self.api_key, self.page_max, self.movie_search = items, api_key, page_max, movie_search
+        self.mode = ""  # "", "xxe", "bomb", "huge", "http500", "slow", "error900"
+        self.requests: list[dict[str, str]] = []
+
     # -- what it answers ---------------------------------------------------------------------
-    def answer(self, params: dict[str, str]) -> tuple[int, Any]:
+    def answer(self, path: str, params: dict[str, str]) -> tuple[int, Any]:
+        self.requests.append(params)
         hostile = self._hostile()
         if hostile is not None:
             return hostile
@@ -179,36 +184,12 @@ def _item_xml(item: IndexerItem) -> str:
             f"<pubDate>Tue, 01 Dec 2026 10:00:00 +0000</pubDate>{enclosure}{attr_xml}</item>")
 
 
-class FeedTestServer:
+class FeedTestServer(_LoopbackServer):
     """A release site's feed on loopback: answers ``body`` (bytes) at any path, with ``status``."""
 
-    __test__ = False
-
     def __init__(self, body: bytes, *, status: int = 200, host: str = "127.0.0.1") -> None:
+        super().__init__(host, "/rss.xml")
         self.body, self.status = body, status
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                self.send_response(server.status)
-                self.send_header("Content-Type", "application/rss+xml")
-                self.send_header("Content-Length", str(len(server.body)))
-                self.end_headers()
-                self.wfile.write(server.body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer((host, 0), Handler)
-        self._httpd.daemon_threads = True
-        self.url = f"http://{host}:{self._httpd.server_address[1]}/rss.xml"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def __enter__(self) -> FeedTestServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+    def answer(self, path: str, params: dict[str, str]) -> tuple[int, Any]:
+        return self.status, self.body

@@ -12,12 +12,12 @@ refuses or does not answer in time becomes a 502/504 problem, never a hang::
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reelguard.errors import ConfigurationError, NotFound, UpstreamError, UpstreamTimeout
+from reelguard.secretfiles import read_secret_text
 
 if TYPE_CHECKING:
     import httpx
@@ -30,16 +30,7 @@ MAX_ANSWER_BYTES = 1024 * 1024
 
 def load_credential(path: Path | None) -> str | None:
     """The upstream bearer credential from a 0600 file (None when not configured)."""
-    if path is None:
-        return None
-    if not path.exists():
-        raise ConfigurationError(f"licence-proxy credential file {path} does not exist")
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise ConfigurationError(f"licence-proxy credential file {path} must be 0600")
-    credential = path.read_text("utf-8").strip()
-    if not credential:
-        raise ConfigurationError(f"licence-proxy credential file {path} is empty")
-    return credential
+    return None if path is None else read_secret_text(path, "licence-proxy credential")
 
 
 class LicenseProxy:

@@ -19,7 +19,6 @@ name the indexer's base URL only, never a URL with the key in it::
 
 from __future__ import annotations
 
-import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -41,6 +40,7 @@ from reelguard.monitor.sources import (
     read_xml,
     register_source,
 )
+from reelguard.secretfiles import read_secret_text
 
 __all__ = ["Capabilities", "Torznab", "load_api_key"]
 
@@ -52,14 +52,7 @@ _MAX_ITEMS = 10_000  # a search that lists more than this is asking the wrong qu
 
 def load_api_key(path: Path) -> str:
     """An indexer's API key from a 0600 file (the way reelguard keeps every secret)."""
-    if not path.exists():
-        raise ConfigurationError(f"Torznab API key file {path} does not exist")
-    if stat.S_IMODE(path.stat().st_mode) & 0o077:
-        raise ConfigurationError(f"Torznab API key file {path} must be 0600 (it is readable by others)")
-    key = path.read_text("utf-8").strip()
-    if not key:
-        raise ConfigurationError(f"Torznab API key file {path} is empty")
-    return key
+    return read_secret_text(path, "Torznab API key")
 
 
 @dataclass(frozen=True)
