@@ -28,6 +28,7 @@ __all__ = [
     "PolicyChangeRow",
     "SeenSignatureRow",
     "SightingRow",
+    "SightingTitleRow",
     "SourceStateRow",
     "StreamRow",
     "TitleRightsRow",
@@ -287,6 +288,16 @@ class SightingRow(Base):
     first_seen: Mapped[datetime] = mapped_column(UtcDateTime())
     last_seen: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     times_seen: Mapped[int] = mapped_column(Integer)
+
+
+class SightingTitleRow(Base):
+    """A catalog title a sighting's name points at (its matches, one row each, to look sightings up by title)."""
+
+    __tablename__ = "sighting_titles"
+
+    sighting_id: Mapped[str] = mapped_column(String(32), ForeignKey("sightings.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    title_id: Mapped[str] = mapped_column(String(200), primary_key=True, index=True)
 
 
 class ListingRow(Base):

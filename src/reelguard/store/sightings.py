@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from reelguard.errors import NotFound
 from reelguard.store.database import Database
-from reelguard.store.models import ListingRow, SightingRow
+from reelguard.store.models import ListingRow, SightingRow, SightingTitleRow
 
 __all__ = ["Listing", "Sighting", "SightingStore"]
 
@@ -93,10 +93,15 @@ class SightingStore:
                     row = _new_row(listing, now)
                     session.add(row)
                     made += 1
+                    newly_matched = bool(listing.matches)
                 else:
+                    newly_matched = bool(listing.matches) and not row.matches
                     _seen_again(row, listing, now)
                     again += 1
                 session.flush()
+                if newly_matched:
+                    session.add_all(SightingTitleRow(sighting_id=row.id, title_id=title)
+                                    for title in dict.fromkeys(str(m["title_id"]) for m in listing.matches))
                 _list(session, row.id, listing, now)
         return made, again
 
@@ -107,10 +112,10 @@ class SightingStore:
             query = select(SightingRow).order_by(SightingRow.last_seen.desc(), SightingRow.id)
             if matched is not None:
                 query = query.where(SightingRow.matched.is_(matched))
-            rows = list(session.scalars(query))
             if title_id is not None:
-                rows = [row for row in rows if any(m.get("title_id") == title_id for m in row.matches)]
-            return [_record(session, row) for row in rows[offset:offset + limit]]
+                query = query.join(SightingTitleRow, SightingTitleRow.sighting_id == SightingRow.id).where(
+                    SightingTitleRow.title_id == title_id)
+            return [_record(session, row) for row in session.scalars(query.offset(offset).limit(limit))]
 
     def get(self, sighting_id: str) -> Sighting:
         """A sighting by its id or either infohash; ``NotFound`` saying what was asked."""

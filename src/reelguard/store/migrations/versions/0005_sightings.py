@@ -38,6 +38,13 @@ def upgrade() -> None:
     op.create_index("ix_sightings_matched", "sightings", ["matched"])
     op.create_index("ix_sightings_last_seen", "sightings", ["last_seen"])
     op.create_table(
+        "sighting_titles",
+        sa.Column("sighting_id", sa.String(32), sa.ForeignKey("sightings.id", ondelete="CASCADE"),
+                  primary_key=True),
+        sa.Column("title_id", sa.String(200), primary_key=True),
+    )
+    op.create_index("ix_sighting_titles_title_id", "sighting_titles", ["title_id"])
+    op.create_table(
         "sighting_listings",
         sa.Column("source", sa.String(100), primary_key=True),
         sa.Column("item_id", sa.String(400), primary_key=True),
@@ -78,6 +85,8 @@ def downgrade() -> None:
     op.drop_table("watchlist")
     op.drop_index("ix_sighting_listings_sighting_id", table_name="sighting_listings")
     op.drop_table("sighting_listings")
+    op.drop_index("ix_sighting_titles_title_id", table_name="sighting_titles")
+    op.drop_table("sighting_titles")
     op.drop_index("ix_sightings_last_seen", table_name="sightings")
     op.drop_index("ix_sightings_matched", table_name="sightings")
     op.drop_table("sightings")
