@@ -32,6 +32,7 @@ from reelguard.monitor.sources import (
     parse_magnet,
     read_xml,
     register_source,
+    whole_number,
     words_in,
 )
 
@@ -109,11 +110,11 @@ def _item(source: str, entry: Any) -> SourceItem | None:
     published = entry.get("published_parsed") or entry.get("updated_parsed")
     return SourceItem(
         source, str(entry.get("id") or v1 or v2 or name), name,
-        int(size) if size is not None and str(size).isdigit() and int(size) > 0 else None,
+        whole_number(size) or None,
         v1, v2, magnet, enclosure.get("href") if enclosure is not None else (link or None),
         published=_utc(published),
-        seeders=_count(entry.get("nyaa_seeders") or entry.get("torrent_seeds")),
-        leechers=_count(entry.get("nyaa_leechers") or entry.get("torrent_peers")))
+        seeders=whole_number(entry.get("nyaa_seeders") or entry.get("torrent_seeds")),
+        leechers=whole_number(entry.get("nyaa_leechers") or entry.get("torrent_peers")))
 
 
 def _utc(moment: Any) -> datetime | None:
@@ -123,9 +124,6 @@ def _utc(moment: Any) -> datetime | None:
     year, month, day, hour, minute, second = (int(part) for part in tuple(moment)[:6])
     return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
-
-def _count(value: object) -> int | None:
-    return int(str(value)) if value is not None and str(value).isdigit() else None
 
 
 register_source("feed", Feed)

@@ -38,7 +38,8 @@ from reelguard.errors import InvalidInput, SourceError
 
 __all__ = ["MAX_RESPONSE_BYTES", "Magnet", "PiracySource", "SearchQuery", "SourceItem", "Throttle", "fetch",
            "make_source",
-           "parse_infohash", "parse_magnet", "read_xml", "register_source", "source_kinds", "words_in"]
+           "parse_infohash", "parse_magnet", "read_xml", "register_source", "source_kinds", "whole_number",
+           "words_in"]
 
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # an indexer's page of 100 items is about 100 kB; 8 MB is not a page
 _HEX = re.compile(r"[0-9a-fA-F]+")
@@ -220,6 +221,12 @@ def read_xml(body: bytes, what: str) -> Element:
         raise InvalidInput(f"{what}: the XML declares a DTD or entities, which a source never needs ({exc})") from exc
     except ParseError as exc:
         raise InvalidInput(f"{what}: expected XML, got {_excerpt(body)!r} ({exc})") from exc
+
+
+def whole_number(value: object) -> int | None:
+    """A count a source gave (seeders, size, a page total) as an int, or None when it gave none or not a number."""
+    text = "" if value is None else str(value).strip()
+    return int(text) if text.isdigit() else None
 
 
 def words_in(query: str, name: str) -> bool:

@@ -101,10 +101,7 @@ class SwarmProbe:
         """One observation per peer, each asked alone, in turn."""
         info = read_torrent(torrent)
         session = lt.session(self._settings())  # type: ignore[call-overload]  # a dict of settings, as the bindings take
-        try:
-            return [self._ask(session, info, peer) for peer in peers]
-        finally:
-            del session
+        return [self._ask(session, info, peer) for peer in peers]
 
     def _settings(self) -> dict[str, Any]:
         return {"listen_interfaces": f"{self.address}:0", "outgoing_interfaces": self.address,

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
-from typing import Any
 from xml.etree.ElementTree import Element
 
 import httpx
@@ -39,6 +39,7 @@ from reelguard.monitor.sources import (
     parse_magnet,
     read_xml,
     register_source,
+    whole_number,
 )
 from reelguard.secretfiles import read_secret_text
 
@@ -145,10 +146,10 @@ class Torznab(PiracySource):
         enclosure = item.find("enclosure")
         link = (enclosure.get("url") if enclosure is not None else None) or (item.findtext("link") or None)
         guid = (item.findtext("guid") or "").strip() or v1 or v2 or name
-        seeders, peers = _count(attrs.get("seeders")), _count(attrs.get("peers"))
-        leechers = _count(attrs.get("leechers")) if "leechers" in attrs else (
+        seeders, peers = whole_number(attrs.get("seeders")), whole_number(attrs.get("peers"))
+        leechers = whole_number(attrs.get("leechers")) if "leechers" in attrs else (
             peers - seeders if peers is not None and seeders is not None and peers >= seeders else None)
-        size = _count(attrs.get("size") or item.findtext("size") or
+        size = whole_number(attrs.get("size") or item.findtext("size") or
                       (enclosure.get("length") if enclosure is not None else None))
         categories = tuple(sorted({int(c) for c in _all_categories(item, attrs) if c.isdigit()}))
         known = {"infohash", "magneturl", "seeders", "peers", "leechers", "size", "category"}
@@ -186,13 +187,13 @@ def _capabilities(root: Element) -> Capabilities:
             if element.get("id", "").isdigit():
                 categories[int(element.get("id", "0"))] = element.get("name", "")
     limits = root.find("limits")
-    return Capabilities(functions, categories, _count(limits.get("default") if limits is not None else None) or 100,
-                        _count(limits.get("max") if limits is not None else None) or 100)
+    default, most = (None, None) if limits is None else (limits.get("default"), limits.get("max"))
+    return Capabilities(functions, categories, whole_number(default) or 100, whole_number(most) or 100)
 
 
 def _total(channel: Element) -> int | None:
     response = channel.find(f"{{{NEWZNAB_NS}}}response")
-    return _count(response.get("total")) if response is not None else None
+    return whole_number(response.get("total")) if response is not None else None
 
 
 def _magnet_link(item: Element) -> str | None:
@@ -207,11 +208,8 @@ def _all_categories(item: Element, attrs: Mapping[str, str]) -> list[str]:
     return found + [c.strip() for c in (item.findtext("category") or "").split(",")] + [attrs.get("category", "")]
 
 
-def _count(text: str | None) -> int | None:
-    return int(text) if text is not None and text.strip().isdigit() else None
 
-
-def _published(text: str | None) -> Any:
+def _published(text: str | None) -> datetime | None:
     if not text:
         return None
     try:

@@ -32,7 +32,7 @@ from reelguard.settings import MonitorSettings, MonitorSourceSettings
 from reelguard.store.database import Database
 from reelguard.store.repositories import list_titles
 from reelguard.store.sightings import SightingStore
-from reelguard.store.watchlist import Watch, WatchStore
+from reelguard.store.watchlist import SourceState, Watch, WatchStore
 
 __all__ = ["WatchReport", "Watcher", "build_source"]
 
@@ -83,8 +83,8 @@ class Watcher:
         if not sources:
             raise ConfigurationError("no monitor sources configured: add [[monitor.sources]] to reelguard.toml "
                                      "(docs/monitoring.md)")
-        watches = self.watchlist.watches()
-        matcher = CatalogMatcher(self._entries(watches))  # every watched title: any sighting may be any of them
+        entries = self._entries(self.watchlist.watches())
+        matcher = CatalogMatcher(list(entries.values()))  # every watched title: any sighting may be any of them
         due = self.watchlist.due(now, titles)
         states = self.watchlist.states()
         reports = []
@@ -94,10 +94,9 @@ class Watcher:
                 reports.append({**SourceReport(source.name).to_json(),
                                 "resting_until": state.backoff_until.isoformat(), "error": state.last_error})
                 continue
-            mine = [w for w in due if not w.sources or source.name in w.sources]
-            queries = watch_queries(self._entries(mine))
+            queries = watch_queries([entries[w.title] for w in due if not w.sources or source.name in w.sources])
             report = MonitorRound([source], matcher, self.sightings, self.clock).run(queries).sources[0]
-            reports.append({**report.to_json(), **self._health(source, report, now)})
+            reports.append({**report.to_json(), **self._health(source.name, report, now, state)})
         self.watchlist.searched([w.title for w in due], now, [self._next_due(now) for _ in due])
         return WatchReport(now, [w.title for w in due], reports)
 
@@ -113,22 +112,23 @@ class Watcher:
                     on_round(WatchReport(self.clock(), [], [{"error": str(exc)}]))
             stop.wait(self._until_next_due())
 
-    def _entries(self, watches: Sequence[Watch]) -> list[CatalogEntry]:
+    def _entries(self, watches: Sequence[Watch]) -> dict[str, CatalogEntry]:
+        """Each watched title as release names refer to it, with its catalog runtime (for the size check)."""
         with self.db.session() as session:
             runtimes = {title.name: title.duration_seconds for title in list_titles(session)}
-        return [CatalogEntry(w.title, w.search_name, w.year, w.other_names, w.season, w.episode,
-                             runtimes.get(w.title) or None, w.country) for w in watches]
+        return {w.title: CatalogEntry(w.title, w.search_name, w.year, w.other_names, w.season, w.episode,
+                                      runtimes.get(w.title) or None, w.country) for w in watches}
 
-    def _health(self, source: PiracySource, report: SourceReport, now: datetime) -> dict[str, Any]:
+    def _health(self, name: str, report: SourceReport, now: datetime,
+                previous: SourceState | None) -> dict[str, Any]:
         if report.error is None:
-            self.watchlist.succeeded(source.name, now)
+            self.watchlist.succeeded(name, now)
             return {}
-        previous = self.watchlist.states().get(source.name)
         failures = 1 + (previous.failures if previous is not None else 0)
         minutes = (min(self.settings.max_backoff_minutes, self.settings.backoff_minutes * 2 ** (failures - 1))
                    if report.retryable else self.settings.max_backoff_minutes)
         until = now + timedelta(minutes=minutes)
-        self.watchlist.failed(source.name, report.error, until=until)
+        self.watchlist.failed(name, report.error, until=until)
         return {"resting_until": until.isoformat()}
 
     def _next_due(self, now: datetime) -> datetime:
