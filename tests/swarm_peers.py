@@ -1,4 +1,7 @@
-"""A BitTorrent swarm on loopback for tests: real libtorrent seeders, and two peers that only pretend.
+"""A BitTorrent swarm on loopback for tests: a real tracker, real libtorrent seeders, and peers that only pretend.
+
+The tracker is Debian's ``opentracker`` on 127.0.0.1 (whitelist mode, as Debian builds
+it: the swarm's infohash is written to its whitelist before it starts).
 
 Seeders are libtorrent sessions, each bound to its own loopback address (127.0.0.2,
 127.0.0.3, …) so that peers differ by IP, with DHT, LSD, UPnP and NAT-PMP off.
@@ -7,18 +10,24 @@ connected to: the handshake for the infohash and a bitfield saying it has everyt
 ``silent`` never unchokes (a peer that announces but serves nothing); ``corrupt``
 answers every request with random bytes (a peer whose pieces fail their hash)::
 
-    with LoopbackSwarm(payload) as swarm:
+    with LoopbackSwarm(payload, tracker=True) as swarm:
         swarm.seed("127.0.0.2"); swarm.pretend("127.0.0.5", corrupt=True)
         probe.prove(swarm.torrent, swarm.peers)
+        discovery.discover(swarm.magnet)      # metadata and peers from the tracker
 """
 
 from __future__ import annotations
 
+import http.client
 import os
+import shutil
 import socket
 import struct
+import subprocess
 import tempfile
 import threading
+import time
+import urllib.parse
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -84,36 +93,101 @@ def _read(connection: socket.socket, size: int) -> bytes:
     return data
 
 
+class OpenTracker:
+    """Debian's opentracker on 127.0.0.1, HTTP and UDP on one free port, admitting the infohashes given."""
+
+    __test__ = False
+
+    def __init__(self, infohashes: list[str]) -> None:
+        binary = shutil.which("opentracker")
+        if binary is None:
+            raise RuntimeError("opentracker is not installed: `make system-deps` installs it (Debian package)")
+        self._folder = tempfile.TemporaryDirectory()
+        os.chmod(self._folder.name, 0o755)  # it drops to user nobody inside this folder
+        Path(self._folder.name, "whitelist").write_text("".join(f"{h}\n" for h in infohashes))
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self._process = subprocess.Popen(
+            [binary, "-i", "127.0.0.1", "-p", str(self.port), "-P", str(self.port), "-w", "whitelist",
+             "-d", self._folder.name, "-u", "nobody"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.url = f"http://127.0.0.1:{self.port}/announce"
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        self.close()
+        raise RuntimeError("opentracker did not start listening within 10 s")
+
+    def announce(self, ip: str, port: int, infohash: str) -> None:
+        """Announce as a peer at ``ip``:``port`` (the tracker lists the address the request came from)."""
+        query = urllib.parse.urlencode({"peer_id": b"-XX0001-" + os.urandom(6).hex().encode()[:12], "port": port,
+                                        "uploaded": 0, "downloaded": 0, "left": 0, "compact": 1,
+                                        "event": "started"})
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5, source_address=(ip, 0))
+        connection.request("GET", f"/announce?info_hash={urllib.parse.quote(bytes.fromhex(infohash))}&{query}")
+        answer = connection.getresponse().read()
+        connection.close()
+        if b"failure" in answer:
+            raise RuntimeError(f"opentracker refused the announce: {answer!r}")
+
+    def close(self) -> None:
+        self._process.terminate()
+        self._process.wait(5)
+        self._folder.cleanup()
+
+
 class LoopbackSwarm:
     __test__ = False
 
-    def __init__(self, payload: bytes, name: str = "Dune.Part.Two.2024.1080p.WEB-DL-FLUX.mkv") -> None:
+    def __init__(self, payload: bytes, name: str = "Dune.Part.Two.2024.1080p.WEB-DL-FLUX.mkv", *,
+                 tracker: bool = False, source: Path | None = None) -> None:
         self._folder = tempfile.TemporaryDirectory()
         self.content = Path(self._folder.name) / "content"
         self.content.mkdir()
-        (self.content / name).write_bytes(payload)
+        if source is not None:
+            shutil.copyfile(source, self.content / name)
+        else:
+            (self.content / name).write_bytes(payload)
         made = lt.create_torrent(lt.list_files(str(self.content / name)), PIECE)
         lt.set_piece_hashes(made, str(self.content))
+        hashes = lt.torrent_info(lt.bencode(made.generate())).info_hashes()
+        self.infohash = str(hashes.v1)
+        # a hybrid torrent is announced twice: by v1 and by its v2 hash cut to 20 bytes (BEP 52)
+        self.tracker = OpenTracker([self.infohash, str(hashes.v2)[:40]]) if tracker else None
+        if self.tracker is not None:
+            made.add_tracker(self.tracker.url)
         self.torrent = lt.bencode(made.generate())
         self.info = lt.torrent_info(self.torrent)
+        self.magnet = f"magnet:?xt=urn:btih:{self.infohash}&dn={urllib.parse.quote(name)}" + (
+            f"&tr={urllib.parse.quote(self.tracker.url, safe='')}" if self.tracker else "")
         self.peers: list[CandidatePeer] = []
         self._sessions: list[Any] = []
         self._pretenders: list[PretendingPeer] = []
 
     def seed(self, ip: str) -> CandidatePeer:
-        session = lt.session({"listen_interfaces": f"{ip}:0", "enable_dht": False, "enable_lsd": False,
-                              "enable_upnp": False, "enable_natpmp": False, "enable_incoming_utp": False,
-                              "enable_outgoing_utp": False, "in_enc_policy": 2, "out_enc_policy": 2})
+        session = lt.session({"listen_interfaces": f"{ip}:0", "outgoing_interfaces": ip, "enable_dht": False,
+                              "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+                              "enable_incoming_utp": False, "enable_outgoing_utp": False, "in_enc_policy": 2,
+                              "out_enc_policy": 2, "dht_bootstrap_nodes": "",
+                              "alert_mask": lt.alert.category_t.tracker_notification})
         params = lt.add_torrent_params()
         params.ti, params.save_path, params.flags = lt.torrent_info(self.info), str(self.content), \
             lt.torrent_flags.seed_mode
-        session.add_torrent(params)
+        handle = session.add_torrent(params)
         self._sessions.append(session)
+        if self.tracker is not None:
+            _announced(session, handle)
         return self._listed(CandidatePeer(ip, session.listen_port(), "tracker"))
 
     def pretend(self, ip: str, *, corrupt: bool) -> CandidatePeer:
         peer = PretendingPeer(ip, self.info.info_hashes().v1.to_bytes(), self.info.num_pieces(), corrupt=corrupt)
         self._pretenders.append(peer)
+        if self.tracker is not None:
+            self.tracker.announce(ip, peer.port, self.infohash)
         return self._listed(CandidatePeer(ip, peer.port, "tracker"))
 
     def _listed(self, peer: CandidatePeer) -> CandidatePeer:
@@ -128,4 +202,19 @@ class LoopbackSwarm:
         for peer in self._pretenders:
             peer.close()
         self._sessions.clear()
+        if self.tracker is not None:
+            self.tracker.close()
         self._folder.cleanup()
+
+
+def _announced(session: Any, handle: Any, seconds: float = 10.0) -> None:
+    """Wait until the tracker has answered the seeder's first announce (so it is listed before anyone asks)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        for alert in session.pop_alerts():
+            if isinstance(alert, lt.tracker_reply_alert):
+                return
+            if isinstance(alert, lt.tracker_error_alert):
+                raise RuntimeError(f"the tracker refused a seeder: {alert.message()}")
+        time.sleep(0.02)
+    raise RuntimeError(f"the tracker did not answer a seeder within {seconds:g} s")

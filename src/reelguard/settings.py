@@ -107,6 +107,28 @@ class MonitorSettings(_Section):
     backoff_minutes: float = Field(default=5.0, gt=0.0, description="A failing source rests this long, then "
                                    "twice as long after each further failure …")
     max_backoff_minutes: float = Field(default=360.0, gt=0.0, description="… up to this.")
+    probe_address: str = Field(default="0.0.0.0", description="The address the swarm probe binds to and is "  # noqa: S104
+                               "recorded under in every peer observation (the monitored interface).")
+    discovery_seconds: float = Field(default=30.0, gt=0.0, le=600.0, description="How long the probe listens "
+                                     "for a swarm's metadata and peers.")
+    peer_timeout_seconds: float = Field(default=20.0, gt=0.0, le=600.0, description="How long one peer is "
+                                        "given to deliver a verified piece.")
+    sample_megabytes: int = Field(default=256, ge=1, le=65536, description="The most of a video fetched as a "
+                                  "sample (its head, tail and a middle run; all of it when smaller).")
+    sample_timeout_seconds: float = Field(default=900.0, gt=0.0, description="How long a sample may take.")
+    dht_nodes: tuple[str, ...] = Field(default=(), description="DHT nodes (host:port) to join; none: the DHT "
+                                       "is off (trackers and PEX only).")
+    retry_minutes: float = Field(default=30.0, gt=0.0, description="A step that failed for a passing reason "
+                                 "(no peer answered) is tried again after this long.")
+
+    @field_validator("dht_nodes")
+    @classmethod
+    def _host_and_port(cls, nodes: tuple[str, ...]) -> tuple[str, ...]:
+        for node in nodes:
+            host, _, port = node.rpartition(":")
+            if not host or not port.isdigit() or not 0 < int(port) < 65536:
+                raise ValueError(f"expected DHT nodes as host:port, got {node!r}")
+        return nodes
 
 
 class WatermarkSettings(_Section):

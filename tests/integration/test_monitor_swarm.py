@@ -1,4 +1,4 @@
-"""Proof of participation on a loopback swarm: seeders proven by a verified piece, pretenders never."""
+"""The swarm on loopback: metadata and peers found (opentracker, BEP 9), seeders proven, samples fetched."""
 
 from __future__ import annotations
 
@@ -6,9 +6,12 @@ import os
 from datetime import UTC
 from pathlib import Path
 
+import libtorrent as lt
 import pytest
 
-from reelguard.errors import InvalidInput
+from reelguard.errors import InvalidInput, SourceError
+from reelguard.monitor.discovery import SwarmDiscovery
+from reelguard.monitor.samples import acquire_sample, sample_pieces
 from reelguard.monitor.swarm import CandidatePeer, SwarmProbe, read_torrent
 from tests.swarm_peers import LoopbackSwarm
 
@@ -51,3 +54,68 @@ def test_a_peer_that_does_not_answer_is_only_listed(tmp_path: Path) -> None:
 def test_a_torrent_file_that_is_not_one_is_refused(data: bytes, said: str) -> None:
     with pytest.raises(InvalidInput, match=said):
         read_torrent(data)
+
+
+def test_a_magnet_gives_the_metadata_and_the_trackers_peers(tmp_path: Path) -> None:
+    """BEP 9: the info dictionary comes from the peers (libtorrent checks it against the infohash); the peers
+    come from opentracker — seeders, the peer that only announces, never the probe itself."""
+    with LoopbackSwarm(os.urandom(700_000), tracker=True) as swarm:
+        seeder = swarm.seed("127.0.0.2")
+        silent = swarm.pretend("127.0.0.4", corrupt=False)
+        found = SwarmDiscovery(tmp_path, address="127.0.0.9", seconds=15).discover(swarm.magnet)
+        assert found.infohash == swarm.infohash and found.name == swarm.info.name()
+        assert lt.torrent_info(found.torrent).info_hashes().v1 == swarm.info.info_hashes().v1
+        assert {(p.ip, p.port, p.found_by) for p in found.peers} == {
+            (seeder.ip, seeder.port, "tracker"), (silent.ip, silent.port, "tracker")}
+        assert list(found.trackers.values()) and all("peers" in said for said in found.trackers.values())
+
+
+def test_peer_hints_in_a_magnet_are_used_without_a_tracker(tmp_path: Path) -> None:
+    with LoopbackSwarm(os.urandom(300_000)) as swarm:
+        seeder = swarm.seed("127.0.0.3")
+        hinted = f"magnet:?xt=urn:btih:{swarm.infohash}&x.pe={seeder.ip}:{seeder.port}"
+        found = SwarmDiscovery(tmp_path, address="127.0.0.9", seconds=15).discover(hinted)
+    assert [(p.ip, p.found_by) for p in found.peers] == [(seeder.ip, "magnet hint")]
+
+
+def test_a_swarm_where_no_peer_answers_is_a_retryable_error(tmp_path: Path) -> None:
+    with LoopbackSwarm(os.urandom(100_000), tracker=True) as swarm:
+        swarm.pretend("127.0.0.6", corrupt=False)  # listed; has no metadata to give
+        with pytest.raises(SourceError, match="no peer of the swarm gave the torrent's metadata") as caught:
+            SwarmDiscovery(tmp_path, address="127.0.0.9", seconds=3).discover(swarm.magnet)
+    assert caught.value.retryable
+
+
+@pytest.mark.parametrize("magnet", ["magnet:?dn=nothing", "http://example.invalid/x.torrent",
+                                    "magnet:?xt=urn:btih:zz"])
+def test_a_bad_magnet_is_refused_before_the_swarm_is_asked(tmp_path: Path, magnet: str) -> None:
+    with pytest.raises(InvalidInput, match=r"expected (a magnet|an infohash)"):
+        SwarmDiscovery(tmp_path, address="127.0.0.9", seconds=1).discover(magnet)
+
+
+def test_a_sample_comes_from_proven_distributors_alone(tmp_path: Path) -> None:
+    """A large file: its head, its tail and a middle run are fetched, each piece hash-checked; the rest stays
+    zeros. A corrupt peer handed in as a distributor would only cost time: its pieces fail their hash."""
+    payload = os.urandom(3_000_000)
+    with LoopbackSwarm(payload) as swarm:
+        seeder = swarm.seed("127.0.0.2")
+        bad = swarm.pretend("127.0.0.5", corrupt=True)
+        info = read_torrent(swarm.torrent)
+        _, ranges, pieces = sample_pieces(info, max_bytes=1_000_000)
+        assert ranges[0][0] == 0 and ranges[-1][1] == len(payload) and len(pieces) < info.num_pieces()
+        sample = acquire_sample(swarm.torrent, [bad, seeder], tmp_path / "s", address="127.0.0.9",
+                                max_bytes=1_000_000, timeout_seconds=30)
+    assert sample.complete and sample.pieces_wanted == len(pieces)
+    got = sample.path.read_bytes()
+    piece = info.piece_length()
+    for index in range(info.num_pieces()):
+        start, end = index * piece, min(len(payload), (index + 1) * piece)
+        if index in pieces:
+            assert got[start:end] == payload[start:end]
+        else:
+            assert not any(got[start:end])  # never fetched: a hole
+
+
+def test_a_sample_with_no_distributor_is_refused(tmp_path: Path) -> None:
+    with LoopbackSwarm(os.urandom(100_000)) as swarm, pytest.raises(InvalidInput, match="proven distributor"):
+        acquire_sample(swarm.torrent, [], tmp_path, address="127.0.0.9", max_bytes=1 << 20, timeout_seconds=1)

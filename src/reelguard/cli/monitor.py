@@ -90,11 +90,13 @@ def monitor() -> None:
 @json_option
 @click.pass_context
 def once(ctx: click.Context, titles: tuple[str, ...], as_json: bool) -> None:
-    """One round: due titles (or those named) searched on every source; sightings stored."""
+    """One round: due titles (or those named) searched on every source; sightings stored; matched ones probed,
+    sampled, identified and traced."""
     from reelguard.monitor.watching import Watcher
 
     with open_runtime(ctx) as runtime:
-        report = Watcher(runtime.settings.monitor, runtime.db, runtime.clock).once(titles).to_json()
+        watcher = Watcher(runtime.settings.monitor, runtime.db, runtime.clock, pipeline=runtime.leak_pipeline())
+        report = watcher.once(titles).to_json()
     emit(report, as_json, _render_round)
 
 
@@ -107,7 +109,7 @@ def run(ctx: click.Context) -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with open_runtime(ctx) as runtime:
-        watcher = Watcher(runtime.settings.monitor, runtime.db, runtime.clock)
+        watcher = Watcher(runtime.settings.monitor, runtime.db, runtime.clock, pipeline=runtime.leak_pipeline())
         try:
             watcher.run(stop, on_round=lambda report: _render_round(report.to_json()))
         except KeyboardInterrupt:
@@ -143,10 +145,14 @@ def list_sightings(ctx: click.Context, matched: bool | None, title: str | None, 
 @click.pass_context
 def show(ctx: click.Context, sighting: str, as_json: bool) -> None:
     """One sighting by its id or infohash: where it was listed, what its name says, what it matched and why."""
+    from reelguard.store.sightingjobs import SightingJobStore
     from reelguard.store.sightings import SightingStore
 
     with open_runtime(ctx) as runtime:
         record = SightingStore(runtime.db).get(sighting).to_json()
+        jobs = SightingJobStore(runtime.db)
+        record["steps"] = [job.to_json() for job in jobs.jobs(record["id"])]
+        record["peers"] = jobs.observations(record["id"])
     emit(record, as_json, _render_sighting)
 
 
@@ -172,6 +178,9 @@ def _render_round(report: dict[str, Any]) -> None:
                       str(row.get("new", "")), str(row.get("seen_again", "")), str(row.get("matched", "")),
                       str(len(row.get("rejected", []))), error)
     console.print(table)
+    for step in report.get("leaks", []):
+        console.print(f"  sighting {step['sighting'][:12]} {step['step']}: {step['verdict']}"
+                      + (f" ({step['error']})" if step["error"] else ""), markup=False)
 
 
 def _render_sightings(rows: list[dict[str, Any]]) -> None:
@@ -196,3 +205,10 @@ def _render_sighting(row: dict[str, Any]) -> None:
                   f"{'cinema copy ' if release.get('cinema_copy') else ''}{'pack ' if release.get('pack') else ''}")
     for match in row["matches"] or [{"title_id": "no catalog title", "score": 0.0, "reasons": []}]:
         console.print(f"  → {match['title_id']} {match['score']:.2f}: {', '.join(match['reasons'])}")
+    for peer in row.get("peers", []):
+        piece = f"piece {peer['piece_index']} sha1 {peer['piece_sha1']}" if peer["piece_sha1"] else peer["reason"]
+        console.print(f"  peer {peer['peer_ip']}:{peer['peer_port']} ({peer['found_by']}, {peer['client'] or '?'}): "
+                      f"{peer['verdict']} — {piece}, {peer['bytes_received']} bytes", markup=False)
+    for step in row.get("steps", []):
+        said = (step["result"] or {}).get("verdict") or step["error"] or ""
+        console.print(f"  {step['step']}: {step['state']} — {said}", markup=False)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # the services pull in NumPy, OpenCV, FAISS and PyAV: importe
     from reelguard.fingerprint.service import FingerprintService
     from reelguard.ingest.removal import TitleRemoval
     from reelguard.ingest.service import IngestService
+    from reelguard.monitor.pipeline import LeakPipeline
     from reelguard.watermark.sessions import SessionService
     from reelguard.watermark.trace import TraceService
 
@@ -128,6 +129,20 @@ class Runtime:
                             fingerprints=self.fingerprint_service(),
                             false_accusation=self.settings.watermark.false_accusation, work_dir=self.work_dir,
                             spool_bytes=self.settings.watermark.trace_spool_bytes)
+
+    def leak_pipeline(self) -> LeakPipeline:
+        from datetime import timedelta
+
+        from reelguard.monitor.pipeline import LeakPipeline, PipelineOptions
+
+        monitor = self.settings.monitor
+        options = PipelineOptions(
+            probe_address=monitor.probe_address, discovery_seconds=monitor.discovery_seconds,
+            peer_timeout_seconds=monitor.peer_timeout_seconds, sample_bytes=monitor.sample_megabytes << 20,
+            sample_timeout_seconds=monitor.sample_timeout_seconds, retry_after=timedelta(minutes=monitor.retry_minutes),
+            dht_nodes=tuple((host, int(port)) for host, _, port in (n.rpartition(":") for n in monitor.dht_nodes)))
+        return LeakPipeline(self.db, self.blobs, self.fingerprint_service, self.trace_service, options,
+                            self.work_dir / "monitor", self.clock)
 
     def licensing(self) -> Licensing:
         from reelguard.composition.licensing import build_licensing

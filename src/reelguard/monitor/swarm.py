@@ -36,7 +36,7 @@ import libtorrent as lt
 from reelguard import __version__
 from reelguard.errors import InvalidInput
 
-__all__ = ["CandidatePeer", "PeerObservation", "SwarmProbe", "read_torrent"]
+__all__ = ["CandidatePeer", "PeerObservation", "SwarmProbe", "read_torrent", "session_settings"]
 
 MAX_TORRENT_BYTES = 16 * 1024 * 1024  # a .torrent of a film is tens of kB; 16 MB is an attack on the parser
 MAX_PIECES = 1_000_000
@@ -90,6 +90,16 @@ def read_torrent(data: bytes) -> Any:
     return info
 
 
+def session_settings(address: str, *, software: str = "", dht: bool = False, timeout: float = 15.0) -> dict[str, Any]:
+    """A libtorrent session bound to ``address``: TCP only, no encryption, LSD/UPnP/NAT-PMP off, DHT if asked."""
+    return {"listen_interfaces": f"{address}:0", "outgoing_interfaces": address,
+            "enable_dht": dht, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+            "enable_outgoing_utp": False, "enable_incoming_utp": False, "out_enc_policy": 2, "in_enc_policy": 2,
+            "allow_multiple_connections_per_ip": True, "alert_mask": lt.alert.category_t.all_categories,
+            "user_agent": software or f"reelguard {__version__}, libtorrent {lt.__version__}",
+            "peer_connect_timeout": max(1, int(timeout)), "dht_bootstrap_nodes": ""}
+
+
 class SwarmProbe:
     def __init__(self, work_dir: Path, *, address: str = "127.0.0.1", timeout_seconds: float = 15.0,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC), rng: random.Random | None = None) -> None:
@@ -100,15 +110,10 @@ class SwarmProbe:
     def prove(self, torrent: bytes, peers: Sequence[CandidatePeer]) -> list[PeerObservation]:
         """One observation per peer, each asked alone, in turn."""
         info = read_torrent(torrent)
-        session = lt.session(self._settings())  # type: ignore[call-overload]  # a dict of settings, as the bindings take
+        self.work_dir.mkdir(parents=True, exist_ok=True)
+        settings = session_settings(self.address, software=self.software, timeout=self.timeout)
+        session = lt.session(settings)  # type: ignore[call-overload]  # a dict of settings, as the bindings take
         return [self._ask(session, info, peer) for peer in peers]
-
-    def _settings(self) -> dict[str, Any]:
-        return {"listen_interfaces": f"{self.address}:0", "outgoing_interfaces": self.address,
-                "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
-                "enable_outgoing_utp": False, "enable_incoming_utp": False, "out_enc_policy": 2, "in_enc_policy": 2,
-                "allow_multiple_connections_per_ip": True, "alert_mask": lt.alert.category_t.all_categories,
-                "user_agent": self.software, "peer_connect_timeout": max(1, int(self.timeout))}
 
     def _ask(self, session: Any, info: Any, peer: CandidatePeer) -> PeerObservation:
         started = self.clock()

@@ -7,7 +7,9 @@ thousand titles do not all fall due in the same minute). A source that fails res
 ``backoff_minutes``, twice as long after each further failure, up to
 ``max_backoff_minutes``; one that refused the API key rests the longest at once (a key
 does not mend itself). Its state is stored, so the next round — in this process or
-another — knows. ``run`` repeats rounds until asked to stop::
+another — knows. With a ``pipeline``, each round then takes every matched sighting
+through its jobs (``pipeline``: probe, sample, identify, trace). ``run`` repeats rounds
+until asked to stop::
 
     watcher = Watcher(settings.monitor, db, clock)
     watcher.once(["dune2"])              # one round for one title, due or not
@@ -19,9 +21,9 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reelguard.errors import ConfigurationError, ReelguardError
 from reelguard.monitor.matching import CatalogEntry, CatalogMatcher
@@ -33,6 +35,9 @@ from reelguard.store.database import Database
 from reelguard.store.repositories import list_titles
 from reelguard.store.sightings import SightingStore
 from reelguard.store.watchlist import SourceState, Watch, WatchStore
+
+if TYPE_CHECKING:
+    from reelguard.monitor.pipeline import LeakPipeline
 
 __all__ = ["WatchReport", "Watcher", "build_source"]
 
@@ -59,15 +64,18 @@ class WatchReport:
     started: datetime
     titles: list[str]
     sources: list[dict[str, Any]]
+    leaks: list[dict[str, Any]] = field(default_factory=list)  # what the pipeline did with matched sightings
 
     def to_json(self) -> dict[str, Any]:
-        return {"started": self.started.isoformat(), "titles": self.titles, "sources": self.sources}
+        return {"started": self.started.isoformat(), "titles": self.titles, "sources": self.sources,
+                "leaks": self.leaks}
 
 
 class Watcher:
     def __init__(self, settings: MonitorSettings, db: Database, clock: Callable[[], datetime], *,
-                 sources: Sequence[PiracySource] | None = None, rng: random.Random | None = None) -> None:
-        self.settings, self.db, self.clock = settings, db, clock
+                 sources: Sequence[PiracySource] | None = None, rng: random.Random | None = None,
+                 pipeline: LeakPipeline | None = None) -> None:
+        self.settings, self.db, self.clock, self.pipeline = settings, db, clock, pipeline
         self.watchlist, self.sightings = WatchStore(db), SightingStore(db)
         self._sources = list(sources) if sources is not None else None
         self._rng = rng or random.Random()  # noqa: S311 - jitter of a schedule, not a secret
@@ -98,7 +106,11 @@ class Watcher:
             report = MonitorRound([source], matcher, self.sightings, self.clock).run(queries).sources[0]
             reports.append({**report.to_json(), **self._health(source.name, report, now, state)})
         self.watchlist.searched([w.title for w in due], now, [self._next_due(now) for _ in due])
-        return WatchReport(now, [w.title for w in due], reports)
+        leaks: list[dict[str, Any]] = []
+        if self.pipeline is not None:  # every matched sighting taken as far as it goes: probe … trace
+            self.pipeline.enqueue_new()
+            leaks = [outcome.to_json() for outcome in self.pipeline.run()]
+        return WatchReport(now, [w.title for w in due], reports, leaks)
 
     def run(self, stop: threading.Event, *, on_round: Callable[[WatchReport], None] | None = None) -> None:
         """Rounds until ``stop`` is set: each as soon as a title falls due (checked at least a minute apart)."""

@@ -10,7 +10,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -25,8 +38,10 @@ __all__ = [
     "GrantRow",
     "IdempotencyKeyRow",
     "ListingRow",
+    "PeerObservationRow",
     "PolicyChangeRow",
     "SeenSignatureRow",
+    "SightingJobRow",
     "SightingRow",
     "SightingTitleRow",
     "SourceStateRow",
@@ -341,3 +356,43 @@ class SourceStateRow(Base):
     backoff_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+
+class SightingJobRow(Base):
+    """One step of taking a matched sighting to a traced leak (probe, sample, identify, trace), claimed by one worker.
+
+    A worker holds a job by its lease; a job whose lease ran out (its worker died) is
+    claimed again. The step's result and the next step's job are written in the one
+    transaction that marks it done, so a crash never leaves a step done without them.
+    """
+
+    __tablename__ = "sighting_jobs"
+    __table_args__ = (Index("ix_sighting_jobs_state", "state", "not_before"),
+                      UniqueConstraint("sighting_id", "step", name="uq_sighting_jobs_step"))
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    sighting_id: Mapped[str] = mapped_column(String(32), ForeignKey("sightings.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(String(12))  # pending, running, done, failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    not_before: Mapped[datetime] = mapped_column(UtcDateTime())
+    lease_owner: Mapped[str | None] = mapped_column(String(80), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class PeerObservationRow(Base):
+    """What the swarm probe saw of one peer of a sighting's torrent (monitor.swarm.PeerObservation, whole)."""
+
+    __tablename__ = "peer_observations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    sighting_id: Mapped[str] = mapped_column(String(32), ForeignKey("sightings.id", ondelete="CASCADE"), index=True)
+    peer_ip: Mapped[str] = mapped_column(String(64))
+    peer_port: Mapped[int] = mapped_column(Integer)
+    verdict: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    record: Mapped[dict[str, Any]] = mapped_column(JSON)
