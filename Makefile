@@ -9,7 +9,7 @@ STAMPS := .make
 STATIC := src/reelguard/web/static
 PLAYER_JS := $(STATIC)/shaka-player.compiled.js
 SWAGGER_UI := $(STATIC)/swagger-ui-bundle.js $(STATIC)/swagger-ui.css
-APT_PACKAGES := chromium fonts-liberation
+APT_PACKAGES := chromium fonts-liberation opentracker
 
 .PHONY: run test setup player media system-deps lint typecheck bench bench-watermark bench-fingerprint bench-monitor clean
 
@@ -58,10 +58,11 @@ $(SWAGGER_UI): $(STAMPS)/npm
 media: $(STAMPS)/venv
 	$(BIN)/python scripts/fetch_test_media.py media
 
-# Debian packages for the browser tests; skipped when already present.
+# Debian packages for the browser and swarm tests (opentracker: the loopback tracker); skipped when present.
 system-deps:
-	@if ! command -v chromium >/dev/null 2>&1; then \
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v opentracker >/dev/null 2>&1; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+		systemctl disable --now opentracker >/dev/null 2>&1 || true; \
 	fi
 
 lint: $(STAMPS)/venv
