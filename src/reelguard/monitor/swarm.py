@@ -9,14 +9,18 @@ against the piece's SHA-1 in the info dictionary. A peer that is listed but neve
 delivers such a piece is recorded as ``listed``; one whose piece fails the check as
 ``corrupt`` — never a distributor. Each peer gets an observation record that says what
 happened, when (UTC), with which piece and hash, how many bytes came from it, how it was
-found, and from which address and software the probe asked::
+found, and from which address and software the probe asked.
+
+Peers are asked several at a time, each in a libtorrent session of its own whose IP
+filter admits that one peer, so a silent peer's timeout is paid once per batch::
 
     probe = SwarmProbe(work_dir, address="127.0.0.9")
     for seen in probe.prove(torrent_bytes, [CandidatePeer("127.0.0.2", 6881, "tracker")]):
         seen.verdict, seen.piece_index, seen.piece_sha1, seen.bytes_received
 
 libtorrent runs with DHT, local peer discovery, UPnP and NAT-PMP off, bound to the
-probe's address; it connects over TCP without protocol encryption.
+probe's address; it connects over TCP without protocol encryption (``session_settings``,
+shared with ``discovery`` and ``samples``; never a public DHT bootstrap node).
 """
 
 from __future__ import annotations
@@ -107,47 +111,75 @@ class SwarmProbe:
         self._rng = rng or random.Random()  # noqa: S311 - which piece to ask for, not a secret
         self.software = f"reelguard {__version__}, libtorrent {lt.__version__}"
 
-    def prove(self, torrent: bytes, peers: Sequence[CandidatePeer]) -> list[PeerObservation]:
-        """One observation per peer, each asked alone, in turn."""
+    def prove(self, torrent: bytes, peers: Sequence[CandidatePeer], *, at_once: int = 8) -> list[PeerObservation]:
+        """One observation per peer, in the order given; ``at_once`` peers are asked together, each alone.
+
+        Each peer gets its own libtorrent session whose IP filter admits that peer only, so
+        asking several at once never lets a piece come from anyone but the peer it is
+        credited to; a silent peer costs its timeout once per batch, not once per peer.
+        """
         info = read_torrent(torrent)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        settings = session_settings(self.address, software=self.software, timeout=self.timeout)
-        session = lt.session(settings)  # type: ignore[call-overload]  # a dict of settings, as the bindings take
-        return [self._ask(session, info, peer) for peer in peers]
+        seen: list[PeerObservation] = []
+        for first in range(0, len(peers), max(1, at_once)):
+            batch = [_Asking(self, info, peer) for peer in peers[first:first + max(1, at_once)]]
+            deadline = time.monotonic() + self.timeout
+            try:
+                while time.monotonic() < deadline and any(asking.state.outcome is None for asking in batch):
+                    for asking in batch:
+                        asking.poll(self._rng)
+                    time.sleep(0.05)
+            finally:
+                seen.extend(asking.close() for asking in batch)
+        return seen
 
-    def _ask(self, session: Any, info: Any, peer: CandidatePeer) -> PeerObservation:
-        started = self.clock()
+
+class _Asking:
+    """One peer being asked for one piece, in a session of its own that admits no other address."""
+
+    def __init__(self, probe: SwarmProbe, info: Any, peer: CandidatePeer) -> None:
+        self.probe, self.info, self.peer = probe, info, peer
+        self.started, self.ended = probe.clock(), None
+        settings = session_settings(probe.address, software=probe.software, timeout=probe.timeout)
+        self.session = lt.session(settings)  # type: ignore[call-overload]  # a dict of settings, as the bindings take
         only = lt.ip_filter()
         only.add_rule("0.0.0.0", "255.255.255.255", 1)  # noqa: S104 - a filter blocking every IPv4 address
         only.add_rule(peer.ip, peer.ip, 0)  # this peer alone: a piece can only have come from it
-        session.set_ip_filter(only)
-        save = Path(tempfile.mkdtemp(dir=self.work_dir, prefix="probe-"))
+        self.session.set_ip_filter(only)
+        self.save = Path(tempfile.mkdtemp(dir=probe.work_dir, prefix="probe-"))
         params = lt.add_torrent_params()
-        params.ti, params.save_path = lt.torrent_info(info), str(save)
-        handle = session.add_torrent(params)
-        wanted = self._rng.randrange(info.num_pieces())
-        handle.prioritize_pieces([0] * info.num_pieces())
-        handle.piece_priority(wanted, 7)
-        handle.connect_peer((peer.ip, peer.port))
-        state = _Seen()
-        deadline = time.monotonic() + self.timeout
-        try:
-            while time.monotonic() < deadline and state.outcome is None:
-                for alert in session.pop_alerts():
-                    state.read(alert, peer, wanted)
-                wanted = state.watch(handle, peer, wanted, self._rng)
-                time.sleep(0.05)
-        finally:
-            session.remove_torrent(handle)
-            shutil.rmtree(save, ignore_errors=True)
-        verdict, reason = state.outcome or ("listed", state.why_not(self.timeout))
+        params.ti, params.save_path = lt.torrent_info(info), str(self.save)
+        self.handle = self.session.add_torrent(params)
+        self.wanted = probe._rng.randrange(info.num_pieces())
+        self.handle.prioritize_pieces([0] * info.num_pieces())
+        self.handle.piece_priority(self.wanted, 7)
+        self.handle.connect_peer((peer.ip, peer.port))
+        self.state = _Seen()
+
+    def poll(self, rng: random.Random) -> None:
+        if self.state.outcome is not None:
+            return
+        for alert in self.session.pop_alerts():
+            self.state.read(alert, self.peer, self.wanted)
+        if self.state.outcome is None:
+            self.wanted = self.state.watch(self.handle, self.peer, self.wanted, rng)
+        else:
+            self.ended = self.probe.clock()
+
+    def close(self) -> PeerObservation:
+        self.session.remove_torrent(self.handle)
+        shutil.rmtree(self.save, ignore_errors=True)
+        state, info, peer, probe = self.state, self.info, self.peer, self.probe
+        verdict, reason = state.outcome or ("listed", state.why_not(probe.timeout))
         if verdict == "distributor":  # the whole piece came from it (no other address was admitted)
-            state.received = max(state.received, int(info.piece_size(wanted)))
+            state.received = max(state.received, int(info.piece_size(self.wanted)))
+        proven = verdict == "distributor"
         return PeerObservation(
             str(info.info_hashes().v1), info.name(), peer.ip, peer.port, state.transport, state.client,
-            state.peer_id, started, self.clock(), verdict, reason, wanted if verdict == "distributor" else
-            state.failed_piece, info.hash_for_piece(wanted).hex() if verdict == "distributor" else None,
-            state.received, state.advertised, peer.found_by, self.address, self.software)
+            state.peer_id, self.started, self.ended or probe.clock(), verdict, reason,
+            self.wanted if proven else state.failed_piece,
+            info.hash_for_piece(self.wanted).hex() if proven else None,
+            state.received, state.advertised, peer.found_by, probe.address, probe.software)
 
 
 class _Seen:
