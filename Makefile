@@ -94,6 +94,9 @@ bench-fingerprint: setup
 # Monitoring: release names against the labelled corpus's evaluation half (about a minute).
 bench-monitor: setup
 	$(BIN)/python benchmarks/release_matching.py
+	$(BIN)/python benchmarks/sighting_ingestion.py
+	$(BIN)/python benchmarks/swarm_proof.py
+	$(BIN)/python benchmarks/monitor_loop.py
 
 clean:
 	rm -rf $(STAMPS) $(PLAYER_JS) $(SWAGGER_UI) .reelguard
