@@ -34,7 +34,7 @@ from typing import Any, Self
 
 import libtorrent as lt
 
-from reelguard.monitor.swarm import CandidatePeer
+from reelguard.monitor.swarm import CandidatePeer, session_settings
 
 PIECE = 64 * 1024
 
@@ -168,12 +168,14 @@ class LoopbackSwarm:
         self._sessions: list[Any] = []
         self._pretenders: list[PretendingPeer] = []
 
-    def seed(self, ip: str) -> CandidatePeer:
+    def seed(self, ip: str, *, dht: DhtNode | None = None) -> CandidatePeer:
+        """A libtorrent seeder on ``ip``, announced to the tracker (if any) and to the DHT through ``dht``."""
         session = lt.session({"listen_interfaces": f"{ip}:0", "outgoing_interfaces": ip, "enable_dht": False,
                               "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
                               "enable_incoming_utp": False, "enable_outgoing_utp": False, "in_enc_policy": 2,
                               "out_enc_policy": 2, "dht_bootstrap_nodes": "",
-                              "alert_mask": lt.alert.category_t.tracker_notification})
+                              "alert_mask": lt.alert.category_t.tracker_notification}
+                             if dht is None else session_settings(ip, dht=True, dht_private=True))
         params = lt.add_torrent_params()
         params.ti, params.save_path, params.flags = lt.torrent_info(self.info), str(self.content), \
             lt.torrent_flags.seed_mode
@@ -181,6 +183,8 @@ class LoopbackSwarm:
         self._sessions.append(session)
         if self.tracker is not None:
             _announced(session, handle)
+        if dht is not None:
+            dht.announce(session, handle, self.infohash)
         return self._listed(CandidatePeer(ip, session.listen_port(), "tracker"))
 
     def pretend(self, ip: str, *, corrupt: bool) -> CandidatePeer:
@@ -205,6 +209,31 @@ class LoopbackSwarm:
         if self.tracker is not None:
             self.tracker.close()
         self._folder.cleanup()
+
+
+class DhtNode:
+    """A DHT-only libtorrent node on loopback (no torrents): the node seeders announce to and probes ask."""
+
+    __test__ = False
+
+    def __init__(self, ip: str) -> None:
+        self.session = lt.session(session_settings(ip, dht=True, dht_private=True))
+        self.ip, self.port = ip, self.session.listen_port()
+
+    def announce(self, session: Any, handle: Any, infohash: str, seconds: float = 15.0) -> None:
+        """Join ``session``'s DHT through this node and announce ``handle`` until this node has stored it."""
+        session.add_dht_node((self.ip, self.port))
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            handle.force_dht_announce()
+            stop = time.monotonic() + 1.0
+            while time.monotonic() < stop:
+                for alert in self.session.pop_alerts():
+                    if isinstance(alert, lt.dht_announce_alert) and str(alert.info_hash) == infohash:
+                        return
+                session.pop_alerts()
+                time.sleep(0.05)
+        raise RuntimeError(f"the DHT node did not store the announce within {seconds:g} s")
 
 
 def _announced(session: Any, handle: Any, seconds: float = 10.0) -> None:

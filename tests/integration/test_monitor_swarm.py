@@ -13,7 +13,7 @@ from reelguard.errors import InvalidInput, SourceError
 from reelguard.monitor.discovery import SwarmDiscovery
 from reelguard.monitor.samples import acquire_sample, sample_pieces
 from reelguard.monitor.swarm import CandidatePeer, SwarmProbe, read_torrent
-from tests.swarm_peers import LoopbackSwarm
+from tests.swarm_peers import DhtNode, LoopbackSwarm
 
 
 def test_seeders_are_proven_and_a_silent_or_corrupt_peer_never_is(tmp_path: Path) -> None:
@@ -119,3 +119,15 @@ def test_a_sample_comes_from_proven_distributors_alone(tmp_path: Path) -> None:
 def test_a_sample_with_no_distributor_is_refused(tmp_path: Path) -> None:
     with LoopbackSwarm(os.urandom(100_000)) as swarm, pytest.raises(InvalidInput, match="proven distributor"):
         acquire_sample(swarm.torrent, [], tmp_path, address="127.0.0.9", max_bytes=1 << 20, timeout_seconds=1)
+
+
+def test_a_bare_infohash_finds_its_swarm_through_the_dht(tmp_path: Path) -> None:
+    """DHT among loopback nodes only (BEP 5): a seeder announces through a DHT node; the probe, joined to that
+    node and to nothing public, gets the seeder from get_peers and the metadata from the seeder."""
+    with LoopbackSwarm(os.urandom(300_000)) as swarm:
+        node = DhtNode("127.0.0.10")
+        seeder = swarm.seed("127.0.0.2", dht=node)
+        found = SwarmDiscovery(tmp_path, address="127.0.0.9", seconds=20, dht_nodes=((node.ip, node.port),),
+                               dht_private=True).discover(f"magnet:?xt=urn:btih:{swarm.infohash}")
+    assert found.infohash == swarm.infohash
+    assert [(p.ip, p.port, p.found_by) for p in found.peers] == [(seeder.ip, seeder.port, "dht")]

@@ -140,7 +140,8 @@ class Runtime:
             probe_address=monitor.probe_address, discovery_seconds=monitor.discovery_seconds,
             peer_timeout_seconds=monitor.peer_timeout_seconds, sample_bytes=monitor.sample_megabytes << 20,
             sample_timeout_seconds=monitor.sample_timeout_seconds, retry_after=timedelta(minutes=monitor.retry_minutes),
-            dht_nodes=tuple((host, int(port)) for host, _, port in (n.rpartition(":") for n in monitor.dht_nodes)))
+            dht_nodes=tuple((host, int(port)) for host, _, port in (n.rpartition(":") for n in monitor.dht_nodes)),
+            dht_private_network=monitor.dht_private_network)
         return LeakPipeline(self.db, self.blobs, self.fingerprint_service, self.trace_service, options,
                             self.work_dir / "monitor", self.clock)
 

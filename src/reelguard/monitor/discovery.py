@@ -49,15 +49,17 @@ class Discovery:
 
 class SwarmDiscovery:
     def __init__(self, work_dir: Path, *, address: str = "127.0.0.1", seconds: float = 20.0,
-                 dht_nodes: tuple[tuple[str, int], ...] = ()) -> None:
+                 dht_nodes: tuple[tuple[str, int], ...] = (), dht_private: bool = False) -> None:
         self.work_dir, self.address, self.seconds, self.dht_nodes = work_dir, address, seconds, dht_nodes
+        self.dht_private = dht_private
 
     def discover(self, source: bytes | str) -> Discovery:
         """The torrent and its listed peers; ``SourceError`` (retryable) when no peer gave the metadata in time."""
         params, hints = self._params(source)
         self.work_dir.mkdir(parents=True, exist_ok=True)
         save = Path(tempfile.mkdtemp(dir=self.work_dir, prefix="discover-"))
-        session = lt.session(session_settings(self.address, dht=bool(self.dht_nodes)))  # type: ignore[call-overload]
+        settings = session_settings(self.address, dht=bool(self.dht_nodes), dht_private=self.dht_private)
+        session = lt.session(settings)  # type: ignore[call-overload]
         for host, port in self.dht_nodes:
             session.add_dht_node((host, port))
         params.save_path = str(save)

@@ -63,6 +63,7 @@ class PipelineOptions:
     sample_bytes: int = 256 << 20
     sample_timeout_seconds: float = 900.0
     dht_nodes: tuple[tuple[str, int], ...] = ()
+    dht_private_network: bool = False
     retry_after: timedelta = timedelta(minutes=30)
 
 
@@ -186,7 +187,8 @@ class LeakPipeline:
     # -- helpers -------------------------------------------------------------------------
     def _discovery(self) -> SwarmDiscovery:
         return SwarmDiscovery(self.work_dir / "discovery", address=self.options.probe_address,
-                              seconds=self.options.discovery_seconds, dht_nodes=self.options.dht_nodes)
+                              seconds=self.options.discovery_seconds, dht_nodes=self.options.dht_nodes,
+                              dht_private=self.options.dht_private_network)
 
     def _torrent_source(self, sighting: Sighting) -> bytes | str:
         """The sighting's magnet; else its .torrent link, fetched; else a magnet of its infohash (DHT, PEX)."""

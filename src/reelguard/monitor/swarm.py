@@ -94,14 +94,25 @@ def read_torrent(data: bytes) -> Any:
     return info
 
 
-def session_settings(address: str, *, software: str = "", dht: bool = False, timeout: float = 15.0) -> dict[str, Any]:
-    """A libtorrent session bound to ``address``: TCP only, no encryption, LSD/UPnP/NAT-PMP off, DHT if asked."""
-    return {"listen_interfaces": f"{address}:0", "outgoing_interfaces": address,
-            "enable_dht": dht, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
-            "enable_outgoing_utp": False, "enable_incoming_utp": False, "out_enc_policy": 2, "in_enc_policy": 2,
-            "allow_multiple_connections_per_ip": True, "alert_mask": lt.alert.category_t.all_categories,
-            "user_agent": software or f"reelguard {__version__}, libtorrent {lt.__version__}",
-            "peer_connect_timeout": max(1, int(timeout)), "dht_bootstrap_nodes": ""}
+def session_settings(address: str, *, software: str = "", dht: bool = False, dht_private: bool = False,
+                     timeout: float = 15.0) -> dict[str, Any]:
+    """A libtorrent session bound to ``address``: TCP only, no encryption, LSD/UPnP/NAT-PMP off, DHT if asked.
+
+    The DHT never bootstraps from libtorrent's public routers: it joins the nodes it is
+    given. ``dht_private``: those nodes are on a private or loopback network (one address
+    range, no BEP 42 node ids), which libtorrent's DHT otherwise refuses to route through.
+    """
+    settings: dict[str, Any] = {
+        "listen_interfaces": f"{address}:0", "outgoing_interfaces": address,
+        "enable_dht": dht, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+        "enable_outgoing_utp": False, "enable_incoming_utp": False, "out_enc_policy": 2, "in_enc_policy": 2,
+        "allow_multiple_connections_per_ip": True, "alert_mask": lt.alert.category_t.all_categories,
+        "user_agent": software or f"reelguard {__version__}, libtorrent {lt.__version__}",
+        "peer_connect_timeout": max(1, int(timeout)), "dht_bootstrap_nodes": ""}
+    if dht_private:
+        settings.update(dht_restrict_routing_ips=False, dht_restrict_search_ips=False,
+                        dht_ignore_dark_internet=False, dht_prefer_verified_node_ids=False, dht_enforce_node_id=False)
+    return settings
 
 
 class SwarmProbe:
