@@ -79,6 +79,10 @@ def test_monitor_once_finds_proves_samples_identifies_and_traces_the_leak(loop: 
     assert evidence["matched"] is False and evidence["segments"] == []
     assert all(p > evidence["max_false_match_probability"] for p in evidence["best"].values()), evidence["best"]
 
+    progress = {row["infohash_v1"]: row["progress"] for row in loop.reelguard("sightings", "list")}
+    assert progress == {loop.leak.infohash: f"trace done: traced to session {loop.leaker}",
+                        loop.other.infohash: "identify done: not our content"}
+
     again = loop.reelguard("monitor", "once", "--title", WM_TITLE)  # seen again: nothing is done twice
     assert again["leaks"] == [] and again["sources"][0]["seen_again"] == 2
     with loop.runtime.db.session() as session:

@@ -29,7 +29,7 @@ def test_seeders_are_proven_and_a_silent_or_corrupt_peer_never_is(tmp_path: Path
             assert proven.piece_index is not None
             assert proven.piece_sha1 == swarm.info.hash_for_piece(proven.piece_index).hex()
             assert proven.bytes_received >= swarm.info.piece_size(proven.piece_index)  # the whole piece, from it
-            assert proven.pieces_advertised == swarm.info.num_pieces()
+            assert proven.pieces_advertised == swarm.info.num_pieces() and proven.progress == 1.0
             assert proven.infohash == str(swarm.info.info_hashes().v1) and proven.peer_id
             assert proven.probe_address == "127.0.0.9" and "libtorrent" in proven.probe_software
             assert proven.started_at.tzinfo is UTC and proven.ended_at >= proven.started_at

@@ -130,12 +130,16 @@ def sightings() -> None:
 @click.pass_context
 def list_sightings(ctx: click.Context, matched: bool | None, title: str | None, limit: int, offset: int,
                    as_json: bool) -> None:
-    """Sightings, most recently seen first."""
+    """Sightings, most recently seen first, each with where its probe … trace steps stand."""
+    from reelguard.store.sightingjobs import SightingJobStore
     from reelguard.store.sightings import SightingStore
 
     with open_runtime(ctx) as runtime:
         rows = [s.to_json() for s in SightingStore(runtime.db).find(matched=matched, title_id=title, limit=limit,
                                                                      offset=offset)]
+        progress = SightingJobStore(runtime.db).progress([row["id"] for row in rows])
+    for row in rows:
+        row["progress"] = progress.get(row["id"], "not probed" if row["matches"] else "not ours by its name")
     emit(rows, as_json, _render_sightings)
 
 
@@ -184,12 +188,12 @@ def _render_round(report: dict[str, Any]) -> None:
 
 
 def _render_sightings(rows: list[dict[str, Any]]) -> None:
-    table = Table("id", "name", "infohash", "seeders", "seen", "last seen", "matches")
+    table = Table("id", "name", "infohash", "seeders", "seen", "last seen", "matches", "progress")
     for row in rows:
         matches = ", ".join(f"{m['title_id']} ({m['score']:.2f})" for m in row["matches"]) or "-"
         table.add_row(row["id"][:12], row["name"], (row["infohash_v1"] or row["infohash_v2"] or "")[:16],
                       str(row["seeders"] if row["seeders"] is not None else "?"), str(row["times_seen"]),
-                      row["last_seen"][:19], matches)
+                      row["last_seen"][:19], matches, row["progress"])
     console.print(table if rows else "no sightings")
 
 

@@ -73,10 +73,19 @@ class PeerObservation:
     found_by: str
     probe_address: str
     probe_software: str
+    pieces_in_torrent: int = 0
+
+    @property
+    def progress(self) -> float | None:
+        """The share of the torrent the peer's bitfield claimed (a claim: only the verified piece is proof)."""
+        if self.pieces_advertised is None or not self.pieces_in_torrent:
+            return None
+        return self.pieces_advertised / self.pieces_in_torrent
 
     def to_json(self) -> dict[str, Any]:
         return {**{k: v for k, v in self.__dict__.items() if not isinstance(v, datetime)},
-                "started_at": self.started_at.isoformat(), "ended_at": self.ended_at.isoformat()}
+                "started_at": self.started_at.isoformat(), "ended_at": self.ended_at.isoformat(),
+                "progress": self.progress}
 
 
 def read_torrent(data: bytes) -> Any:
@@ -190,7 +199,7 @@ class _Asking:
             state.peer_id, self.started, self.ended or probe.clock(), verdict, reason,
             self.wanted if proven else state.failed_piece,
             info.hash_for_piece(self.wanted).hex() if proven else None,
-            state.received, state.advertised, peer.found_by, probe.address, probe.software)
+            state.received, state.advertised, peer.found_by, probe.address, probe.software, int(info.num_pieces()))
 
 
 class _Seen:

@@ -122,6 +122,19 @@ class SightingJobStore:
             rows = session.scalars(select(SightingJobRow).where(SightingJobRow.sighting_id == sighting_id))
             return sorted((_job(r) for r in rows), key=lambda j: STEPS.index(j.step))
 
+    def progress(self, sighting_ids: Sequence[str]) -> dict[str, str]:
+        """Where each sighting stands: its furthest step, that step's state and verdict (or error)."""
+        with self._db.session() as session:
+            rows = session.scalars(select(SightingJobRow).where(SightingJobRow.sighting_id.in_(list(sighting_ids))))
+            furthest: dict[str, SightingJobRow] = {}
+            for row in rows:
+                held = furthest.get(row.sighting_id)
+                if held is None or STEPS.index(row.step) > STEPS.index(held.step):
+                    furthest[row.sighting_id] = row
+        return {sighting: f"{row.step} {row.state}" + (f": {said}" if (said := (row.result or {}).get("verdict")
+                                                                           or row.error) else "")
+                for sighting, row in furthest.items()}
+
     def observations(self, sighting_id: str) -> list[dict[str, Any]]:
         with self._db.session() as session:
             return [dict(r.record) for r in session.scalars(
