@@ -21,6 +21,7 @@ from reelguard.store.sightingjobs import Job, SightingJobStore
 from reelguard.store.sightings import Listing, SightingStore
 from reelguard.testing.clock import FixedClock
 from tests.conftest import make_settings
+from tests.source_servers import FeedTestServer
 from tests.swarm_peers import LoopbackSwarm
 from tests.watermark_fixtures import make_test_pattern
 
@@ -163,3 +164,29 @@ def test_a_crash_mid_step_never_marks_it_done_and_the_step_runs_again(
     assert [steps[s].state for s in ("probe", "sample", "identify")] == ["done"] * 3
     assert steps["sample"].attempts == 2
     runtime.close()
+
+
+def test_a_torrent_link_is_fetched_and_a_link_to_something_else_fails_for_good(
+        tmp_path: Path, database_url_factory: Callable[[], str]) -> None:
+    """Sightings without a magnet: the indexer's .torrent link is fetched (bounded) and its trackers asked; a link
+    that answers a web page fails at once, saying what arrived, and is not tried again."""
+    settings = make_settings(tmp_path / "data", database_url_factory(), monitor={
+        "probe_address": "127.0.0.9", "discovery_seconds": 15.0, "peer_timeout_seconds": 8.0})
+    runtime = Runtime.open(settings, clock=FixedClock(NOW))
+    with LoopbackSwarm(b"x" * 300_000, tracker=True) as swarm, FeedTestServer(swarm.torrent) as good, \
+            FeedTestServer(b"<html>Please log in</html>") as bad:
+        swarm.seed("127.0.0.2")
+        SightingStore(runtime.db).record([
+            Listing("indexer", "good", "The.Quiet.Harbour.2025.1080p.WEB-DL-GRP", infohash_v1=swarm.infohash,
+                    link=good.url, matches=[MATCH]),
+            Listing("indexer", "bad", "The.Quiet.Harbour.2025.720p.WEB-DL-GRP", infohash_v1="b" * 40,
+                    link=bad.url, matches=[MATCH])], NOW)
+        pipeline = runtime.leak_pipeline()
+        pipeline.enqueue_new()
+        probes = [o for o in pipeline.run() if o.step == "probe"]
+    runtime.close()
+    verdicts = {o.verdict for o in probes}
+    assert verdicts == {"1 distributors proven", "failed"}, probes
+    (failed,) = [o for o in probes if o.verdict == "failed"]
+    assert failed.error is not None and "expected a .torrent" in failed.error
+    assert pipeline.jobs.jobs(failed.sighting_id)[0].state == "failed"

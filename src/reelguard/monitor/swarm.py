@@ -117,7 +117,9 @@ def session_settings(address: str, *, software: str = "", dht: bool = False, dht
         "enable_outgoing_utp": False, "enable_incoming_utp": False, "out_enc_policy": 2, "in_enc_policy": 2,
         "allow_multiple_connections_per_ip": True, "alert_mask": lt.alert.category_t.all_categories,
         "user_agent": software or f"reelguard {__version__}, libtorrent {lt.__version__}",
-        "peer_connect_timeout": max(1, int(timeout)), "dht_bootstrap_nodes": ""}
+        "peer_connect_timeout": max(1, int(timeout)), "dht_bootstrap_nodes": "",
+        # a peer stays connected once the piece asked for is in, so its handshake and bitfield can still be read
+        "close_redundant_connections": False}
     if dht_private:
         settings.update(dht_restrict_routing_ips=False, dht_restrict_search_ips=False,
                         dht_ignore_dark_internet=False, dht_prefer_verified_node_ids=False, dht_enforce_node_id=False)
@@ -183,7 +185,8 @@ class _Asking:
             self.state.read(alert, self.peer, self.wanted)
         if self.state.outcome is None:
             self.wanted = self.state.watch(self.handle, self.peer, self.wanted, rng)
-        else:
+        else:  # its handshake and bitfield as they stood when the verdict came; the piece asked for stays
+            self.state.watch(self.handle, self.peer, self.wanted, rng)
             self.ended = self.probe.clock()
 
     def close(self) -> PeerObservation:
