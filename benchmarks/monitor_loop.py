@@ -37,11 +37,13 @@ from tests.watermark_fixtures import WM_TITLE  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=180, help="the title's length")
+    parser.add_argument("--pex-seconds", type=float, default=60.0, help="discovery's PEX window (the default setting)")
     args = parser.parse_args()
     fetch(ROOT / "media")
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        with staged_leak(work, f"sqlite:///{work / 'reelguard.db'}", ROOT / "media", seconds=args.seconds) as loop:
+        with staged_leak(work, f"sqlite:///{work / 'reelguard.db'}", ROOT / "media", seconds=args.seconds,
+                         pex_seconds=args.pex_seconds) as loop:
             loop.list_on_indexer()
             started = time.perf_counter()
             round_report = loop.reelguard("monitor", "once")

@@ -68,11 +68,11 @@ class StagedLeak:
         return json.loads(done.stdout)
 
 
-def _settings(data_dir: Path, database_url: str, indexer_url: str, key_file: Path) -> Settings:
+def _settings(data_dir: Path, database_url: str, indexer_url: str, key_file: Path, pex_seconds: float) -> Settings:
     (data_dir / "reelguard.toml").write_text(
         '[media]\nsegment_seconds = 1\nladder = [360]\n\n'
         '[monitor]\nprobe_address = "127.0.0.9"\ndiscovery_seconds = 20\npeer_timeout_seconds = 10\n'
-        'sample_timeout_seconds = 300\n\n'
+        f'sample_timeout_seconds = 300\npex_seconds = {pex_seconds}\n\n'
         f'[[monitor.sources]]\nkind = "torznab"\nname = "indexer"\nurl = "{indexer_url}"\n'
         f'api_key_file = "{key_file}"\nrequests_per_minute = 6000\n')
     return Settings.load(config_file=data_dir / "reelguard.toml", data_dir=data_dir,
@@ -80,14 +80,17 @@ def _settings(data_dir: Path, database_url: str, indexer_url: str, key_file: Pat
 
 
 @contextmanager
-def staged_leak(work: Path, database_url: str, media_dir: Path, *, seconds: int) -> Iterator[StagedLeak]:
+def staged_leak(work: Path, database_url: str, media_dir: Path, *, seconds: int,
+                pex_seconds: float = 0.0) -> Iterator[StagedLeak]:
+    """``pex_seconds``: the probe's PEX window (0 in the test, where PEX is tested on its own; the default, 60 s, in
+    the benchmark)."""
     data_dir = work / "data"
     data_dir.mkdir(parents=True)
     key_file = work / "indexer.key"
     key_file.write_text(KEY)
     key_file.chmod(0o600)
     with TorznabTestServer([], api_key=KEY) as indexer:
-        runtime = Runtime.open(_settings(data_dir, database_url, indexer.url, key_file))
+        runtime = Runtime.open(_settings(data_dir, database_url, indexer.url, key_file, pex_seconds))
         try:
             ingest_watermarked(runtime, media_dir, work, seconds=seconds)
             WatchStore(runtime.db).add(Watch(WM_TITLE, "The Quiet Harbour", 2025), runtime.clock())

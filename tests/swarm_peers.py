@@ -187,6 +187,17 @@ class LoopbackSwarm:
             dht.announce(session, handle, self.infohash)
         return self._listed(CandidatePeer(ip, session.listen_port(), "tracker"))
 
+    def leech(self, ip: str, peers: list[CandidatePeer]) -> None:
+        """A downloader on ``ip`` connected to ``peers``, held to 1 kB/s so it stays in the swarm (and in PEX)."""
+        session = lt.session(session_settings(ip))
+        params = lt.add_torrent_params()
+        params.ti, params.save_path, params.download_limit = lt.torrent_info(self.info), str(
+            Path(self._folder.name) / f"leech-{ip}"), 1024
+        handle = session.add_torrent(params)
+        for peer in peers:
+            handle.connect_peer((peer.ip, peer.port))
+        self._sessions.append(session)
+
     def pretend(self, ip: str, *, corrupt: bool) -> CandidatePeer:
         peer = PretendingPeer(ip, self.info.info_hashes().v1.to_bytes(), self.info.num_pieces(), corrupt=corrupt)
         self._pretenders.append(peer)

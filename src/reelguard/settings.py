@@ -118,6 +118,8 @@ class MonitorSettings(_Section):
     sample_timeout_seconds: float = Field(default=900.0, gt=0.0, description="How long a sample may take.")
     dht_nodes: tuple[str, ...] = Field(default=(), description="DHT nodes (host:port) to join; none: the DHT "
                                        "is off (trackers and PEX only).")
+    pex_seconds: float = Field(default=60.0, ge=0.0, le=600.0, description="How long discovery stays in a swarm "
+                               "to hear its peers' PEX lists (sent about once a minute); 0: trackers and DHT only.")
     dht_private_network: bool = Field(default=False, description="The DHT nodes are on a private or loopback "
                                       "network (one address range, no BEP 42 ids): route through them anyway.")
     retry_minutes: float = Field(default=30.0, gt=0.0, description="A step that failed for a passing reason "

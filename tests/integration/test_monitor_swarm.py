@@ -131,3 +131,18 @@ def test_a_bare_infohash_finds_its_swarm_through_the_dht(tmp_path: Path) -> None
                                dht_private=True).discover(f"magnet:?xt=urn:btih:{swarm.infohash}")
     assert found.infohash == swarm.infohash
     assert [(p.ip, p.port, p.found_by) for p in found.peers] == [(seeder.ip, seeder.port, "dht")]
+
+
+@pytest.mark.slow
+def test_peers_a_peer_tells_of_are_listed_as_found_by_pex(tmp_path: Path) -> None:
+    """PEX (ut_pex): the probe knows one seeder only (a magnet hint); a downloader connected to both seeders told
+    the first of the second, and the first tells the probe in its PEX message, sent about once a minute."""
+    with LoopbackSwarm(os.urandom(300_000)) as swarm:
+        first, second = swarm.seed("127.0.0.2"), swarm.seed("127.0.0.3")
+        swarm.leech("127.0.0.4", [first, second])
+        hinted = f"magnet:?xt=urn:btih:{swarm.infohash}&x.pe={first.ip}:{first.port}"
+        found = SwarmDiscovery(tmp_path, address="127.0.0.9", seconds=15, pex_seconds=60).discover(hinted)
+    by_ip = {peer.ip: peer for peer in found.peers}
+    assert by_ip[first.ip].found_by == "magnet hint"
+    assert (by_ip[second.ip].port, by_ip[second.ip].found_by) == (second.port, "pex"), found.peers
+    assert all(peer.found_by == "pex" for peer in found.peers if peer.ip != first.ip)

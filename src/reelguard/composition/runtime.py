@@ -141,7 +141,7 @@ class Runtime:
             peer_timeout_seconds=monitor.peer_timeout_seconds, sample_bytes=monitor.sample_megabytes << 20,
             sample_timeout_seconds=monitor.sample_timeout_seconds, retry_after=timedelta(minutes=monitor.retry_minutes),
             dht_nodes=tuple((host, int(port)) for host, _, port in (n.rpartition(":") for n in monitor.dht_nodes)),
-            dht_private_network=monitor.dht_private_network)
+            dht_private_network=monitor.dht_private_network, pex_seconds=monitor.pex_seconds)
         return LeakPipeline(self.db, self.blobs, self.fingerprint_service, self.trace_service, options,
                             self.work_dir / "monitor", self.clock)
 

@@ -4,9 +4,12 @@ A sighting usually carries only a magnet. The probe joins the swarm the way any
 client does — the magnet's trackers (and ``x.pe`` peer hints), the DHT where it is
 enabled, PEX from the peers it meets — and asks the peers for the info dictionary
 (BEP 9's ``ut_metadata``), which libtorrent checks against the infohash. Nothing is
-downloaded: the torrent is added in upload mode. What comes back is the torrent file
-and every peer the swarm listed, each with how it was found. Being listed proves
-nothing (``swarm`` asks each peer for a piece before calling it a distributor)::
+downloaded: the torrent is added in upload mode — unless PEX is listened for
+(``pex_seconds``): peers send their lists about once a minute and only to a peer still
+connected, so the probe then stays a downloader held to 2 kB/s for that long. What
+comes back is the torrent file and every peer the swarm listed, each with how it was
+found. Being listed proves nothing (``swarm`` asks each peer for a piece before calling
+it a distributor)::
 
     found = SwarmDiscovery(work_dir, address="127.0.0.9").discover("magnet:?xt=urn:btih:…&tr=…")
     found.torrent, found.peers    # bencoded .torrent; [CandidatePeer(ip, port, "tracker"), …]
@@ -29,7 +32,8 @@ from reelguard.monitor.swarm import CandidatePeer, read_torrent, session_setting
 
 __all__ = ["Discovery", "SwarmDiscovery"]
 
-_SETTLE_SECONDS = 2.0  # after the metadata and a tracker's answer, how long PEX and late answers are waited for
+_SETTLE_SECONDS = 2.0  # after the metadata and a tracker's answer, how long late answers are waited for
+_PEX_TRICKLE = 2048  # bytes/s: while waiting for PEX, interested enough to stay connected, downloading next to nothing
 _SOURCES = ((lt.peer_info.tracker, "tracker"), (lt.peer_info.dht, "dht"), (lt.peer_info.pex, "pex"),
             (lt.peer_info.lsd, "lsd"))
 
@@ -49,9 +53,10 @@ class Discovery:
 
 class SwarmDiscovery:
     def __init__(self, work_dir: Path, *, address: str = "127.0.0.1", seconds: float = 20.0,
-                 dht_nodes: tuple[tuple[str, int], ...] = (), dht_private: bool = False) -> None:
+                 dht_nodes: tuple[tuple[str, int], ...] = (), dht_private: bool = False,
+                 pex_seconds: float = 0.0) -> None:
         self.work_dir, self.address, self.seconds, self.dht_nodes = work_dir, address, seconds, dht_nodes
-        self.dht_private = dht_private
+        self.dht_private, self.pex_seconds = dht_private, pex_seconds
 
     def discover(self, source: bytes | str) -> Discovery:
         """The torrent and its listed peers; ``SourceError`` (retryable) when no peer gave the metadata in time."""
@@ -63,7 +68,12 @@ class SwarmDiscovery:
         for host, port in self.dht_nodes:
             session.add_dht_node((host, port))
         params.save_path = str(save)
-        params.flags |= lt.torrent_flags.upload_mode  # listen and list; download nothing
+        if self.pex_seconds > 0:
+            # PEX: peers send their peer lists about once a minute, and only to a peer that is still connected —
+            # seeders drop one that wants nothing. So the probe stays a (very slow) downloader that long.
+            params.download_limit = _PEX_TRICKLE
+        else:
+            params.flags |= lt.torrent_flags.upload_mode  # listen and list; download nothing
         handle = session.add_torrent(params)
         try:
             return self._watch(session, handle, hints)
@@ -90,7 +100,8 @@ class SwarmDiscovery:
         trackers: dict[str, str] = {}
         started = time.monotonic()
         settled_at: float | None = None
-        while time.monotonic() - started < self.seconds:
+        settle = max(_SETTLE_SECONDS, self.pex_seconds)
+        while time.monotonic() - started < self.seconds + self.pex_seconds:
             for alert in session.pop_alerts():
                 self._read(alert, peers, trackers, hints)
             for info in handle.get_peer_info():
@@ -99,7 +110,7 @@ class SwarmDiscovery:
                 settled_at = time.monotonic()
                 if self.dht_nodes:
                     session.dht_get_peers(handle.info_hashes().v1)
-            if settled_at is not None and time.monotonic() - settled_at > _SETTLE_SECONDS:
+            if settled_at is not None and time.monotonic() - settled_at > settle:
                 break
             time.sleep(0.05)
         if not handle.status().has_metadata:
@@ -128,7 +139,9 @@ class SwarmDiscovery:
 
     def _listed_by(self, trackers: dict[str, str]) -> str:
         """How a peer the probe dialled but never met was found: the sources in use (libtorrent does not say which)."""
-        return "tracker" if not self.dht_nodes else ("tracker or dht" if trackers else "dht")
+        used = [name for name, on in (("tracker", bool(trackers)), ("dht", bool(self.dht_nodes)),
+                                      ("pex", self.pex_seconds > 0)) if on]
+        return " or ".join(used) or "tracker"
 
     @staticmethod
     def _met(info: Any, peers: dict[tuple[str, int], str], hints: set[tuple[str, int]]) -> None:

@@ -64,6 +64,7 @@ class PipelineOptions:
     sample_timeout_seconds: float = 900.0
     dht_nodes: tuple[tuple[str, int], ...] = ()
     dht_private_network: bool = False
+    pex_seconds: float = 60.0
     retry_after: timedelta = timedelta(minutes=30)
 
 
@@ -188,7 +189,7 @@ class LeakPipeline:
     def _discovery(self) -> SwarmDiscovery:
         return SwarmDiscovery(self.work_dir / "discovery", address=self.options.probe_address,
                               seconds=self.options.discovery_seconds, dht_nodes=self.options.dht_nodes,
-                              dht_private=self.options.dht_private_network)
+                              dht_private=self.options.dht_private_network, pex_seconds=self.options.pex_seconds)
 
     def _torrent_source(self, sighting: Sighting) -> bytes | str:
         """The sighting's magnet; else its .torrent link, fetched; else a magnet of its infohash (DHT, PEX)."""
