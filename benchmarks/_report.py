@@ -15,7 +15,9 @@ RESULTS = ROOT / "docs" / "benchmarks.md"
 def _commit() -> str:
     result = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
                             check=False)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
+    # the results file itself does not count: a second benchmark run in one sitting finds it appended to
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            f":!{RESULTS.relative_to(ROOT)}"], cwd=ROOT,
                            capture_output=True, text=True, check=False).stdout.strip()
     return (result.stdout.strip() or "unknown") + ("+dirty" if dirty else "")
 

@@ -75,7 +75,8 @@ def main() -> None:
         "title min", "leak torrent", "listing → accused, min", "probe s", "sample s", "identify s", "trace s",
         "trace by hand s", "loop ÷ by hand", "leaker accused", "unrelated torrent"], rows, [
         "One `reelguard monitor once` in its own process, SQLite, this 2-core machine: Torznab search, release "
-        "match, discovery from the magnet (opentracker, BEP 9), proof of 3 listed peers (2 seeders, 1 silent: "
+        f"match, discovery from the magnet (opentracker, BEP 9, then {args.pex_seconds:g} s listening for PEX), "
+        "proof of 3 listed peers (2 seeders, 1 silent: "
         "the silent one costs the peer timeout, 10 s), a sample (the whole file: it is under the sample size), "
         "identify, trace. The unrelated torrent listed beside it goes through probe, sample and identify too.",
         "Step shares are from the jobs' finishing times; the round itself (search and match) is what precedes "

@@ -179,10 +179,10 @@ def test_a_torrent_link_is_fetched_and_a_link_to_something_else_fails_for_good(
         SightingStore(runtime.db).record([
             Listing("indexer", "good", "The.Quiet.Harbour.2025.1080p.WEB-DL-GRP", infohash_v1=swarm.infohash,
                     link=good.url, matches=[MATCH]),
-            Listing("indexer", "bad", "The.Quiet.Harbour.2025.720p.WEB-DL-GRP", infohash_v1="b" * 40,
-                    link=bad.url, matches=[MATCH])], NOW)
+            Listing("indexer", "bad", "The.Quiet.Harbour.2025.720p.WEB-DL-GRP", link=bad.url,
+                    matches=[MATCH])], NOW)  # a feed item with a link and nothing else
         pipeline = runtime.leak_pipeline()
-        pipeline.enqueue_new()
+        assert pipeline.enqueue_new() == 2
         probes = [o for o in pipeline.run() if o.step == "probe"]
     runtime.close()
     verdicts = {o.verdict for o in probes}

@@ -142,12 +142,13 @@ class SightingJobStore:
                 .order_by(PeerObservationRow.started_at, PeerObservationRow.id))]
 
     def unqueued(self, limit: int = 1000) -> list[str]:
-        """Matched sightings with an infohash or magnet that no job has taken up yet."""
+        """Matched sightings with an infohash, a magnet or a .torrent link that no job has taken up yet."""
         with self._db.session() as session:
             taken = select(SightingJobRow.sighting_id)
             return list(session.scalars(select(SightingRow.id).where(
                 SightingRow.matched.is_(True), SightingRow.id.not_in(taken),
-                or_(SightingRow.infohash_v1.is_not(None), SightingRow.magnet.is_not(None)))
+                or_(SightingRow.infohash_v1.is_not(None), SightingRow.magnet.is_not(None),
+                    SightingRow.link.is_not(None)))
                 .order_by(SightingRow.first_seen).limit(limit)))
 
     def waiting(self, now: datetime) -> int:
