@@ -125,7 +125,7 @@ def test_a_crash_mid_step_never_marks_it_done_and_the_step_runs_again(
     unrelated video in an empty catalog is "not our content"."""
     clock = FixedClock(NOW)
     settings = make_settings(tmp_path / "data", database_url_factory(), monitor={
-        "probe_address": "127.0.0.9", "discovery_seconds": 15.0, "peer_timeout_seconds": 8.0,
+        "probe_address": "127.0.0.9", "discovery_seconds": 15.0, "peer_timeout_seconds": 8.0, "pex_seconds": 0.0,
         "sample_timeout_seconds": 60.0})
     runtime = Runtime.open(settings, clock=clock)
     clip = make_test_pattern(runtime.tools.ffmpeg, tmp_path / "clip.mp4", 6)
@@ -171,7 +171,7 @@ def test_a_torrent_link_is_fetched_and_a_link_to_something_else_fails_for_good(
     """Sightings without a magnet: the indexer's .torrent link is fetched (bounded) and its trackers asked; a link
     that answers a web page fails at once, saying what arrived, and is not tried again."""
     settings = make_settings(tmp_path / "data", database_url_factory(), monitor={
-        "probe_address": "127.0.0.9", "discovery_seconds": 15.0, "peer_timeout_seconds": 8.0})
+        "probe_address": "127.0.0.9", "discovery_seconds": 15.0, "peer_timeout_seconds": 8.0, "pex_seconds": 0.0})
     runtime = Runtime.open(settings, clock=FixedClock(NOW))
     with LoopbackSwarm(b"x" * 300_000, tracker=True) as swarm, FeedTestServer(swarm.torrent) as good, \
             FeedTestServer(b"<html>Please log in</html>") as bad:
