@@ -146,3 +146,10 @@ def test_peers_a_peer_tells_of_are_listed_as_found_by_pex(tmp_path: Path) -> Non
     assert by_ip[first.ip].found_by == "magnet hint"
     assert (by_ip[second.ip].port, by_ip[second.ip].found_by) == (second.port, "pex"), found.peers
     assert all(peer.found_by == "pex" for peer in found.peers if peer.ip != first.ip)
+
+
+def test_a_swarm_with_no_tracker_no_hint_and_no_dht_is_refused_at_once(tmp_path: Path) -> None:
+    with LoopbackSwarm(os.urandom(100_000)) as swarm, pytest.raises(InvalidInput, match="nothing says where"):
+        SwarmDiscovery(tmp_path, address="127.0.0.9", seconds=30).discover(f"magnet:?xt=urn:btih:{swarm.infohash}")
+    with pytest.raises(InvalidInput, match="nothing says where"):
+        SwarmDiscovery(tmp_path, address="127.0.0.9", seconds=30).discover(swarm.torrent)  # no announce in it

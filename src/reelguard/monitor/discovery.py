@@ -51,6 +51,12 @@ class Discovery:
                 "peers": [{"ip": p.ip, "port": p.port, "found_by": p.found_by} for p in self.peers]}
 
 
+def _announces(torrent: bytes) -> bool:
+    """Whether a .torrent (already read by ``read_torrent``) names a tracker."""
+    decoded: Any = lt.bdecode(torrent)
+    return isinstance(decoded, dict) and bool(decoded.get(b"announce") or decoded.get(b"announce-list"))
+
+
 class SwarmDiscovery:
     def __init__(self, work_dir: Path, *, address: str = "127.0.0.1", seconds: float = 20.0,
                  dht_nodes: tuple[tuple[str, int], ...] = (), dht_private: bool = False,
@@ -61,6 +67,10 @@ class SwarmDiscovery:
     def discover(self, source: bytes | str) -> Discovery:
         """The torrent and its listed peers; ``SourceError`` (retryable) when no peer gave the metadata in time."""
         params, hints = self._params(source)
+        announced = bool(params.trackers) or (isinstance(source, bytes) and _announces(source))
+        if not announced and not hints and not self.dht_nodes:
+            raise InvalidInput("expected a tracker (a magnet's tr=, a .torrent's announce) or peer hints (x.pe=), or "
+                               "DHT nodes in the settings ([monitor] dht_nodes): nothing says where this swarm is")
         self.work_dir.mkdir(parents=True, exist_ok=True)
         save = Path(tempfile.mkdtemp(dir=self.work_dir, prefix="discover-"))
         settings = session_settings(self.address, dht=bool(self.dht_nodes), dht_private=self.dht_private)
@@ -101,7 +111,8 @@ class SwarmDiscovery:
         started = time.monotonic()
         settled_at: float | None = None
         settle = max(_SETTLE_SECONDS, self.pex_seconds)
-        while time.monotonic() - started < self.seconds + self.pex_seconds:
+        while (time.monotonic() - started < self.seconds if settled_at is None
+               else time.monotonic() - settled_at <= settle):
             for alert in session.pop_alerts():
                 self._read(alert, peers, trackers, hints)
             for info in handle.get_peer_info():
@@ -110,8 +121,6 @@ class SwarmDiscovery:
                 settled_at = time.monotonic()
                 if self.dht_nodes:
                     session.dht_get_peers(handle.info_hashes().v1)
-            if settled_at is not None and time.monotonic() - settled_at > settle:
-                break
             time.sleep(0.05)
         if not handle.status().has_metadata:
             raise SourceError(f"no peer of the swarm gave the torrent's metadata within {self.seconds:g} s "
