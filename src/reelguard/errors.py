@@ -14,6 +14,7 @@ and never contain a content key, a token or a secret.
     │   ├── InvalidLicenseRequest       exit 65  HTTP 400  Clear Key request body malformed
     │   ├── InvalidCpix                 exit 65  HTTP 422  CPIX/SPEKE document malformed
     │   ├── IdempotencyKeyReused        exit 65  HTTP 422  an Idempotency-Key sent with another request
+    │   ├── ProofInvalid                exit 65  HTTP 422  a Merkle proof of the evidence log does not check
     │   └── PayloadTooLarge             exit 65  HTTP 413  body over the configured bound
     ├── NotFound                        exit 66  HTTP 404  a named record does not exist
     │   └── UnknownKeyId                exit 66  HTTP 404  KID not in the key store
@@ -50,6 +51,7 @@ __all__ = [
     "PermissionDenied",
     "PolicyDenied",
     "ProcessingError",
+    "ProofInvalid",
     "ReelguardError",
     "RequestTimeout",
     "SourceError",
@@ -108,6 +110,13 @@ class InvalidCpix(InvalidInput):
 class IdempotencyKeyReused(InvalidInput):
     http_status = 422
     title = "Idempotency key reused"
+
+
+class ProofInvalid(InvalidInput):
+    """An inclusion or consistency proof (RFC 9162) that does not check: the message says which step failed."""
+
+    http_status = 422
+    title = "Proof does not verify"
 
 
 class PayloadTooLarge(InvalidInput):
