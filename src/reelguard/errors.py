@@ -14,7 +14,7 @@ and never contain a content key, a token or a secret.
     │   ├── InvalidLicenseRequest       exit 65  HTTP 400  Clear Key request body malformed
     │   ├── InvalidCpix                 exit 65  HTTP 422  CPIX/SPEKE document malformed
     │   ├── IdempotencyKeyReused        exit 65  HTTP 422  an Idempotency-Key sent with another request
-    │   ├── ProofInvalid                exit 65  HTTP 422  a Merkle proof of the evidence log does not check
+    │   ├── EvidenceInvalid             exit 65  HTTP 422  a proof, signature or checkpoint of the evidence fails
     │   └── PayloadTooLarge             exit 65  HTTP 413  body over the configured bound
     ├── NotFound                        exit 66  HTTP 404  a named record does not exist
     │   └── UnknownKeyId                exit 66  HTTP 404  KID not in the key store
@@ -39,6 +39,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "Conflict",
+    "EvidenceInvalid",
     "IdempotencyKeyReused",
     "InvalidCpix",
     "InvalidInput",
@@ -51,7 +52,6 @@ __all__ = [
     "PermissionDenied",
     "PolicyDenied",
     "ProcessingError",
-    "ProofInvalid",
     "ReelguardError",
     "RequestTimeout",
     "SourceError",
@@ -112,8 +112,9 @@ class IdempotencyKeyReused(InvalidInput):
     title = "Idempotency key reused"
 
 
-class ProofInvalid(InvalidInput):
-    """An inclusion or consistency proof (RFC 9162) that does not check: the message says which step failed."""
+class EvidenceInvalid(InvalidInput):
+    """Evidence that does not check — a Merkle proof (RFC 9162), a signed note or checkpoint (C2SP): the message
+    says which check failed."""
 
     http_status = 422
     title = "Proof does not verify"

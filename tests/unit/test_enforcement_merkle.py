@@ -20,7 +20,7 @@ from reelguard.enforcement.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from reelguard.errors import ProofInvalid
+from reelguard.errors import EvidenceInvalid
 
 VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "transparency_dev_merkle.json").read_text())
 REFERENCE = VECTORS["reference_tree"]
@@ -42,7 +42,7 @@ def test_the_reference_tree_has_the_published_leaf_hashes_and_roots_at_every_siz
 def test_inclusion_vectors(vector: dict[str, Any]) -> None:
     leaf, root, proof = _b64(vector["leafHash"]), _b64(vector["root"]), [_b64(p) for p in vector["proof"] or []]
     if vector["wantErr"]:
-        with pytest.raises(ProofInvalid):
+        with pytest.raises(EvidenceInvalid):
             verify_inclusion(leaf, vector["leafIdx"], vector["treeSize"], proof, root)
         return
     verify_inclusion(leaf, vector["leafIdx"], vector["treeSize"], proof, root)
@@ -55,7 +55,7 @@ def test_consistency_vectors(vector: dict[str, Any]) -> None:
     size1, size2 = vector["size1"], vector["size2"]
     root1, root2, proof = _b64(vector["root1"]), _b64(vector["root2"]), [_b64(p) for p in vector["proof"] or []]
     if vector["wantErr"]:
-        with pytest.raises(ProofInvalid):
+        with pytest.raises(EvidenceInvalid):
             verify_consistency(size1, size2, proof, root1, root2)
         return
     verify_consistency(size1, size2, proof, root1, root2)
@@ -78,20 +78,20 @@ def test_every_proof_of_random_trees_verifies_and_any_changed_byte_fails() -> No
             if proof:
                 broken = [bytearray(p) for p in proof]
                 broken[rng.randrange(len(proof))][rng.randrange(32)] ^= 1 << rng.randrange(8)
-                with pytest.raises(ProofInvalid):
+                with pytest.raises(EvidenceInvalid):
                     verify_inclusion(grown.levels[0][index], index, size, [bytes(b) for b in broken], root)
         for size1 in {1, size // 2 or 1, size - 1 or 1, size}:
             proof = consistency_proof(grown, size1, size)
             verify_consistency(size1, size, proof, tree_root(grown, size1), root)
             if size1 < size:
-                with pytest.raises(ProofInvalid, match=r"past was changed|leaves, not"):
+                with pytest.raises(EvidenceInvalid, match=r"past was changed|leaves, not"):
                     verify_consistency(size1, size, proof, leaf_hash(b"rewritten"), root)
 
 
 def test_proofs_are_refused_for_impossible_positions() -> None:
-    with pytest.raises(ProofInvalid, match="below the tree size"):
+    with pytest.raises(EvidenceInvalid, match="below the tree size"):
         inclusion_proof(TREE, 8, 8)
-    with pytest.raises(ProofInvalid, match="0 < size1 <= size2"):
+    with pytest.raises(EvidenceInvalid, match="0 < size1 <= size2"):
         consistency_proof(TREE, 0, 4)
-    with pytest.raises(ProofInvalid, match="of 32 bytes"):
+    with pytest.raises(EvidenceInvalid, match="of 32 bytes"):
         verify_inclusion(b"short", 0, 1, [], b"x" * 32)

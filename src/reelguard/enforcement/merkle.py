@@ -11,7 +11,7 @@ here, the store's node table for the log — so a proof costs O(log n) node look
 
     tree = MemoryTree([leaf_hash(b"record 1"), leaf_hash(b"record 2")])
     proof = inclusion_proof(tree, index=1, size=2)
-    verify_inclusion(leaf_hash(b"record 2"), 1, 2, proof, tree_root(tree, 2))   # raises ProofInvalid if not
+    verify_inclusion(leaf_hash(b"record 2"), 1, 2, proof, tree_root(tree, 2))   # raises EvidenceInvalid if not
 
 Verification follows the RFC's algorithms step by step and is tested against the
 published RFC 6962/9162 vectors of transparency-dev/merkle, not only against the
@@ -24,7 +24,7 @@ import hashlib
 from collections.abc import Sequence
 from typing import Protocol
 
-from reelguard.errors import ProofInvalid
+from reelguard.errors import EvidenceInvalid
 
 __all__ = ["EMPTY_ROOT", "HASH_SIZE", "MemoryTree", "NodeSource", "consistency_proof", "inclusion_proof",
            "leaf_hash", "node_hash", "tree_root", "verify_consistency", "verify_inclusion"]
@@ -98,7 +98,7 @@ def tree_root(source: NodeSource, size: int) -> bytes:
 def inclusion_proof(source: NodeSource, index: int, size: int) -> list[bytes]:
     """PATH(index, D[size]) (RFC 9162 §2.1.3.1)."""
     if not 0 <= index < size:
-        raise ProofInvalid(f"expected a leaf index below the tree size {size}, got {index}")
+        raise EvidenceInvalid(f"expected a leaf index below the tree size {size}, got {index}")
     proof: list[bytes] = []
     start, end = 0, size
     while end - start > 1:  # walk down from the root; the proof lists siblings from the leaf up
@@ -115,7 +115,7 @@ def inclusion_proof(source: NodeSource, index: int, size: int) -> list[bytes]:
 def consistency_proof(source: NodeSource, size1: int, size2: int) -> list[bytes]:
     """PROOF(size1, D[size2]) = SUBPROOF(size1, D[size2], true) (RFC 9162 §2.1.4.1); empty when the sizes are equal."""
     if not 0 < size1 <= size2:
-        raise ProofInvalid(f"expected 0 < size1 <= size2 for a consistency proof, got {size1} and {size2}")
+        raise EvidenceInvalid(f"expected 0 < size1 <= size2 for a consistency proof, got {size1} and {size2}")
     proof: list[bytes] = []
     start, end, whole = 0, size2, True  # SUBPROOF(m, D[start:end], whole), m counted from start
     m = size1
@@ -134,19 +134,19 @@ def consistency_proof(source: NodeSource, size1: int, size2: int) -> list[bytes]
 
 def _checked(name: str, value: bytes) -> None:
     if len(value) != HASH_SIZE:
-        raise ProofInvalid(f"expected {name} of {HASH_SIZE} bytes (SHA-256), got {len(value)}")
+        raise EvidenceInvalid(f"expected {name} of {HASH_SIZE} bytes (SHA-256), got {len(value)}")
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes], root: bytes) -> None:
-    """RFC 9162 §2.1.3.2; ``ProofInvalid`` saying which check failed."""
+    """RFC 9162 §2.1.3.2; ``EvidenceInvalid`` saying which check failed."""
     if index >= size or index < 0:
-        raise ProofInvalid(f"leaf index {index} is not below the tree size {size}")
+        raise EvidenceInvalid(f"leaf index {index} is not below the tree size {size}")
     _checked("the leaf hash", leaf)
     fn, sn, r = index, size - 1, leaf
     for position, p in enumerate(proof):
         _checked(f"proof element {position}", p)
         if sn == 0:
-            raise ProofInvalid(f"the inclusion proof has {len(proof)} elements, more than a tree of {size} needs")
+            raise EvidenceInvalid(f"the inclusion proof has {len(proof)} elements, more than a tree of {size} needs")
         if fn & 1 or fn == sn:
             r = node_hash(p, r)
             while not fn & 1 and fn != 0:
@@ -155,30 +155,30 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: Sequence[bytes],
             r = node_hash(r, p)
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
-        raise ProofInvalid(f"the inclusion proof has {len(proof)} elements, fewer than a tree of {size} needs")
+        raise EvidenceInvalid(f"the inclusion proof has {len(proof)} elements, fewer than a tree of {size} needs")
     if r != root:
-        raise ProofInvalid(f"the inclusion proof of leaf {index} leads to root {r.hex()}, not the checkpoint's "
-                           f"{root.hex()}")
+        raise EvidenceInvalid(f"the inclusion proof of leaf {index} leads to root {r.hex()}, not the checkpoint's "
+                              f"{root.hex()}")
 
 
 def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: bytes, root2: bytes) -> None:
-    """RFC 9162 §2.1.4.2; ``ProofInvalid`` saying which check failed.
+    """RFC 9162 §2.1.4.2; ``EvidenceInvalid`` saying which check failed.
 
     A consistency proof from the empty tree proves nothing and is refused; equal sizes
     need an empty proof and equal roots.
     """
     if size1 > size2:
-        raise ProofInvalid(f"the first tree ({size1} leaves) is larger than the second ({size2})")
+        raise EvidenceInvalid(f"the first tree ({size1} leaves) is larger than the second ({size2})")
     if size1 == 0:
-        raise ProofInvalid("a consistency proof from the empty tree proves nothing (size1 is 0)")
+        raise EvidenceInvalid("a consistency proof from the empty tree proves nothing (size1 is 0)")
     if size1 == size2:
         if proof:
-            raise ProofInvalid(f"trees of equal size ({size1}) need an empty proof, got {len(proof)} elements")
+            raise EvidenceInvalid(f"trees of equal size ({size1}) need an empty proof, got {len(proof)} elements")
         if root1 != root2:
-            raise ProofInvalid(f"two trees of {size1} leaves with different roots: {root1.hex()} and {root2.hex()}")
+            raise EvidenceInvalid(f"two trees of {size1} leaves with different roots: {root1.hex()} and {root2.hex()}")
         return
     if not proof:
-        raise ProofInvalid(f"expected a consistency proof from {size1} to {size2} leaves, got an empty one")
+        raise EvidenceInvalid(f"expected a consistency proof from {size1} to {size2} leaves, got an empty one")
     _checked("the first root", root1)
     _checked("the second root", root2)
     for position, p in enumerate(proof):
@@ -190,7 +190,7 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
-            raise ProofInvalid(f"the consistency proof has {len(proof)} elements, more than {size1} → {size2} needs")
+            raise EvidenceInvalid(f"the consistency proof has {len(proof)} elements, more than {size1} → {size2} needs")
         if fn & 1 or fn == sn:
             fr, sr = node_hash(c, fr), node_hash(c, sr)
             while not fn & 1 and fn != 0:
@@ -199,9 +199,9 @@ def verify_consistency(size1: int, size2: int, proof: Sequence[bytes], root1: by
             sr = node_hash(sr, c)
         fn, sn = fn >> 1, sn >> 1
     if sn != 0:
-        raise ProofInvalid(f"the consistency proof has {len(proof)} elements, fewer than {size1} → {size2} needs")
+        raise EvidenceInvalid(f"the consistency proof has {len(proof)} elements, fewer than {size1} → {size2} needs")
     if fr != root1:
-        raise ProofInvalid(f"the consistency proof gives {fr.hex()} for the first {size1} leaves, not {root1.hex()}: "
-                           f"the log's past was changed")
+        raise EvidenceInvalid(f"the consistency proof gives {fr.hex()} for the first {size1} leaves, not "
+                              f"{root1.hex()}: the log's past was changed")
     if sr != root2:
-        raise ProofInvalid(f"the consistency proof gives {sr.hex()} for {size2} leaves, not {root2.hex()}")
+        raise EvidenceInvalid(f"the consistency proof gives {sr.hex()} for {size2} leaves, not {root2.hex()}")
