@@ -35,6 +35,9 @@ __all__ = [
     "DecisionRow",
     "DeviceRow",
     "DownloadRow",
+    "EvidenceCheckpointRow",
+    "EvidenceNodeRow",
+    "EvidenceRecordRow",
     "GrantRow",
     "IdempotencyKeyRow",
     "ListingRow",
@@ -396,3 +399,35 @@ class PeerObservationRow(Base):
     verdict: Mapped[str] = mapped_column(String(16))
     started_at: Mapped[datetime] = mapped_column(UtcDateTime())
     record: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class EvidenceRecordRow(Base):
+    """One record of the evidence log (a leaf): its canonical JSON and that JSON's RFC 9162 leaf hash."""
+
+    __tablename__ = "evidence_records"
+
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    kind: Mapped[str] = mapped_column(String(40))
+    body: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # None once purged; the hash stays
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+    appended_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class EvidenceNodeRow(Base):
+    """The hash of a complete subtree of the evidence log: leaves [position·2^level, (position+1)·2^level)."""
+
+    __tablename__ = "evidence_nodes"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+class EvidenceCheckpointRow(Base):
+    """A signed checkpoint of the evidence log (C2SP signed note), by the size it covers."""
+
+    __tablename__ = "evidence_checkpoints"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    note: Mapped[str] = mapped_column(Text)
+    signed_at: Mapped[datetime] = mapped_column(UtcDateTime())
