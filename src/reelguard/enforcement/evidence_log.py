@@ -24,7 +24,8 @@ from typing import Any
 from reelguard.enforcement.canonical import canonical_json
 from reelguard.enforcement.checkpoint import Checkpoint, NoteSigner
 from reelguard.enforcement.merkle import consistency_proof, inclusion_proof, leaf_hash, node_hash, tree_root
-from reelguard.errors import InvalidInput
+from reelguard.enforcement.timestamp import TimestampAuthority
+from reelguard.errors import EvidenceInvalid, InvalidInput, UpstreamError
 from reelguard.store.database import Database
 from reelguard.store.evidence import EvidenceStore
 
@@ -32,8 +33,9 @@ __all__ = ["EvidenceLog"]
 
 
 class EvidenceLog:
-    def __init__(self, db: Database, signer: NoteSigner, clock: Callable[[], datetime]) -> None:
-        self.store, self.signer, self.clock = EvidenceStore(db), signer, clock
+    def __init__(self, db: Database, signer: NoteSigner, clock: Callable[[], datetime], *,
+                 tsa: TimestampAuthority | None = None) -> None:
+        self.store, self.signer, self.clock, self.tsa = EvidenceStore(db), signer, clock, tsa
         self.origin = signer.name  # a checkpoint's origin is the name of the key that signs it
 
     def append(self, kind: str, record: dict[str, Any]) -> int:
@@ -64,11 +66,30 @@ class EvidenceLog:
         return consistency_proof(self.store, size1, size2)
 
     def checkpoint(self) -> tuple[int, str]:
-        """Sign the log as it stands now; (size, signed note). The note is kept, so each size is signed once."""
+        """Sign the log as it stands now, and have the TSA stamp it; (size, signed note).
+
+        The note is kept before it is stamped, so each size is signed once; a TSA that is
+        down leaves the checkpoint unstamped with the reason, and ``stamp_pending`` stamps
+        it later — it is never skipped silently.
+        """
         size = self.store.size()
         signed = self.store.checkpoint(size)
-        if signed is not None:
-            return signed
-        note = self.signer.sign(Checkpoint(self.origin, size, self.root(size)).text())
-        self.store.add_checkpoint(size, note, self.clock())
-        return self.store.checkpoint(size) or (size, note)
+        if signed is None:
+            note = self.signer.sign(Checkpoint(self.origin, size, self.root(size)).text())
+            self.store.add_checkpoint(size, note, self.clock())
+            signed = self.store.checkpoint(size) or (size, note)
+        self.stamp_pending()
+        return signed
+
+    def stamp_pending(self) -> list[int]:
+        """Have the TSA stamp every checkpoint it has not stamped yet; the sizes still unstamped."""
+        if self.tsa is None:
+            return [size for size, _ in self.store.unstamped()]
+        left = []
+        for size, note in self.store.unstamped():
+            try:
+                self.store.stamped(size, token=self.tsa.stamp(note.encode()), error=None)
+            except (UpstreamError, EvidenceInvalid) as exc:
+                self.store.stamped(size, token=None, error=str(exc))
+                left.append(size)
+        return left

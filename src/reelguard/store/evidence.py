@@ -91,6 +91,32 @@ class EvidenceStore:
             if session.get(EvidenceCheckpointRow, size) is None:
                 session.add(EvidenceCheckpointRow(size=size, note=note, signed_at=now))
 
+    def stamped(self, size: int, *, token: bytes | None, error: str | None) -> None:
+        """Record the TSA's token for checkpoint ``size``, or why there is none yet."""
+        with self._db.transaction() as session:
+            row = session.get(EvidenceCheckpointRow, size)
+            if row is None:
+                raise NotFound(f"no checkpoint of size {size}")
+            if token is not None:
+                row.tsa_token, row.stamp_error = token, None
+            elif row.tsa_token is None:
+                row.stamp_error = error
+
+    def unstamped(self) -> list[tuple[int, str]]:
+        """Checkpoints the TSA has not stamped yet, oldest first, as (size, signed note)."""
+        with self._db.session() as session:
+            rows = session.scalars(select(EvidenceCheckpointRow).where(EvidenceCheckpointRow.tsa_token.is_(None))
+                                   .order_by(EvidenceCheckpointRow.size))
+            return [(row.size, row.note) for row in rows]
+
+    def token(self, size: int) -> tuple[bytes | None, str | None]:
+        """(the TSA token, the last stamping error) of checkpoint ``size``."""
+        with self._db.session() as session:
+            row = session.get(EvidenceCheckpointRow, size)
+            if row is None:
+                raise NotFound(f"no checkpoint of size {size}")
+            return (bytes(row.tsa_token) if row.tsa_token is not None else None), row.stamp_error
+
     def checkpoint(self, size: int | None = None) -> tuple[int, str] | None:
         """The checkpoint at ``size`` (the newest when None), as (size, signed note)."""
         with self._db.session() as session:

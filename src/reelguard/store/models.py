@@ -431,3 +431,5 @@ class EvidenceCheckpointRow(Base):
     size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    tsa_token: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # RFC 3161, over the note's bytes
+    stamp_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why it is not stamped yet

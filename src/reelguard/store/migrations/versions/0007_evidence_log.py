@@ -35,6 +35,8 @@ def upgrade() -> None:
         sa.Column("size", sa.BigInteger, primary_key=True, autoincrement=False),
         sa.Column("note", sa.Text, nullable=False),
         sa.Column("signed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tsa_token", sa.LargeBinary, nullable=True),  # RFC 3161 TimeStampResp over the note's bytes
+        sa.Column("stamp_error", sa.Text, nullable=True),  # why the TSA has not stamped it yet
     )
 
 
