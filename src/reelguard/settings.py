@@ -33,9 +33,20 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from reelguard.errors import ConfigurationError
 
 __all__ = [
-    "CONFIG_FILE_NAME", "DEFAULT_LADDER", "MOVED_SETTINGS", "FingerprintSettings", "KeySettings",
-    "LicenseProxySettings", "LicenseSettings", "MediaSettings", "ServerSettings", "Settings", "StoreSettings",
-    "TokenSettings", "WatermarkSettings",
+    "CONFIG_FILE_NAME",
+    "DEFAULT_LADDER",
+    "MOVED_SETTINGS",
+    "EvidenceSettings",
+    "FingerprintSettings",
+    "KeySettings",
+    "LicenseProxySettings",
+    "LicenseSettings",
+    "MediaSettings",
+    "ServerSettings",
+    "Settings",
+    "StoreSettings",
+    "TokenSettings",
+    "WatermarkSettings",
 ]
 
 DEFAULT_LADDER: tuple[int, ...] = (360, 540, 720, 1080)
@@ -261,6 +272,20 @@ class TokenSettings(_Section):
     )
 
 
+class EvidenceSettings(_Section):
+    """The evidence log (docs/enforcement.md): its signing key, its name, its time-stamping authority."""
+
+    origin: str = Field(default="reelguard.local/evidence", pattern=r"^[^\s+]+$", description="The log's name: "
+                        "the origin of its checkpoints and the name of its key (a schema-less URL, no spaces or '+').")
+    signing_key_file: Path | None = Field(default=None, description="The log's Ed25519 signer key "
+                                          "(PRIVATE+KEY+name+keyid+key, 0600); data_dir/evidence-signing.key, "
+                                          "made on first use.")
+    tsa_url: str | None = Field(default=None, description="The RFC 3161 time-stamping authority every checkpoint "
+                                "is sent to; none: checkpoints stay unstamped, and bundles say so.")
+    tsa_roots: tuple[Path, ...] = Field(default=(), description="PEM root certificates the TSA's tokens must "
+                                        "chain to.")
+
+
 class Settings(BaseSettings):
     """All of reelguard's knobs, by section. Immutable once loaded."""
 
@@ -279,6 +304,7 @@ class Settings(BaseSettings):
     license_proxy: LicenseProxySettings = Field(default_factory=LicenseProxySettings)
     tokens: TokenSettings = Field(default_factory=TokenSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
 
     # -- derived paths: defaults under data_dir ---------------------------------------
     @property
@@ -300,6 +326,10 @@ class Settings(BaseSettings):
     @property
     def resolved_token_signing_key_file(self) -> Path:
         return (self.tokens.signing_key_file or self.data_dir / "token-signing-key.pem").resolve()
+
+    @property
+    def resolved_evidence_key_file(self) -> Path:
+        return (self.evidence.signing_key_file or self.data_dir / "evidence-signing.key").resolve()
 
     @property
     def resolved_watermark_secret_file(self) -> Path:

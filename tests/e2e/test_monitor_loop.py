@@ -13,6 +13,8 @@ session — and ends the other as "not our content", with the evidence.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,6 +23,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from reelguard.enforcement.checkpoint import Checkpoint, NoteVerifier, open_note
+from reelguard.enforcement.merkle import verify_inclusion
 from reelguard.store.models import SightingJobRow
 from tests.leak_loop import StagedLeak, staged_leak
 from tests.watermark_fixtures import WM_TITLE
@@ -78,6 +82,19 @@ def test_monitor_once_finds_proves_samples_identifies_and_traces_the_leak(loop: 
     evidence = verdict["evidence"]
     assert evidence["matched"] is False and evidence["segments"] == []
     assert all(p > evidence["max_false_match_probability"] for p in evidence["best"].values()), evidence["best"]
+
+    # every step's findings are in the evidence log: the accusation is provable from a signed checkpoint
+    log = loop.runtime.evidence_log()
+    size, note = log.checkpoint()
+    root = Checkpoint.parse(open_note(note, [NoteVerifier(log.signer.vkey)])).root
+    accusation = steps["trace"]["result"]["evidence_positions"][-1]
+    record = log.store.record(accusation)
+    verify_inclusion(record.leaf_hash, accusation, size, log.inclusion_proof(accusation, size), root)
+    logged = json.loads(record.body or b"{}")
+    assert logged["kind"] == "monitor.trace" and logged["record"]["result"]["accused"] == [loop.leaker]
+    kinds = [log.store.record(p).kind for p in steps["probe"]["result"]["evidence_positions"]]
+    assert kinds == ["observation"] * 3 + ["monitor.probe"]
+    assert steps["sample"]["result"]["sha256"] == hashlib.sha256(loop.ripped.read_bytes()).hexdigest()
 
     progress = {row["infohash_v1"]: row["progress"] for row in loop.reelguard("sightings", "list")}
     assert progress == {loop.leak.infohash: f"trace done: traced to session {loop.leaker}",

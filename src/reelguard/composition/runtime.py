@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from reelguard.clock import Clock, system_clock
 from reelguard.drm.keystore import KeyStore
 from reelguard.drm.keywrap import KeyEncryptionKey
+from reelguard.errors import ConfigurationError
 from reelguard.license.tokens import TokenSigner, TokenVerifier, load_or_create_signing_key
 from reelguard.license.trusted_keys import TrustedKeys
 from reelguard.media.tools import MediaTools
@@ -28,6 +29,7 @@ from reelguard.watermark.secrets import WatermarkSecret
 
 if TYPE_CHECKING:  # the services pull in NumPy, OpenCV, FAISS and PyAV: imported when first asked for
     from reelguard.composition.licensing import Licensing
+    from reelguard.enforcement.evidence_log import EvidenceLog
     from reelguard.fingerprint.service import FingerprintService
     from reelguard.ingest.removal import TitleRemoval
     from reelguard.ingest.service import IngestService
@@ -143,7 +145,25 @@ class Runtime:
             dht_nodes=tuple((host, int(port)) for host, _, port in (n.rpartition(":") for n in monitor.dht_nodes)),
             dht_private_network=monitor.dht_private_network, pex_seconds=monitor.pex_seconds)
         return LeakPipeline(self.db, self.blobs, self.fingerprint_service, self.trace_service, options,
-                            self.work_dir / "monitor", self.clock)
+                            self.work_dir / "monitor", self.clock, evidence=self.evidence_log())
+
+    def evidence_log(self) -> EvidenceLog:
+        from cryptography import x509
+
+        from reelguard.enforcement.evidence_log import EvidenceLog
+        from reelguard.enforcement.signing_key import load_or_create_signer
+        from reelguard.enforcement.timestamp import TimestampAuthority
+
+        evidence = self.settings.evidence
+        signer = load_or_create_signer(self.settings.resolved_evidence_key_file, evidence.origin)
+        tsa = None
+        if evidence.tsa_url:
+            try:
+                roots = [x509.load_pem_x509_certificate(path.read_bytes()) for path in evidence.tsa_roots]
+            except (OSError, ValueError) as exc:
+                raise ConfigurationError(f"[evidence] tsa_roots: expected PEM certificate files: {exc}") from None
+            tsa = TimestampAuthority(evidence.tsa_url, roots=roots)
+        return EvidenceLog(self.db, signer, self.clock, tsa=tsa)
 
     def licensing(self) -> Licensing:
         from reelguard.composition.licensing import build_licensing

@@ -137,6 +137,14 @@ class NoteSigner:
     def vkey(self) -> str:
         return f"{self.name}+{self.key_id.hex()}+{base64.b64encode(bytes([ED25519]) + self.public).decode()}"
 
+    @property
+    def skey(self) -> str:
+        """The signer key as Go writes it (what the 0600 key file holds); never logged or shown."""
+        from cryptography.hazmat.primitives.serialization import NoEncryption, PrivateFormat
+
+        seed = self._key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        return f"PRIVATE+KEY+{self.name}+{self.key_id.hex()}+{base64.b64encode(bytes([ED25519]) + seed).decode()}"
+
     def sign(self, text: str) -> str:
         """``text`` (ending in a newline) as a signed note with this key's signature line."""
         body = _note_text(text)

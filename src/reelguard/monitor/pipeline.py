@@ -15,6 +15,10 @@ into evidence, one step per job (``store.sightingjobs``), each step's result kep
 - **trace** — for a watermarked title, the A/B watermark read from the sample, aligned
   where identify placed it: the accused session(s), or none.
 
+Given an ``EvidenceSink`` (the evidence log), each step's findings — every peer
+observation, the sample's SHA-256, identify's and trace's reports — are appended to it
+before the step is marked done, and the step's result names their positions.
+
 A step that fails for a reason that may pass (no peer answered, a distributor left)
 is tried again later; one that cannot pass (a torrent that is not one) fails for good,
 saying why. ``run`` works until no job is due::
@@ -25,15 +29,16 @@ saying why. ``run`` works until no job is due::
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
@@ -52,7 +57,7 @@ if TYPE_CHECKING:
     from reelguard.fingerprint.service import FingerprintService
     from reelguard.watermark.trace import TraceService
 
-__all__ = ["LeakPipeline", "PipelineOptions", "StepOutcome"]
+__all__ = ["EvidenceSink", "LeakPipeline", "PipelineOptions", "StepOutcome"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,12 @@ class PipelineOptions:
     dht_private_network: bool = False
     pex_seconds: float = 60.0
     retry_after: timedelta = timedelta(minutes=30)
+
+
+class EvidenceSink(Protocol):
+    """Where each step's findings are kept tamper-evident (``enforcement.evidence_log.EvidenceLog``)."""
+
+    def append_many(self, records: Sequence[tuple[str, dict[str, Any]]]) -> list[int]: ...
 
 
 @dataclass(frozen=True)
@@ -85,8 +96,10 @@ _Done = tuple[dict[str, Any], str | None, list[dict[str, Any]]]  # (result, next
 class LeakPipeline:
     def __init__(self, db: Database, blobs: BlobStore, recognition: Callable[[], FingerprintService],
                  tracer: Callable[[], TraceService], options: PipelineOptions, work_dir: Path,
-                 clock: Callable[[], datetime], *, jobs: SightingJobStore | None = None) -> None:
+                 clock: Callable[[], datetime], *, jobs: SightingJobStore | None = None,
+                 evidence: EvidenceSink | None = None) -> None:
         self.db, self.blobs, self.options, self.work_dir, self.clock = db, blobs, options, work_dir, clock
+        self.evidence = evidence
         self._recognition, self._tracer = recognition, tracer
         self.jobs = jobs or SightingJobStore(db)
         self.sightings = SightingStore(db)
@@ -120,8 +133,18 @@ class LeakPipeline:
         except ReelguardError as exc:  # a torrent that is not one, a sample that is not video: no retry helps
             self.jobs.fail(job, str(exc), now=self.clock(), retry_after=None)
             return StepOutcome(job.sighting_id, job.step, "failed", str(exc))
+        if self.evidence is not None:  # what this step saw, in the tamper-evident log, before it is marked done
+            result = {**result, "evidence_positions": self._log(job, result, observations)}
         self.jobs.finish(job, result=result, now=self.clock(), next_step=next_step, observations=observations)
         return StepOutcome(job.sighting_id, job.step, str(result["verdict"]))
+
+    def _log(self, job: Job, result: dict[str, Any], observations: list[dict[str, Any]]) -> list[int]:
+        """Each peer observation a record; each step's result a record naming its sighting."""
+        assert self.evidence is not None
+        records = [("observation", observation) for observation in observations]
+        records.append((f"monitor.{job.step}", {"sighting_id": job.sighting_id, "job_id": job.id,
+                                                 "attempt": job.attempts, "result": result}))
+        return self.evidence.append_many(records)
 
     # -- the steps ---------------------------------------------------------------------
     def _probe(self, sighting: Sighting) -> _Done:
@@ -149,11 +172,13 @@ class LeakPipeline:
                                     max_bytes=self.options.sample_bytes,
                                     timeout_seconds=self.options.sample_timeout_seconds)
             key = f"sightings/{sighting.id}/sample{Path(sample.file_name).suffix.lower() or '.bin'}"
+            digest = _sha256(sample.path)
             self.blobs.put_file(key, sample.path)
         finally:
             shutil.rmtree(folder, ignore_errors=True)
         received = f"{sample.pieces_received} of {sample.pieces_wanted} pieces"
-        return {"verdict": f"sample fetched ({received})", "blob": key, **sample.to_json()}, "identify", []
+        return ({"verdict": f"sample fetched ({received})", "blob": key, "sha256": digest, **sample.to_json()},
+                "identify", [])
 
     def _identify(self, sighting: Sighting) -> _Done:
         key = self._sample_key(sighting)
@@ -216,3 +241,12 @@ class LeakPipeline:
         with self.db.session() as session:
             row = find_title(session, title)
             return row is not None and row.watermark is not None
+
+
+def _sha256(path: Path) -> str:
+    """The sample's SHA-256, the name the evidence gives it (the blob store keeps the bytes)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
