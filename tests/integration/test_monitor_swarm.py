@@ -133,7 +133,6 @@ def test_a_bare_infohash_finds_its_swarm_through_the_dht(tmp_path: Path) -> None
     assert [(p.ip, p.port, p.found_by) for p in found.peers] == [(seeder.ip, seeder.port, "dht")]
 
 
-@pytest.mark.slow
 def test_peers_a_peer_tells_of_are_listed_as_found_by_pex(tmp_path: Path) -> None:
     """PEX (ut_pex): the probe knows one seeder only (a magnet hint); a downloader connected to both seeders told
     the first of the second, and the first tells the probe in its PEX message, sent about once a minute."""
