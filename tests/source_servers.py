@@ -47,10 +47,12 @@ class IndexerItem:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-class _LoopbackServer:
-    """Real HTTP on a loopback port of its own; ``answer(path, params)`` says (status, body or chunks)."""
+class LoopbackServer:
+    """Real HTTP on a loopback port of its own; ``answer(path, params)`` says (status, body or chunks) to a GET,
+    ``answer_post(path, body)`` to a POST."""
 
     __test__ = False  # not a pytest class
+    content_type = "application/rss+xml; charset=utf-8"
 
     def __init__(self, host: str, path: str) -> None:
         server = self
@@ -58,9 +60,15 @@ class _LoopbackServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parsed = urlparse(self.path)
-                status, body = server.answer(parsed.path, {k: v[0] for k, v in parse_qs(parsed.query).items()})
+                self._send(*server.answer(parsed.path, {k: v[0] for k, v in parse_qs(parsed.query).items()}))
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self._send(*server.answer_post(urlparse(self.path).path, body))
+
+            def _send(self, status: int, body: Any) -> None:
                 self.send_response(status)
-                self.send_header("Content-Type", "application/rss+xml; charset=utf-8")
+                self.send_header("Content-Type", server.content_type)
                 if isinstance(body, bytes):
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -79,7 +87,10 @@ class _LoopbackServer:
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
 
     def answer(self, path: str, params: dict[str, str]) -> tuple[int, Any]:
-        raise NotImplementedError
+        return 405, b"GET not served here"
+
+    def answer_post(self, path: str, body: bytes) -> tuple[int, Any]:
+        return 405, b"POST not served here"
 
     def __enter__(self) -> Self:
         self._thread.start()
@@ -91,7 +102,7 @@ class _LoopbackServer:
         self._httpd.server_close()
 
 
-class TorznabTestServer(_LoopbackServer):
+class TorznabTestServer(LoopbackServer):
     def __init__(self, items: list[IndexerItem], *, api_key: str = "test-key", page_max: int = 50,
                  movie_search: bool = False, host: str = "127.0.0.1") -> None:
         super().__init__(host, "/api")
@@ -184,7 +195,7 @@ def _item_xml(item: IndexerItem) -> str:
             f"<pubDate>Tue, 01 Dec 2026 10:00:00 +0000</pubDate>{enclosure}{attr_xml}</item>")
 
 
-class FeedTestServer(_LoopbackServer):
+class FeedTestServer(LoopbackServer):
     """A release site's feed on loopback: answers ``body`` (bytes) at any path, with ``status``."""
 
     def __init__(self, body: bytes, *, status: int = 200, host: str = "127.0.0.1") -> None:

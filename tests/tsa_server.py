@@ -14,16 +14,15 @@ from __future__ import annotations
 import datetime
 import subprocess
 import tempfile
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Self
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.source_servers import LoopbackServer
 
 _USAGE = {"content_commitment": False, "key_encipherment": False, "data_encipherment": False,
           "key_agreement": False, "encipher_only": False, "decipher_only": False}
@@ -66,52 +65,31 @@ def make_authority(folder: Path, name: str = "reelguard test TSA") -> tuple[x509
     return root, config
 
 
-class LocalTsa:
+class LocalTsa(LoopbackServer):
     __test__ = False
+    content_type = "application/timestamp-reply"
 
     def __init__(self) -> None:
+        super().__init__("127.0.0.1", "/tsa")
         self._folder = tempfile.TemporaryDirectory()
-        self.root, config = make_authority(Path(self._folder.name))
+        self.root, self._config = make_authority(Path(self._folder.name))
         self.mode = ""  # "", "down", "garbage"
         self.requests = 0
-        server = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                query = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                server.requests += 1
-                status, body = server.answer(query, config)
-                self.send_response(status)
-                self.send_header("Content-Type", "application/timestamp-reply")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}/tsa"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-
-    def answer(self, query: bytes, config: Path) -> tuple[int, bytes]:
+    def answer_post(self, path: str, body: bytes) -> tuple[int, bytes]:
+        self.requests += 1
         if self.mode == "down":
             return 503, b"maintenance"
         if self.mode == "garbage":
             return 200, b"\x30\x03\x02\x01\x00 not a token"
         with tempfile.TemporaryDirectory() as work:
             request, reply = Path(work) / "q.tsq", Path(work) / "r.tsr"
-            request.write_bytes(query)
-            done = subprocess.run(["openssl", "ts", "-reply", "-config", str(config), "-queryfile", str(request),
-                                   "-out", str(reply)], capture_output=True, check=False)
+            request.write_bytes(body)
+            done = subprocess.run(["openssl", "ts", "-reply", "-config", str(self._config), "-queryfile",
+                                   str(request), "-out", str(reply)], capture_output=True, check=False)
             return (200, reply.read_bytes()) if done.returncode == 0 else (500, done.stderr[-500:])
-
-    def __enter__(self) -> Self:
-        self._thread.start()
-        return self
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  trace: TracebackType | None) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        super().__exit__(kind, error, trace)
         self._folder.cleanup()
