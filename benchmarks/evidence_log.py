@@ -195,7 +195,7 @@ def main() -> None:
         ["In-memory trees of random leaf hashes (synthetic), 1,000 random leaves each; the last row: a real log "
          "in SQLite, proofs from stored subtree nodes (200 leaves).",
          "An inclusion proof holds at most ⌈log₂ n⌉ hashes and a consistency proof at most ⌈log₂ n⌉ + 1 "
-         "(RFC 9162); making one costs O(log n) node lookups — from the store each lookup is its own query."])
+         "(RFC 9162); making one costs O(log n) node lookups, from the store in one session."])
 
 
 if __name__ == "__main__":

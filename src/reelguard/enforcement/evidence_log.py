@@ -57,13 +57,16 @@ class EvidenceLog:
         return self.store.size()
 
     def root(self, size: int) -> bytes:
-        return tree_root(self.store, size)
+        with self.store.reader() as nodes:
+            return tree_root(nodes, size)
 
     def inclusion_proof(self, position: int, size: int) -> list[bytes]:
-        return inclusion_proof(self.store, position, size)
+        with self.store.reader() as nodes:
+            return inclusion_proof(nodes, position, size)
 
     def consistency_proof(self, size1: int, size2: int) -> list[bytes]:
-        return consistency_proof(self.store, size1, size2)
+        with self.store.reader() as nodes:
+            return consistency_proof(nodes, size1, size2)
 
     def checkpoint(self) -> tuple[int, str]:
         """Sign the log as it stands now, and have the TSA stamp it; (size, signed note).

@@ -15,7 +15,8 @@ module stores, it does not decide what a hash is::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -73,6 +74,12 @@ class EvidenceStore:
         with self._db.session() as session:
             return _node(session, level, index)
 
+    @contextmanager
+    def reader(self) -> Iterator[_NodeReader]:
+        """Node lookups in one session (a proof's O(log n) lookups, one connection)."""
+        with self._db.session() as session:
+            yield _NodeReader(session)
+
     def record(self, position: int) -> StoredRecord:
         with self._db.session() as session:
             row = session.get(EvidenceRecordRow, position)
@@ -125,6 +132,14 @@ class EvidenceStore:
                 query = query.where(EvidenceCheckpointRow.size == size)
             row = session.scalars(query.limit(1)).first()
             return (row.size, row.note) if row is not None else None
+
+
+class _NodeReader:
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def node(self, level: int, index: int) -> bytes:
+        return _node(self._session, level, index)
 
 
 def _size(session: Session) -> int:
