@@ -16,7 +16,6 @@ any byte changed does not pass::
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 
 from reelguard.enforcement.canonical import canonical_json
-from reelguard.enforcement.checkpoint import Checkpoint, NoteVerifier, open_note
+from reelguard.enforcement.checkpoint import Checkpoint, NoteVerifier, decode_base64, open_note
 from reelguard.enforcement.merkle import leaf_hash, verify_consistency, verify_inclusion
 from reelguard.enforcement.timestamp import verify_timestamp
 from reelguard.errors import EvidenceInvalid, InvalidInput
@@ -149,13 +148,7 @@ def _object(part: dict[str, Any], name: str) -> dict[str, Any]:
 def _decode(value: Any, what: str) -> bytes:
     if not isinstance(value, str):
         raise EvidenceInvalid(f"expected {what} as a base64 string")
-    try:
-        decoded = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise EvidenceInvalid(f"expected {what} in standard base64") from None
-    if _b64(decoded) != value:
-        raise EvidenceInvalid(f"expected {what} in canonical base64")
-    return decoded
+    return decode_base64(value, what)
 
 
 def _proof(value: Any, what: str) -> list[bytes]:

@@ -41,7 +41,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from reelguard.enforcement.merkle import HASH_SIZE
 from reelguard.errors import EvidenceInvalid
 
-__all__ = ["Checkpoint", "NoteSigner", "NoteVerifier", "open_note"]
+__all__ = ["Checkpoint", "NoteSigner", "NoteVerifier", "decode_base64", "open_note"]
 
 ED25519 = 0x01
 MAX_NOTE_BYTES = 1 << 20  # a checkpoint with its signatures is a few hundred bytes
@@ -55,7 +55,7 @@ def _key_id(name: str, public: bytes) -> bytes:
     return hashlib.sha256(name.encode() + b"\n" + bytes([ED25519]) + public).digest()[:4]
 
 
-def _b64(text: str, what: str) -> bytes:
+def decode_base64(text: str, what: str) -> bytes:
     """Standard base64, canonical only: unused low bits set would let two texts carry one value."""
     try:
         value = base64.b64decode(text, validate=True)
@@ -64,6 +64,10 @@ def _b64(text: str, what: str) -> bytes:
     if base64.b64encode(value).decode() != text:
         raise EvidenceInvalid(f"expected {what} in canonical base64, got {text[:60]!r}")
     return value
+
+
+def _vkey(name: str, key_id: bytes, public: bytes) -> str:
+    return f"{name}+{key_id.hex()}+{base64.b64encode(bytes([ED25519]) + public).decode()}"
 
 
 def _checked_name(name: str) -> str:
@@ -79,7 +83,7 @@ class NoteVerifier:
         parts = vkey.strip().split("+", 2)  # base64 may hold "+" too
         if len(parts) != 3:
             raise EvidenceInvalid(f"expected a verifier key name+keyid+base64key, got {vkey[:100]!r}")
-        self.name, key_id, encoded = _checked_name(parts[0]), parts[1], _b64(parts[2], "a verifier key")
+        self.name, key_id, encoded = _checked_name(parts[0]), parts[1], decode_base64(parts[2], "a verifier key")
         if len(encoded) != 33 or encoded[0] != ED25519:
             raise EvidenceInvalid(f"expected an Ed25519 verifier key (0x01 and 32 bytes), got {len(encoded)} bytes "
                                   f"of type {encoded[:1].hex() or 'none'}")
@@ -92,7 +96,7 @@ class NoteVerifier:
 
     @property
     def vkey(self) -> str:
-        return f"{self.name}+{self.key_id.hex()}+{base64.b64encode(bytes([ED25519]) + self.public).decode()}"
+        return _vkey(self.name, self.key_id, self.public)
 
     def verify(self, text: bytes, signature: bytes) -> bool:
         try:
@@ -125,7 +129,7 @@ class NoteSigner:
         parts = skey.strip().split("+", 4)
         if len(parts) != 5 or parts[:2] != ["PRIVATE", "KEY"]:
             raise EvidenceInvalid("expected a signer key PRIVATE+KEY+name+keyid+base64key (its value is not shown)")
-        encoded = _b64(parts[4], "a signer key")
+        encoded = decode_base64(parts[4], "a signer key")
         if len(encoded) != 33 or encoded[0] != ED25519:
             raise EvidenceInvalid("expected an Ed25519 signer key (0x01 and a 32-byte seed)")
         signer = cls(parts[2], encoded[1:])
@@ -135,7 +139,7 @@ class NoteSigner:
 
     @property
     def vkey(self) -> str:
-        return f"{self.name}+{self.key_id.hex()}+{base64.b64encode(bytes([ED25519]) + self.public).decode()}"
+        return _vkey(self.name, self.key_id, self.public)
 
     @property
     def skey(self) -> str:
@@ -181,7 +185,7 @@ def open_note(note: str | bytes, verifiers: Sequence[NoteVerifier]) -> str:
         match = re.fullmatch(r"— (\S+) (\S+)", line)
         if match is None:
             raise EvidenceInvalid(f"expected a signature line '— <key name> <base64>', got {line[:100]!r}")
-        name, blob = match.group(1), _b64(match.group(2), "a signature")
+        name, blob = match.group(1), decode_base64(match.group(2), "a signature")
         if len(blob) < 5:
             raise EvidenceInvalid(f"signature by {name}: expected a key ID and a signature, got {len(blob)} bytes")
         verifier = known.get((name, blob[:4]))
@@ -219,7 +223,7 @@ class Checkpoint:
         if len(lines) < 4 or lines[-1] != "" or any(line == "" for line in lines[:-1]):
             raise EvidenceInvalid("expected a checkpoint: origin, tree size and root hash lines, each non-empty "
                                   "and ending in a newline")
-        name, size, root = lines[0], lines[1], _b64(lines[2], "the checkpoint's root hash")
+        name, size, root = lines[0], lines[1], decode_base64(lines[2], "the checkpoint's root hash")
         if origin is not None and name != origin:
             raise EvidenceInvalid(f"expected a checkpoint of log {origin!r}, got one of {name!r}")
         if not _SIZE.fullmatch(size):
