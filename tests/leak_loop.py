@@ -26,12 +26,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from reelguard.composition import Runtime
 from reelguard.settings import Settings
 from reelguard.store.watchlist import Watch, WatchStore
+from tests.case_fixtures import SmtpRelayServer
 from tests.conftest import subscribe
 from tests.source_servers import IndexerItem, TorznabTestServer
 from tests.swarm_peers import LoopbackSwarm
+from tests.tsa_server import LocalTsa
 from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, make_test_pattern
 
 KEY = "loop-indexer-key-5a4b3c"
@@ -49,6 +53,8 @@ class StagedLeak:
     indexer: TorznabTestServer
     leak: LoopbackSwarm
     other: LoopbackSwarm
+    relay: SmtpRelayServer  # takes the notices
+    tsa: LocalTsa  # stamps the evidence log's checkpoints
 
     def list_on_indexer(self) -> None:
         """The two torrents appear on the indexer (the moment the loop's clock starts)."""
@@ -68,9 +74,41 @@ class StagedLeak:
         return json.loads(done.stdout)
 
 
-def _settings(data_dir: Path, database_url: str, indexer_url: str, key_file: Path, pex_seconds: float) -> Settings:
+ACT_RULES = """format = 1
+name = "loop"
+version = "1"
+[[rule]]
+name = "accused"
+when = { trace_p_at_most = 1e-6 }
+then = ["suspend_account", "revoke_device", "end_streams"]
+[[rule]]
+name = "indexer-link"
+when = { source = "indexer" }
+then = ["notice:dmca_512d"]
+[[rule]]
+name = "swarm-peers"
+when = { source = "swarm" }
+then = ["notice:acns"]
+"""
+
+
+def _act_settings(work: Path, relay: SmtpRelayServer, tsa: LocalTsa) -> str:
+    """What acting needs: the rules, the sender and recipients of notices, the relay, the TSA."""
+    (work / "rules.toml").write_text(ACT_RULES)
+    (work / "tsa-root.pem").write_bytes(tsa.root.public_bytes(Encoding.PEM))
+    return (f'[cases]\nrules_file = "{work / "rules.toml"}"\n\n'
+            f'[evidence]\ntsa_url = "{tsa.url}"\ntsa_roots = ["{work / "tsa-root.pem"}"]\n\n'
+            '[notices]\nrights_holder = "Quiet Harbour Films Ltd"\nsender_name = "Ana Ortiz"\n'
+            'sender_email = "legal@qhf.test"\nsender_address = "1 Quay Street, Portsmouth"\n'
+            f'sender_phone = "+44 23 0000 0000"\nsmtp_host = "{relay.host}"\nsmtp_port = {relay.port}\n'
+            'recipients = [{ match = "indexer:indexer", email = "abuse@indexer.test" },\n'
+            '              { match = "ip:127.0.0.0/8", email = "abuse@isp.test" }]\n\n')
+
+
+def _settings(data_dir: Path, database_url: str, indexer_url: str, key_file: Path, pex_seconds: float,
+              act: str = "") -> Settings:
     (data_dir / "reelguard.toml").write_text(
-        '[media]\nsegment_seconds = 1\nladder = [360]\n\n'
+        act + '[media]\nsegment_seconds = 1\nladder = [360]\n\n'
         '[monitor]\nprobe_address = "127.0.0.9"\ndiscovery_seconds = 20\npeer_timeout_seconds = 10\n'
         f'sample_timeout_seconds = 300\npex_seconds = {pex_seconds}\n\n'
         f'[[monitor.sources]]\nkind = "torznab"\nname = "indexer"\nurl = "{indexer_url}"\n'
@@ -83,14 +121,15 @@ def _settings(data_dir: Path, database_url: str, indexer_url: str, key_file: Pat
 def staged_leak(work: Path, database_url: str, media_dir: Path, *, seconds: int,
                 pex_seconds: float = 0.0) -> Iterator[StagedLeak]:
     """``pex_seconds``: the probe's PEX window (0 in the test, where PEX is tested on its own; the default, 60 s, in
-    the benchmark)."""
+    the benchmark). An SMTP relay and a TSA on loopback take the notices and stamp the checkpoints."""
     data_dir = work / "data"
     data_dir.mkdir(parents=True)
     key_file = work / "indexer.key"
     key_file.write_text(KEY)
     key_file.chmod(0o600)
-    with TorznabTestServer([], api_key=KEY) as indexer:
-        runtime = Runtime.open(_settings(data_dir, database_url, indexer.url, key_file, pex_seconds))
+    with TorznabTestServer([], api_key=KEY) as indexer, SmtpRelayServer() as relay, LocalTsa() as tsa:
+        act = _act_settings(work, relay, tsa)
+        runtime = Runtime.open(_settings(data_dir, database_url, indexer.url, key_file, pex_seconds, act))
         try:
             ingest_watermarked(runtime, media_dir, work, seconds=seconds)
             WatchStore(runtime.db).add(Watch(WM_TITLE, "The Quiet Harbour", 2025), runtime.clock())
@@ -110,6 +149,6 @@ def staged_leak(work: Path, database_url: str, media_dir: Path, *, seconds: int,
                 leak.seed("127.0.0.3")
                 leak.pretend("127.0.0.4", corrupt=False)
                 other.seed("127.0.0.5")
-                yield StagedLeak(runtime, data_dir, database_url, leaker, ripped, indexer, leak, other)
+                yield StagedLeak(runtime, data_dir, database_url, leaker, ripped, indexer, leak, other, relay, tsa)
         finally:
             runtime.close()

@@ -205,6 +205,10 @@ class LoopbackSwarm:
             self.tracker.announce(ip, peer.port, self.infohash)
         return self._listed(CandidatePeer(ip, peer.port, "tracker"))
 
+    def stop_seeding(self) -> None:
+        """Every libtorrent peer leaves the swarm (its socket closes); the tracker may still list it a while."""
+        self._sessions.clear()
+
     def _listed(self, peer: CandidatePeer) -> CandidatePeer:
         self.peers.append(peer)
         return peer

@@ -36,12 +36,16 @@ __all__ = [
     "CONFIG_FILE_NAME",
     "DEFAULT_LADDER",
     "MOVED_SETTINGS",
+    "CaseSettings",
     "EvidenceSettings",
     "FingerprintSettings",
     "KeySettings",
     "LicenseProxySettings",
     "LicenseSettings",
     "MediaSettings",
+    "NoticeRecipient",
+    "NoticeSettings",
+    "RetentionSettings",
     "ServerSettings",
     "Settings",
     "StoreSettings",
@@ -286,6 +290,62 @@ class EvidenceSettings(_Section):
                                         "chain to.")
 
 
+class CaseSettings(_Section):
+    """Cases (docs/enforcement.md): when one opens, what its findings set in motion, how removal is checked."""
+
+    max_false_match: float | None = Field(default=None, gt=0.0, lt=1.0, description="A sighting's sample opens a "
+                                          "case only when identified at or below this false-match probability; "
+                                          "none: [fingerprint] max_false_match_probability.")
+    rules_file: Path | None = Field(default=None, description="The action rules (versioned TOML); none: the "
+                                    "shipped default rules.")
+    removal_check_hours: float = Field(default=24.0, gt=0.0, description="How often a noticed case re-checks "
+                                       "that its copies are gone.")
+    removal_deadline_days: float = Field(default=14.0, gt=0.0, description="A copy still up this long after "
+                                         "the first notice escalates the case.")
+
+
+class NoticeRecipient(_Section):
+    """Where notices about one kind of place go: ``indexer:NAME``, ``host:DOMAIN`` or ``ip:CIDR``."""
+
+    match: str = Field(pattern=r"^(indexer|host|ip):\S+$")
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+$")
+    name: str = ""
+
+
+class NoticeSettings(_Section):
+    """Takedown notices: who sends them (every element the law asks of the sender) and how they go out."""
+
+    rights_holder: str = Field(default="", description="The owner of the exclusive rights the notices assert.")
+    sender_name: str = Field(default="", description="The person authorised to act for the rights holder; their "
+                             "name is the notice's signature.")
+    sender_email: str = Field(default="", description="Reply address; also the notices' From address.")
+    sender_address: str = Field(default="", description="Postal address of the sender.")
+    sender_phone: str = Field(default="", description="Telephone number of the sender.")
+    recipients: tuple[NoticeRecipient, ...] = Field(default=(), description="Abuse contacts by indexer, host "
+                                                    "domain or IP range.")
+    smtp_host: str | None = Field(default=None, description="The relay notices are sent through; none: notices "
+                                  "are kept queued, never sent.")
+    smtp_port: int = Field(default=587, gt=0, lt=65536)
+    smtp_username: str | None = Field(default=None)
+    smtp_password_file: Path | None = Field(default=None, description="The relay password (a 0600 file).")
+    smtp_tls: Literal["auto", "require", "off"] = Field(default="auto", description="STARTTLS: when the relay "
+                                                        "offers it (auto), always (require), or never (off).")
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
+    retry_minutes: float = Field(default=5.0, gt=0.0, description="The first retry's wait; each further one "
+                                 "waits twice as long.")
+    max_attempts: int = Field(default=8, ge=1, le=50)
+
+
+class RetentionSettings(_Section):
+    """How long records are kept (days); a case on legal hold keeps what it holds."""
+
+    licence_decisions_days: int = Field(default=365, ge=1)
+    sessions_days: int = Field(default=365, ge=1, description="Watermarking sessions and licence streams.")
+    observations_days: int = Field(default=730, ge=1, description="Peer observations of swarms.")
+    ip_addresses_days: int = Field(default=90, ge=1, description="After this, IP addresses are blanked in "
+                                   "sessions and observations that are otherwise kept.")
+
+
 class Settings(BaseSettings):
     """All of reelguard's knobs, by section. Immutable once loaded."""
 
@@ -305,6 +365,9 @@ class Settings(BaseSettings):
     tokens: TokenSettings = Field(default_factory=TokenSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
+    notices: NoticeSettings = Field(default_factory=NoticeSettings)
+    retention: RetentionSettings = Field(default_factory=RetentionSettings)
 
     # -- derived paths: defaults under data_dir ---------------------------------------
     @property

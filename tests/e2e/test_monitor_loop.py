@@ -8,7 +8,13 @@ name. An unrelated video is listed beside it under a name just as close to the t
 (``tests/leak_loop.py`` stages all this). Then one command, ``reelguard monitor once``,
 runs in its own process: it finds both sightings, matches the title, proves the seeding
 peers, fetches a sample, identifies the title and the span, and traces the leaking
-session — and ends the other as "not our content", with the evidence.
+session — and ends the other as "not our content", with the evidence. The same command
+acts (``enforcement``): the traced leak becomes a case, the action rules suspend the
+account and revoke its device, and notices go out through a real SMTP relay to the
+indexer (§512(d)(3)) and to the ISP of each proven peer (ACNS). The case's bundle,
+stamped by a TSA, verifies offline in a process of its own; once the indexer drops the
+listing and the seeders leave, the removal check moves the case to removed, and it closes.
+A copy reported by hand becomes a case too, identified and traced on the spot.
 """
 
 from __future__ import annotations
@@ -21,8 +27,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from defusedxml import ElementTree
 from sqlalchemy import func, select
 
+from reelguard.accounts.service import AccountService
 from reelguard.enforcement.checkpoint import Checkpoint, NoteVerifier, open_note
 from reelguard.enforcement.merkle import verify_inclusion
 from reelguard.store.models import SightingJobRow
@@ -107,3 +115,56 @@ def test_monitor_once_finds_proves_samples_identifies_and_traces_the_leak(loop: 
                                    .group_by(SightingJobRow.sighting_id, SightingJobRow.step)).all()
     assert len(per_step) == 7 and all(count == 1 for _, _, count in per_step)
 
+
+
+def test_the_traced_leak_becomes_a_case_acted_on_noticed_checked_and_closed(loop: StagedLeak,
+                                                                            tmp_path: Path) -> None:
+    (listed,) = loop.reelguard("cases", "list")  # opened by `monitor once`; the other torrent was not ours
+    case = loop.reelguard("cases", "show", listed["id"])
+    assert (case["state"], case["origin"], case["title"]) == ("noticed", "monitor", WM_TITLE), case["events"]
+    assert case["facts"]["trace"]["accused"][0]["session"] == loop.leaker
+    actions = {e["detail"]["action"]: e for e in case["events"] if e["kind"] == "action"}
+    assert sorted(actions) == ["end_streams", "revoke_device", "suspend_account"]
+    assert all(e["detail"]["done"] and e["actor"] == "rule:accused@loop/1" for e in actions.values())
+    account = AccountService(loop.runtime.db, loop.runtime.clock).show_account("mallory").to_json()
+    assert account["status"] == "suspended" and account["devices"][0]["status"] == "revoked"
+
+    notices = sorted((n["kind"], n["recipient"], n["status"]) for n in case["notices"])
+    assert notices == [("acns", "abuse@isp.test", "sent")] * 2 + [("dmca_512d", "abuse@indexer.test", "sent")]
+    received = {str(m["To"]): m for m in loop.relay.received}
+    assert len(loop.relay.received) == 3 and set(received) == {"abuse@isp.test", "abuse@indexer.test"}
+    acns_ips = set()
+    for message in loop.relay.received:
+        for part in message.iter_attachments():
+            xml = ElementTree.fromstring(part.get_content() if isinstance(part.get_content(), bytes)
+                                         else part.get_content().encode())
+            acns_ips.add(xml.findtext("a:Source/a:IP_Address", namespaces={"a": "http://www.acns.net/ACNS"}))
+    assert acns_ips == {"127.0.0.2", "127.0.0.3"}
+
+    bundle = tmp_path / "case.json"
+    exported = loop.reelguard("evidence", "export", case["id"], str(bundle), "--artifacts")
+    assert exported["ok"] and exported["artifacts"] == 2, exported["failures"]
+    verified = loop.reelguard("evidence", "verify", str(bundle), "--key", exported["vkey"])
+    assert verified["ok"] and verified["timestamp"] and verified["records"] == len(case["evidence"])
+
+    loop.indexer.items.clear()  # the indexer takes the listing down; the seeders leave
+    loop.leak.stop_seeding()
+    checked = loop.reelguard("cases", "check-removal", case["id"])
+    assert checked["outcome"] == "removed", checked["places"]
+    closed = loop.reelguard("cases", "close", case["id"], "--reason", "removed everywhere; account suspended")
+    assert closed["state"] == "closed"
+    moves = [(e["from_state"], e["to_state"]) for e in loop.reelguard("cases", "show", case["id"])["events"]
+             if e["to_state"]]
+    assert moves == [("open", "evidence"), ("evidence", "noticed"), ("noticed", "removed"), ("removed", "closed")]
+
+
+def test_a_copy_reported_by_hand_becomes_a_case_identified_and_traced_on_the_spot(loop: StagedLeak) -> None:
+    case = loop.reelguard("cases", "open", "--suspect", str(loop.ripped), "--title", WM_TITLE, "--url",
+                          "https://files.example/harbour.mp4", "--note", "sent in by a subscriber", "--by", "ana")
+    assert (case["origin"], case["state"]) == ("report", "evidence")
+    accused = case["facts"]["trace"]["accused"]
+    assert [a["session"] for a in accused] == [loop.leaker] and accused[0]["p_value"] <= 1e-6
+    assert case["events"][0]["actor"] == "staff:ana" and case["facts"]["sources"] == [
+        {"kind": "url", "url": "https://files.example/harbour.mp4"}]
+    digest = hashlib.sha256(loop.ripped.read_bytes()).hexdigest()
+    assert case["facts"]["artifacts"] == {digest: f"artifacts/sha256/{digest}"}

@@ -47,7 +47,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "watch": ("reelguard.cli.monitor", "watch", "The watchlist: catalog titles searched for on piracy sources."),
     "monitor": ("reelguard.cli.monitor", "monitor", "Watch piracy sources: one round, or the worker."),
     "sightings": ("reelguard.cli.monitor", "sightings", "Torrents seen on piracy sources, and what they match."),
-    "evidence": ("reelguard.cli.evidence", "evidence", "Evidence bundles: verify one offline, with nothing else."),
+    "evidence": ("reelguard.cli.evidence", "evidence", "Evidence: export a case's bundle, verify one offline, purge."),
+    "cases": ("reelguard.cli.cases", "cases", "Cases: open, act, send notices, check removal, close."),
     "demo": ("reelguard.cli.demo", "demo", "Ingest the sample, mint a demo token, print the player URLs and serve."),
 }
 

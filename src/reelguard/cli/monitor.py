@@ -97,6 +97,7 @@ def once(ctx: click.Context, titles: tuple[str, ...], as_json: bool) -> None:
     with open_runtime(ctx) as runtime:
         watcher = Watcher(runtime.settings.monitor, runtime.db, runtime.clock, pipeline=runtime.leak_pipeline())
         report = watcher.once(titles).to_json()
+        report["act"] = runtime.enforcer().sweep().to_json()  # cases opened, rules applied, notices sent
     emit(report, as_json, _render_round)
 
 
@@ -111,7 +112,9 @@ def run(ctx: click.Context) -> None:
     with open_runtime(ctx) as runtime:
         watcher = Watcher(runtime.settings.monitor, runtime.db, runtime.clock, pipeline=runtime.leak_pipeline())
         try:
-            watcher.run(stop, on_round=lambda report: _render_round(report.to_json()))
+            enforcer = runtime.enforcer()
+            watcher.run(stop, on_round=lambda report: _render_round(report.to_json() | {
+                "act": enforcer.sweep().to_json()}))
         except KeyboardInterrupt:
             stop.set()
 
@@ -185,6 +188,13 @@ def _render_round(report: dict[str, Any]) -> None:
     for step in report.get("leaks", []):
         console.print(f"  sighting {step['sighting'][:12]} {step['step']}: {step['verdict']}"
                       + (f" ({step['error']})" if step["error"] else ""), markup=False)
+    act = report.get("act") or {}
+    for case_id in act.get("opened", []):
+        console.print(f"  case {case_id} opened (`reelguard cases show {case_id}`)", markup=False)
+    for case_id, decisions in (act.get("decisions") or {}).items():
+        for decision in decisions:
+            console.print(f"  case {case_id[:12]} {decision['action']} ({decision['rule']}): {decision['result']}",
+                          markup=False)
 
 
 def _render_sightings(rows: list[dict[str, Any]]) -> None:

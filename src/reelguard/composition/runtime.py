@@ -10,10 +10,11 @@ what it uses here::
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from reelguard.clock import Clock, system_clock
 from reelguard.drm.keystore import KeyStore
@@ -28,7 +29,11 @@ from reelguard.store.database import Database
 from reelguard.watermark.secrets import WatermarkSecret
 
 if TYPE_CHECKING:  # the services pull in NumPy, OpenCV, FAISS and PyAV: imported when first asked for
+    from cryptography import x509
+
     from reelguard.composition.licensing import Licensing
+    from reelguard.enforcement.cases import CaseService
+    from reelguard.enforcement.enforce import Enforcer
     from reelguard.enforcement.evidence_log import EvidenceLog
     from reelguard.fingerprint.service import FingerprintService
     from reelguard.ingest.removal import TitleRemoval
@@ -142,28 +147,82 @@ class Runtime:
             probe_address=monitor.probe_address, discovery_seconds=monitor.discovery_seconds,
             peer_timeout_seconds=monitor.peer_timeout_seconds, sample_bytes=monitor.sample_megabytes << 20,
             sample_timeout_seconds=monitor.sample_timeout_seconds, retry_after=timedelta(minutes=monitor.retry_minutes),
-            dht_nodes=tuple((host, int(port)) for host, _, port in (n.rpartition(":") for n in monitor.dht_nodes)),
+            dht_nodes=self._dht_nodes(),
             dht_private_network=monitor.dht_private_network, pex_seconds=monitor.pex_seconds)
         return LeakPipeline(self.db, self.blobs, self.fingerprint_service, self.trace_service, options,
                             self.work_dir / "monitor", self.clock, evidence=self.evidence_log())
 
     def evidence_log(self) -> EvidenceLog:
-        from cryptography import x509
-
         from reelguard.enforcement.evidence_log import EvidenceLog
         from reelguard.enforcement.signing_key import load_or_create_signer
         from reelguard.enforcement.timestamp import TimestampAuthority
 
         evidence = self.settings.evidence
         signer = load_or_create_signer(self.settings.resolved_evidence_key_file, evidence.origin)
-        tsa = None
-        if evidence.tsa_url:
-            try:
-                roots = [x509.load_pem_x509_certificate(path.read_bytes()) for path in evidence.tsa_roots]
-            except (OSError, ValueError) as exc:
-                raise ConfigurationError(f"[evidence] tsa_roots: expected PEM certificate files: {exc}") from None
-            tsa = TimestampAuthority(evidence.tsa_url, roots=roots)
+        tsa = TimestampAuthority(evidence.tsa_url, roots=self.tsa_roots()) if evidence.tsa_url else None
         return EvidenceLog(self.db, signer, self.clock, tsa=tsa)
+
+    def tsa_roots(self) -> list[x509.Certificate]:
+        """The TSA's root certificates ([evidence] tsa_roots): what its tokens must chain to."""
+        from cryptography import x509
+
+        try:
+            return [x509.load_pem_x509_certificate(path.read_bytes()) for path in self.settings.evidence.tsa_roots]
+        except (OSError, ValueError) as exc:
+            raise ConfigurationError(f"[evidence] tsa_roots: expected PEM certificate files: {exc}") from None
+
+    def case_service(self) -> CaseService:
+        from reelguard.enforcement.cases import CaseService
+
+        bound = self.settings.cases.max_false_match or self.settings.fingerprint.max_false_match_probability
+        return CaseService(self.db, self.evidence_log(), self.clock, max_false_match=bound, blobs=self.blobs,
+                           recognition=self.fingerprint_service, tracer=self.trace_service)
+
+    def enforcer(self, *, cases: CaseService | None = None) -> Enforcer:
+        """The act loop (rules, actions, notices, removal checks) over one case service."""
+        from datetime import timedelta
+
+        from reelguard.accounts.service import AccountService
+        from reelguard.enforcement.actions import ActionTaker
+        from reelguard.enforcement.delivery import NoticeDesk, SmtpRelay
+        from reelguard.enforcement.enforce import Enforcer
+        from reelguard.enforcement.notices import Recipient, Sender
+        from reelguard.enforcement.removal import RemovalChecker, url_gone
+        from reelguard.enforcement.rules import load_rules
+        from reelguard.license.streams import StreamAdmin
+
+        cases = cases or self.case_service()
+        notices, settings = self.settings.notices, self.settings.cases
+        relay = None if notices.smtp_host is None else SmtpRelay(
+            notices.smtp_host, notices.smtp_port, notices.smtp_tls, notices.smtp_timeout_seconds,
+            notices.smtp_username, notices.smtp_password_file)
+        sender = Sender(notices.rights_holder, notices.sender_name, notices.sender_email, notices.sender_address,
+                        notices.sender_phone)
+        desk = NoticeDesk(cases, relay, sender, [Recipient(r.match, r.email, r.name) for r in notices.recipients],
+                          self.clock, retry_after=timedelta(minutes=notices.retry_minutes),
+                          max_attempts=notices.max_attempts)
+        actions = ActionTaker(cases, AccountService(self.db, self.clock), StreamAdmin(self.db, self.clock))
+        removal = RemovalChecker(cases, {"url": url_gone, **self._rechecks()}, self.clock,
+                                 every=timedelta(hours=settings.removal_check_hours),
+                                 deadline=timedelta(days=settings.removal_deadline_days))
+        return Enforcer(cases, load_rules(settings.rules_file), actions, desk, removal)
+
+    def _rechecks(self) -> dict[str, Callable[[dict[str, Any]], tuple[bool | None, str]]]:
+        """Removal checks of indexer listings and swarms (the monitor's searches and probes)."""
+        from reelguard.monitor.recheck import IndexerRecheck, SwarmRecheck
+        from reelguard.monitor.watching import build_source
+
+        monitor = self.settings.monitor
+        sources = {config.name: build_source(config) for config in monitor.sources}
+        swarm = SwarmRecheck(self.work_dir / "monitor", address=monitor.probe_address,
+                             discovery_seconds=monitor.discovery_seconds,
+                             peer_timeout_seconds=monitor.peer_timeout_seconds, clock=self.clock,
+                             dht_nodes=self._dht_nodes(), dht_private=monitor.dht_private_network)
+        return {"indexer": IndexerRecheck(sources), "swarm": swarm}
+
+    def _dht_nodes(self) -> tuple[tuple[str, int], ...]:
+        nodes = (node.rpartition(":") for node in self.settings.monitor.dht_nodes)
+        return tuple((host, int(port)) for host, _, port in nodes)
 
     def licensing(self) -> Licensing:
         from reelguard.composition.licensing import build_licensing

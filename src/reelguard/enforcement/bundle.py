@@ -16,8 +16,9 @@ any byte changed does not pass::
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ class BundleReport:
     origin: str = ""
     tree_size: int = 0
     records: int = 0
+    artifacts: int = 0
     timestamp: datetime | None = None
     failures: list[str] = field(default_factory=list)
 
@@ -54,6 +56,7 @@ class BundleReport:
 
     def to_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "origin": self.origin, "tree_size": self.tree_size, "records": self.records,
+                "artifacts": self.artifacts,
                 "timestamp": self.timestamp.isoformat() if self.timestamp else None, "failures": self.failures}
 
 
@@ -62,8 +65,12 @@ def _b64(value: bytes) -> str:
 
 
 def make_bundle(log: EvidenceLog, positions: Sequence[int], *, tsa_roots: Sequence[x509.Certificate] = (),
-                since_size: int | None = None) -> bytes:
-    """A bundle of the records at ``positions``, proved to the log's newest checkpoint (made now if needed)."""
+                since_size: int | None = None, artifacts: Mapping[str, bytes] | None = None) -> bytes:
+    """A bundle of the records at ``positions``, proved to the log's newest checkpoint (made now if needed).
+
+    ``artifacts`` (SHA-256 hex → bytes: a sample, a torrent's info dictionary) travel with
+    the records that name them; the verifier checks each one's hash and that a record names it.
+    """
     size, note = log.checkpoint()
     token, _ = log.store.token(size)
     records = []
@@ -77,7 +84,9 @@ def make_bundle(log: EvidenceLog, positions: Sequence[int], *, tsa_roots: Sequen
         "checkpoint": {"note": note, "tsa_token": _b64(token) if token is not None else None,
                        "tsa_roots": [r.public_bytes(Encoding.PEM).decode() for r in tsa_roots]},
         "records": records}
-    if since_size is not None:
+    if artifacts:
+        bundle["artifacts"] = [{"sha256": digest, "data": _b64(data)} for digest, data in sorted(artifacts.items())]
+    if since_size is not None and since_size != size:
         earlier = log.store.checkpoint(since_size)
         if earlier is None:
             raise InvalidInput(f"no checkpoint of size {since_size} to prove consistency from")
@@ -113,7 +122,39 @@ def verify_bundle(data: bytes, *, trusted_vkey: str | None = None) -> BundleRepo
     for number, record in enumerate(records):
         _check_record(number, record, checkpoint, report)
     report.records = len(records)
+    if "artifacts" in bundle:
+        _check_artifacts(bundle["artifacts"], records, report)
     return report
+
+
+def _check_artifacts(artifacts: Any, records: list[Any], report: BundleReport) -> None:
+    """Each artifact hashes to its name, and a record of the bundle names that hash."""
+    if not isinstance(artifacts, list):
+        report.failures.append("artifacts: expected a list")
+        return
+    bodies = " ".join(_quiet_decode(r["body"]) for r in records
+                      if isinstance(r, dict) and isinstance(r.get("body"), str))
+    for number, artifact in enumerate(artifacts):
+        where = f"artifact {number}"
+        try:
+            if not isinstance(artifact, dict) or set(artifact) != {"sha256", "data"}:
+                raise EvidenceInvalid("expected sha256 and data")
+            digest = _text(artifact, "sha256")
+            where = f"artifact {number} ({digest[:16]}…)"
+            if hashlib.sha256(_decode(artifact["data"], "the artifact's data")).hexdigest() != digest:
+                raise EvidenceInvalid("its bytes do not hash to its SHA-256")
+            if f'"{digest}"' not in bodies:
+                raise EvidenceInvalid("no record of the bundle names it")
+        except (EvidenceInvalid, InvalidInput) as exc:
+            report.failures.append(f"{where}: {exc}")
+        report.artifacts += 1
+
+
+def _quiet_decode(value: str) -> str:
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
+    except ValueError:
+        return ""
 
 
 def _read(data: bytes) -> dict[str, Any]:
@@ -125,7 +166,7 @@ def _read(data: bytes) -> dict[str, Any]:
         raise InvalidInput(f"expected a bundle in JSON: {exc}") from None
     if not isinstance(bundle, dict) or bundle.get("format") != BUNDLE_FORMAT:
         raise InvalidInput(f"expected a {BUNDLE_FORMAT} document")
-    known = {"format", "origin", "vkey", "checkpoint", "records", "previous_checkpoint"}
+    known = {"format", "origin", "vkey", "checkpoint", "records", "previous_checkpoint", "artifacts"}
     if extra := set(bundle) - known:
         raise InvalidInput(f"unexpected bundle fields: {', '.join(sorted(extra))}")
     return bundle

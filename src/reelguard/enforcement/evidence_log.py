@@ -17,9 +17,12 @@ past was never rewritten::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
+
+from sqlalchemy.orm import Session
 
 from reelguard.enforcement.canonical import canonical_json
 from reelguard.enforcement.checkpoint import Checkpoint, NoteSigner
@@ -29,7 +32,31 @@ from reelguard.errors import EvidenceInvalid, InvalidInput, UpstreamError
 from reelguard.store.database import Database
 from reelguard.store.evidence import EvidenceStore
 
-__all__ = ["EvidenceLog"]
+__all__ = ["EvidenceLog", "LogTransaction", "record_body"]
+
+
+def record_body(kind: str, record: dict[str, Any], appended_at: datetime) -> bytes:
+    """A record's bytes in the log: the canonical JSON (RFC 8785) of its kind, time and content."""
+    if not kind or len(kind) > 40:
+        raise InvalidInput(f"expected an evidence record kind of 1-40 characters, got {kind[:60]!r}")
+    return canonical_json({"kind": kind, "appended_at": appended_at.isoformat(), "record": record})
+
+
+class LogTransaction:
+    """Appends inside one transaction that holds the log's append lock (``EvidenceLog.transaction``)."""
+
+    def __init__(self, session: Session, now: datetime) -> None:
+        self.session, self.now = session, now
+
+    def append(self, kind: str, record: dict[str, Any]) -> int:
+        return self.append_many([(kind, record)])[0]
+
+    def append_many(self, records: Sequence[tuple[str, dict[str, Any]]]) -> list[int]:
+        entries = []
+        for kind, record in records:
+            body = record_body(kind, record, self.now)
+            entries.append((kind, body, leaf_hash(body)))
+        return EvidenceStore.append_in(self.session, entries, node_hash, self.now)
 
 
 class EvidenceLog:
@@ -44,14 +71,19 @@ class EvidenceLog:
 
     def append_many(self, records: Sequence[tuple[str, dict[str, Any]]]) -> list[int]:
         """Log records in order, in one transaction; their positions."""
-        now = self.clock()
-        entries = []
-        for kind, record in records:
-            if not kind or len(kind) > 40:
-                raise InvalidInput(f"expected an evidence record kind of 1-40 characters, got {kind[:60]!r}")
-            body = canonical_json({"kind": kind, "appended_at": now.isoformat(), "record": record})
-            entries.append((kind, body, leaf_hash(body)))
-        return self.store.append(entries, node_hash, now)
+        with self.transaction() as log:
+            return log.append_many(records)
+
+    @contextmanager
+    def transaction(self) -> Iterator[LogTransaction]:
+        """Records appended, and the rows their transaction writes besides, commit together or not at all.
+
+        A case's transition is its evidence record: ``with log.transaction() as t:
+        position = t.append("case.transition", …); cases.write(t.session, …)``. The log's
+        append lock is held throughout, so what the transaction reads stays true until it commits.
+        """
+        with self.store.appending() as session:
+            yield LogTransaction(session, self.clock())
 
     def size(self) -> int:
         return self.store.size()

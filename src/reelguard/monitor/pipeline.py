@@ -159,7 +159,8 @@ class LeakPipeline:
         counts = {v: sum(1 for o in observations if o["verdict"] == v) for v in ("distributor", "listed", "corrupt")}
         verdict = (f"{counts['distributor']} distributors proven" if counts["distributor"]
                    else "no distributor proven (peers listed, none delivered a verified piece)")
-        return ({"verdict": verdict, **counts, "torrent_blob": key, "discovery": found.to_json()},
+        return ({"verdict": verdict, **counts, "torrent_blob": key,
+                 "torrent_sha256": hashlib.sha256(found.torrent).hexdigest(), "discovery": found.to_json()},
                 "sample" if counts["distributor"] else None, observations)
 
     def _sample(self, sighting: Sighting) -> _Done:

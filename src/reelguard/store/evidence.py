@@ -16,7 +16,7 @@ module stores, it does not decide what a hash is::
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -27,7 +27,9 @@ from reelguard.errors import NotFound
 from reelguard.store.database import Database
 from reelguard.store.models import EvidenceCheckpointRow, EvidenceNodeRow, EvidenceRecordRow
 
-__all__ = ["EvidenceStore", "StoredRecord"]
+__all__ = ["APPEND_LOCK", "EvidenceStore", "StoredRecord"]
+
+APPEND_LOCK = "evidence_log"
 
 
 @dataclass(frozen=True)
@@ -46,24 +48,35 @@ class EvidenceStore:
     def append(self, entries: Sequence[tuple[str, bytes, bytes]], hash_children: Callable[[bytes, bytes], bytes],
                now: datetime) -> list[int]:
         """Append (kind, body, leaf hash) entries in order, in one transaction; their positions."""
-        with self._db.serialized("evidence_log") as session:
-            size = _size(session)
-            made: dict[tuple[int, int], bytes] = {}
-            positions: list[int] = []
-            for kind, body, leaf in entries:
-                position = size + len(positions)
-                session.add(EvidenceRecordRow(position=position, kind=kind, body=body, leaf_hash=leaf,
-                                              appended_at=now))
-                level, index, current = 0, position, leaf
-                made[(0, position)] = leaf
-                while index & 1:  # a right child: its pair is complete, so is their parent
-                    left = made.get((level, index - 1)) or _node(session, level, index - 1)
-                    current = hash_children(left, current)
-                    level, index = level + 1, index >> 1
-                    made[(level, index)] = current
-                positions.append(position)
-            session.add_all(EvidenceNodeRow(level=level, position=index, hash=value)
-                            for (level, index), value in made.items())
+        with self.appending() as session:
+            return self.append_in(session, entries, hash_children, now)
+
+    def appending(self) -> AbstractContextManager[Session]:
+        """A transaction holding the append lock: what else it writes commits with the records, or nothing does."""
+        return self._db.serialized(APPEND_LOCK)
+
+    @staticmethod
+    def append_in(session: Session, entries: Sequence[tuple[str, bytes, bytes]],
+                  hash_children: Callable[[bytes, bytes], bytes], now: datetime) -> list[int]:
+        """``append`` inside an ``appending`` transaction."""
+        size = _size(session)
+        made: dict[tuple[int, int], bytes] = {}
+        positions: list[int] = []
+        for kind, body, leaf in entries:
+            position = size + len(positions)
+            session.add(EvidenceRecordRow(position=position, kind=kind, body=body, leaf_hash=leaf,
+                                          appended_at=now))
+            level, index, current = 0, position, leaf
+            made[(0, position)] = leaf
+            while index & 1:  # a right child: its pair is complete, so is their parent
+                left = made.get((level, index - 1)) or _node(session, level, index - 1)
+                current = hash_children(left, current)
+                level, index = level + 1, index >> 1
+                made[(level, index)] = current
+            positions.append(position)
+        session.add_all(EvidenceNodeRow(level=level, position=index, hash=value)
+                        for (level, index), value in made.items())
+        session.flush()
         return positions
 
     def size(self) -> int:
@@ -132,6 +145,13 @@ class EvidenceStore:
                 query = query.where(EvidenceCheckpointRow.size == size)
             row = session.scalars(query.limit(1)).first()
             return (row.size, row.note) if row is not None else None
+
+
+    def first_checkpoint_covering(self, position: int) -> int | None:
+        """The size of the oldest checkpoint that covers ``position`` (None: no checkpoint does yet)."""
+        with self._db.session() as session:
+            return session.scalar(select(func.min(EvidenceCheckpointRow.size))
+                                  .where(EvidenceCheckpointRow.size > position))
 
 
 class _NodeReader:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Dialect,
     Float,
@@ -433,3 +434,73 @@ class EvidenceCheckpointRow(Base):
     signed_at: Mapped[datetime] = mapped_column(UtcDateTime())
     tsa_token: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)  # RFC 3161, over the note's bytes
     stamp_error: Mapped[str | None] = mapped_column(Text, nullable=True)  # why it is not stamped yet
+
+
+class CaseRow(Base):
+    """One leak being acted on (enforcement.cases): its state, what it is about, and whether it is on legal hold."""
+
+    __tablename__ = "cases"
+    __table_args__ = (Index("ix_cases_state", "state", "updated_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(16))  # "monitor" (a sighting) or "report" (a file someone sent)
+    sighting_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)  # identify and trace findings, the sources to re-check
+    review: Mapped[str | None] = mapped_column(Text, nullable=True)  # why it waits for staff (the review queue)
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    removal_deadline: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    version: Mapped[int] = mapped_column(Integer)  # bumped by every change: two staff never both close it
+    opened_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class CaseEventRow(Base):
+    """What happened to a case, by whom and why; each one also a record of the evidence log."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
+    actor: Mapped[str] = mapped_column(String(200))  # "staff:alice", "rule:<name>@<version>", "monitor"
+    kind: Mapped[str] = mapped_column(String(24))  # opened, transition, note, notice, action, removal_check
+    from_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_state: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    reason: Mapped[str] = mapped_column(Text)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    evidence_position: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+
+class CaseEvidenceRow(Base):
+    """An evidence-log record that belongs to a case (what ``evidence export CASE`` bundles)."""
+
+    __tablename__ = "case_evidence"
+
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+class NoticeRow(Base):
+    """A takedown notice of a case: its text, where it goes, and how delivery went (never sent twice)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_due", "status", "next_attempt_at"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(32), ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    recipient: Mapped[str] = mapped_column(String(320))
+    idempotency_key: Mapped[str] = mapped_column(String(64), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200))
+    subject: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(12))  # queued, sending, sent, failed
+    attempts: Mapped[int] = mapped_column(Integer)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    relay_answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
