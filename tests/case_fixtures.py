@@ -11,24 +11,32 @@ a while (4xx), refuse for good (5xx) or accept.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from email.message import Message
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from reelguard.enforcement.evidence_log import EvidenceLog
 from reelguard.store.database import Database
 from reelguard.store.sightingjobs import SightingJobStore
 from reelguard.store.sightings import Listing, SightingStore
 
-__all__ = ["SmtpRelayServer", "stage_sighting"]
+__all__ = ["SmtpRelayServer", "make_tls_files", "stage_sighting"]
 
 TITLE = "harbour"
 
@@ -41,14 +49,14 @@ def _accusation(session: str, account: str, device: str, p_value: float) -> dict
 def stage_sighting(db: Database, log: EvidenceLog, now: datetime, *, name: str = "The.Quiet.Harbour.2025.1080p",
                    false_match: float = 1e-12, p_value: float | None = 1e-12, account: str = "acct-leaker",
                    device: str = "tv-1", identified: bool = True,
-                   distributors: tuple[str, ...] = ("203.0.113.5",), source: str = "idx") -> str:
+                   distributors: tuple[str, ...] = ("203.0.113.5",), source: str = "idx", title: str = TITLE) -> str:
     """A sighting whose steps have all finished with these findings; its id."""
     infohash = hashlib.sha1(name.encode()).hexdigest()
     store = SightingStore(db)
     store.record([Listing(source, f"item-{infohash[:8]}", name, size_bytes=1_234_567, infohash_v1=infohash,
                           magnet=f"magnet:?xt=urn:btih:{infohash}&tr=http://127.0.0.1:1/announce",
                           link=f"http://indexer.example/details/{infohash[:8]}",
-                          matches=[{"title_id": TITLE, "score": 0.97}])], now)
+                          matches=[{"title_id": title, "score": 0.97}])], now)
     sighting = next(s for s in store.find(matched=True, limit=1000) if s.infohash_v1 == infohash)
     jobs = SightingJobStore(db)
     jobs.enqueue([sighting.id], now)
@@ -59,7 +67,7 @@ def stage_sighting(db: Database, log: EvidenceLog, now: datetime, *, name: str =
                      "bytes_received": 16384, "pieces_advertised": 10, "found_by": "tracker",
                      "probe_address": "127.0.0.1", "probe_software": "libtorrent", "pieces_in_torrent": 10}
                     for n, ip in enumerate(distributors)]
-    segment = {"title": TITLE, "title_id": "t-harbour", "suspect_start": 0.0, "suspect_end": 58.0,
+    segment = {"title": title, "title_id": f"t-{title}", "suspect_start": 0.0, "suspect_end": 58.0,
                "title_start": 1.0, "title_end": 59.0, "score": 0.9, "modality": "video", "speed": 1.0,
                "title_alternatives": [], "false_match_probability": false_match, "evidence": {}}
     accused = [] if p_value is None else [_accusation("wm-session-1", account, device, p_value)]
@@ -68,14 +76,14 @@ def stage_sighting(db: Database, log: EvidenceLog, now: datetime, *, name: str =
                    "torrent_sha256": hashlib.sha256(name.encode()).hexdigest()}, "sample", observations),
         ("sample", {"verdict": "sample fetched", "blob": f"sightings/{sighting.id}/sample.mkv",
                     "sha256": hashlib.sha256(b"sample" + name.encode()).hexdigest()}, "identify", []),
-        ("identify", {"verdict": "identified" if identified else "not our content", "titles": [TITLE],
-                      "trace_title": TITLE if identified else None,
+        ("identify", {"verdict": "identified" if identified else "not our content", "titles": [title],
+                      "trace_title": title if identified else None,
                       "evidence": {"segments": [segment] if identified else [], "matched": identified}},
          "trace" if identified else None, []),
     ]
     if identified:
-        results.append(("trace", {"verdict": "traced", "title": TITLE, "accused": [a["session"] for a in accused],
-                                  "report": {"title": TITLE, "accused": accused, "reason": "ok",
+        results.append(("trace", {"verdict": "traced", "title": title, "accused": [a["session"] for a in accused],
+                                  "report": {"title": title, "accused": accused, "reason": "ok",
                                              "sessions_scored": 4, "best_innocent_p": 0.4}}, None, []))
     for step, result, next_step, seen in results:
         job = jobs.claim("test-worker", now)
@@ -88,16 +96,50 @@ def stage_sighting(db: Database, log: EvidenceLog, now: datetime, *, name: str =
     return sighting.id
 
 
+def make_tls_files(folder: Path, host: str = "127.0.0.1") -> tuple[Path, ssl.SSLContext]:
+    """A test CA (its PEM file, for the client to trust) and a server TLS context whose certificate it signed."""
+    def name(common: str) -> x509.Name:
+        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common)])
+
+    now = datetime.now(UTC)
+    ca_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = (x509.CertificateBuilder().subject_name(name("reelguard test relay CA")).issuer_name(
+        name("reelguard test relay CA")).public_key(ca_key.public_key()).serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256()))
+    server = (x509.CertificateBuilder().subject_name(name(host)).issuer_name(ca.subject)
+              .public_key(server_key.public_key()).serial_number(x509.random_serial_number())
+              .not_valid_before(now - timedelta(minutes=5)).not_valid_after(now + timedelta(days=1))
+              .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]),
+                             critical=False)
+              .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+              .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
+                             critical=False)
+              .sign(ca_key, hashes.SHA256()))
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ca.pem").write_bytes(ca.public_bytes(Encoding.PEM))
+    (folder / "server.pem").write_bytes(server.public_bytes(Encoding.PEM))
+    (folder / "server.key").write_bytes(server_key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(folder / "server.pem", folder / "server.key")
+    return folder / "ca.pem", context
+
+
 @dataclass
 class _Relay:
     refuse: list[tuple[int, str]] = field(default_factory=list)  # answers to give DATA before accepting
     received: list[Message] = field(default_factory=list)
     attempts: int = 0
+    over_tls: list[bool] = field(default_factory=list)  # per message taken: whether STARTTLS had been done
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self.lock:
             self.attempts += 1
+            self.over_tls.append(session.ssl is not None)
             if self.refuse:
                 code, text = self.refuse.pop(0)
                 return f"{code} {text}"
@@ -117,10 +159,13 @@ class SmtpRelayServer:
 
     __test__ = False
 
-    def __init__(self, *, refuse: list[tuple[int, str]] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(self, *, refuse: list[tuple[int, str]] | None = None, host: str = "127.0.0.1",
+                 tls: ssl.SSLContext | None = None) -> None:
+        """``tls``: the relay offers STARTTLS with this context and takes no mail before it."""
         self.relay = _Relay(refuse=list(refuse or []))
         self.host, self.port = host, _free_port(host)
-        self._controller = Controller(self.relay, hostname=host, port=self.port)
+        self._controller = Controller(self.relay, hostname=host, port=self.port, tls_context=tls,
+                                      require_starttls=tls is not None)
 
     @property
     def received(self) -> list[Message]:

@@ -45,6 +45,7 @@ __all__ = [
     "InvalidInput",
     "InvalidLicenseRequest",
     "InvalidMedia",
+    "KeyRetired",
     "MediaToolMissing",
     "NotFound",
     "PackagingError",
@@ -169,6 +170,12 @@ class PolicyDenied(PermissionDenied):
     def __init__(self, message: str, *, rule: str) -> None:
         super().__init__(message)
         self.rule = rule
+
+
+class KeyRetired(PermissionDenied):
+    """A key a rotation retired, asked for after its grace period: the player must reload the title."""
+
+    title = "Key retired"
 
 
 class UpstreamError(ReelguardError):

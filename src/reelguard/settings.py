@@ -181,6 +181,8 @@ class KeySettings(_Section):
     api_clients_file: Path | None = Field(
         default=None, description="0600 TOML of key-server API clients; data_dir/api-clients.toml."
     )
+    rotation_grace_hours: float = Field(default=24.0, ge=0.0, le=720.0, description="After a key rotation, the "
+                                        "old keys are still licensed this long (players reload onto the new ones).")
 
 
 class ServerSettings(_Section):
@@ -330,6 +332,8 @@ class NoticeSettings(_Section):
     smtp_password_file: Path | None = Field(default=None, description="The relay password (a 0600 file).")
     smtp_tls: Literal["auto", "require", "off"] = Field(default="auto", description="STARTTLS: when the relay "
                                                         "offers it (auto), always (require), or never (off).")
+    smtp_ca_file: Path | None = Field(default=None, description="PEM CA certificates the relay's TLS certificate "
+                                      "must chain to; none: the system's.")
     smtp_timeout_seconds: float = Field(default=30.0, gt=0.0, le=600.0)
     retry_minutes: float = Field(default=5.0, gt=0.0, description="The first retry's wait; each further one "
                                  "waits twice as long.")

@@ -20,8 +20,16 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["IngestStage", "PackageRecord", "PackagedStream", "PackagedWatermark", "Title", "TitleStatus",
-           "WatermarkParams"]
+__all__ = [
+    "IngestStage",
+    "PackageRecord",
+    "PackagedStream",
+    "PackagedWatermark",
+    "Title",
+    "TitleStatus",
+    "WatermarkParams",
+    "generation_path",
+]
 
 
 class TitleStatus(StrEnum):
@@ -113,6 +121,7 @@ class PackageRecord:
     segment_seconds: int
     streams: tuple[PackagedStream, ...]
     watermark: PackagedWatermark | None = None
+    generation: int = 1  # the keys it is packaged under: each key rotation packages the title anew
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> PackageRecord:
@@ -120,12 +129,20 @@ class PackageRecord:
         return cls(blob_prefix=str(value["blob_prefix"]), dash_manifest=str(value["dash_manifest"]),
                    hls_master=str(value["hls_master"]), segment_seconds=int(value["segment_seconds"]),
                    streams=tuple(PackagedStream.from_json(s) for s in value.get("streams", [])),
-                   watermark=PackagedWatermark.from_json(watermark) if watermark else None)
+                   watermark=PackagedWatermark.from_json(watermark) if watermark else None,
+                   generation=int(value.get("generation", 1)))
 
     def to_json(self) -> dict[str, Any]:
         return {"blob_prefix": self.blob_prefix, "dash_manifest": self.dash_manifest, "hls_master": self.hls_master,
                 "segment_seconds": self.segment_seconds, "streams": [s.to_json() for s in self.streams],
-                **({"watermark": self.watermark.to_json()} if self.watermark else {})}
+                **({"watermark": self.watermark.to_json()} if self.watermark else {}),
+                **({"generation": self.generation} if self.generation > 1 else {})}  # absent: the first
+
+
+def generation_path(generation: int) -> str:
+    """Where a title's package of ``generation`` sits under ``packages/<title id>/``: the first at the root
+    (as every title was packaged before rotation existed), each later one in ``k<N>/``."""
+    return "" if generation <= 1 else f"k{generation}/"
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,9 @@ def test_monitor_once_finds_proves_samples_identifies_and_traces_the_leak(loop: 
     verify_inclusion(record.leaf_hash, accusation, size, log.inclusion_proof(accusation, size), root)
     logged = json.loads(record.body or b"{}")
     assert logged["kind"] == "monitor.trace" and logged["record"]["result"]["accused"] == [loop.leaker]
+    produced_by = logged["record"]["produced_by"]  # the software and the bounds the verdict rests on
+    assert produced_by["software"].startswith("reelguard ") and produced_by["watermark_false_accusation"] == 1e-6
+    assert produced_by["monitor"]["probe_address"] == "127.0.0.9"
     kinds = [log.store.record(p).kind for p in steps["probe"]["result"]["evidence_positions"]]
     assert kinds == ["observation"] * 3 + ["monitor.probe"]
     assert steps["sample"]["result"]["sha256"] == hashlib.sha256(loop.ripped.read_bytes()).hexdigest()

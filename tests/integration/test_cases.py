@@ -32,7 +32,7 @@ from reelguard.enforcement.rules import load_rules, parse_rules
 from reelguard.errors import ConfigurationError, Conflict, InvalidInput
 from reelguard.store.cases import CaseStore
 from reelguard.testing.clock import FixedClock
-from tests.case_fixtures import SmtpRelayServer, stage_sighting
+from tests.case_fixtures import SmtpRelayServer, make_tls_files, stage_sighting
 from tests.conftest import make_settings
 from tests.source_servers import LoopbackServer
 
@@ -512,3 +512,24 @@ def test_the_cases_commands(make_runtime: Callable[..., Runtime], tmp_path: Path
     assert missing.returncode == 66 and "no case 'nope'" in missing.stderr
     bad = _cli(runtime, "cases", "open", "--title", "x")
     assert bad.returncode == 2 and "expected either --suspect FILE --title TITLE, or --sighting ID" in bad.stderr
+
+
+def test_notices_go_over_tls_when_the_relay_offers_it_and_its_certificate_is_checked(
+        make_runtime: Callable[..., Runtime], tmp_path: Path) -> None:
+    ca_file, context = make_tls_files(tmp_path / "tls")
+    with SmtpRelayServer(tls=context) as relay:
+        trusted = make_runtime(smtp=relay, notices={"smtp_ca_file": str(ca_file)})
+        stage_sighting(trusted.db, trusted.evidence_log(), NOW)
+        enforcer = trusted.enforcer()
+        case = enforcer.cases.open_settled_sightings()[0]
+        enforcer.desk.queue(case.id, "dmca_512d", actor="staff:ana")
+        assert [d.status for d in enforcer.desk.deliver_due()] == ["sent"]
+        enforcer.desk.queue(case.id, "acns", actor="staff:ana")
+        untrusted = make_runtime(smtp=relay)  # the system's CAs do not know the relay's
+        (refused,) = untrusted.enforcer().desk.deliver_due()
+        assert refused.status == "will retry" and "CERTIFICATE_VERIFY_FAILED" in refused.answer, refused
+        plain = make_runtime(smtp=relay, notices={"smtp_tls": "off"})
+        _clock(plain).advance(minutes=2)  # past the retry's rest
+        (plain_answer,) = plain.enforcer().desk.deliver_due()
+        assert plain_answer.status == "failed" and plain_answer.answer.startswith("MAIL FROM: 530"), plain_answer
+    assert relay.relay.over_tls == [True]  # the one message taken came over TLS

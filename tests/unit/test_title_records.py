@@ -22,6 +22,13 @@ def test_a_watermarked_package_round_trips() -> None:
     assert record.to_json() == WATERMARKED_PACKAGE
 
 
+def test_a_rotated_package_names_its_generation_and_an_older_record_is_the_first() -> None:
+    assert PackageRecord.from_json(WATERMARKED_PACKAGE).generation == 1
+    rotated = {**WATERMARKED_PACKAGE, "blob_prefix": "packages/t1/k3", "generation": 3}
+    assert PackageRecord.from_json(rotated).generation == 3
+    assert PackageRecord.from_json(rotated).to_json() == rotated
+
+
 def test_watermark_parameters_round_trip_and_are_typed() -> None:
     params = WatermarkParams.from_json({"strength": "0.3", "collusion": 2, "segment_seconds": 4.0})
     assert params == WatermarkParams(strength=0.3, collusion=2, segment_seconds=4)

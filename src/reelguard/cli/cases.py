@@ -130,13 +130,14 @@ def note(ctx: click.Context, case_id: str, text: str, by: str | None) -> None:
 
 @cases.command("act")
 @click.argument("case_id")
-@click.argument("action", type=click.Choice(["suspend_account", "revoke_device", "end_streams"]))
+@click.argument("action", type=click.Choice(["suspend_account", "revoke_device", "end_streams", "rotate_keys"]))
 @click.option("--reason", required=True, help="Why (kept as evidence).")
 @_by
 @json_option
 @click.pass_context
 def act(ctx: click.Context, case_id: str, action: str, reason: str, by: str | None, as_json: bool) -> None:
-    """Act on the account(s) the case's trace accused; exits 1 when an action could not be done."""
+    """Act on the account(s) the case's trace accused, or rotate its title's keys; exits 1 when an action could not
+    be done."""
     with open_runtime(ctx) as runtime:
         outcomes = [o.to_json() for o in runtime.enforcer().actions.take(case_id, action, actor=_staff(by),
                                                                           reason=reason)]

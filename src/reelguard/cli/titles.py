@@ -112,3 +112,21 @@ def remove(ctx: click.Context, name: str, yes: bool, as_json: bool) -> None:
             click.confirm(f"remove {plan.title} and all of the above for good?", abort=True, err=True)
         removed = removal.remove(name)
     emit(removed.to_json(), as_json, lambda d: console.print(f"title {d['title']} removed"))
+
+
+@titles.command("rotate-keys")
+@click.argument("name")
+@click.option("--grace-hours", type=click.FloatRange(0, 720), default=None,
+              help="How long the old keys stay licensed; default [keys] rotation_grace_hours.")
+@json_option
+@click.pass_context
+def rotate_keys(ctx: click.Context, name: str, grace_hours: float | None, as_json: bool) -> None:
+    """New content keys for NAME: the title packaged anew under them, the old keys retired after the grace period."""
+    from datetime import timedelta
+
+    with open_runtime(ctx) as runtime, work_progress(not as_json) as progress:
+        grace = timedelta(hours=grace_hours if grace_hours is not None else runtime.settings.keys.rotation_grace_hours)
+        report = runtime.key_rotation().rotate(name, grace=grace, on_progress=progress).to_json()
+    emit(report, as_json, lambda r: console.print(
+        f"{r['title']}: generation {r['from_generation']} → {r['to_generation']}; the old keys are licensed until "
+        f"{r['retire_at']}", markup=False))

@@ -37,7 +37,8 @@ if TYPE_CHECKING:  # the services pull in NumPy, OpenCV, FAISS and PyAV: importe
     from reelguard.enforcement.evidence_log import EvidenceLog
     from reelguard.fingerprint.service import FingerprintService
     from reelguard.ingest.removal import TitleRemoval
-    from reelguard.ingest.service import IngestService
+    from reelguard.ingest.rotation import KeyRotation
+    from reelguard.ingest.service import IngestOptions, IngestService
     from reelguard.monitor.pipeline import LeakPipeline
     from reelguard.watermark.sessions import SessionService
     from reelguard.watermark.trace import TraceService
@@ -105,16 +106,27 @@ class Runtime:
         return FingerprintService(self.db, self.blobs, CatalogIndex(self.settings.resolved_fingerprint_index_dir),
                                   max_false_match=self.settings.fingerprint.max_false_match_probability)
 
-    def ingest_service(self) -> IngestService:
-        from reelguard.ingest.service import IngestOptions, IngestService
+    def ingest_options(self) -> IngestOptions:
+        from reelguard.ingest.service import IngestOptions
 
         media, watermark = self.settings.media, self.settings.watermark
-        options = IngestOptions(ladder=media.ladder, segment_seconds=media.segment_seconds,
-                                x264_preset=media.x264_preset, audio_bitrate_kbps=media.audio_bitrate_kbps,
-                                watermark_strength=watermark.strength, watermark_collusion=watermark.collusion)
+        return IngestOptions(ladder=media.ladder, segment_seconds=media.segment_seconds,
+                             x264_preset=media.x264_preset, audio_bitrate_kbps=media.audio_bitrate_kbps,
+                             watermark_strength=watermark.strength, watermark_collusion=watermark.collusion)
+
+    def ingest_service(self) -> IngestService:
+        from reelguard.ingest.service import IngestService
+
         return IngestService(db=self.db, blobs=self.blobs, tools=self.tools, keystore=self.keystore,
                              watermark=self.watermark, fingerprints=self.fingerprint_service(), clock=self.clock,
-                             options=options, work_dir=self.work_dir)
+                             options=self.ingest_options(), work_dir=self.work_dir)
+
+    def key_rotation(self) -> KeyRotation:
+        from reelguard.ingest.rotation import KeyRotation
+
+        return KeyRotation(db=self.db, blobs=self.blobs, tools=self.tools, keystore=self.keystore,
+                           watermark=self.watermark, clock=self.clock, options=self.ingest_options(),
+                           work_dir=self.work_dir)
 
     def title_removal(self) -> TitleRemoval:
         from reelguard.ingest.removal import TitleRemoval
@@ -148,7 +160,8 @@ class Runtime:
             peer_timeout_seconds=monitor.peer_timeout_seconds, sample_bytes=monitor.sample_megabytes << 20,
             sample_timeout_seconds=monitor.sample_timeout_seconds, retry_after=timedelta(minutes=monitor.retry_minutes),
             dht_nodes=self._dht_nodes(),
-            dht_private_network=monitor.dht_private_network, pex_seconds=monitor.pex_seconds)
+            dht_private_network=monitor.dht_private_network, pex_seconds=monitor.pex_seconds,
+            provenance=self.provenance())
         return LeakPipeline(self.db, self.blobs, self.fingerprint_service, self.trace_service, options,
                             self.work_dir / "monitor", self.clock, evidence=self.evidence_log())
 
@@ -171,12 +184,21 @@ class Runtime:
         except (OSError, ValueError) as exc:
             raise ConfigurationError(f"[evidence] tsa_roots: expected PEM certificate files: {exc}") from None
 
+    def provenance(self) -> dict[str, Any]:
+        """What an identify or trace result came from, logged beside it: the software and its bounds."""
+        from reelguard import __version__
+
+        return {"software": f"reelguard {__version__}",
+                "fingerprint_max_false_match": self.settings.fingerprint.max_false_match_probability,
+                "watermark_false_accusation": self.settings.watermark.false_accusation}
+
     def case_service(self) -> CaseService:
         from reelguard.enforcement.cases import CaseService
 
         bound = self.settings.cases.max_false_match or self.settings.fingerprint.max_false_match_probability
         return CaseService(self.db, self.evidence_log(), self.clock, max_false_match=bound, blobs=self.blobs,
-                           recognition=self.fingerprint_service, tracer=self.trace_service)
+                           recognition=self.fingerprint_service, tracer=self.trace_service,
+                           provenance=self.provenance())
 
     def enforcer(self, *, cases: CaseService | None = None) -> Enforcer:
         """The act loop (rules, actions, notices, removal checks) over one case service."""
@@ -195,13 +217,15 @@ class Runtime:
         notices, settings = self.settings.notices, self.settings.cases
         relay = None if notices.smtp_host is None else SmtpRelay(
             notices.smtp_host, notices.smtp_port, notices.smtp_tls, notices.smtp_timeout_seconds,
-            notices.smtp_username, notices.smtp_password_file)
+            notices.smtp_username, notices.smtp_password_file, notices.smtp_ca_file)
         sender = Sender(notices.rights_holder, notices.sender_name, notices.sender_email, notices.sender_address,
                         notices.sender_phone)
         desk = NoticeDesk(cases, relay, sender, [Recipient(r.match, r.email, r.name) for r in notices.recipients],
                           self.clock, retry_after=timedelta(minutes=notices.retry_minutes),
                           max_attempts=notices.max_attempts)
-        actions = ActionTaker(cases, AccountService(self.db, self.clock), StreamAdmin(self.db, self.clock))
+        actions = ActionTaker(cases, AccountService(self.db, self.clock), StreamAdmin(self.db, self.clock),
+                              rotation=self.key_rotation,
+                              rotation_grace=timedelta(hours=self.settings.keys.rotation_grace_hours))
         removal = RemovalChecker(cases, {"url": url_gone, **self._rechecks()}, self.clock,
                                  every=timedelta(hours=settings.removal_check_hours),
                                  deadline=timedelta(days=settings.removal_deadline_days))

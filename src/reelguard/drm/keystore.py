@@ -25,10 +25,12 @@ __all__ = ["KeyStore", "StoredKey"]
 
 @dataclass(frozen=True, slots=True)
 class StoredKey:
-    """A content key together with the title it belongs to."""
+    """A content key together with the title it belongs to, its generation, and when it is retired (if ever)."""
 
     title_id: str
     key: ContentKey
+    generation: int = 1
+    retire_at: datetime | None = None
 
 
 class KeyStore:
@@ -38,7 +40,7 @@ class KeyStore:
         self._kek = kek
 
     def create_title_keys(
-        self, session: Session, title_id: str, tiers: Iterable[TrackTier], now: datetime
+        self, session: Session, title_id: str, tiers: Iterable[TrackTier], now: datetime, *, generation: int = 1
     ) -> list[ContentKey]:
         """One fresh random key per tier, recorded (wrapped) in the caller's transaction."""
         keys = [ContentKey.generate(tier) for tier in tiers]
@@ -51,6 +53,7 @@ class KeyStore:
                     wrapped_key=self._kek.wrap(key.key),
                     kek_id=self._kek.kek_id,
                     created_at=now,
+                    generation=generation,
                 )
             )
         return keys
@@ -61,13 +64,14 @@ class KeyStore:
                                   wrapped_key=self._kek.wrap(key.key), kek_id=self._kek.kek_id, created_at=now,
                                   origin=origin))
 
-    def keys_of_title(self, session: Session, title_id: str) -> list[ContentKey]:
-        return [self._unwrap(row) for row in repositories.keys_of_title(session, title_id)]
+    def keys_of_title(self, session: Session, title_id: str, generation: int | None = None) -> list[ContentKey]:
+        """The title's keys of ``generation`` (the newest when None)."""
+        return [self._unwrap(row) for row in repositories.keys_of_title(session, title_id, generation)]
 
     def lookup(self, session: Session, kids: Sequence[KeyId]) -> list[StoredKey]:
         """The stored keys among ``kids`` (unknown KIDs are simply absent)."""
         rows = repositories.keys_by_kids(session, [kid.hex for kid in kids])
-        return [StoredKey(row.title_id, self._unwrap(row)) for row in rows]
+        return [StoredKey(row.title_id, self._unwrap(row), row.generation or 1, row.retire_at) for row in rows]
 
     def _unwrap(self, row: ContentKeyRow) -> ContentKey:
         return ContentKey(KeyId.from_hex(row.kid), TrackTier(row.tier), self._kek.unwrap(row.wrapped_key))

@@ -77,8 +77,9 @@ class _Found:
 class CaseService:
     def __init__(self, db: Database, log: EvidenceLog, clock: Callable[[], datetime], *, max_false_match: float,
                  blobs: BlobStore | None = None, recognition: Callable[[], FingerprintService] | None = None,
-                 tracer: Callable[[], TraceService] | None = None) -> None:
+                 tracer: Callable[[], TraceService] | None = None, provenance: dict[str, Any] | None = None) -> None:
         self.db, self.log, self.clock, self.max_false_match = db, log, clock, max_false_match
+        self.provenance = provenance or {}
         self.blobs, self._recognition, self._tracer = blobs, recognition, tracer
         self.store = CaseStore(db)
 
@@ -133,8 +134,10 @@ class CaseService:
         facts = _facts(segments[0].title, report.to_json(), trace.to_json(), sources, digest) | {
             "note": note, "artifacts": {digest: f"artifacts/sha256/{digest}"}}
         with self.log.transaction() as t:
-            positions = t.append_many([("report.identify", identify),
-                                       ("report.trace", {"sample_sha256": digest, "report": trace.to_json()})])
+            produced_by = self.provenance | {"case_max_false_match": self.max_false_match}
+            positions = t.append_many([("report.identify", identify | {"produced_by": produced_by}),
+                                       ("report.trace", {"sample_sha256": digest, "report": trace.to_json(),
+                                                         "produced_by": produced_by})])
         return self._open(_Found(segments[0].title, facts, positions), origin="report", actor=actor,
                           sighting_id=None, reason=note or "a copy reported by hand")
 

@@ -53,6 +53,7 @@ class SmtpRelay:
     timeout_seconds: float
     username: str | None = None
     password_file: Path | None = None
+    ca_file: Path | None = None  # PEM CAs the relay's certificate must chain to (None: the system's)
 
     def password(self) -> str | None:
         if self.password_file is None:
@@ -220,7 +221,8 @@ def _submit(relay: SmtpRelay, message: EmailMessage, recipient: str) -> str:
         with smtplib.SMTP(relay.host, relay.port, timeout=relay.timeout_seconds) as smtp:
             smtp.ehlo()
             if relay.tls != "off" and smtp.has_extn("starttls"):
-                smtp.starttls(context=ssl.create_default_context())
+                smtp.starttls(context=ssl.create_default_context(cafile=str(relay.ca_file) if relay.ca_file
+                                                                 else None))
                 smtp.ehlo()
             elif relay.tls == "require":
                 raise _Refused(f"the relay {relay.host}:{relay.port} does not offer STARTTLS, and [notices] "

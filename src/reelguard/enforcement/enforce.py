@@ -22,7 +22,7 @@ from reelguard.enforcement.actions import ActionTaker
 from reelguard.enforcement.cases import CaseService
 from reelguard.enforcement.delivery import NoticeDesk
 from reelguard.enforcement.removal import RemovalChecker
-from reelguard.enforcement.rules import ACCOUNT_ACTIONS, ActionRules, Decision, evaluate
+from reelguard.enforcement.rules import ACCOUNT_ACTIONS, TITLE_ACTIONS, ActionRules, Decision, evaluate
 from reelguard.errors import ReelguardError
 
 __all__ = ["Enforcer", "SweepReport"]
@@ -83,7 +83,7 @@ class Enforcer:
 
     def _carry_out(self, case_id: str, decision: Decision) -> Any:
         try:
-            if decision.action in ACCOUNT_ACTIONS:
+            if decision.action in (*ACCOUNT_ACTIONS, *TITLE_ACTIONS):
                 return [o.to_json() for o in self.actions.take(case_id, decision.action, actor=decision.actor,
                                                                reason=decision.why)]
             if decision.action == "review":

@@ -33,17 +33,19 @@ from pathlib import Path
 from typing import Any
 
 from reelguard.errors import ConfigurationError
+from reelguard.textfiles import read_config_text
 
-__all__ = ["ACCOUNT_ACTIONS", "CONDITIONS", "DEFAULT_RULES", "NOTICE_KINDS", "ActionRules", "Decision", "Rule",
-           "evaluate", "load_rules", "parse_rules"]
+__all__ = ["ACCOUNT_ACTIONS", "CONDITIONS", "DEFAULT_RULES", "NOTICE_KINDS", "TITLE_ACTIONS", "ActionRules",
+           "Decision", "Rule", "evaluate", "load_rules", "parse_rules"]
 
 SUPPORTED_FORMAT = 1
 DEFAULT_RULES = "default-rules.toml"
 _MAX_BYTES = 256 * 1024
 
 ACCOUNT_ACTIONS = ("suspend_account", "revoke_device", "end_streams")
+TITLE_ACTIONS = ("rotate_keys",)
 NOTICE_KINDS = ("dmca_512c", "dmca_512d", "dsa_16", "acns")
-_ACTIONS = (*ACCOUNT_ACTIONS, "review", *(f"notice:{kind}" for kind in NOTICE_KINDS))
+_ACTIONS = (*ACCOUNT_ACTIONS, *TITLE_ACTIONS, "review", *(f"notice:{kind}" for kind in NOTICE_KINDS))
 # condition → (the type its value must be, what it means)
 CONDITIONS: dict[str, tuple[type, str]] = {
     "trace_p_at_most": (float, "a session is accused with a family-wise p-value at or below this"),
@@ -91,14 +93,7 @@ def load_rules(path: Path | None) -> ActionRules:
     if path is None:
         text = resources.files("reelguard.enforcement").joinpath(DEFAULT_RULES).read_text("utf-8")
         return parse_rules(text, source=f"built-in {DEFAULT_RULES}")
-    try:
-        if path.stat().st_size > _MAX_BYTES:
-            raise ConfigurationError(f"action rules file {path} is over {_MAX_BYTES} bytes")
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read action rules file {path}: {exc.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigurationError(f"action rules file {path} is not UTF-8 text") from None
+    text = read_config_text(path, what="action rules file", max_bytes=_MAX_BYTES)
     return parse_rules(text, source=str(path))
 
 

@@ -46,10 +46,18 @@ from reelguard.store import repositories
 from reelguard.store.blobs import BlobStore
 from reelguard.store.database import Database
 from reelguard.store.models import TitleRow
-from reelguard.titles import IngestStage, PackagedStream, PackageRecord, Title, TitleStatus, WatermarkParams
+from reelguard.titles import (
+    IngestStage,
+    PackagedStream,
+    PackageRecord,
+    Title,
+    TitleStatus,
+    WatermarkParams,
+    generation_path,
+)
 from reelguard.watermark.secrets import WatermarkSecret
 
-__all__ = ["IngestOptions", "IngestService", "Progress"]
+__all__ = ["IngestOptions", "IngestService", "Progress", "package_record"]
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +189,7 @@ class IngestService:
         fingerprints.index_stored(title.id)  # recognisable from the moment it is ready, not before
         with self._db.transaction() as session:
             row = repositories.get_title(session, title.id)
-            row.package = _package_record(title.id, renditions, packaged, keys, segment_seconds).to_json()
+            row.package = package_record(title.id, renditions, packaged, keys, segment_seconds).to_json()
             row.stage, row.status, row.error = IngestStage.PACKAGED, TitleStatus.READY, None
             row.updated_at = self._clock()
         on_progress("package", 1, 1)
@@ -269,8 +277,8 @@ def _safe_suffix(path: Path) -> str:
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
 
 
-def _package_record(title_id: str, renditions: list[Rendition], packaged: Packaged, keys: list[ContentKey],
-                    segment_seconds: int) -> PackageRecord:
+def package_record(title_id: str, renditions: list[Rendition], packaged: Packaged, keys: list[ContentKey],
+                   segment_seconds: int, generation: int = 1) -> PackageRecord:
     kid_by_tier = {k.tier: k.kid.uuid for k in keys}
     sizes = {r.name: r for r in renditions}
     streams = tuple(
@@ -279,9 +287,10 @@ def _package_record(title_id: str, renditions: list[Rendition], packaged: Packag
                        height=sizes[s.name].height if s.name in sizes else None,
                        bitrate_kbps=sizes[s.name].bitrate_kbps if s.name in sizes else None)
         for s in packaged.streams)
-    return PackageRecord(blob_prefix=f"packages/{title_id}", dash_manifest="dash/manifest.mpd",
-                         hls_master="hls/master.m3u8", segment_seconds=segment_seconds, streams=streams,
-                         watermark=packaged.watermark)
+    return PackageRecord(blob_prefix=f"packages/{title_id}/{generation_path(generation)}".rstrip("/"),
+                         dash_manifest="dash/manifest.mpd", hls_master="hls/master.m3u8",
+                         segment_seconds=segment_seconds, streams=streams, watermark=packaged.watermark,
+                         generation=generation)
 
 
 def _failure_reason(exc: BaseException) -> str:

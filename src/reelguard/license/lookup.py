@@ -19,8 +19,9 @@ tier?) and the requested keys.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from reelguard.drm.keys import ContentKey, KeyId, TrackTier
 from reelguard.drm.keystore import KeyStore, StoredKey
@@ -41,6 +42,8 @@ class TitleSnapshot:
     stage: str
     stream_tiers: dict[str, TrackTier]
     tiers: frozenset[TrackTier]       # the tiers the title has keys for (built once, not per request)
+    generation: int = 1               # the keys its current package is under
+    retiring: Mapping[str, datetime] = field(default_factory=dict)  # KID (hex) → when a rotation retires it
 
 
 class LicenseLookup:
@@ -50,7 +53,7 @@ class LicenseLookup:
         self._titles: Generations[str, tuple[float, TitleSnapshot]] = Generations(_MAX_ENTRIES)
         self._refreshing: set[str] = set()
         self._keys: Generations[KeyId, StoredKey] = Generations(_MAX_ENTRIES)
-        self._title_keys: Generations[str, dict[TrackTier, ContentKey]] = Generations(_MAX_ENTRIES)
+        self._title_keys: Generations[tuple[str, int], dict[TrackTier, ContentKey]] = Generations(_MAX_ENTRIES)
 
     def title(self, name: str, *, cached_only: bool) -> TitleSnapshot | None:
         hit = self._titles.get(name)
@@ -81,24 +84,27 @@ class LicenseLookup:
             self._keys.update({item.key.kid: item for item in stored})
         return {item.key.kid: item for item in stored}
 
-    def title_keys(self, title_id: str, *, cached_only: bool) -> dict[TrackTier, ContentKey]:
-        hit = self._title_keys.get(title_id)
+    def title_keys(self, title_id: str, generation: int, *, cached_only: bool) -> dict[TrackTier, ContentKey]:
+        """The title's keys of one generation, by tier (a generation's keys never change: cached for good)."""
+        hit = self._title_keys.get((title_id, generation))
         if hit is not None:
             return hit
         if cached_only:
             raise CacheMiss
         with self._db.session() as session:
-            keys = {k.tier: k for k in self._keystore.keys_of_title(session, title_id)}
+            keys = {k.tier: k for k in self._keystore.keys_of_title(session, title_id, generation)}
         if self._ttl > 0 and keys:
-            self._title_keys[title_id] = keys
+            self._title_keys[(title_id, generation)] = keys
         return keys
 
     def _load_title(self, name: str) -> TitleSnapshot | None:
         with self._db.session() as session:
             title = repositories.lookup_title(session, name)
+            retiring = repositories.retiring_keys(session, title.id) if title is not None else {}
         if title is None:
             return None
         stream_tiers = {s.name: TrackTier(s.tier) for s in (title.package.streams if title.package else ())}
         return TitleSnapshot(title.id, title.name, title.status, title.stage, stream_tiers,
-                             frozenset(stream_tiers.values()))
+                             frozenset(stream_tiers.values()), title.package.generation if title.package else 1,
+                             retiring)
 

@@ -33,6 +33,7 @@ import pydantic
 from reelguard.errors import ConfigurationError
 from reelguard.license.policy import AllOf, AnyOf, Policy, Rule
 from reelguard.license.rules import RULE_TYPES
+from reelguard.textfiles import read_config_text
 
 __all__ = ["DEFAULT_POLICY", "default_policy_document", "load_policy", "parse_policy", "policy_text",
            "with_rule_parameters"]
@@ -47,12 +48,7 @@ def load_policy(path: Path | None) -> Policy:
     if path is None:
         text = resources.files("reelguard.license").joinpath(DEFAULT_POLICY).read_text("utf-8")
         return parse_policy(text, source=f"built-in {DEFAULT_POLICY}")
-    try:
-        if path.stat().st_size > _MAX_POLICY_BYTES:
-            raise ConfigurationError(f"policy file {path} is over {_MAX_POLICY_BYTES} bytes")
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise ConfigurationError(f"cannot read policy file {path}: {exc.strerror}") from exc
+    text = read_config_text(path, what="policy file", max_bytes=_MAX_POLICY_BYTES)
     return parse_policy(text, source=str(path))
 
 

@@ -28,6 +28,7 @@ from reelguard.clock import Clock
 from reelguard.drm.keys import ContentKey, KeyId, TrackTier
 from reelguard.errors import (
     AuthenticationError,
+    KeyRetired,
     NotFound,
     PermissionDenied,
     TitleNotReady,
@@ -128,8 +129,8 @@ class LicenseService:
                              expires_at=grant.decision.expires_at, withheld=withheld)
 
     def hls_key(self, *, authorization: str | None, title_name: str, stream: str, client_ip: str = "",
-                cached_only: bool = False) -> bytes:
-        """The raw 16-byte key of one HLS stream (KEYFORMAT="identity" key delivery)."""
+                cached_only: bool = False, generation: int = 1) -> bytes:
+        """The raw 16-byte key of one HLS stream of the title's package ``generation`` (KEYFORMAT="identity")."""
         claims = self.authenticate(authorization, allow_expired=self._policy_applies)          # (1)
         if claims.title != title_name:
             raise PermissionDenied(f"the token covers title {claims.title!r}, not {title_name!r}")
@@ -138,9 +139,10 @@ class LicenseService:
         if tier is None:
             names = ", ".join(sorted(title.stream_tiers))
             raise NotFound(f"title {title.name!r} has no stream {stream[:60]!r} (streams: {names})")
-        keys = self._lookup.title_keys(title.id, cached_only=cached_only)
+        keys = self._lookup.title_keys(title.id, generation, cached_only=cached_only)
         if tier not in keys:                                                         # (4)
-            raise NotFound(f"title {title.name!r} has no {tier} key")
+            raise NotFound(f"title {title.name!r} has no {tier} key of generation {generation}")
+        self._require_unretired(keys[tier].kid, title)
         if isinstance(self._entitlements, UnsafeNoPolicy):
             self._entitlements.grant(claims)
         else:
@@ -219,8 +221,16 @@ class LicenseService:
                 raise PermissionDenied(
                     f"KID {kid} is not a key of title {title.name!r}; the token covers only that title"
                 )
+            self._require_unretired(kid, title)
             keys.append(found.key)
         return keys
+
+    def _require_unretired(self, kid: KeyId, title: TitleSnapshot) -> None:
+        """A key a rotation retired is licensed until its grace period ends, then never again."""
+        retire_at = title.retiring.get(kid.hex)
+        if retire_at is not None and self._clock() >= retire_at:
+            raise KeyRetired(f"KID {kid} of title {title.name!r} was retired at {retire_at.isoformat()} when the "
+                             f"title's keys were rotated; reload the title: its manifest names the new keys")
 
 
 def _split_by_tier(keys: list[ContentKey], tiers: frozenset[TrackTier]) -> tuple[list[ContentKey],

@@ -35,7 +35,7 @@ import shutil
 import socket
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -71,6 +71,14 @@ class PipelineOptions:
     dht_private_network: bool = False
     pex_seconds: float = 60.0
     retry_after: timedelta = timedelta(minutes=30)
+    # what produced the results, logged with each of them: the software and the bounds its verdicts rest on
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"probe_address": self.probe_address, "discovery_seconds": self.discovery_seconds,
+                "peer_timeout_seconds": self.peer_timeout_seconds, "sample_bytes": self.sample_bytes,
+                "sample_timeout_seconds": self.sample_timeout_seconds, "pex_seconds": self.pex_seconds,
+                "dht_nodes": [f"{host}:{port}" for host, port in self.dht_nodes]}
 
 
 class EvidenceSink(Protocol):
@@ -143,7 +151,9 @@ class LeakPipeline:
         assert self.evidence is not None
         records = [("observation", observation) for observation in observations]
         records.append((f"monitor.{job.step}", {"sighting_id": job.sighting_id, "job_id": job.id,
-                                                 "attempt": job.attempts, "result": result}))
+                                                 "attempt": job.attempts, "result": result,
+                                                 "produced_by": {**self.options.provenance,
+                                                                 "monitor": self.options.to_json()}}))
         return self.evidence.append_many(records)
 
     # -- the steps ---------------------------------------------------------------------

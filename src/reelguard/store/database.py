@@ -27,7 +27,7 @@ from reelguard.errors import ConfigurationError
 __all__ = ["SCHEMA_REVISION", "Database"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-SCHEMA_REVISION = "0008"  # the newest migration in migrations/versions
+SCHEMA_REVISION = "0009"  # the newest migration in migrations/versions
 
 
 class Database:

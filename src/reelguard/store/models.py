@@ -130,6 +130,8 @@ class ContentKeyRow(Base):
     kek_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     origin: Mapped[str] = mapped_column(String(64), default=OWN_KEYS)  # "reelguard" or "speke:<client>"
+    generation: Mapped[int] = mapped_column(Integer, default=1)  # a rotation packages the title under new keys
+    retire_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)  # no licence after this
 
 
 class AccountRow(Base):

@@ -9,8 +9,9 @@ one transaction (ingest records a title and its keys together, or neither). Read
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from reelguard.errors import NotFound
@@ -72,13 +73,23 @@ def list_titles(session: Session) -> list[Title]:
     return [title_record(row) for row in session.scalars(select(TitleRow).order_by(TitleRow.created_at)).all()]
 
 
-def keys_of_title(session: Session, title_id: str) -> Sequence[ContentKeyRow]:
-    """The title's own keys, one per tier (not keys third-party packagers asked for by KID)."""
+def keys_of_title(session: Session, title_id: str, generation: int | None = None) -> Sequence[ContentKeyRow]:
+    """The title's own keys of ``generation`` (the newest when None), one per tier (not keys third-party
+    packagers asked for by KID)."""
+    own = (ContentKeyRow.title_id == title_id, ContentKeyRow.origin == OWN_KEYS)
+    if generation is None:
+        generation = session.scalar(select(func.max(ContentKeyRow.generation)).where(*own)) or 1
     return session.scalars(
-        select(ContentKeyRow).where(ContentKeyRow.title_id == title_id, ContentKeyRow.origin == OWN_KEYS)
-        .order_by(ContentKeyRow.tier)
+        select(ContentKeyRow).where(*own, ContentKeyRow.generation == generation).order_by(ContentKeyRow.tier)
     ).all()
 
 
 def keys_by_kids(session: Session, kids_hex: Sequence[str]) -> Sequence[ContentKeyRow]:
     return session.scalars(select(ContentKeyRow).where(ContentKeyRow.kid.in_(kids_hex))).all()
+
+
+def retiring_keys(session: Session, title_id: str) -> dict[str, datetime]:
+    """The title's keys that a rotation retires, by KID (hex): when each stops being licensed."""
+    rows = session.execute(select(ContentKeyRow.kid, ContentKeyRow.retire_at).where(
+        ContentKeyRow.title_id == title_id, ContentKeyRow.retire_at.is_not(None))).all()
+    return {kid: retire_at for kid, retire_at in rows if retire_at is not None}

@@ -24,6 +24,7 @@ import jwt
 from reelguard.drm.keys import b64url_decode
 from reelguard.errors import AuthenticationError, InvalidInput, NotFound, TokenExpired
 from reelguard.jsonbounds import parse_bounded_json
+from reelguard.titles import generation_path
 from reelguard.watermark.packaging import VARIANT_B_DIR
 from reelguard.watermark.secrets import WatermarkSecret
 
@@ -46,6 +47,7 @@ class SessionClaims:
     collusion: int
     expires_at: float
     issued_at: float
+    generation: int = 1  # the title's package (its keys) when the session started
 
 
 def _refuse_unbounded_json(token: str) -> None:
@@ -78,7 +80,8 @@ class EdgeSelector:
                 options={"verify_exp": False, "verify_iat": False, "verify_nbf": False,
                          "require": ["exp", "iat", "wmid"]})
             return SessionClaims(str(data["wmid"]), str(data["title"]), str(data["title_name"]),
-                                 int(data["collusion"]), float(data["exp"]), float(data["iat"]))
+                                 int(data["collusion"]), float(data["exp"]), float(data["iat"]),
+                                 int(data.get("wmgen", 1)))
         except (jwt.InvalidTokenError, KeyError, ValueError, TypeError) as exc:
             raise AuthenticationError("expected a valid reelguard watermarking token; got one that does not "
                                       "verify (bad signature, audience or claims)") from exc
@@ -105,7 +108,7 @@ class EdgeSelector:
         claims = self.claims(token)
         if not _SAFE_PATH.match(path) or ".." in path:
             raise NotFound(f"{path[:80]!r} is not a packaged file path")
-        base = f"packages/{claims.title_id}/"
+        base = f"packages/{claims.title_id}/{generation_path(claims.generation)}"
         match = _VIDEO_SEGMENT.match(path)
         if match is None:
             return base + path  # manifests, init segments, audio: shared by every session

@@ -38,7 +38,7 @@ from reelguard.store import repositories, subscribers
 from reelguard.store.blobs import BlobStore
 from reelguard.store.database import Database
 from reelguard.store.models import TitleRow, WatermarkSessionRow
-from reelguard.titles import PackagedStream, PackagedWatermark, Title, WatermarkParams
+from reelguard.titles import PackagedStream, PackagedWatermark, Title, WatermarkParams, generation_path
 from reelguard.watermark.code import SessionCode
 from reelguard.watermark.edge import TOKEN_AUDIENCE, TOKEN_KEY_ID
 from reelguard.watermark.packaging import VARIANT_B_DIR
@@ -108,6 +108,7 @@ class SessionService:
             "wmver": TOKEN_VERSION, "wmvnd": VENDOR_ID, "wmid": session_id, "wmpatlen": positions,
             "wmsegduration": [watermark.segment_seconds, 1],
             "title": title.id, "title_name": title.name, "collusion": watermark.collusion,
+            "wmgen": title.package.generation if title.package else 1,
         }
         return jwt.encode(claims, self._watermark.token_key, algorithm="HS256", headers={"kid": TOKEN_KEY_ID})
 
@@ -160,8 +161,9 @@ class SessionService:
         with self._db.session() as session:
             title = repositories.load_title(session, title_name)
         require_watermarked(title)
+        generation = title.package.generation if title.package else 1  # the keys its files are under
         with self._db.session() as session:
-            keys = self._keystore.keys_of_title(session, title.id)
+            keys = self._keystore.keys_of_title(session, title.id, generation)
         top = _top_video(title)
         steps = 3 if title.has_audio else 2
         with tempfile.TemporaryDirectory(prefix="reelguard-render-") as work_name:
@@ -181,7 +183,7 @@ class SessionService:
 
     def _concat(self, title: Title, stream: str, bits: list[int] | None, target: Path) -> Path:
         """init + every segment of ``stream`` (variant per ``bits`` for video) as one encrypted fMP4."""
-        base = f"packages/{title.id}/"
+        base = f"packages/{title.id}/{generation_path(title.package.generation if title.package else 1)}"
         with target.open("wb") as handle:
             handle.write(self._blobs.get_bytes(f"{base}dash/{stream}/init.mp4"))
             number = 1

@@ -73,10 +73,12 @@ def _licence_headers(answer: LicenseAnswer) -> dict[str, str]:
     return headers
 
 
-async def answer_hls_key(service: LicenseService, request: Request, title_name: str, stream: str) -> Response:
-    """The raw 16-byte key of one HLS stream, after the entitlement token and policy."""
+async def answer_hls_key(service: LicenseService, request: Request, title_name: str, stream: str,
+                         generation: int = 1) -> Response:
+    """The raw 16-byte key of one HLS stream of package ``generation``, after the entitlement token and policy."""
     key = await _cached_or_threaded(service.hls_key, authorization=request.headers.get("authorization"),
-                                    title_name=title_name, stream=stream, client_ip=client_ip(request))
+                                    title_name=title_name, stream=stream, client_ip=client_ip(request),
+                                    generation=generation)
     return Response(key, media_type="application/octet-stream", headers=_NO_STORE)
 
 
@@ -90,8 +92,9 @@ def license_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:
         return JSONResponse(answer.body, headers=_licence_headers(answer))
 
     async def hls_key(request: Request) -> Response:
-        """HLS identity key delivery: the stream's raw 16-byte key."""
-        return await answer_hls_key(service, request, request.path_params["title"], request.path_params["stream"])
+        """HLS identity key delivery: the stream's raw 16-byte key (``k<N>/``: of the title's package N)."""
+        return await answer_hls_key(service, request, request.path_params["title"], request.path_params["stream"],
+                                    request.path_params.get("generation", 1))
 
     async def release_stream(request: Request) -> Response:
         """The player stopped: free the token's stream slot now."""
@@ -102,6 +105,7 @@ def license_routes(service: LicenseService, max_body_bytes: int) -> list[Route]:
         Route("/license/clearkey", clearkey_license, methods=["POST"]),
         Route("/license/stream", release_stream, methods=["DELETE"]),
         Route("/content/{title}/hls/{stream}/key", hls_key, methods=["GET"]),
+        Route("/content/{title}/k{generation:int}/hls/{stream}/key", hls_key, methods=["GET"]),
         *download_routes(service, max_body_bytes),
     ]
 
@@ -112,8 +116,9 @@ def session_key_routes(service: LicenseService, selector: EdgeSelector) -> list[
     Listed before the origin's ``/stream/{token}/{path}`` when one app serves both.
     """
     async def session_hls_key(request: Request) -> Response:
-        title_name = selector.claims(request.path_params["token"]).title_name
-        return await answer_hls_key(service, request, title_name, request.path_params["stream"])
+        claims = selector.claims(request.path_params["token"])
+        return await answer_hls_key(service, request, claims.title_name, request.path_params["stream"],
+                                    claims.generation)
 
     return [Route("/stream/{token}/hls/{stream}/key", session_hls_key, methods=["GET"])]
 

@@ -71,6 +71,16 @@ PLAIN_ROUTES: dict[str, dict[str, Any]] = {
         "responses": {"200": {"description": "The key", "content": {"application/octet-stream": {
             "schema": {"type": "string", "format": "binary", "minLength": 16, "maxLength": 16}}}},
             **_LICENCE_PROBLEMS}}},
+    "/content/{title}/k{generation}/hls/{stream}/key": {"get": {
+        "tags": ["licence"], "summary": "HLS identity key of one stream of the title's package generation N "
+                                       "(after a key rotation; 16 raw bytes)", "security": _BEARER,
+        "parameters": [{"name": "title", "in": "path", "required": True, "schema": {"type": "string"}},
+                       {"name": "generation", "in": "path", "required": True,
+                        "schema": {"type": "integer", "minimum": 1}},
+                       {"name": "stream", "in": "path", "required": True, "schema": {"type": "string"}}],
+        "responses": {"200": {"description": "The key", "content": {"application/octet-stream": {
+            "schema": {"type": "string", "format": "binary", "minLength": 16, "maxLength": 16}}}},
+            **_LICENCE_PROBLEMS}}},
     "/stream/{token}/hls/{stream}/key": {"get": {
         "tags": ["licence"], "summary": "HLS identity key of one stream of a watermarked session (16 raw bytes)",
         "security": _BEARER,
@@ -125,7 +135,10 @@ PLAIN_ROUTES: dict[str, dict[str, Any]] = {
         "tags": ["origin"], "summary": "Packaged DASH/HLS files of a ready title (segments are encrypted)",
         "parameters": [_path_parameter("title"),
                        _path_parameter("path", "A file of the package, e.g. dash/manifest.mpd")],
-        "responses": {"200": {"description": "The file", "content": _MEDIA}, **_problems(403, 404, 409)}}},
+        "responses": {"200": {"description": "The file", "content": _MEDIA},
+                      "302": {"description": "After a key rotation, an entry manifest (dash/manifest.mpd, "
+                                             "hls/master.m3u8) redirects to the current package, k<N>/…"},
+                      **_problems(403, 404, 409)}}},
     "/stream/{token}/{path}": {"get": {
         "tags": ["origin"], "summary": "A watermarked session's A/B stream (the token picks each segment's variant)",
         "parameters": [_path_parameter("token", "The session's watermarking token"), _path_parameter("path")],
