@@ -11,7 +11,7 @@ PLAYER_JS := $(STATIC)/shaka-player.compiled.js
 SWAGGER_UI := $(STATIC)/swagger-ui-bundle.js $(STATIC)/swagger-ui.css
 APT_PACKAGES := chromium fonts-liberation opentracker
 
-.PHONY: run test setup player media system-deps lint typecheck bench bench-watermark bench-fingerprint bench-monitor clean
+.PHONY: run test setup player media system-deps lint typecheck bench bench-watermark bench-fingerprint bench-monitor bench-act clean
 
 run: setup
 	$(BIN)/reelguard demo
@@ -97,6 +97,12 @@ bench-monitor: setup
 	$(BIN)/python benchmarks/sighting_ingestion.py
 	$(BIN)/python benchmarks/swarm_proof.py
 	$(BIN)/python benchmarks/monitor_loop.py
+
+# Acting on leaks: the evidence log (appends, checkpoints, proofs to 10^7 leaves, bundle
+# verification; about 10 minutes), then case transitions, notice delivery and the sweep.
+bench-act: setup
+	$(BIN)/python benchmarks/evidence_log.py
+	$(BIN)/python benchmarks/act.py
 
 clean:
 	rm -rf $(STAMPS) $(PLAYER_JS) $(SWAGGER_UI) .reelguard

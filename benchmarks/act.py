@@ -47,12 +47,11 @@ def _runtime(folder: Path, relay: SmtpRelayServer) -> Runtime:
     return Runtime.open(settings)
 
 
-def _transitions(runtime: Runtime, count: int) -> tuple[float, float]:
+def _transitions(runtime: Runtime, count: int, trial: int) -> tuple[float, float]:
     """(seconds per logged, checkpointed transition; seconds per plain UPDATE)."""
     cases = runtime.case_service()
-    opened = []
     for n in range(count):
-        stage_sighting(runtime.db, runtime.evidence_log(), datetime.now(UTC), name=f"Harbour.T{n}.1080p")
+        stage_sighting(runtime.db, runtime.evidence_log(), datetime.now(UTC), name=f"Harbour.T{trial}.{n}.1080p")
     opened = cases.open_settled_sightings()
     started = time.perf_counter()
     for case in opened:
@@ -112,7 +111,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, SmtpRelayServer() as relay:
         runtime = _runtime(Path(folder), relay)
         try:
-            trials = [_transitions(runtime, args.cases) for _ in range(3)]
+            trials = [_transitions(runtime, args.cases, trial) for trial in range(3)]
             logged, plain = (statistics.median(t[i] for t in trials) for i in (0, 1))
             rows.append(["case transition (record + signed checkpoint)", f"{logged * 1000:.1f} ms",
                          f"plain UPDATE {plain * 1000:.2f} ms", f"{logged / plain:.1f}×"])
