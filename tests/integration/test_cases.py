@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from reelguard.enforcement.notices import lumen_json
 from reelguard.enforcement.retention import Retention
 from reelguard.enforcement.rules import load_rules, parse_rules
 from reelguard.errors import ConfigurationError, Conflict, InvalidInput
-from reelguard.store.cases import CaseStore
+from reelguard.store.cases import CaseStore, settled_sightings
 from reelguard.testing.clock import FixedClock
 from tests.case_fixtures import SmtpRelayServer, make_tls_files, stage_sighting
 from tests.conftest import make_settings
@@ -86,6 +86,8 @@ def test_a_case_opens_only_for_a_sample_identified_below_the_bound(make_runtime:
     opened = cases.open_settled_sightings()
     assert [c.sighting_id for c in opened] == [strong]
     assert cases.open_settled_sightings() == []  # once per sighting
+    with runtime.db.session() as session:  # "not our content" is not looked at again
+        assert settled_sightings(session) == [weak]
     case = opened[0]
     assert (case.state, case.origin, case.title) == ("evidence", "monitor", "harbour")
     assert case.facts["trace"]["accused"][0]["account"] == "acct-leaker"
@@ -393,6 +395,7 @@ def test_a_noticed_case_escalates_past_its_deadline_and_closes_as_removed_when_g
         assert enforcer.removal.check_due() == []  # the first check is a day after the notice
         _clock(runtime).advance(days=1)
         assert [r.outcome for r in enforcer.removal.check_due()] == ["still up"]
+        assert enforcer.cases.get(case.id).removal_deadline == NOW + timedelta(days=14)
         assert enforcer.removal.check_due() == []  # checked once a day
         _clock(runtime).advance(days=14)
         assert [r.outcome for r in enforcer.removal.check_due()] == ["escalated"]

@@ -274,6 +274,8 @@ def _render_case(case: dict[str, Any]) -> None:
     for source in facts.get("sources", []):
         console.print(f"  found: {source['kind']} {source.get('url') or source.get('source') or ''} "
                       f"{source.get('infohash') or ''}", markup=False)
+    if case.get("removal_deadline"):
+        console.print(f"  escalates if still up at {case['removal_deadline']}", markup=False)
     if case.get("review"):
         console.print(f"  [yellow]waiting for review[/yellow]: {case['review']}")
     for event in case.get("events", []):

@@ -234,14 +234,17 @@ class Runtime:
     def _rechecks(self) -> dict[str, Callable[[dict[str, Any]], tuple[bool | None, str]]]:
         """Removal checks of indexer listings and swarms (the monitor's searches and probes)."""
         from reelguard.monitor.recheck import IndexerRecheck, SwarmRecheck
+        from reelguard.monitor.sources import PiracySource
         from reelguard.monitor.watching import build_source
 
         monitor = self.settings.monitor
-        sources = {config.name: build_source(config) for config in monitor.sources}
         swarm = SwarmRecheck(self.work_dir / "monitor", address=monitor.probe_address,
                              discovery_seconds=monitor.discovery_seconds,
                              peer_timeout_seconds=monitor.peer_timeout_seconds, clock=self.clock,
                              dht_nodes=self._dht_nodes(), dht_private=monitor.dht_private_network)
+        def sources() -> dict[str, PiracySource]:  # built at the first re-check: their API keys read then
+            return {config.name: build_source(config) for config in monitor.sources}
+
         return {"indexer": IndexerRecheck(sources), "swarm": swarm}
 
     def _dht_nodes(self) -> tuple[tuple[str, int], ...]:

@@ -91,11 +91,21 @@ class RemovalChecker:
         if places and all(p["present"] is False for p in places):
             return "removed"
         if any(p["present"] for p in places):
-            noticed_at = self._noticed_at(case.id)
-            if case.state == "noticed" and noticed_at is not None and noticed_at + self.deadline <= self.clock():
+            deadline = self._deadline(case)
+            if case.state == "noticed" and deadline is not None and deadline <= self.clock():
                 return "escalated"
             return "still up"
         return "unknown"
+
+    def _deadline(self, case: CaseSummary) -> datetime | None:
+        """When a copy still up escalates the case: set (and kept on the case) from its first notice."""
+        if case.removal_deadline is not None:
+            return case.removal_deadline
+        noticed_at = self._noticed_at(case.id)
+        if noticed_at is None:
+            return None
+        self.cases.set_removal_deadline(case.id, noticed_at + self.deadline)
+        return noticed_at + self.deadline
 
     def _last_check(self, case_id: str) -> datetime | None:
         return next((e.at for e in reversed(self.cases.store.events(case_id)) if e.kind == "removal_check"), None)

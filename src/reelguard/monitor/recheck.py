@@ -11,7 +11,7 @@ Each check answers (still there, what was seen):
 Both are given to ``enforcement.removal`` by the composition root, which keeps the
 enforcement package free of BitTorrent and Torznab::
 
-    still, seen = IndexerRecheck(sources)({"kind": "indexer", "source": "idx", "item_id": "…", "name": "…"})
+    still, seen = IndexerRecheck(lambda: sources)({"kind": "indexer", "source": "idx", "item_id": "…", "name": "…"})
 """
 
 from __future__ import annotations
@@ -30,11 +30,15 @@ __all__ = ["IndexerRecheck", "SwarmRecheck"]
 
 
 class IndexerRecheck:
-    def __init__(self, sources: Mapping[str, PiracySource]) -> None:
-        self.sources = sources
+    def __init__(self, sources: Callable[[], Mapping[str, PiracySource]]) -> None:
+        """``sources``: the configured sources by name, built when a listing is first re-checked."""
+        self._build = sources
+        self._sources: Mapping[str, PiracySource] | None = None
 
     def __call__(self, place: dict[str, Any]) -> tuple[bool | None, str]:
-        source = self.sources.get(str(place["source"]))
+        if self._sources is None:
+            self._sources = self._build()
+        source = self._sources.get(str(place["source"]))
         if source is None:
             return None, f"source {place['source']!r} is no longer configured: cannot check"
         wanted = {str(place["item_id"]), *(h for h in (place.get("infohash"),) if h)}

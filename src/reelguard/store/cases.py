@@ -157,8 +157,9 @@ def _row(session: Session, case_id: str) -> CaseRow:
 
 def settled_sightings(session: Session, limit: int = 1000) -> list[str]:
     """Sightings whose identify step found catalog content and whose trace step (if any) has ended, with no case yet."""
-    identified = select(SightingJobRow.sighting_id).where(SightingJobRow.step == "identify",
-                                                          SightingJobRow.state == "done")
+    identified = select(SightingJobRow.sighting_id).where(  # "not our content" never makes a case: not asked again
+        SightingJobRow.step == "identify", SightingJobRow.state == "done",
+        SightingJobRow.result["verdict"].as_string() != "not our content")
     tracing = select(SightingJobRow.sighting_id).where(SightingJobRow.step == "trace",
                                                        SightingJobRow.state.in_(("pending", "running")))
     cased = select(CaseRow.sighting_id).where(CaseRow.sighting_id.is_not(None))
