@@ -23,8 +23,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -133,18 +133,19 @@ class CaseService:
         sources = [{"kind": "url", "url": url}] if url else []
         facts = _facts(segments[0].title, report.to_json(), trace.to_json(), sources, digest) | {
             "note": note, "artifacts": {digest: f"artifacts/sha256/{digest}"}}
-        with self.log.transaction() as t:
-            produced_by = self.provenance | {"case_max_false_match": self.max_false_match}
-            positions = t.append_many([("report.identify", identify | {"produced_by": produced_by}),
-                                       ("report.trace", {"sample_sha256": digest, "report": trace.to_json(),
-                                                         "produced_by": produced_by})])
-        return self._open(_Found(segments[0].title, facts, positions), origin="report", actor=actor,
-                          sighting_id=None, reason=note or "a copy reported by hand")
+        produced_by = self.provenance | {"case_max_false_match": self.max_false_match}
+        findings = [("report.identify", identify | {"produced_by": produced_by}),
+                    ("report.trace", {"sample_sha256": digest, "report": trace.to_json(), "produced_by": produced_by})]
+        return self._open(_Found(segments[0].title, facts, []), origin="report", actor=actor, sighting_id=None,
+                          reason=note or "a copy reported by hand", findings=findings)
 
-    def _open(self, found: _Found, *, origin: str, actor: str, sighting_id: str | None, reason: str) -> CaseSummary:
+    def _open(self, found: _Found, *, origin: str, actor: str, sighting_id: str | None, reason: str,
+              findings: Sequence[tuple[str, dict[str, Any]]] = ()) -> CaseSummary:
+        """Open the case; ``findings`` (a reported file's identify and trace) are logged in the same transaction."""
         case_id = uuid.uuid4().hex
         with self.log.transaction() as t:
             now = t.now
+            found = replace(found, positions=[*found.positions, *t.append_many(findings)])
             row = CaseRow(id=case_id, title=found.title, state="open", origin=origin, sighting_id=sighting_id,
                           facts=found.facts, review=None, legal_hold=False, removal_deadline=None, version=0,
                           opened_at=now, updated_at=now)
@@ -309,11 +310,8 @@ def _sources(sighting: Any, observations: list[dict[str, Any]]) -> list[dict[str
 
 
 def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
     try:
         with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
+            return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError as exc:
         raise NotFound(f"cannot read the reported file {path}: {exc.strerror}") from None
-    return digest.hexdigest()

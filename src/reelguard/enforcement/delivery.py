@@ -31,7 +31,7 @@ from email.utils import format_datetime, formataddr
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 
 from reelguard.enforcement.cases import CaseService, check_actor
 from reelguard.enforcement.notices import DraftNotice, Recipient, Sender, draft_notices
@@ -142,16 +142,15 @@ class NoticeDesk:
 
     def _claim(self) -> NoticeRow | None:
         now = self.clock()
-        with self.cases.log.transaction() as t:  # the log's lock orders claimers: one notice, one sender
-            row = t.session.scalars(select(NoticeRow).where(or_(
-                and_(NoticeRow.status == "queued", NoticeRow.next_attempt_at <= now),
-                and_(NoticeRow.status == "sending", NoticeRow.next_attempt_at <= now)))
+        with self.db.serialized("notice_claims") as session:  # claimers in turn: one notice, one sender
+            row = session.scalars(select(NoticeRow).where(  # "sending" and due: its sender died mid-send
+                NoticeRow.status.in_(("queued", "sending")), NoticeRow.next_attempt_at <= now)
                 .order_by(NoticeRow.next_attempt_at, NoticeRow.id).limit(1)).first()
             if row is None:
                 return None
             row.status, row.attempts, row.next_attempt_at = "sending", row.attempts + 1, now + SENDING_LEASE
-            t.session.flush()
-            t.session.expunge(row)
+            session.flush()
+            session.expunge(row)
             return row
 
     def _send(self, notice: NoticeRow) -> Delivery:

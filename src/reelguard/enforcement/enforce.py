@@ -63,9 +63,9 @@ class Enforcer:
         """Do what the rules say for one case (once per rules version); each decision and what came of it."""
         case = self.cases.get(case_id)
         decisions = evaluate(self.rules, case.facts, origin=case.origin)
-        self.cases.record(case.id, kind="rules", actor=f"rule:*@{self.rules.name}/{self.rules.version}",
+        self.cases.record(case.id, kind="rules", actor=f"rule:*@{self.rules.label}",
                           reason=f"{len(decisions)} decisions of rules {self.rules.name} {self.rules.version}",
-                          detail={"rules": self._version(), "decisions": [d.to_json() for d in decisions]})
+                          detail={"rules": self.rules.label, "decisions": [d.to_json() for d in decisions]})
         return [{**d.to_json(), "result": self._carry_out(case.id, d)} for d in decisions]
 
     def what_if(self, rules: ActionRules, case_ids: Sequence[str] | None = None) -> list[dict[str, Any]]:
@@ -98,9 +98,6 @@ class Enforcer:
                               detail=decision.to_json())
             return f"not carried out: {exc}"
 
-    def _version(self) -> str:
-        return f"{self.rules.name}/{self.rules.version}"
-
     def _applied(self, case_id: str) -> bool:
-        return any(e.kind == "rules" and e.detail.get("rules") == self._version()
+        return any(e.kind == "rules" and e.detail.get("rules") == self.rules.label
                    for e in self.cases.store.events(case_id))

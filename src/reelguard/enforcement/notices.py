@@ -190,7 +190,7 @@ def _acns(case: CaseSummary, common: dict[str, Any],
 
 def _data(kind: str, context: dict[str, Any]) -> dict[str, Any]:
     """The notice's elements as data (kept as evidence beside the text, exported to Lumen)."""
-    return {"law": NOTICE_LAW[kind], **{k: v for k, v in context.items() if k != "xml"}}
+    return {"law": NOTICE_LAW[kind], **context}
 
 
 def _key(case_id: str, kind: str, recipient: str, locations: list[str]) -> str:

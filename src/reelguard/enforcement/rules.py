@@ -73,8 +73,13 @@ class ActionRules:
     rules: tuple[Rule, ...]
     source: str
 
+    @property
+    def label(self) -> str:
+        """``name/version``: which rules decided (a case is given one label's decisions once)."""
+        return f"{self.name}/{self.version}"
+
     def actor(self, rule: Rule) -> str:
-        return f"rule:{rule.name}@{self.name}/{self.version}"
+        return f"rule:{rule.name}@{self.label}"
 
 
 @dataclass(frozen=True)

@@ -25,14 +25,13 @@ from typing import Any
 from sqlalchemy import update
 
 from reelguard.clock import Clock
-from reelguard.drm.keys import ContentKey, TrackTier, tier_for_height
+from reelguard.drm.keys import ContentKey
 from reelguard.drm.keystore import KeyStore
 from reelguard.errors import InvalidInput, TitleNotReady
 from reelguard.ingest.layouts import layout_for
-from reelguard.ingest.service import IngestOptions, package_record
+from reelguard.ingest.service import IngestOptions, key_tiers, package_record, transcode_plan
 from reelguard.media.ladder import plan_ladder
 from reelguard.media.tools import MediaTools
-from reelguard.media.transcode import TranscodePlan
 from reelguard.progress import Progress, no_progress
 from reelguard.store import repositories, subscribers
 from reelguard.store.blobs import BlobStore
@@ -102,8 +101,7 @@ class KeyRotation:
 
     def _new_keys(self, title: Title, generation: int) -> list[ContentKey]:
         """Generation ``generation``'s keys: made now, or the ones an interrupted rotation made."""
-        video = {tier_for_height(r.height) for r in plan_ladder(title.width, title.height, self._options.ladder)}
-        tiers = sorted(video | ({TrackTier.AUDIO} if title.has_audio else set()))
+        tiers = key_tiers(plan_ladder(title.width, title.height, self._options.ladder), title.has_audio)
         with self._db.transaction() as session:
             if not repositories.keys_of_title(session, title.id, generation):
                 self._keystore.create_title_keys(session, title.id, tiers, now=self._clock(), generation=generation)
@@ -117,8 +115,7 @@ class KeyRotation:
         renditions = plan_ladder(title.width, title.height, self._options.ladder)
         shutil.rmtree(work, ignore_errors=True)
         transcode_dir, out_dir = work / "transcode", work / "package"
-        plan = TranscodePlan(tuple(renditions), self._options.segment_seconds, title.frame_rate, title.has_audio,
-                             self._options.x264_preset, self._options.audio_bitrate_kbps)
+        plan = transcode_plan(title, renditions, self._options)
 
         def report(done: float) -> None:
             on_progress("transcode", min(done, title.duration_seconds), title.duration_seconds)

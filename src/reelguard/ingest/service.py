@@ -57,7 +57,7 @@ from reelguard.titles import (
 )
 from reelguard.watermark.secrets import WatermarkSecret
 
-__all__ = ["IngestOptions", "IngestService", "Progress", "package_record"]
+__all__ = ["IngestOptions", "IngestService", "Progress", "key_tiers", "package_record", "transcode_plan"]
 
 log = logging.getLogger(__name__)
 
@@ -133,8 +133,7 @@ class IngestService:
         shutil.rmtree(self._work(title_id), ignore_errors=True)
 
     def _create_keys(self, title: Title) -> None:
-        video = {tier_for_height(r.height) for r in self._renditions(title)}
-        tiers = sorted(video | ({TrackTier.AUDIO} if title.has_audio else set()))
+        tiers = key_tiers(self._renditions(title), title.has_audio)
         with self._db.transaction() as session:
             self._keystore.create_title_keys(session, title.id, tiers, now=self._clock())
             row = repositories.get_title(session, title.id)
@@ -146,8 +145,7 @@ class IngestService:
         partial = out_dir.with_name(out_dir.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
         shutil.rmtree(out_dir, ignore_errors=True)
-        plan = TranscodePlan(tuple(renditions), self._options.segment_seconds, title.frame_rate,
-                             title.has_audio, self._options.x264_preset, self._options.audio_bitrate_kbps)
+        plan = transcode_plan(title, renditions, self._options)
 
         def report(done: float) -> None:
             on_progress("transcode", min(done, title.duration_seconds), title.duration_seconds)
@@ -275,6 +273,17 @@ def _require_title_name(name: str) -> None:
 def _safe_suffix(path: Path) -> str:
     suffix = path.suffix.lower()
     return suffix if re.fullmatch(r"\.[a-z0-9]{1,8}", suffix) else ".bin"
+
+
+def key_tiers(renditions: list[Rendition], has_audio: bool) -> list[TrackTier]:
+    """The tiers a title needs a content key for: its renditions' video tiers, and audio when it has sound."""
+    video = {tier_for_height(r.height) for r in renditions}
+    return sorted(video | ({TrackTier.AUDIO} if has_audio else set()))
+
+
+def transcode_plan(title: Title, renditions: list[Rendition], options: IngestOptions) -> TranscodePlan:
+    return TranscodePlan(tuple(renditions), options.segment_seconds, title.frame_rate, title.has_audio,
+                         options.x264_preset, options.audio_bitrate_kbps)
 
 
 def package_record(title_id: str, renditions: list[Rendition], packaged: Packaged, keys: list[ContentKey],

@@ -256,8 +256,5 @@ class LeakPipeline:
 
 def _sha256(path: Path) -> str:
     """The sample's SHA-256, the name the evidence gives it (the blob store keeps the bytes)."""
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()

@@ -111,12 +111,6 @@ class CaseStore:
             return list(session.scalars(select(CaseEvidenceRow.position).where(CaseEvidenceRow.case_id == case_id)
                                         .order_by(CaseEvidenceRow.position)))
 
-    def held_positions(self) -> set[int]:
-        """Every evidence-log position that a case on legal hold holds (retention never purges them)."""
-        with self._db.session() as session:
-            return set(session.scalars(select(CaseEvidenceRow.position).join(CaseRow, CaseRow.id ==
-                                       CaseEvidenceRow.case_id).where(CaseRow.legal_hold.is_(True))))
-
     def notices(self, case_id: str) -> list[NoticeRow]:
         with self._db.session() as session:
             return list(session.scalars(select(NoticeRow).where(NoticeRow.case_id == case_id)

@@ -9,7 +9,8 @@ needs O(log n) lookups. The hashing itself is handed in (``enforcement.merkle``)
 module stores, it does not decide what a hash is::
 
     store = EvidenceStore(db)
-    positions = store.append([("observation", body, leaf_hash(body))], node_hash, now)
+    with store.appending() as session:
+        positions = store.append_in(session, [("observation", body, leaf_hash(body))], node_hash, now)
     store.node(level=0, index=positions[0])
 """
 
@@ -45,12 +46,6 @@ class EvidenceStore:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def append(self, entries: Sequence[tuple[str, bytes, bytes]], hash_children: Callable[[bytes, bytes], bytes],
-               now: datetime) -> list[int]:
-        """Append (kind, body, leaf hash) entries in order, in one transaction; their positions."""
-        with self.appending() as session:
-            return self.append_in(session, entries, hash_children, now)
-
     def appending(self) -> AbstractContextManager[Session]:
         """A transaction holding the append lock: what else it writes commits with the records, or nothing does."""
         return self._db.serialized(APPEND_LOCK)
@@ -58,7 +53,7 @@ class EvidenceStore:
     @staticmethod
     def append_in(session: Session, entries: Sequence[tuple[str, bytes, bytes]],
                   hash_children: Callable[[bytes, bytes], bytes], now: datetime) -> list[int]:
-        """``append`` inside an ``appending`` transaction."""
+        """Append (kind, body, leaf hash) entries in order inside an ``appending`` transaction; their positions."""
         size = _size(session)
         made: dict[tuple[int, int], bytes] = {}
         positions: list[int] = []
