@@ -49,8 +49,12 @@ def _accusation(session: str, account: str, device: str, p_value: float) -> dict
 def stage_sighting(db: Database, log: EvidenceLog, now: datetime, *, name: str = "The.Quiet.Harbour.2025.1080p",
                    false_match: float = 1e-12, p_value: float | None = 1e-12, account: str = "acct-leaker",
                    device: str = "tv-1", identified: bool = True,
-                   distributors: tuple[str, ...] = ("203.0.113.5",), source: str = "idx", title: str = TITLE) -> str:
-    """A sighting whose steps have all finished with these findings; its id."""
+                   distributors: tuple[str, ...] = ("203.0.113.5",), source: str = "idx", title: str = TITLE,
+                   suspected: tuple[str, ...] = ()) -> str:
+    """A sighting whose steps have all finished with these findings; its id.
+
+    ``suspected``: accounts the trace suspected, not accused (family-wise p 1e-4 each).
+    """
     infohash = hashlib.sha1(name.encode()).hexdigest()
     store = SightingStore(db)
     store.record([Listing(source, f"item-{infohash[:8]}", name, size_bytes=1_234_567, infohash_v1=infohash,
@@ -84,6 +88,8 @@ def stage_sighting(db: Database, log: EvidenceLog, now: datetime, *, name: str =
     if identified:
         results.append(("trace", {"verdict": "traced", "title": title, "accused": [a["session"] for a in accused],
                                   "report": {"title": title, "accused": accused, "reason": "ok",
+                                             "suspected": [_accusation(f"wm-lead-{n}", lead, "tv-9", 1e-4)
+                                                           for n, lead in enumerate(suspected)],
                                              "sessions_scored": 4, "best_innocent_p": 0.4}}, None, []))
     for step, result, next_step, seen in results:
         job = jobs.claim("test-worker", now)

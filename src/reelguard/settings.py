@@ -27,7 +27,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from reelguard.errors import ConfigurationError
@@ -168,10 +168,21 @@ class WatermarkSettings(_Section):
     false_accusation: float = Field(
         default=1e-6, gt=0, lt=0.01, description="Bound on accusing any innocent session in one trace."
     )
+    suspect_bound: float = Field(
+        default=1e-3, gt=0, le=0.05, description="Sessions not accused whose family-wise p-value is within this "
+        "are reported as suspected, not accused (leads to look for more copies; never acted on)."
+    )
     trace_spool_bytes: int = Field(
         default=4 << 30, ge=0, description="Local disk a trace may fill with the suspect's decoded frames, so it "
         "decodes the copy once (640 px wide gray: about 12 minutes at 25 fps); a longer copy is decoded twice."
     )
+
+    @model_validator(mode="after")
+    def _suspicion_is_looser_than_accusation(self) -> WatermarkSettings:
+        if self.suspect_bound <= self.false_accusation:
+            raise ValueError(f"expected suspect_bound above false_accusation ({self.false_accusation:g}), "
+                             f"got {self.suspect_bound:g}")
+        return self
 
 
 class KeySettings(_Section):
@@ -463,6 +474,7 @@ MOVED_SETTINGS: Mapping[str, tuple[str, str]] = {
     "watermark_collusion": ("watermark", "collusion"),
     "watermark_session_seconds": ("watermark", "session_seconds"),
     "watermark_false_accusation": ("watermark", "false_accusation"),
+    "watermark_suspect_bound": ("watermark", "suspect_bound"),
     "host": ("server", "host"),
     "port": ("server", "port"),
     "max_request_body_bytes": ("server", "max_request_body_bytes"),

@@ -237,6 +237,25 @@ def test_rules_act_on_a_strong_trace_and_queue_a_weaker_one_for_review(make_runt
     assert log.size() == size and accounts.show_account("acct-maybe").status == "active"  # nothing done
 
 
+def test_a_session_only_suspected_by_the_trace_is_shown_to_staff_and_never_acted_on(
+        make_runtime: Callable[..., Runtime], tmp_path: Path) -> None:
+    (tmp_path / "rules.toml").write_text(RULES)
+    runtime = make_runtime(cases={"rules_file": str(tmp_path / "rules.toml")})
+    accounts = _leaker(runtime, "acct-maybe")
+    stage_sighting(runtime.db, runtime.evidence_log(), NOW, p_value=None, suspected=("acct-maybe",))
+    enforcer = runtime.enforcer()
+    report = enforcer.sweep(check_removal=False)
+    [case_id] = report.opened
+    trace = enforcer.cases.get(case_id).facts["trace"]
+    assert trace["accused"] == [] and [s["account"] for s in trace["suspected"]] == ["acct-maybe"]
+    assert [d["action"] for d in report.decisions[case_id]] == ["notice:dmca_512d"]  # the listing, not the account
+    assert accounts.show_account("acct-maybe").status == "active"
+    assert not [e for e in enforcer.cases.store.events(case_id) if e.kind == "action"]
+    shown = _cli(runtime, "cases", "show", case_id).stderr  # the human view is written to stderr
+    assert "suspected, not accused: session wm-lead-0, account acct-maybe" in shown
+    assert "accused: session" not in shown.replace("not accused: session", "")
+
+
 def test_an_action_on_an_account_that_is_gone_is_recorded_as_not_done(make_runtime: Callable[..., Runtime]) -> None:
     runtime = make_runtime()
     stage_sighting(runtime.db, runtime.evidence_log(), NOW, account="acct-deleted")

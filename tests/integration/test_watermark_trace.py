@@ -130,6 +130,42 @@ def test_a_copy_at_another_frame_rate_is_traced(wm, tmp_path: Path, rate: str) -
     assert abs((report.offset_seconds or 0) - 7.1) < 0.1
 
 
+@pytest.mark.parametrize(("picture", "said"), [
+    ("hflip,scale=480:270", "mirrored"),  # the first thing a pirate does to dodge recognition
+    ("hflip,crop=iw*0.8:ih*0.8", "mirrored"),
+    ("transpose=1", "turned 90° clockwise"),  # a phone's portrait capture
+    ("vflip", "mirrored and turned 180°"),  # upside down
+])
+def test_a_mirrored_or_turned_copy_is_traced_and_said_to_be(  # type: ignore[no-untyped-def]
+        wm, tmp_path: Path, picture: str, said: str) -> None:
+    """Registration looks at the copy mirrored too (ORB features turn with a picture, they do not mirror)."""
+    runtime, sessions, leak = wm
+    suspect = _attack(runtime, leak, tmp_path / "turned.mp4", "-ss", "3.3", "-vf", picture, "-crf", "28")
+    report = runtime.trace_service().trace(suspect, title=WM_TITLE)
+    assert [a.session for a in report.accused] == [sessions[1]], report.reason
+    assert report.orientation == said
+    assert abs((report.offset_seconds or 0) - 3.3) < 0.1
+
+
+def test_evidence_short_of_an_accusation_names_suspects_and_accuses_no_one(  # type: ignore[no-untyped-def]
+        wm, tmp_path: Path) -> None:
+    """Held to a bound no copy can meet (10⁻³⁰), the leak's evidence (p about 10⁻¹⁵) makes its session a lead:
+    suspected — not accused — with its p-value, apart from the accused (none), for an analyst to follow."""
+    from reelguard.watermark.trace import TraceService
+    runtime, sessions, leak = wm
+    strict = TraceService(db=runtime.db, blobs=runtime.blobs, watermark=runtime.watermark,
+                          fingerprints=runtime.fingerprint_service(), false_accusation=1e-30, suspect_bound=1e-3,
+                          work_dir=runtime.work_dir, spool_bytes=runtime.settings.watermark.trace_spool_bytes)
+    report = strict.trace(leak, title=WM_TITLE)
+    assert not report.identified and report.accused == []
+    assert [(s.session, s.device) for s in report.suspected] == [(sessions[1], "phone")]
+    assert 1e-30 < report.suspected[0].p_value <= 1e-3
+    assert "suspected, not accused" in report.reason and report.to_json()["suspected"][0]["session"] == sessions[1]
+    done = _trace_command(runtime, leak, REELGUARD_WATERMARK__FALSE_ACCUSATION="1e-30")
+    assert done.returncode == 0, done.stderr
+    assert "suspected — not accused" in done.stderr and sessions[1] in done.stderr, done.stderr
+
+
 @pytest.mark.browser
 def test_a_screen_capture_of_the_player_is_traced(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """The pirate without the file: 45 s of the session's stream recorded off the playing Chromium player.
@@ -200,15 +236,19 @@ def test_a_partial_download_is_traced_as_far_as_it_decodes(  # type: ignore[no-u
 def test_the_command_says_which_part_of_a_partial_copy_it_read(  # type: ignore[no-untyped-def]
         wm, partial_leaks: dict[str, Path]) -> None:
     runtime, sessions, _leak = wm
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
-    env.update(REELGUARD_DATA_DIR=str(runtime.settings.data_dir),
-               REELGUARD_STORE__DATABASE_URL=runtime.settings.resolved_database_url)
-    suspect = partial_leaks["partial_mp4_pieces"]
-    done = subprocess.run([sys.executable, "-m", "reelguard.cli.main", "trace", str(suspect), "--title", WM_TITLE],
-                          capture_output=True, text=True, env=env, timeout=300, check=False)
+    done = _trace_command(runtime, partial_leaks["partial_mp4_pieces"])
     assert done.returncode == 0, done.stderr
     assert "partial file, read " in done.stderr and "damaged packet(s) skipped" in done.stderr, done.stderr
     assert sessions[1] in done.stderr and "identified from" in done.stderr, done.stderr
+
+
+def _trace_command(runtime: Runtime, suspect: Path, **settings: str) -> subprocess.CompletedProcess[str]:
+    """``reelguard trace SUSPECT --title WM_TITLE`` in its own process, on the test's data (and these settings)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REELGUARD_")}
+    env.update(REELGUARD_DATA_DIR=str(runtime.settings.data_dir),
+               REELGUARD_STORE__DATABASE_URL=runtime.settings.resolved_database_url, **settings)
+    return subprocess.run([sys.executable, "-m", "reelguard.cli.main", "trace", str(suspect), "--title", WM_TITLE],
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
 @pytest.mark.parametrize("name, message", [

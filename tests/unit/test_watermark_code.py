@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reelguard.watermark.code import (
+    MAX_SUSPECTED,
     AccusationScore,
     SessionCode,
     Verdict,
@@ -102,3 +103,28 @@ def test_a_verdict_accuses_exactly_those_within_the_bound_most_certain_first() -
     nobody = accuse([scored("a", 0.3)], bound=1e-6)
     assert nobody.accused == () and nobody.best_innocent_p == 0.3 and nobody.best_p == 0.3
     assert accuse([], bound=1e-6) == Verdict((), None, 1.0)
+
+
+def test_suspicion_names_the_best_few_not_accused_within_the_lead_bound_and_never_an_accused_one() -> None:
+    def scored(session: str, family: float) -> AccusationScore:
+        return AccusationScore(session, 1.0, family / 10, 30, family)
+
+    scores = [scored("a", 1e-7), scored("b", 2e-5), scored("c", 5e-4), scored("d", 2e-3), scored("e", 1e-4),
+              scored("f", 3e-4), scored("g", 0.5)]
+    verdict = accuse(scores, bound=1e-6, lead_bound=1e-3)
+    assert [s.session_id for s in verdict.accused] == ["a"]
+    # within 1e-3 and not accused: b, e, f, c — the best MAX_SUSPECTED of them, most certain first
+    assert [s.session_id for s in verdict.suspected] == ["b", "e", "f"][:MAX_SUSPECTED]
+    assert accuse(scores, bound=1e-6).suspected == ()  # no lead bound: nobody is suspected
+    assert accuse([scored("g", 0.5)], bound=1e-6, lead_bound=1e-3).suspected == ()
+
+
+def test_an_unmarked_copy_leaves_no_one_suspected_over_10000_innocent_trials_at_the_default_lead_bound() -> None:
+    code = SessionCode(key=KEY)
+    rng = np.random.default_rng(11)
+    sessions = [f"s{i}" for i in range(1000)]
+    suspected = 0
+    for _ in range(10):  # 10 copies × 1,000 innocent sessions
+        observed = {n: float(rng.uniform(-1, 1)) for n in range(60)}
+        suspected += len(accuse(code.scores(observed, sessions), bound=1e-6, lead_bound=1e-3).suspected)
+    assert suspected == 0

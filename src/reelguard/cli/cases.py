@@ -271,6 +271,9 @@ def _render_case(case: dict[str, Any]) -> None:
     for accused in (facts.get("trace") or {}).get("accused") or []:
         console.print(f"  accused: session {accused['session']}, account {accused['account']}, device "
                       f"{accused['device']}, p = {accused['p_value']:.3g}", markup=False)
+    for lead in (facts.get("trace") or {}).get("suspected") or []:
+        console.print(f"  suspected, not accused: session {lead['session']}, account {lead['account']}, p = "
+                      f"{lead['p_value']:.3g} (look for more copies; nothing is done on this)", markup=False)
     for source in facts.get("sources", []):
         console.print(f"  found: {source['kind']} {source.get('url') or source.get('source') or ''} "
                       f"{source.get('infohash') or ''}", markup=False)

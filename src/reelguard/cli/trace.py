@@ -17,14 +17,22 @@ def _render_report(data: dict[str, Any]) -> None:
     console.print(f"title {data['title']}: {data['reason']}")
     if note := read_note(data["read"]):
         console.print(note, markup=False)
-    console.print(f"aligned at {data['offset_seconds']} s of the master, {len(data['segments'])} segments read, "
-                  f"{data['sessions_scored']} sessions scored")
+    shown = "" if data["orientation"] == "as shown" else f" (the copy is {data['orientation']})"
+    console.print(f"aligned at {data['offset_seconds']} s of the master{shown}, {len(data['segments'])} segments "
+                  f"read, {data['sessions_scored']} sessions scored")
     if data["accused"]:
-        table = Table("session", "account", "device", "ip", "started", "score", "p-value", "segments")
-        for a in data["accused"]:
-            table.add_row(a["session"], a["account"], a["device"], str(a["ip"]), a["started_at"],
-                          f"{a['score']:.1f}", f"{a['p_value']:.2g}", str(a["segments_used"]))
-        console.print(table)
+        console.print(_sessions_table("accused", data["accused"]))
+    if data["suspected"]:
+        console.print(_sessions_table("suspected — not accused: look for more copies of these; nothing is done "
+                                      "to them on this evidence", data["suspected"]))
+
+
+def _sessions_table(title: str, sessions: list[dict[str, Any]]) -> Table:
+    table = Table("session", "account", "device", "ip", "started", "score", "p-value", "segments", title=title)
+    for a in sessions:
+        table.add_row(a["session"], a["account"], a["device"], str(a["ip"]), a["started_at"],
+                      f"{a['score']:.1f}", f"{a['p_value']:.2g}", str(a["segments_used"]))
+    return table
 
 
 @click.command("trace")

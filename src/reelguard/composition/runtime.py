@@ -146,7 +146,8 @@ class Runtime:
 
         return TraceService(db=self.db, blobs=self.blobs, watermark=self.watermark,
                             fingerprints=self.fingerprint_service(),
-                            false_accusation=self.settings.watermark.false_accusation, work_dir=self.work_dir,
+                            false_accusation=self.settings.watermark.false_accusation,
+                            suspect_bound=self.settings.watermark.suspect_bound, work_dir=self.work_dir,
                             spool_bytes=self.settings.watermark.trace_spool_bytes)
 
     def leak_pipeline(self) -> LeakPipeline:
@@ -190,7 +191,8 @@ class Runtime:
 
         return {"software": f"reelguard {__version__}",
                 "fingerprint_max_false_match": self.settings.fingerprint.max_false_match_probability,
-                "watermark_false_accusation": self.settings.watermark.false_accusation}
+                "watermark_false_accusation": self.settings.watermark.false_accusation,
+                "watermark_suspect_bound": self.settings.watermark.suspect_bound}
 
     def case_service(self) -> CaseService:
         from reelguard.enforcement.cases import CaseService

@@ -288,6 +288,8 @@ def _facts(title: str, identify: dict[str, Any], trace: dict[str, Any] | None, s
                                                      "false_match_probability")} for s in segments]},
         "trace": None if trace is None else {
             "accused": trace.get("accused", []), "reason": trace.get("reason"),
+            # leads for staff to look for more copies of; no rule or action reads them
+            "suspected": trace.get("suspected", []),
             "sessions_scored": trace.get("sessions_scored"), "best_innocent_p": trace.get("best_innocent_p")},
         "sources": sources,
     }

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+from reelguard.watermark.orientation import AS_SHOWN, Orientation
 
 __all__ = [
     "SIGNATURE_HZ",
@@ -286,20 +289,45 @@ def unit_rows(values: NDArray[np.generic]) -> Floats:
 
 @dataclass(frozen=True)
 class Registration:
-    """Suspect pixel → master pixel (at the master frames' size given to ``register``)."""
+    """Suspect pixel (as the copy shows it) → master pixel (at the master frames' size given to ``register``).
+
+    ``orientation`` is how registration looked at the copy (as shown or mirrored); the
+    homography already undoes it.
+    """
 
     homography: NDArray[np.float64]
     inliers: int
+    orientation: Orientation = AS_SHOWN
 
 
-def register(pairs: Sequence[tuple[Gray, Gray]]) -> Registration | None:
-    """A homography from suspect to master, pooled over (master, suspect) frame pairs."""
+def register(pairs: Sequence[tuple[Gray, Gray]],
+             orientations: Sequence[Orientation] = (AS_SHOWN,)) -> Registration | None:
+    """A homography from suspect to master, pooled over (master, suspect) frame pairs.
+
+    The suspect is registered as shown and, when asked, mirrored (ORB features turn with
+    the picture but do not mirror); the orientation with the most inliers is kept. The
+    master's features are found once.
+    """
     orb = cv2.ORB_create(nfeatures=1500, fastThreshold=10)  # type: ignore[attr-defined]
+    masters = [orb.detectAndCompute(master, None) for master, _ in pairs]
+    best: Registration | None = None
+    for orientation in orientations:
+        found = _register_oriented(orb, masters, [orientation.apply(suspect) for _, suspect in pairs])
+        if found is None:
+            continue
+        height, width = pairs[0][1].shape
+        found = Registration(found.homography @ orientation.matrix(width, height), found.inliers, orientation)
+        if best is None or found.inliers > best.inliers:
+            best = found
+    return best
+
+
+def _register_oriented(orb: Any, masters: Sequence[tuple[Any, Any]],
+                       suspects: Sequence[NDArray[np.generic]]) -> Registration | None:
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
     source: list[tuple[float, float]] = []
     target: list[tuple[float, float]] = []
-    for master, suspect in pairs:
-        kp_m, des_m = orb.detectAndCompute(master, None)
+    for (kp_m, des_m), suspect in zip(masters, suspects, strict=True):
         kp_s, des_s = orb.detectAndCompute(suspect, None)
         if des_m is None or des_s is None:
             continue

@@ -33,7 +33,7 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["AccusationScore", "InnocentBound", "SessionCode", "Verdict", "accuse", "bias_distribution",
+__all__ = ["MAX_SUSPECTED", "AccusationScore", "InnocentBound", "SessionCode", "Verdict", "accuse", "bias_distribution",
            "family_p_value", "innocent_p_value"]
 
 _BITS_LABEL = b"reelguard-wm-bit/"
@@ -75,18 +75,31 @@ class AccusationScore:
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    """Who is accused at a family-wise bound, and how close the rest came."""
+    """Who is accused at a family-wise bound, who is only suspected, and how close the rest came."""
 
     accused: tuple[AccusationScore, ...]  # family_p_value <= bound, most certain first
     best_innocent_p: float | None  # smallest family-wise p of those not accused (None: all accused)
     best_p: float  # smallest family-wise p of all (1.0 when nothing was scored)
+    # not accused, but within the looser lead bound: where an analyst looks for more copies; never acted on
+    suspected: tuple[AccusationScore, ...] = ()
 
 
-def accuse(scores: Sequence[AccusationScore], bound: float) -> Verdict:
-    """Accuse exactly the sessions whose family-wise p-value is within ``bound``."""
-    accused = tuple(sorted((s for s in scores if s.family_p_value <= bound), key=lambda s: s.family_p_value))
-    rest = [s.family_p_value for s in scores if s.family_p_value > bound]
-    return Verdict(accused, min(rest) if rest else None, min((s.family_p_value for s in scores), default=1.0))
+MAX_SUSPECTED = 3  # a copy rarely carries evidence against more than a coalition's few
+
+
+def accuse(scores: Sequence[AccusationScore], bound: float, lead_bound: float | None = None) -> Verdict:
+    """Accuse exactly the sessions whose family-wise p-value is within ``bound``.
+
+    With ``lead_bound`` (looser than ``bound``), the best few of the rest whose family-wise
+    p-value is within it are *suspected*: the evidence points at them, but not strongly
+    enough to accuse — an innocent is among them with probability at most ``lead_bound``.
+    """
+    ranked = sorted(scores, key=lambda s: s.family_p_value)
+    accused = tuple(s for s in ranked if s.family_p_value <= bound)
+    rest = [s for s in ranked if s.family_p_value > bound]
+    suspected = tuple(s for s in rest[:MAX_SUSPECTED] if lead_bound is not None and s.family_p_value <= lead_bound)
+    return Verdict(accused, rest[0].family_p_value if rest else None,
+                   ranked[0].family_p_value if ranked else 1.0, suspected)
 
 
 class SessionCode:

@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -62,6 +62,7 @@ from reelguard.watermark.code import AccusationScore, SessionCode, accuse
 from reelguard.watermark.detection import SegmentEvidence, pool_segments, soft_symbol
 from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
 from reelguard.watermark.master_frames import MasterFrames
+from reelguard.watermark.orientation import AS_SHOWN, MIRRORED, ORIENTATIONS, Orientation, describe
 from reelguard.watermark.packaging import reference_blob
 from reelguard.watermark.secrets import WatermarkSecret
 from reelguard.watermark.sessions import require_watermarked
@@ -69,7 +70,7 @@ from reelguard.watermark.spool import FrameSpool
 from reelguard.watermark.tracking import TRACK_WIDE_SECONDS, FrameTracker, correlation
 from reelguard.watermark.variants import MasterReference, segment_of_frame
 
-__all__ = ["Accusation", "TraceReport", "TraceService"]
+__all__ = ["Accusation", "Suspicion", "TraceReport", "TraceService"]
 
 WORK_WIDTH = 320  # detection runs in the master's geometry at this width
 REGISTER_WIDTH = 640
@@ -86,7 +87,9 @@ _SAME_SPEED = 0.015  # a recognised passage this close to speed 1 proposes an of
 
 
 @dataclass(frozen=True)
-class Accusation:
+class SessionEvidence:
+    """A session and the evidence the copy holds against it."""
+
     session: str
     account: str
     device: str
@@ -97,18 +100,34 @@ class Accusation:
     segments_used: int
 
 
+@dataclass(frozen=True)
+class Accusation(SessionEvidence):
+    """A session accused: its family-wise p-value is within ``[watermark] false_accusation``."""
+
+
+@dataclass(frozen=True)
+class Suspicion(SessionEvidence):
+    """Suspected, not accused: within ``[watermark] suspect_bound`` only. A lead to look for more copies of;
+    nothing is done to it on this evidence."""
+
+
+_E = TypeVar("_E", bound=SessionEvidence)
+
+
 @dataclass
 class TraceReport:
     title: str
     identified: bool
     reason: str
     accused: list[Accusation] = field(default_factory=list)
+    suspected: list[Suspicion] = field(default_factory=list)  # not accused: leads, never acted on
     offset_seconds: float | None = None
     registration_inliers: int = 0
     segments: list[dict[str, Any]] = field(default_factory=list)  # {"position", "z", "frames"}
     sessions_scored: int = 0
     best_innocent_p: float | None = None
     read: dict[str, Any] = field(default_factory=dict)  # which part of the suspect decoded (Coverage.to_json)
+    orientation: str = AS_SHOWN.name  # how the copy shows the master's picture: mirrored, turned (orientation.py)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -136,13 +155,14 @@ class _Suspect:
 class TraceService:
     def __init__(self, *, db: Database, blobs: BlobStore, watermark: WatermarkSecret,
                  fingerprints: FingerprintService, false_accusation: float, work_dir: Path,
-                 spool_bytes: int) -> None:
+                 spool_bytes: int, suspect_bound: float | None = None) -> None:
         """``fingerprints`` places the suspect in the title when it is indexed; ``false_accusation`` bounds the
         chance that a trace accuses anyone innocent; the suspect's decoded frames are kept in ``work_dir``,
         up to ``spool_bytes``, so that it is decoded once (``spool.py``)."""
         self._db, self._blobs, self._watermark = db, blobs, watermark
         self._fingerprints, self._false_accusation = fingerprints, false_accusation
         self._work_dir, self._spool_bytes = work_dir, spool_bytes
+        self._suspect_bound = suspect_bound
 
     def trace(self, suspect_path: Path, *, title: str, placements: Sequence[MatchedSegment] | None = None,
               on_progress: Progress = no_progress) -> TraceReport:
@@ -209,6 +229,8 @@ class TraceService:
         on_progress("detect", duration, duration)
         on_progress("accuse", 0, 1)
         report = self._accuse(row, watermark, evidence, offset, registration)
+        report.orientation = describe(registration.homography,
+                                      *_size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height))
         on_progress("accuse", 1, 1)
         return report
 
@@ -258,11 +280,13 @@ class TraceService:
             return None
         best: tuple[float, TimeMap, Registration | None] | None = None  # (likeness, time map, registration)
         for candidate in candidates:  # the one whose registered pictures match the master best
-            coarse = self._register(suspect, masters, reference, candidate)
+            coarse = self._register(suspect, masters, reference, candidate, ORIENTATIONS)  # mirrored or not, too
+            orientation = coarse.orientation if coarse else AS_SHOWN
             if not candidate.jumps:  # one offset: to the master frame the thumbnails agree with
+                thumbs = [orientation.apply(t) for t in suspect.thumbs]
                 candidate = TimeMap.constant(refine_picture_offset(
-                    reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times, candidate.start))
-            registration = self._register(suspect, masters, reference, candidate) or coarse  # (nearly) the frames
+                    reference.thumbs, reference.frame_rate, thumbs, suspect.times, candidate.start))
+            registration = self._register(suspect, masters, reference, candidate, (orientation,)) or coarse
             candidate, likeness = self._refine_to_frame(suspect, row, work_frames, reference, candidate,
                                                         registration)
             if best is None or likeness > best[0]:
@@ -272,7 +296,8 @@ class TraceService:
         if likeness < _MIN_PICTURE_CORRELATION:
             return time_map, None  # features matched by chance: the pictures themselves differ
         # register again on the exact frames: a homography fitted a frame off is a poorer one
-        return time_map, self._register(suspect, masters, reference, time_map) or registration
+        orientation = registration.orientation if registration else AS_SHOWN
+        return time_map, self._register(suspect, masters, reference, time_map, (orientation,)) or registration
 
     @staticmethod
     def _time_candidates(suspect: _Suspect, reference: MasterReference) -> list[TimeMap]:
@@ -290,8 +315,12 @@ class TraceService:
                                         float(reference.times[-1]) + 1 / reference.frame_rate)
         candidates = [TimeMap.constant(offset, score) for offset, score in candidate_offsets(master_sig, suspect_sig)
                       if score >= _MIN_SIGNATURE_CORRELATION]
-        pictures = PictureLikeness.measure(reference.thumbs, reference.frame_rate, suspect.thumbs, suspect.times)
-        pictured = picture_offsets(pictures)
+        pictures, pictured = max(
+            ((likeness, picture_offsets(likeness)) for likeness in (
+                PictureLikeness.measure(reference.thumbs, reference.frame_rate,
+                                        [orientation.apply(t) for t in suspect.thumbs], suspect.times)
+                for orientation in (AS_SHOWN, MIRRORED))),  # a mirrored copy's pictures match mirrored
+            key=lambda measured: measured[1][0][1] if measured[1] else -1.0)
         for offset, score in pictured:
             if score >= max(_MIN_THUMBNAIL_CORRELATION, pictured[0][1] - _PICTURE_MARGIN) and all(
                     abs(offset - c.start) > 2.0 for c in candidates):
@@ -331,15 +360,15 @@ class TraceService:
         return time_map.shifted(shifts[best] * step), float(totals[best] / max(1.0, counts[best]))
 
     @staticmethod
-    def _register(suspect: _Suspect, frames: MasterFrames, reference: MasterReference,
-                  time_map: TimeMap) -> Registration | None:
+    def _register(suspect: _Suspect, frames: MasterFrames, reference: MasterReference, time_map: TimeMap,
+                  orientations: Sequence[Orientation]) -> Registration | None:
         pairs = []
         for index, picture in suspect.register_frames.items():
             when = suspect.times[index]
             master = frames.at(round((when + time_map.offset_at(when)) * reference.frame_rate))
             if master is not None:
                 pairs.append((master, picture))
-        return register(pairs)
+        return register(pairs, orientations) if pairs else None
 
     def _detect(self, suspect: _Suspect, row: Title, master_frames: MasterFrames, reference: MasterReference,
                 offset: float, registration: Registration | None, segment_seconds: int,
@@ -374,15 +403,18 @@ class TraceService:
             report.reason = "no session identified: no watermark found (every segment at chance)"
             return report
         code = SessionCode(key=self._watermark.title_keys(row.id).code, collusion=watermark.collusion)
-        verdict = accuse(code.scores(observed, [s.id for s in sessions]), self._false_accusation)
+        verdict = accuse(code.scores(observed, [s.id for s in sessions]), self._false_accusation,
+                         self._suspect_bound)
         by_id = {s.id: s for s in sessions}
-        report.accused = [_accusation(by_id[s.session_id], s) for s in verdict.accused]
+        report.accused = [_evidence(Accusation, by_id[s.session_id], s) for s in verdict.accused]
+        report.suspected = [_evidence(Suspicion, by_id[s.session_id], s) for s in verdict.suspected]
         report.best_innocent_p = verdict.best_innocent_p
         report.identified = bool(report.accused)
         used = len(observed)
+        suspected = (f"; {len(report.suspected)} session(s) suspected, not accused" if report.suspected else "")
         report.reason = (f"identified from {used} segments" if report.identified else
                          f"no session identified: {used} segments are not enough evidence "
-                         f"(best p = {verdict.best_p:.2g})")
+                         f"(best p = {verdict.best_p:.2g}){suspected}")
         return report
 
     def _sessions(self, title_id: str) -> list[WatermarkSessionRow]:
@@ -402,10 +434,10 @@ def _reporting(frames: Iterator[tuple[float, NDArray[np.uint8]]],
         yield when, picture
 
 
-def _accusation(row: WatermarkSessionRow, score: AccusationScore) -> Accusation:
+def _evidence(kind: type[_E], row: WatermarkSessionRow, score: AccusationScore) -> _E:
     started: datetime = row.started_at
-    return Accusation(row.id, row.account_id, row.device_id, row.ip, started.isoformat(), round(score.score, 3),
-                      score.family_p_value, score.positions)
+    return kind(row.id, row.account_id, row.device_id, row.ip, started.isoformat(), round(score.score, 3),
+                score.family_p_value, score.positions)
 
 
 def _size_at(width: int, source_width: int, source_height: int) -> tuple[int, int]:
