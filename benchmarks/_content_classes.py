@@ -9,6 +9,9 @@ and hosts are drawn here, each kind by a seeded generator of its own:
 - ``fixed-camera``: one surveillance-style view (a room, its light and sensor noise, a clock
   overlay) with people passing; the *same scene at another time* is the hardest negative;
 - ``cartoon-loop``: flat-coloured, outlined shapes on a short animation cycle, repeated;
+- ``cartoon`` (not in ``CLASSES``: the watermark's evaluation, ``watermark_robustness.py``):
+  the same flat-coloured shapes on paths that never repeat — a copy's place in a loop
+  cannot be known, so tracing one is measured on animation that does not loop;
 - ``near-still``: a textured picture under a very slow zoom;
 - ``slides``: text slides (a heading, bullet lines) held for seconds;
 - ``sports``: a striped pitch panned fast, two teams of small players and a ball;
@@ -48,13 +51,14 @@ def class_frames(kind: str, seed: int, frames: int, *, scene: int | None = None)
         "abstract": lambda: _abstract(rng, frames),
         "fixed-camera": lambda: _fixed_camera(rng, frames, seed if scene is None else scene, night=False),
         "cartoon-loop": lambda: _cartoon_loop(rng, frames),
+        "cartoon": lambda: _cartoon(rng, frames),
         "near-still": lambda: _near_still(rng, frames),
         "slides": lambda: _slides(rng, frames),
         "sports": lambda: _sports(rng, frames),
         "dark": lambda: _fixed_camera(rng, frames, seed if scene is None else scene, night=True),
     }
     if kind not in makers:
-        raise ValueError(f"expected one of {', '.join(CLASSES)}, got {kind!r}")
+        raise ValueError(f"expected one of {', '.join(makers)}, got {kind!r}")
     return makers[kind]()
 
 
@@ -173,6 +177,23 @@ def _cartoon_loop(rng: np.random.Generator, frames: int) -> Iterator[Frame]:
         cycle = [_cartoon_picture(background, shapes, 2 * math.pi * k / period) for k in range(period)]
         for i in range(length):
             yield cycle[i % period]
+        made += length
+
+
+def _cartoon(rng: np.random.Generator, frames: int) -> Iterator[Frame]:
+    """Scenes of 8-16 s: flat shapes drifting on incommensurate sines, so no picture comes back."""
+    made = 0
+    while made < frames:
+        length = min(frames - made, int(rng.integers(8 * FPS, 16 * FPS)))
+        background = tuple(float(v) for v in rng.integers(40, 255, 3))
+        shapes = [(rng.uniform(80, WIDTH - 80), rng.uniform(80, HEIGHT - 80), rng.uniform(20, 90),
+                   rng.uniform(20, 90), tuple(float(v) for v in rng.integers(0, 255, 3)), rng.uniform(0, 2 * math.pi),
+                   int(rng.integers(3))) for _ in range(int(rng.integers(3, 7)))]
+        rates = rng.uniform(0.02, 0.09, len(shapes))
+        for i in range(length):
+            moved = [(x + 3 * i * rate * math.cos(start), y, rx, ry, colour, start, form)
+                     for (x, y, rx, ry, colour, start, form), rate in zip(shapes, rates, strict=True)]
+            yield _cartoon_picture(background, moved, i * math.sqrt(2) / FPS)
         made += length
 
 

@@ -60,14 +60,16 @@ class WatermarkParams:
     strength: float
     collusion: int
     segment_seconds: int
+    mask_floor: float = 0.0  # the perceptual mask's least value (embedding.MASK_FLOOR); 0 for titles marked before it
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> WatermarkParams:
         return cls(strength=float(value["strength"]), collusion=int(value["collusion"]),
-                   segment_seconds=int(value["segment_seconds"]))
+                   segment_seconds=int(value["segment_seconds"]), mask_floor=float(value.get("mask_floor", 0.0)))
 
     def to_json(self) -> dict[str, Any]:
-        return {"strength": self.strength, "collusion": self.collusion, "segment_seconds": self.segment_seconds}
+        return {"strength": self.strength, "collusion": self.collusion, "segment_seconds": self.segment_seconds,
+                "mask_floor": self.mask_floor}
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,10 @@ from reelguard.watermark.alignment import (
     picture_offsets,
     picture_path,
     refine_picture_offset,
+    register_by_intensity,
     unit_rows,
 )
+from reelguard.watermark.orientation import AS_SHOWN, MIRRORED, ORIENTATIONS
 
 FPS = 25.0
 
@@ -129,3 +131,33 @@ def test_a_copy_that_keeps_the_clock_has_a_path_without_jumps() -> None:
     path = picture_path(PictureLikeness.measure(master, FPS, suspect, _times(600)))
     assert path is not None and path.jumps == 0
     assert path.start == pytest.approx(300 / FPS, abs=1e-9)
+
+
+def _flat_shapes(seed: int, width: int = 640, height: int = 360) -> np.ndarray:
+    """Flat-coloured shapes on a flat background, softened a little: no corners worth ORB's while."""
+    rng = np.random.default_rng(seed)
+    picture = np.full((height, width), int(rng.integers(60, 200)), np.uint8)
+    for _ in range(6):
+        centre = (int(rng.integers(60, width - 60)), int(rng.integers(60, height - 60)))
+        axes = (int(rng.integers(30, 120)), int(rng.integers(20, 80)))
+        cv2.ellipse(picture, centre, axes, float(rng.uniform(0, 180)), 0, 360, int(rng.integers(0, 255)), -1)
+    return np.asarray(cv2.GaussianBlur(picture, (0, 0), 1.5), dtype=np.uint8)
+
+
+def test_flat_pictures_are_registered_by_their_correlation_and_unrelated_ones_are_not() -> None:
+    """A crop to 80 % shrunk to half, of pictures ORB finds few corners in: ECC maps it back to the master."""
+    masters = [_flat_shapes(seed) for seed in range(4)]
+    crop = (64, 36, 576, 324)  # x0, y0, x1, y1: the centre 80 %
+    suspects = [np.asarray(cv2.resize(m[crop[1]:crop[3], crop[0]:crop[2]], (256, 144),
+                                      interpolation=cv2.INTER_AREA), dtype=np.uint8) for m in masters]
+    found = register_by_intensity(list(zip(masters, suspects, strict=True)), ORIENTATIONS)
+    assert found is not None and found.orientation is AS_SHOWN
+    corners = np.array([[0.0, 0.0, 1.0], [255.0, 143.0, 1.0]]).T
+    mapped = found.homography @ corners
+    mapped = (mapped[:2] / mapped[2]).T
+    np.testing.assert_allclose(mapped, [[64, 36], [575, 323]], atol=3.0)
+    mirrored = [np.ascontiguousarray(np.fliplr(s)) for s in suspects]
+    again = register_by_intensity(list(zip(masters, mirrored, strict=True)), ORIENTATIONS)
+    assert again is not None and again.orientation is MIRRORED
+    unrelated = [_flat_shapes(seed + 100) for seed in range(4)]
+    assert register_by_intensity(list(zip(masters, unrelated, strict=True)), ORIENTATIONS) is None

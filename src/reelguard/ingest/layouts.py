@@ -110,7 +110,8 @@ def layout_for(title: Title, *, tools: MediaTools, watermark: WatermarkSecret, b
     """The title's layout, decided once from whether it was added with ``--watermark``."""
     if title.watermark is None:
         return PlainLadder(tools)
-    marker = FrameMarker(key=watermark.title_keys(title.id).embed, strength=title.watermark.strength)
+    marker = FrameMarker(key=watermark.title_keys(title.id).embed, strength=title.watermark.strength,
+                         mask_floor=title.watermark.mask_floor)
     return WatermarkVariants(tools, marker, blobs)
 
 

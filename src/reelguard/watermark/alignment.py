@@ -17,6 +17,7 @@ master frame it shows and where the master's picture lies in it:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = [
     "picture_path",
     "refine_picture_offset",
     "register",
+    "register_by_intensity",
     "thumbnail",
     "unit_rows",
 ]
@@ -341,3 +343,90 @@ def _register_oriented(orb: Any, masters: Sequence[tuple[Any, Any]],
     if homography is None or inlier_mask is None or int(inlier_mask.sum()) < _MIN_INLIERS:
         return None
     return Registration(homography.astype(np.float64), int(inlier_mask.sum()))
+
+
+_ECC_WIDTHS = (80, 160, 320)  # coarse to fine: the pictures' widths ECC runs at
+_ECC_PAIRS = 4
+_ECC_MIN_LIKENESS = 0.6  # mean correlation of the registered pairs: ECC chose the map to raise it, so ask more
+_ECC_MAX_TURN = 10.0  # degrees
+_ECC_MAX_SCALE = 2.5  # a crop to 40 % or a shrink to 40 % of the picture
+_ECC_MAX_ASPECT = 1.6  # a letterbox or an anamorphic squeeze
+
+
+def register_by_intensity(pairs: Sequence[tuple[Gray, Gray]],
+                          orientations: Sequence[Orientation] = (AS_SHOWN,)) -> Registration | None:
+    """An affine map from suspect to master by ECC (enhanced correlation), for pictures ORB finds no corners in.
+
+    Flat animation, slides and heavily compressed copies of them have too few corners for
+    ORB to register, while their edges and areas still line up. ECC maximises the
+    pictures' correlation directly, coarse to fine, starting from the copy stretched over
+    the whole master (a re-encode or rescale); a moderate crop or letterbox converges
+    from there. Each of a few pairs proposes a map; the one whose warped suspects
+    correlate best with their masters over every pair wins (``inliers`` 0: no features).
+    """
+    best: tuple[float, Registration] | None = None
+    for orientation in orientations:
+        oriented = [(master, orientation.apply(suspect)) for master, suspect in pairs]
+        for master, suspect in oriented[:: max(1, len(oriented) // _ECC_PAIRS)][:_ECC_PAIRS]:
+            to_master = _ecc(master, suspect)
+            if to_master is None or not _plausible_copy(to_master, suspect.shape, master.shape):
+                continue
+            likeness = float(np.mean([_warped_correlation(m, s, to_master) for m, s in oriented]))
+            height, width = pairs[0][1].shape
+            found = Registration(to_master @ orientation.matrix(width, height), 0, orientation)
+            if likeness >= _ECC_MIN_LIKENESS and (best is None or likeness > best[0]):
+                best = (likeness, found)
+    return best[1] if best else None
+
+
+def _plausible_copy(to_master: NDArray[np.float64], suspect_shape: tuple[int, ...],
+                    master_shape: tuple[int, ...]) -> bool:
+    """Whether a map is what copies do from the stretch ECC starts at: a crop, a scale, a letterbox, a small turn.
+
+    An affine map has six degrees of freedom, enough for ECC to line two unrelated
+    pictures up somewhat (a test pattern came out "turned 86°"); a copy's map is close to
+    an axis-aligned scale. Larger turns are ORB's, which does not need to be told.
+    """
+    stretch = np.diag([master_shape[1] / suspect_shape[1], master_shape[0] / suspect_shape[0]])
+    linear = to_master[:2, :2] @ np.linalg.inv(stretch)  # what is left once the stretch is undone
+    scales = np.linalg.svd(linear, compute_uv=False)
+    turn = math.degrees(math.atan2(linear[1, 0] - linear[0, 1], linear[0, 0] + linear[1, 1]))
+    return (np.linalg.det(linear) > 0 and abs(turn) <= _ECC_MAX_TURN
+            and 1 / _ECC_MAX_SCALE <= scales[1] <= scales[0] <= _ECC_MAX_SCALE
+            and scales[0] / scales[1] <= _ECC_MAX_ASPECT)
+
+
+def _ecc(master: Gray, suspect: Gray) -> NDArray[np.float64] | None:
+    """Suspect pixel → master pixel (3×3, affine), by ECC from the stretch of one picture over the other."""
+    m_h, m_w = master.shape
+    s_h, s_w = suspect.shape
+    # ECC's warp maps template (master) coordinates to input (suspect) coordinates
+    warp = np.array([[s_w / m_w, 0.0, 0.0], [0.0, s_h / m_h, 0.0]], dtype=np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4)
+    for width in _ECC_WIDTHS:
+        scale = width / m_w  # both pictures shrink alike: the warp's linear part holds at every level
+        small_m = cv2.resize(master, (width, max(2, round(m_h * scale))), interpolation=cv2.INTER_AREA)
+        small_s = cv2.resize(suspect, (max(2, round(s_w * scale)), max(2, round(s_h * scale))),
+                             interpolation=cv2.INTER_AREA)
+        level = warp.copy()
+        level[:, 2] *= scale  # ... and its translation scales with the pictures
+        try:
+            _, found = cv2.findTransformECC(small_m, small_s, level, cv2.MOTION_AFFINE, criteria, None)
+        except cv2.error:
+            return None  # did not converge: the pictures do not line up from there
+        warp = np.array(found, dtype=np.float32)
+        warp[:, 2] /= scale
+    master_to_suspect = np.vstack([warp.astype(np.float64), [0.0, 0.0, 1.0]])
+    return np.asarray(np.linalg.inv(master_to_suspect), dtype=np.float64)
+
+
+def _warped_correlation(master: Gray, suspect: Gray, to_master: NDArray[np.float64]) -> float:
+    """Correlation of the suspect warped into the master's frame with the master, where the warp covers it."""
+    size = (master.shape[1], master.shape[0])
+    warped = cv2.warpPerspective(suspect, to_master, size, flags=cv2.INTER_LINEAR).astype(np.float32)
+    covered = cv2.warpPerspective(np.ones_like(suspect), to_master, size, flags=cv2.INTER_NEAREST) > 0
+    if covered.mean() < 0.2:
+        return 0.0
+    a, b = warped[covered], master.astype(np.float32)[covered]
+    a, b = a - a.mean(), b - b.mean()
+    return float(np.dot(a, b) / max(1e-6, float(np.linalg.norm(a) * np.linalg.norm(b))))

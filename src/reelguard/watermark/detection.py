@@ -66,11 +66,22 @@ def residual(master: Floats, suspect: Floats, valid: NDArray[np.bool_]) -> Float
     if m.std() < 1.0 or s.std() < 1.0:
         return None  # a flat (black, fade) frame carries no mark
     step = max(1, m.size // 4000)
-    coeffs = np.polyfit(m[::step] / 255.0, s[::step], 2)
+    coeffs = _quadratic_fit(m[::step] / 255.0, s[::step])
     fitted = np.polyval(coeffs, master / 255.0).astype(np.float32)
     out = np.where(valid, suspect - fitted, 0.0).astype(np.float32)
     spread = 1.4826 * float(np.median(np.abs(out[valid]))) + 1.0
     return np.clip(out, -3 * spread, 3 * spread)
+
+
+def _quadratic_fit(x: NDArray[np.floating], y: NDArray[np.floating]) -> NDArray[np.float64]:
+    """Least-squares ``a·x² + b·x + c`` (highest power first, as ``np.polyval`` takes it).
+
+    By ``lstsq``, which takes the smallest solution when the fit is underdetermined: flat
+    animation shows a handful of grey levels, and ``np.polyfit`` warns about its rank there.
+    """
+    design = np.stack([x * x, x, np.ones_like(x)], axis=1).astype(np.float64)
+    coeffs, *_ = np.linalg.lstsq(design, y.astype(np.float64), rcond=None)
+    return np.asarray(coeffs, dtype=np.float64)
 
 
 @dataclass
@@ -79,19 +90,20 @@ class SegmentEvidence:
 
     segment: int
     patterns: Floats
+    mask_floor: float = 0.0  # the title's (WatermarkParams.mask_floor): the mask it was marked with
     projections: NDArray[np.float64] = field(default_factory=lambda: np.zeros(1 + DECOYS))
     frames: int = 0
 
     @classmethod
-    def empty(cls, key: bytes, *, segment: int) -> SegmentEvidence:
-        return cls(segment, _patterns(key, segment))
+    def empty(cls, key: bytes, *, segment: int, mask_floor: float = 0.0) -> SegmentEvidence:
+        return cls(segment, _patterns(key, segment), mask_floor)
 
     def add(self, master: Floats, suspect: Floats, valid: NDArray[np.bool_]) -> None:
         """Add one aligned frame pair (master and suspect at the same working size)."""
         r = residual(master, suspect, valid)
         if r is None:
             return
-        weighted = r * perceptual_mask(master)
+        weighted = r * perceptual_mask(master, self.mask_floor)
         rows, cols = _interpolation(weighted.shape[1], weighted.shape[0])
         coarse = rows.T @ weighted @ cols
         self.projections += np.tensordot(self.patterns, coarse, axes=([1, 2], [0, 1])) / weighted.size
@@ -108,7 +120,7 @@ class SegmentEvidence:
 
 
 def pool_segments(key: bytes, pairs: Iterable[tuple[int, Floats, Floats]], valid: NDArray[np.bool_],
-                  segment_of: Callable[[int], int]) -> list[SegmentEvidence]:
+                  segment_of: Callable[[int], int], mask_floor: float = 0.0) -> list[SegmentEvidence]:
     """Each segment's evidence, in segment order, from (master frame index, master, suspect) pairs.
 
     The first and last frame of a segment are left out: a copy re-timed by a frame or two
@@ -120,7 +132,7 @@ def pool_segments(key: bytes, pairs: Iterable[tuple[int, Floats, Floats]], valid
         if segment_of(index - 1) != segment or segment_of(index + 1) != segment:
             continue
         if segment not in evidence:
-            evidence[segment] = SegmentEvidence.empty(key, segment=segment)
+            evidence[segment] = SegmentEvidence.empty(key, segment=segment, mask_floor=mask_floor)
         evidence[segment].add(master, suspect, valid)
     return [evidence[n] for n in sorted(evidence)]
 

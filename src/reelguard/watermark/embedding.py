@@ -8,9 +8,10 @@ rendition of the ladder.
 
 Variant A of segment ``n`` carries ``+W`` and variant B ``-W`` in the luma plane, where
 ``W = strength · M ⊙ P_n`` and ``M`` is a perceptual mask: the local activity (standard
-deviation) of the frame, so texture hides the mark and flat areas (sky, black bars,
-gradients) stay clean. The mask is computed from the frame itself, so a detector that
-holds the unmarked master recomputes ``W`` exactly (informed detection)::
+deviation) of the frame, from ``MASK_FLOOR`` on flat areas (sky, black bars, flat
+animation: the mark at ``strength``, a fraction of a level) up to 2.5 where texture hides a
+stronger one. The mask is computed from the frame itself, so a detector that holds the
+unmarked master recomputes ``W`` exactly (informed detection)::
 
     marker = FrameMarker(key=title_key, strength=0.3)
     luma_a = marker.embed(luma, segment=12, symbol=+1)   # variant A
@@ -26,12 +27,18 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["GRID", "FrameMarker", "activity_map", "mark_from_activity", "perceptual_mask", "segment_pattern"]
+__all__ = ["GRID", "MASK_FLOOR", "FrameMarker", "activity_map", "mark_from_activity", "perceptual_mask",
+           "segment_pattern"]
 
 GRID = (32, 18)  # pattern cells across x down (16:9 pictures get square cells)
 _ANALYSIS_WIDTH = 320  # the mask is computed on a 320-wide picture, so every rendition gets the same mask
 _ACTIVITY_REF = 6.0  # luma std (levels) at which the mask is 1
 _MASK_CAP = 2.5
+# The mask's least value. Texture hides a mark, so the mask raises it there (up to the cap);
+# flat areas carry it at ``strength``: flat animation, slides and dark scenes are mostly flat,
+# and a mask that fell to 0 there left them almost unmarked (docs/watermarking.md). Titles
+# ingested before the floor keep 0 (``WatermarkParams.mask_floor``).
+MASK_FLOOR = 1.0
 
 Luma = NDArray[np.uint8]
 Floats = NDArray[np.float32]
@@ -55,8 +62,8 @@ def _analysis_size(width: int, height: int) -> tuple[int, int]:
     return _ANALYSIS_WIDTH, max(2, round(height * _ANALYSIS_WIDTH / width))
 
 
-def activity_map(luma: NDArray[np.uint8] | Floats) -> Floats:
-    """The perceptual mask at analysis size (``_analysis_size``), in [0, _MASK_CAP].
+def activity_map(luma: NDArray[np.uint8] | Floats, floor: float = MASK_FLOOR) -> Floats:
+    """The perceptual mask at analysis size (``_analysis_size``), in [floor, _MASK_CAP].
 
     Computed once per frame and shared by every rendition: the mask is the same picture's
     activity whatever the rendition, and recomputing it per rendition (a full-size float
@@ -68,13 +75,13 @@ def activity_map(luma: NDArray[np.uint8] | Floats) -> Floats:
     mean = cv2.blur(small, (5, 5))
     variance = np.maximum(cv2.blur(small * small, (5, 5)) - mean * mean, 0.0)
     activity = np.clip(np.sqrt(variance) / _ACTIVITY_REF, 0.0, _MASK_CAP).astype(np.float32)
-    return np.asarray(cv2.GaussianBlur(activity, (0, 0), 1.5), dtype=np.float32)
+    return np.asarray(np.maximum(cv2.GaussianBlur(activity, (0, 0), 1.5), floor), dtype=np.float32)
 
 
-def perceptual_mask(luma: NDArray[np.uint8] | Floats) -> Floats:
-    """Local activity of a luma plane in [0, _MASK_CAP]: ~0 on flat areas, 1 at moderate texture."""
+def perceptual_mask(luma: NDArray[np.uint8] | Floats, floor: float = MASK_FLOOR) -> Floats:
+    """Local activity of a luma plane in [floor, _MASK_CAP]: ``floor`` on flat areas, 1 at moderate texture."""
     height, width = luma.shape
-    return upsample_mask(activity_map(luma), width, height)
+    return upsample_mask(activity_map(luma, floor), width, height)
 
 
 def upsample_mask(activity: Floats, width: int, height: int) -> Floats:
@@ -96,13 +103,16 @@ def mark_from_activity(activity: Floats, pattern_full: Floats, strength: float) 
 class FrameMarker:
     """Embeds ±W in luma planes; caches the upsampled pattern per (segment, size)."""
 
-    def __init__(self, *, key: bytes, strength: float) -> None:
+    def __init__(self, *, key: bytes, strength: float, mask_floor: float = MASK_FLOOR) -> None:
         if len(key) < 16:
             raise ValueError(f"expected a watermark key of at least 16 bytes, got {len(key)}")
         if not 0 < strength <= 8:
             raise ValueError(f"expected a strength in (0, 8] luma levels, got {strength}")
+        if not 0 <= mask_floor <= _MASK_CAP:
+            raise ValueError(f"expected a mask floor in [0, {_MASK_CAP}], got {mask_floor}")
         self._key = key
         self.strength = strength
+        self.mask_floor = mask_floor
         self._pattern = lru_cache(maxsize=8)(self._full_pattern)
 
     def _full_pattern(self, segment: int, width: int, height: int) -> Floats:
@@ -110,7 +120,7 @@ class FrameMarker:
 
     def activity(self, luma: Luma) -> Floats:
         """The frame's ``activity_map``, to be shared by the marks of all its renditions."""
-        return activity_map(luma)
+        return activity_map(luma, self.mask_floor)
 
     def mark(self, luma: Luma, segment: int, activity: Floats | None = None) -> Floats:
         """The mark ``W`` of this frame (variant A adds it, B subtracts it).

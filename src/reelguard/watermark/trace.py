@@ -56,6 +56,7 @@ from reelguard.watermark.alignment import (
     picture_path,
     refine_picture_offset,
     register,
+    register_by_intensity,
     thumbnail,
 )
 from reelguard.watermark.code import AccusationScore, SessionCode, accuse
@@ -204,7 +205,6 @@ class TraceService:
     def _judge(self, suspect: _Suspect, row: Title, watermark: WatermarkParams, reference: MasterReference,
                master: Path, placements: Sequence[MatchedSegment] | None, on_progress: Progress) -> TraceReport:
         """Recognise, align, detect and accuse: the suspect's frames (as far as they decoded) against the master."""
-        segment_seconds = watermark.segment_seconds
         on_progress("recognise", 0, 1)
         recognised = self._recognised_offsets(suspect.path, row, placements)
         on_progress("recognise", 1, 1)
@@ -224,7 +224,7 @@ class TraceService:
                                "title's master (another title, or too distorted to register)",
                                offset_seconds=round(offset, 3))
         duration = float(suspect.times[-1])  # times start at 0
-        evidence = self._detect(suspect, row, work_frames, reference, offset, registration, segment_seconds,
+        evidence = self._detect(suspect, row, work_frames, reference, offset, registration, watermark,
                                 lambda when: on_progress("detect", min(when, duration), duration))
         on_progress("detect", duration, duration)
         on_progress("accuse", 0, 1)
@@ -368,10 +368,13 @@ class TraceService:
             master = frames.at(round((when + time_map.offset_at(when)) * reference.frame_rate))
             if master is not None:
                 pairs.append((master, picture))
-        return register(pairs, orientations) if pairs else None
+        if not pairs:
+            return None
+        # ORB first; pictures without corners (flat animation, slides) by their correlation
+        return register(pairs, orientations) or register_by_intensity(pairs, orientations)
 
     def _detect(self, suspect: _Suspect, row: Title, master_frames: MasterFrames, reference: MasterReference,
-                offset: float, registration: Registration | None, segment_seconds: int,
+                offset: float, registration: Registration | None, watermark: WatermarkParams,
                 read_up_to: Callable[[float], None]) -> list[SegmentEvidence]:
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
@@ -385,7 +388,8 @@ class TraceService:
         wide = round(TRACK_WIDE_SECONDS * reference.frame_rate)
         pairs = FrameTracker(master_frames, valid, wide).pairs(timed)
         return pool_segments(key, pairs, valid,
-                             lambda index: segment_of_frame(index, reference.frame_rate, segment_seconds))
+                             lambda index: segment_of_frame(index, reference.frame_rate, watermark.segment_seconds),
+                             watermark.mask_floor)
 
     def _accuse(self, row: Title, watermark: WatermarkParams, evidence: list[SegmentEvidence], offset: float,
                 registration: Registration | None) -> TraceReport:
