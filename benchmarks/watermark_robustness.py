@@ -220,7 +220,7 @@ def screen_capture(runtime: Runtime, work: Path, title: str, seconds: float) -> 
     if out.exists() and kept.exists():
         return json.loads(kept.read_text())["session"], out
     started = runtime.session_service().start(account="bench", device="dev-3", title=title, ip="192.0.2.77")
-    entitlement = runtime.signer.issue(account="bench", title=title, device="dev-3", ttl_seconds=1800,
+    entitlement = runtime.signer.issue(account="bench", title=title, device="dev-3", ttl_seconds=600,
                                        now=datetime.now(UTC))
     facts = record_player(runtime, title, started.token, entitlement, out, media_seconds=seconds,
                           ffmpeg=runtime.tools.ffmpeg)

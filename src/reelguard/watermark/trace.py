@@ -307,7 +307,8 @@ class TraceService:
         (or a stalling capture garbles it) the pictures differ, so the offsets whose
         thumbnails match best join, if new. A screen capture of a player that rebuffered fits
         no one offset; the picture path follows its clock through the stalls and joins when
-        it matches clearly better than any one offset does.
+        it matches clearly better than any one offset does. Pictures are compared as shown
+        and mirrored (motion does not see a mirror), and the way that matches better is used.
         """
         duration = suspect.times[-1] + 1 / suspect.facts.frame_rate
         suspect_sig = activity_signature(suspect.thumbs, suspect.times, duration)
