@@ -388,7 +388,7 @@ def quality_rows(runtime: Runtime, work: Path, classes: list[str],
 
 
 def mark_energy(video: Path, strength: float) -> tuple[float, float, float]:
-    """(mean mask, share of the picture where the mask is under 0.2, RMS of the mark in luma levels)."""
+    """(mean mask, share of the picture that is flat — activity under 0.2 before the mask's floor —, mark RMS)."""
     import av
     marker = FrameMarker(key=b"energy-benchmark-key-000", strength=strength)
     means, flats, powers = [], [], []
@@ -399,7 +399,7 @@ def mark_energy(video: Path, strength: float) -> tuple[float, float, float]:
             luma = np.asarray(frame.to_ndarray(format="gray"), dtype=np.uint8)
             activity = activity_map(luma)
             means.append(float(activity.mean()))
-            flats.append(float((activity < 0.2).mean()))
+            flats.append(float((activity_map(luma, 0.0) < 0.2).mean()))
             powers.append(float(np.mean(marker.mark(luma, 0, activity) ** 2)))
     return float(np.mean(means)), float(np.mean(flats)), math.sqrt(float(np.mean(powers)))
 
@@ -414,7 +414,7 @@ def compare(runtime: Runtime, distorted: Path, reference: Path) -> tuple[str, st
                           capture_output=True, text=True, check=False).stderr
     psnr = re.search(r"PSNR y:([\d.]+|inf)", text)
     ssim = re.search(r"SSIM Y:([\d.]+)", text)
-    return (psnr.group(1) if psnr else "?"), (ssim.group(1) if ssim else "?")
+    return (f"{float(psnr.group(1)):.2f}" if psnr else "?"), (f"{float(ssim.group(1)):.4f}" if ssim else "?")
 
 
 def tabulate(runtime: Runtime, jobs: list[dict[str, Any]], reports: list[dict[str, Any]], classes: list[str],
@@ -484,7 +484,7 @@ def emit(cells: dict[tuple[str, str, str], str], classes: list[str], floor: floa
                coalition_rows, [f"{args.collusion_minutes:g} minutes of fixed-camera footage, 2 s segments, "
                                 f"{args.sessions} sessions; collusion 2 (biases 1/2)", bound_note])
     report("Forensic watermark robustness: quality and mark energy per class",
-           ["class", "mean mask", "flat (mask < 0.2)", "mark RMS (levels)", "A vs unmarked encode: PSNR / SSIM",
+           ["class", "mean mask", "flat (activity < 0.2)", "mark RMS (levels)", "A vs unmarked encode: PSNR / SSIM",
             "A vs null-mark A/B encode", "unmarked encode vs source"], quality,
            ["20 s of each programme, 480p at the ladder's bitrate, x264 veryfast; targets PSNR ≥ 45 dB and "
             "SSIM ≥ 0.99 against the unmarked encode"])
