@@ -474,7 +474,6 @@ MOVED_SETTINGS: Mapping[str, tuple[str, str]] = {
     "watermark_collusion": ("watermark", "collusion"),
     "watermark_session_seconds": ("watermark", "session_seconds"),
     "watermark_false_accusation": ("watermark", "false_accusation"),
-    "watermark_suspect_bound": ("watermark", "suspect_bound"),
     "host": ("server", "host"),
     "port": ("server", "port"),
     "max_request_body_bytes": ("server", "max_request_body_bytes"),
