@@ -312,12 +312,12 @@ def register(pairs: Sequence[tuple[Gray, Gray]],
     """
     orb = cv2.ORB_create(nfeatures=1500, fastThreshold=10)  # type: ignore[attr-defined]
     masters = [orb.detectAndCompute(master, None) for master, _ in pairs]
+    height, width = pairs[0][1].shape if pairs else (0, 0)
     best: Registration | None = None
     for orientation in orientations:
         found = _register_oriented(orb, masters, [orientation.apply(suspect) for _, suspect in pairs])
         if found is None:
             continue
-        height, width = pairs[0][1].shape
         found = Registration(found.homography @ orientation.matrix(width, height), found.inliers, orientation)
         if best is None or found.inliers > best.inliers:
             best = found
@@ -364,6 +364,7 @@ def register_by_intensity(pairs: Sequence[tuple[Gray, Gray]],
     from there. Each of a few pairs proposes a map; the one whose warped suspects
     correlate best with their masters over every pair wins (``inliers`` 0: no features).
     """
+    height, width = pairs[0][1].shape if pairs else (0, 0)
     best: tuple[float, Registration] | None = None
     for orientation in orientations:
         oriented = [(master, orientation.apply(suspect)) for master, suspect in pairs]
@@ -372,7 +373,6 @@ def register_by_intensity(pairs: Sequence[tuple[Gray, Gray]],
             if to_master is None or not _plausible_copy(to_master, suspect.shape, master.shape):
                 continue
             likeness = float(np.mean([_warped_correlation(m, s, to_master) for m, s in oriented]))
-            height, width = pairs[0][1].shape
             found = Registration(to_master @ orientation.matrix(width, height), 0, orientation)
             if likeness >= _ECC_MIN_LIKENESS and (best is None or likeness > best[0]):
                 best = (likeness, found)
@@ -427,6 +427,5 @@ def _warped_correlation(master: Gray, suspect: Gray, to_master: NDArray[np.float
     covered = cv2.warpPerspective(np.ones_like(suspect), to_master, size, flags=cv2.INTER_NEAREST) > 0
     if covered.mean() < 0.2:
         return 0.0
-    a, b = warped[covered], master.astype(np.float32)[covered]
-    a, b = a - a.mean(), b - b.mean()
-    return float(np.dot(a, b) / max(1e-6, float(np.linalg.norm(a) * np.linalg.norm(b))))
+    rows = unit_rows(np.stack([warped[covered], master.astype(np.float32)[covered]]))
+    return float(rows[0] @ rows[1])
