@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import subprocess
@@ -67,6 +68,19 @@ def test_every_changed_byte_of_a_bundle_is_caught(stamped: tuple[EvidenceLog, Lo
     assert missed == []
 
 
+def _negative_serial(pem: str) -> str:
+    """The certificate with its serial's sign bit set: one changed byte that cryptography only warns about."""
+    der = bytearray(base64.b64decode("".join(pem.strip().splitlines()[1:-1])))
+    tbs = 4 if der[1] < 0x80 else 2 + (der[1] & 0x7F)  # inside the outer SEQUENCE: the TBSCertificate
+    at = tbs + (2 if der[tbs + 1] < 0x80 else 2 + (der[tbs + 1] & 0x7F))  # its first field: [0] version
+    at += 2 + der[at + 1]  # past the version: the serial INTEGER
+    assert der[at] == 0x02
+    der[at + 2] |= 0x80
+    body = base64.b64encode(bytes(der)).decode()
+    return "-----BEGIN CERTIFICATE-----\n" + "\n".join(body[i:i + 64] for i in range(0, len(body), 64)) + \
+        "\n-----END CERTIFICATE-----\n"
+
+
 @pytest.mark.parametrize(("change", "said"), [
     (lambda b: {**b, "records": [{**b["records"][0], "position": 1}]}, "inclusion proof"),
     (lambda b: {**b, "vkey": NoteSigner.generate("evidence.reelguard.test/log").vkey}, "trusted key"),
@@ -74,6 +88,9 @@ def test_every_changed_byte_of_a_bundle_is_caught(stamped: tuple[EvidenceLog, Lo
     (lambda b: {**b, "previous_checkpoint": {**b["previous_checkpoint"], "consistency_proof": []}},
      "previous checkpoint"),
     (lambda b: {**b, "records": []}, "non-empty list of records"),
+    (lambda b: {**b, "checkpoint": {**b["checkpoint"],
+                                    "tsa_roots": [_negative_serial(b["checkpoint"]["tsa_roots"][0])]}},
+     "breaks RFC 5280"),
 ])
 def test_what_fails_is_said(stamped: tuple[EvidenceLog, LocalTsa], change: Callable[[dict], dict],  # type: ignore[type-arg]
                             said: str) -> None:

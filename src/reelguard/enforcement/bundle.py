@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.utils import CryptographyDeprecationWarning
 
 from reelguard.enforcement.canonical import canonical_json
 from reelguard.enforcement.checkpoint import Checkpoint, NoteVerifier, decode_base64, open_note
@@ -206,7 +208,7 @@ def _check_timestamp(part: dict[str, Any], note: str, report: BundleReport) -> N
         return
     try:
         pems = part.get("tsa_roots") or []
-        roots = [x509.load_pem_x509_certificate(pem.encode()) for pem in pems]
+        roots = [_load_root(pem) for pem in pems]
         if any(root.public_bytes(Encoding.PEM).decode() != pem for root, pem in zip(roots, pems, strict=True)):
             raise EvidenceInvalid("a TSA root certificate is not in canonical PEM (its text was changed)")
         if not roots:
@@ -214,6 +216,19 @@ def _check_timestamp(part: dict[str, Any], note: str, report: BundleReport) -> N
         report.timestamp = verify_timestamp(_decode(part["tsa_token"], "the TSA token"), note.encode(), roots)
     except (EvidenceInvalid, ValueError, AttributeError, TypeError) as exc:
         report.failures.append(f"checkpoint timestamp: {exc}")
+
+
+def _load_root(pem: Any) -> x509.Certificate:
+    """A TSA root as RFC 5280 requires it: cryptography only warns of a serial that is not positive (a changed
+    byte can make one), and a warning must not decide a verification, so it is refused here."""
+    if not isinstance(pem, str):
+        raise EvidenceInvalid(f"expected a TSA root certificate as PEM text, got {type(pem).__name__}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CryptographyDeprecationWarning)
+        try:
+            return x509.load_pem_x509_certificate(pem.encode())
+        except CryptographyDeprecationWarning as exc:
+            raise EvidenceInvalid(f"a TSA root certificate breaks RFC 5280: {exc}") from None
 
 
 def _check_consistency(part: Any, verifier: NoteVerifier, checkpoint: Checkpoint, report: BundleReport) -> None:
