@@ -62,7 +62,7 @@ from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transc
 from reelguard.settings import Settings
 from reelguard.store import repositories, subscribers
 from reelguard.watermark.code import SessionCode
-from reelguard.watermark.embedding import FrameMarker, activity_map
+from reelguard.watermark.embedding import UNFLOORED, FrameMarker, activity_map
 from reelguard.watermark.variants import encode_variants
 
 CLASSES = ("cartoon", "fixed-camera", "dark", "slides")
@@ -399,7 +399,7 @@ def mark_energy(video: Path, strength: float) -> tuple[float, float, float]:
             luma = np.asarray(frame.to_ndarray(format="gray"), dtype=np.uint8)
             activity = activity_map(luma)
             means.append(float(activity.mean()))
-            flats.append(float((activity_map(luma, 0.0) < 0.2).mean()))
+            flats.append(float((activity_map(luma, UNFLOORED) < 0.2).mean()))
             powers.append(float(np.mean(marker.mark(luma, 0, activity) ** 2)))
     return float(np.mean(means)), float(np.mean(flats)), math.sqrt(float(np.mean(powers)))
 

@@ -35,8 +35,8 @@ from watermark_trace import measure_quality
 from reelguard.composition import Runtime
 from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transcode
 from reelguard.settings import Settings
-from reelguard.watermark.detection import pool_segments
-from reelguard.watermark.embedding import FrameMarker
+from reelguard.watermark.detection import background_reach, pool_segments
+from reelguard.watermark.embedding import FrameMarker, MaskRule
 from reelguard.watermark.frames import gray_frames
 from reelguard.watermark.trace import WORK_WIDTH
 from reelguard.watermark.variants import encode_variants, segment_of_frame
@@ -102,7 +102,8 @@ def _robustness(runtime: Runtime, variant: Path, source: Path, attacked: Path, a
     pairs = zip(gray_frames(source, *size), gray_frames(attacked, *size), strict=False)
     aligned = ((index, master.astype(np.float32), suspect.astype(np.float32))
                for index, ((_, master), (_, suspect)) in enumerate(pairs))
-    evidence = pool_segments(KEY, aligned, valid, lambda index: segment_of_frame(index, frame_rate, segment_seconds))
+    evidence = pool_segments(KEY, aligned, valid, lambda index: segment_of_frame(index, frame_rate, segment_seconds),
+                             MaskRule(), background_reach(segment_seconds))
     z = np.array([e.z for e in evidence])
     return f"{z.mean():.1f}, {100 * np.mean(z >= 3):.0f} %"
 

@@ -60,16 +60,19 @@ class WatermarkParams:
     strength: float
     collusion: int
     segment_seconds: int
-    mask_floor: float = 0.0  # the perceptual mask's least value (embedding.MASK_FLOOR); 0 for titles marked before it
+    # the perceptual mask it was marked with (embedding.MaskRule); 0 for titles marked before each
+    mask_floor: float = 0.0
+    flat_boost: float = 0.0
 
     @classmethod
     def from_json(cls, value: Mapping[str, Any]) -> WatermarkParams:
         return cls(strength=float(value["strength"]), collusion=int(value["collusion"]),
-                   segment_seconds=int(value["segment_seconds"]), mask_floor=float(value.get("mask_floor", 0.0)))
+                   segment_seconds=int(value["segment_seconds"]), mask_floor=float(value.get("mask_floor", 0.0)),
+                   flat_boost=float(value.get("flat_boost", 0.0)))
 
     def to_json(self) -> dict[str, Any]:
         return {"strength": self.strength, "collusion": self.collusion, "segment_seconds": self.segment_seconds,
-                "mask_floor": self.mask_floor}
+                "mask_floor": self.mask_floor, "flat_boost": self.flat_boost}
 
 
 @dataclass(frozen=True)

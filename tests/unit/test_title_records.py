@@ -33,3 +33,6 @@ def test_watermark_parameters_round_trip_and_are_typed() -> None:
     params = WatermarkParams.from_json({"strength": "0.3", "collusion": 2, "segment_seconds": 4.0})
     assert params == WatermarkParams(strength=0.3, collusion=2, segment_seconds=4)
     assert WatermarkParams.from_json(params.to_json()) == params
+    assert (params.mask_floor, params.flat_boost) == (0.0, 0.0)  # marked before either: detected as marked
+    boosted = WatermarkParams(strength=0.3, collusion=2, segment_seconds=2, mask_floor=1.0, flat_boost=1.0)
+    assert WatermarkParams.from_json(boosted.to_json()) == boosted

@@ -24,7 +24,7 @@ from reelguard.media.tools import MediaTools
 from reelguard.media.transcode import TranscodePlan, run_transcode
 from reelguard.store.blobs import BlobStore
 from reelguard.titles import PackagedWatermark, Title
-from reelguard.watermark.embedding import FrameMarker
+from reelguard.watermark.embedding import FrameMarker, MaskRule
 from reelguard.watermark.pace import segment_count
 from reelguard.watermark.packaging import PACE_FILE, REFERENCE_FILE, package_variants, reference_blob, variant_streams
 from reelguard.watermark.secrets import WatermarkSecret
@@ -111,7 +111,7 @@ def layout_for(title: Title, *, tools: MediaTools, watermark: WatermarkSecret, b
     if title.watermark is None:
         return PlainLadder(tools)
     marker = FrameMarker(key=watermark.title_keys(title.id).embed, strength=title.watermark.strength,
-                         mask_floor=title.watermark.mask_floor)
+                         mask=MaskRule.of(title.watermark))
     return WatermarkVariants(tools, marker, blobs)
 
 

@@ -55,7 +55,7 @@ from reelguard.titles import (
     WatermarkParams,
     generation_path,
 )
-from reelguard.watermark.embedding import MASK_FLOOR
+from reelguard.watermark.embedding import MaskRule
 from reelguard.watermark.secrets import WatermarkSecret
 
 __all__ = ["IngestOptions", "IngestService", "Progress", "key_tiers", "package_record", "transcode_plan"]
@@ -211,7 +211,8 @@ class IngestService:
     def _watermark_record(self) -> WatermarkParams:
         options = self._options
         return WatermarkParams(strength=options.watermark_strength, collusion=options.watermark_collusion,
-                               segment_seconds=options.segment_seconds, mask_floor=MASK_FLOOR)
+                               segment_seconds=options.segment_seconds,
+                               mask_floor=MaskRule().floor, flat_boost=MaskRule().flat_boost)
 
     def _record_title(self, path: Path, name: str, info: MediaInfo, watermark: WatermarkParams | None) -> str:
         title_id = str(uuid.uuid4())

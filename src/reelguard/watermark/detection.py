@@ -9,7 +9,9 @@ segment, the projection's sign is the variant (+ = A, - = B).
 
 Its scale is calibrated per segment against decoy patterns — the same projection with
 patterns of unrelated keys, which no copy carries — so ``z`` reads as standard deviations
-above chance whatever the attack did to the noise::
+above chance whatever the attack did to the noise. A re-encode's coding error that lasts
+across segments (noisy and dark pictures) is taken off first: each segment's neighbours
+show it too, with marks of their own (``remove_persistent_error``)::
 
     evidence = SegmentEvidence.empty(key, segment=12)
     for master, suspect, valid in frames_of_segment_12:
@@ -27,11 +29,15 @@ from functools import lru_cache
 import numpy as np
 from numpy.typing import NDArray
 
-from reelguard.watermark.embedding import GRID, perceptual_mask, segment_pattern, upsample_pattern
+from reelguard.watermark.embedding import GRID, MaskRule, perceptual_mask, segment_pattern, upsample_pattern
 
-__all__ = ["DECIDED_Z", "DECOYS", "SegmentEvidence", "pool_segments", "soft_symbol"]
+__all__ = ["DECIDED_Z", "DECOYS", "PERSISTENT_ERROR_SECONDS", "SegmentEvidence", "background_reach",
+           "pool_segments", "remove_persistent_error", "soft_symbol"]
 
 DECOYS = 32
+# How far either side a segment's neighbours are taken to show the copy's lasting coding error: well
+# inside x264's default 10 s between key frames, and wide enough that the neighbours' own marks average out.
+PERSISTENT_ERROR_SECONDS = 4.0
 _DECOY_LABEL = b"reelguard-wm-decoy/"
 _MIN_VALID = 0.2  # a frame whose valid area is under 20 % of the picture says nothing
 
@@ -86,45 +92,67 @@ def _quadratic_fit(x: NDArray[np.floating], y: NDArray[np.floating]) -> NDArray[
 
 @dataclass
 class SegmentEvidence:
-    """Projections of one segment's frames on its pattern and on the decoys."""
+    """One segment's frames, summed on the pattern grid, read against its pattern and the decoys.
+
+    ``coarse`` is the sum over the segment's frames of the weighted residual on the
+    pattern's grid (``Uᵀ R V``): everything a projection on any coarse pattern needs.
+    ``background`` is what the copy's residual holds whatever the segment's mark — the
+    mean residual of neighbouring segments (``pool_segments``) — and is taken off before
+    the projection.
+    """
 
     segment: int
     patterns: Floats
-    mask_floor: float = 0.0  # the title's (WatermarkParams.mask_floor): the mask it was marked with
-    projections: NDArray[np.float64] = field(default_factory=lambda: np.zeros(1 + DECOYS))
+    mask: MaskRule = field(default_factory=MaskRule)  # the one the title was marked with (MaskRule.of)
+    coarse: NDArray[np.float64] = field(default_factory=lambda: np.zeros((GRID[1], GRID[0])))
     frames: int = 0
+    background: NDArray[np.float64] | None = None  # per frame, on the grid
 
     @classmethod
-    def empty(cls, key: bytes, *, segment: int, mask_floor: float = 0.0) -> SegmentEvidence:
-        return cls(segment, _patterns(key, segment), mask_floor)
+    def empty(cls, key: bytes, *, segment: int, mask: MaskRule = MaskRule()) -> SegmentEvidence:
+        return cls(segment, _patterns(key, segment), mask)
 
     def add(self, master: Floats, suspect: Floats, valid: NDArray[np.bool_]) -> None:
         """Add one aligned frame pair (master and suspect at the same working size)."""
         r = residual(master, suspect, valid)
         if r is None:
             return
-        weighted = r * perceptual_mask(master, self.mask_floor)
+        weighted = r * perceptual_mask(master, self.mask)
         rows, cols = _interpolation(weighted.shape[1], weighted.shape[0])
-        coarse = rows.T @ weighted @ cols
-        self.projections += np.tensordot(self.patterns, coarse, axes=([1, 2], [0, 1])) / weighted.size
+        self.coarse += (rows.T @ weighted @ cols) / weighted.size
         self.frames += 1
+
+    @property
+    def mean_coarse(self) -> NDArray[np.float64]:
+        """The residual on the grid, per frame (zeros when no frame counted)."""
+        return self.coarse / max(self.frames, 1)
+
+    @property
+    def projections(self) -> NDArray[np.float64]:
+        """The per-frame residual less the background, on the pattern (first) and each decoy."""
+        coarse = self.mean_coarse if self.background is None else self.mean_coarse - self.background
+        return np.asarray(np.tensordot(self.patterns, coarse, axes=([1, 2], [0, 1])), dtype=np.float64)
 
     @property
     def z(self) -> float:
         """The projection in units of the decoys' spread (0 when no frame counted)."""
         if self.frames == 0:
             return 0.0
-        decoys = self.projections[1:]
-        spread = math.sqrt(float(np.mean(decoys**2))) or 1e-12
-        return float(self.projections[0] / spread)
+        projections = self.projections
+        spread = math.sqrt(float(np.mean(projections[1:] ** 2))) or 1e-12
+        return float(projections[0] / spread)
 
 
 def pool_segments(key: bytes, pairs: Iterable[tuple[int, Floats, Floats]], valid: NDArray[np.bool_],
-                  segment_of: Callable[[int], int], mask_floor: float = 0.0) -> list[SegmentEvidence]:
+                  segment_of: Callable[[int], int], mask: MaskRule = MaskRule(),
+                  background_reach: int = 0) -> list[SegmentEvidence]:
     """Each segment's evidence, in segment order, from (master frame index, master, suspect) pairs.
 
     The first and last frame of a segment are left out: a copy re-timed by a frame or two
     (a frame-rate change, a capture) may show either segment's variant there.
+
+    With ``background_reach`` k > 0, each segment's background is the mean residual of
+    the segments up to k either side (``remove_persistent_error``).
     """
     evidence: dict[int, SegmentEvidence] = {}
     for index, master, suspect in pairs:
@@ -132,9 +160,35 @@ def pool_segments(key: bytes, pairs: Iterable[tuple[int, Floats, Floats]], valid
         if segment_of(index - 1) != segment or segment_of(index + 1) != segment:
             continue
         if segment not in evidence:
-            evidence[segment] = SegmentEvidence.empty(key, segment=segment, mask_floor=mask_floor)
+            evidence[segment] = SegmentEvidence.empty(key, segment=segment, mask=mask)
         evidence[segment].add(master, suspect, valid)
-    return [evidence[n] for n in sorted(evidence)]
+    pooled = [evidence[n] for n in sorted(evidence)]
+    if background_reach > 0:
+        remove_persistent_error(pooled, background_reach)
+    return pooled
+
+
+def background_reach(segment_seconds: float) -> int:
+    """Neighbouring segments either side that fall within ``PERSISTENT_ERROR_SECONDS`` (at least one)."""
+    return max(1, round(PERSISTENT_ERROR_SECONDS / segment_seconds))
+
+
+def remove_persistent_error(evidence: list[SegmentEvidence], reach: int) -> None:
+    """Set each segment's background to the mean residual of its neighbours up to ``reach`` segments away.
+
+    A re-encoder copies a picture's coding error from frame to frame until its next key
+    frame (seconds later): on noisy or dark pictures that error is far larger than the
+    mark, lasts across segment boundaries and, summed over a segment, does not average
+    away. The mark does not last: every segment has its own independent pattern. So the
+    neighbours' mean holds the lasting error and only a small share of other marks, and
+    taking it off leaves the segment's own mark. It depends on the copy alone, so the
+    decoys calibrate what is left as before and the accusation's bound still holds.
+    """
+    counted = {e.segment: e.mean_coarse for e in evidence if e.frames > 0}
+    for item in evidence:
+        neighbours = [counted[n] for n in range(item.segment - reach, item.segment + reach + 1)
+                      if n != item.segment and n in counted]
+        item.background = np.mean(neighbours, axis=0) if neighbours else None
 
 
 def soft_symbol(z: float) -> float:

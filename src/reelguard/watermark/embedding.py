@@ -21,14 +21,17 @@ unmarked master recomputes ``W`` exactly (informed detection)::
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from functools import lru_cache
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["GRID", "MASK_FLOOR", "FrameMarker", "activity_map", "mark_from_activity", "perceptual_mask",
-           "segment_pattern"]
+from reelguard.titles import WatermarkParams
+
+__all__ = ["FLAT_BOOST", "GRID", "MASK_FLOOR", "FrameMarker", "MaskRule", "activity_map", "mark_from_activity",
+           "perceptual_mask", "segment_pattern"]
 
 GRID = (32, 18)  # pattern cells across x down (16:9 pictures get square cells)
 _ANALYSIS_WIDTH = 320  # the mask is computed on a 320-wide picture, so every rendition gets the same mask
@@ -39,9 +42,50 @@ _MASK_CAP = 2.5
 # and a mask that fell to 0 there left them almost unmarked (docs/watermarking.md). Titles
 # ingested before the floor keep 0 (``WatermarkParams.mask_floor``).
 MASK_FLOOR = 1.0
+# Mostly flat pictures (animation, slides) have no texture to hide a mark in, and a strong re-encode
+# quantises a mark at the floor away there (docs/watermarking.md); so their floor is raised, by up to
+# FLAT_BOOST, as their flat share (activity under 1) goes from _FLAT_FROM to _FLAT_FULL. Natural pictures
+# stay under _FLAT_FROM, so their mark is unchanged. Set on tuning content only: posterised Perlin noise
+# (flat share 0.88-0.98) and the natural programme (at most 0.60).
+FLAT_BOOST = 1.0
+_FLAT_FROM, _FLAT_FULL = 0.6, 0.9
 
 Luma = NDArray[np.uint8]
 Floats = NDArray[np.float32]
+
+
+@dataclass(frozen=True)
+class MaskRule:
+    """How a title's perceptual mask is made, fixed when it is marked (``WatermarkParams.mask``).
+
+    ``floor``: the mask's least value, what flat areas get. ``flat_boost``: how much the
+    floor rises on a mostly flat picture. Titles marked before either have 0 there, and
+    are detected with the mask they were marked with.
+    """
+
+    floor: float = MASK_FLOOR
+    flat_boost: float = FLAT_BOOST
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.floor <= _MASK_CAP or not 0 <= self.flat_boost <= _MASK_CAP - self.floor:
+            raise ValueError(f"expected a mask floor and flat boost within [0, {_MASK_CAP}] together, "
+                             f"got {self.floor} and {self.flat_boost}")
+
+    @classmethod
+    def of(cls, params: WatermarkParams) -> MaskRule:
+        """The rule a title was marked with."""
+        return cls(floor=params.mask_floor, flat_boost=params.flat_boost)
+
+    def floor_for(self, activity: Floats) -> float:
+        """The floor of one picture, from its unfloored activity: raised as its flat share rises."""
+        if self.flat_boost == 0:
+            return self.floor
+        flat_share = float(np.mean(activity < 1.0))
+        ramp = min(1.0, max(0.0, (flat_share - _FLAT_FROM) / (_FLAT_FULL - _FLAT_FROM)))
+        return self.floor + self.flat_boost * ramp
+
+
+UNFLOORED = MaskRule(floor=0.0, flat_boost=0.0)  # titles marked before the floor
 
 
 def segment_pattern(key: bytes, segment: int) -> Floats:
@@ -62,8 +106,8 @@ def _analysis_size(width: int, height: int) -> tuple[int, int]:
     return _ANALYSIS_WIDTH, max(2, round(height * _ANALYSIS_WIDTH / width))
 
 
-def activity_map(luma: NDArray[np.uint8] | Floats, floor: float = MASK_FLOOR) -> Floats:
-    """The perceptual mask at analysis size (``_analysis_size``), in [floor, _MASK_CAP].
+def activity_map(luma: NDArray[np.uint8] | Floats, rule: MaskRule = MaskRule()) -> Floats:
+    """The perceptual mask at analysis size (``_analysis_size``), in [the picture's floor, _MASK_CAP].
 
     Computed once per frame and shared by every rendition: the mask is the same picture's
     activity whatever the rendition, and recomputing it per rendition (a full-size float
@@ -75,13 +119,15 @@ def activity_map(luma: NDArray[np.uint8] | Floats, floor: float = MASK_FLOOR) ->
     mean = cv2.blur(small, (5, 5))
     variance = np.maximum(cv2.blur(small * small, (5, 5)) - mean * mean, 0.0)
     activity = np.clip(np.sqrt(variance) / _ACTIVITY_REF, 0.0, _MASK_CAP).astype(np.float32)
-    return np.asarray(np.maximum(cv2.GaussianBlur(activity, (0, 0), 1.5), floor), dtype=np.float32)
+    smooth = np.asarray(cv2.GaussianBlur(activity, (0, 0), 1.5), dtype=np.float32)
+    return np.asarray(np.maximum(smooth, rule.floor_for(smooth)), dtype=np.float32)
 
 
-def perceptual_mask(luma: NDArray[np.uint8] | Floats, floor: float = MASK_FLOOR) -> Floats:
-    """Local activity of a luma plane in [floor, _MASK_CAP]: ``floor`` on flat areas, 1 at moderate texture."""
+def perceptual_mask(luma: NDArray[np.uint8] | Floats, rule: MaskRule = MaskRule()) -> Floats:
+    """Local activity of a luma plane in [floor, _MASK_CAP]: the picture's floor on flat areas, 1 at moderate
+    texture."""
     height, width = luma.shape
-    return upsample_mask(activity_map(luma, floor), width, height)
+    return upsample_mask(activity_map(luma, rule), width, height)
 
 
 def upsample_mask(activity: Floats, width: int, height: int) -> Floats:
@@ -103,16 +149,14 @@ def mark_from_activity(activity: Floats, pattern_full: Floats, strength: float) 
 class FrameMarker:
     """Embeds ±W in luma planes; caches the upsampled pattern per (segment, size)."""
 
-    def __init__(self, *, key: bytes, strength: float, mask_floor: float = MASK_FLOOR) -> None:
+    def __init__(self, *, key: bytes, strength: float, mask: MaskRule = MaskRule()) -> None:
         if len(key) < 16:
             raise ValueError(f"expected a watermark key of at least 16 bytes, got {len(key)}")
         if not 0 < strength <= 8:
             raise ValueError(f"expected a strength in (0, 8] luma levels, got {strength}")
-        if not 0 <= mask_floor <= _MASK_CAP:
-            raise ValueError(f"expected a mask floor in [0, {_MASK_CAP}], got {mask_floor}")
         self._key = key
         self.strength = strength
-        self.mask_floor = mask_floor
+        self.mask = mask
         self._pattern = lru_cache(maxsize=8)(self._full_pattern)
 
     def _full_pattern(self, segment: int, width: int, height: int) -> Floats:
@@ -120,7 +164,7 @@ class FrameMarker:
 
     def activity(self, luma: Luma) -> Floats:
         """The frame's ``activity_map``, to be shared by the marks of all its renditions."""
-        return activity_map(luma, self.mask_floor)
+        return activity_map(luma, self.mask)
 
     def mark(self, luma: Luma, segment: int, activity: Floats | None = None) -> Floats:
         """The mark ``W`` of this frame (variant A adds it, B subtracts it).

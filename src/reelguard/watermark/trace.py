@@ -60,7 +60,8 @@ from reelguard.watermark.alignment import (
     thumbnail,
 )
 from reelguard.watermark.code import AccusationScore, SessionCode, accuse
-from reelguard.watermark.detection import SegmentEvidence, pool_segments, soft_symbol
+from reelguard.watermark.detection import SegmentEvidence, background_reach, pool_segments, soft_symbol
+from reelguard.watermark.embedding import MaskRule
 from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
 from reelguard.watermark.master_frames import MasterFrames
 from reelguard.watermark.orientation import AS_SHOWN, MIRRORED, ORIENTATIONS, Orientation, describe
@@ -390,7 +391,7 @@ class TraceService:
         pairs = FrameTracker(master_frames, valid, wide).pairs(timed)
         return pool_segments(key, pairs, valid,
                              lambda index: segment_of_frame(index, reference.frame_rate, watermark.segment_seconds),
-                             watermark.mask_floor)
+                             MaskRule.of(watermark), background_reach(watermark.segment_seconds))
 
     def _accuse(self, row: Title, watermark: WatermarkParams, evidence: list[SegmentEvidence], offset: float,
                 registration: Registration | None) -> TraceReport:
