@@ -6,15 +6,19 @@ import cv2
 import numpy as np
 import pytest
 
+from reelguard.watermark import alignment
 from reelguard.watermark.alignment import (
     SIGNATURE_HZ,
     THUMB_SIZE,
     PictureLikeness,
+    Registration,
     activity_signature,
+    likeness,
     picture_offsets,
     picture_path,
     refine_picture_offset,
     register_by_intensity,
+    register_copy,
     unit_rows,
 )
 from reelguard.watermark.orientation import AS_SHOWN, MIRRORED, ORIENTATIONS
@@ -161,3 +165,22 @@ def test_flat_pictures_are_registered_by_their_correlation_and_unrelated_ones_ar
     assert again is not None and again.orientation is MIRRORED
     unrelated = [_flat_shapes(seed + 100) for seed in range(4)]
     assert register_by_intensity(list(zip(masters, unrelated, strict=True)), ORIENTATIONS) is None
+
+
+def test_a_map_on_few_chance_inliers_gives_way_to_one_that_matches_better(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ORB can fit a wrong map to a handful of chance matches (grain, heavy compression): with few inliers,
+    ECC registers too and the map whose warped pictures match their masters better is kept."""
+    masters = [_flat_shapes(seed) for seed in range(4)]
+    crop = (64, 36, 576, 324)
+    suspects = [np.asarray(cv2.resize(m[crop[1]:crop[3], crop[0]:crop[2]], (256, 144),
+                                      interpolation=cv2.INTER_AREA), dtype=np.uint8) for m in masters]
+    pairs = list(zip(masters, suspects, strict=True))
+    wrong = Registration(np.array([[1.5, 0.2, 90.0], [-0.1, 1.7, 10.0], [0.0, 0.0, 1.0]]), 30)
+    monkeypatch.setattr(alignment, "register", lambda pairs, orientations: wrong)
+    kept = register_copy(pairs, ORIENTATIONS)
+    assert kept is not None and kept.inliers == 0  # ECC's
+    assert likeness(pairs, kept) > 0.9 > likeness(pairs, wrong)
+    confident = Registration(wrong.homography, 500)  # many inliers: taken as it is, ECC not asked
+    monkeypatch.setattr(alignment, "register", lambda pairs, orientations: confident)
+    monkeypatch.setattr(alignment, "register_by_intensity", lambda *args: pytest.fail("ECC asked"))
+    assert register_copy(pairs, ORIENTATIONS) is confident

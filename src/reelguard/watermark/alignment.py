@@ -37,11 +37,13 @@ __all__ = [
     "activity_signature",
     "candidate_offsets",
     "letterbox_box",
+    "likeness",
     "picture_offsets",
     "picture_path",
     "refine_picture_offset",
     "register",
     "register_by_intensity",
+    "register_copy",
     "thumbnail",
     "unit_rows",
 ]
@@ -343,6 +345,35 @@ def _register_oriented(orb: Any, masters: Sequence[tuple[Any, Any]],
     if homography is None or inlier_mask is None or int(inlier_mask.sum()) < _MIN_INLIERS:
         return None
     return Registration(homography.astype(np.float64), int(inlier_mask.sum()))
+
+
+# ORB inliers above which its map is taken without asking ECC: chance matches on noise or flat
+# pictures pass the minimum (27 were seen on a grainy night picture), never four times it.
+_CONFIDENT_INLIERS = 4 * _MIN_INLIERS
+
+
+def register_copy(pairs: Sequence[tuple[Gray, Gray]],
+                  orientations: Sequence[Orientation] = (AS_SHOWN,)) -> Registration | None:
+    """The suspect's map to the master: ORB's, unless it rests on few inliers and ECC's matches better.
+
+    ORB's features fail two ways: too few (flat pictures), and a handful matched by chance
+    (grain, heavy compression), which RANSAC can fit a wrong map to. So when ORB has few
+    inliers, ECC registers too, and the map whose warped suspects correlate better with
+    their masters is kept.
+    """
+    by_features = register(pairs, orientations)
+    if by_features is not None and by_features.inliers >= _CONFIDENT_INLIERS:
+        return by_features
+    by_intensity = register_by_intensity(pairs, orientations)
+    if by_features is None or by_intensity is None:
+        return by_features or by_intensity
+    return max((by_features, by_intensity), key=lambda found: likeness(pairs, found))
+
+
+def likeness(pairs: Sequence[tuple[Gray, Gray]], registration: Registration) -> float:
+    """Mean correlation of the suspects, warped by the registration, with their masters."""
+    return float(np.mean([_warped_correlation(master, suspect, registration.homography)
+                          for master, suspect in pairs]))
 
 
 _ECC_WIDTHS = (80, 160, 320)  # coarse to fine: the pictures' widths ECC runs at

@@ -55,8 +55,7 @@ from reelguard.watermark.alignment import (
     picture_offsets,
     picture_path,
     refine_picture_offset,
-    register,
-    register_by_intensity,
+    register_copy,
     thumbnail,
 )
 from reelguard.watermark.code import AccusationScore, SessionCode, accuse
@@ -372,8 +371,7 @@ class TraceService:
                 pairs.append((master, picture))
         if not pairs:
             return None
-        # ORB first; pictures without corners (flat animation, slides) by their correlation
-        return register(pairs, orientations) or register_by_intensity(pairs, orientations)
+        return register_copy(pairs, orientations)
 
     def _detect(self, suspect: _Suspect, row: Title, master_frames: MasterFrames, reference: MasterReference,
                 offset: float, registration: Registration | None, watermark: WatermarkParams,
