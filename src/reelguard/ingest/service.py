@@ -55,7 +55,7 @@ from reelguard.titles import (
     WatermarkParams,
     generation_path,
 )
-from reelguard.watermark.embedding import MaskRule
+from reelguard.watermark.embedding import FLAT_BOOST, MASK_FLOOR
 from reelguard.watermark.secrets import WatermarkSecret
 
 __all__ = ["IngestOptions", "IngestService", "Progress", "key_tiers", "package_record", "transcode_plan"]
@@ -212,7 +212,7 @@ class IngestService:
         options = self._options
         return WatermarkParams(strength=options.watermark_strength, collusion=options.watermark_collusion,
                                segment_seconds=options.segment_seconds,
-                               mask_floor=MaskRule().floor, flat_boost=MaskRule().flat_boost)
+                               mask_floor=MASK_FLOOR, flat_boost=FLAT_BOOST)
 
     def _record_title(self, path: Path, name: str, info: MediaInfo, watermark: WatermarkParams | None) -> str:
         title_id = str(uuid.uuid4())

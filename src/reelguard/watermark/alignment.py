@@ -403,10 +403,10 @@ def register_by_intensity(pairs: Sequence[tuple[Gray, Gray]],
             to_master = _ecc(master, suspect)
             if to_master is None or not _plausible_copy(to_master, suspect.shape, master.shape):
                 continue
-            likeness = float(np.mean([_warped_correlation(m, s, to_master) for m, s in oriented]))
             found = Registration(to_master @ orientation.matrix(width, height), 0, orientation)
-            if likeness >= _ECC_MIN_LIKENESS and (best is None or likeness > best[0]):
-                best = (likeness, found)
+            score = likeness(pairs, found)
+            if score >= _ECC_MIN_LIKENESS and (best is None or score > best[0]):
+                best = (score, found)
     return best[1] if best else None
 
 

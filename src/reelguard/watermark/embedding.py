@@ -56,7 +56,7 @@ Floats = NDArray[np.float32]
 
 @dataclass(frozen=True)
 class MaskRule:
-    """How a title's perceptual mask is made, fixed when it is marked (``WatermarkParams.mask``).
+    """How a title's perceptual mask is made, fixed when it is marked (``WatermarkParams.mask_floor``, ``flat_boost``).
 
     ``floor``: the mask's least value, what flat areas get. ``flat_boost``: how much the
     floor rises on a mostly flat picture. Titles marked before either have 0 there, and
