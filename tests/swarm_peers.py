@@ -8,7 +8,8 @@ Seeders are libtorrent sessions, each bound to its own loopback address (127.0.0
 ``PretendingPeer`` speaks just enough of the wire protocol (BEP 3) to be listed and
 connected to: the handshake for the infohash and a bitfield saying it has everything.
 ``silent`` never unchokes (a peer that announces but serves nothing); ``corrupt``
-answers every request with random bytes (a peer whose pieces fail their hash)::
+answers every request with random bytes (a peer whose pieces fail their hash); a
+``flaky`` peer serves the true bytes but hangs up after a few blocks on each connection::
 
     with LoopbackSwarm(payload, tracker=True) as swarm:
         swarm.seed("127.0.0.2"); swarm.pretend("127.0.0.5", corrupt=True)
@@ -42,8 +43,12 @@ PIECE = 64 * 1024
 class PretendingPeer:
     __test__ = False
 
-    def __init__(self, ip: str, infohash: bytes, pieces: int, *, corrupt: bool) -> None:
-        self.infohash, self.pieces, self.corrupt = infohash, pieces, corrupt
+    def __init__(self, ip: str, infohash: bytes, pieces: int, *, corrupt: bool, payload: bytes = b"",
+                 blocks_per_connection: int = 0) -> None:
+        """``payload``: serve these true bytes (rather than nothing, or random ones if ``corrupt``), hanging up
+        after ``blocks_per_connection`` blocks on each connection."""
+        self.infohash, self.pieces, self.corrupt, self.payload = infohash, pieces, corrupt, payload
+        self.blocks_per_connection = blocks_per_connection
         self._listener = socket.create_server((ip, 0))
         self.ip, self.port = ip, self._listener.getsockname()[1]
         self._stop = threading.Event()
@@ -71,14 +76,21 @@ class PretendingPeer:
                 for index in range(self.pieces):
                     bits[index // 8] |= 0x80 >> (index % 8)
                 connection.sendall(struct.pack(">IB", 1 + len(bits), 5) + bits)
+                served = 0
                 while not self._stop.is_set():
                     length = struct.unpack(">I", _read(connection, 4))[0]
                     message = _read(connection, length) if length else b""
-                    if message[:1] == b"\x02" and self.corrupt:  # interested: unchoke
+                    serves = self.corrupt or bool(self.payload)
+                    if message[:1] == b"\x02" and serves:  # interested: unchoke
                         connection.sendall(struct.pack(">IB", 1, 1))
-                    elif message[:1] == b"\x06" and self.corrupt:  # request: random bytes for the block
+                    elif message[:1] == b"\x06" and serves:  # request: the block's bytes, true or random
                         index, begin, size = struct.unpack(">III", message[1:13])
-                        connection.sendall(struct.pack(">IBII", 9 + size, 7, index, begin) + os.urandom(size))
+                        start = index * PIECE + begin
+                        block = self.payload[start:start + size] if self.payload else os.urandom(size)
+                        connection.sendall(struct.pack(">IBII", 9 + size, 7, index, begin) + block)
+                        served += 1
+                        if served == self.blocks_per_connection:
+                            return  # hangs up
             except (OSError, struct.error):
                 return
 
@@ -203,6 +215,14 @@ class LoopbackSwarm:
         self._pretenders.append(peer)
         if self.tracker is not None:
             self.tracker.announce(ip, peer.port, self.infohash)
+        return self._listed(CandidatePeer(ip, peer.port, "tracker"))
+
+    def flaky(self, ip: str, *, blocks_per_connection: int) -> CandidatePeer:
+        """A peer serving the true bytes that hangs up after ``blocks_per_connection`` blocks each time."""
+        payload = (self.content / self.info.name()).read_bytes()
+        peer = PretendingPeer(ip, self.info.info_hashes().v1.to_bytes(), self.info.num_pieces(), corrupt=False,
+                              payload=payload, blocks_per_connection=blocks_per_connection)
+        self._pretenders.append(peer)
         return self._listed(CandidatePeer(ip, peer.port, "tracker"))
 
     def stop_seeding(self) -> None:

@@ -116,6 +116,22 @@ def test_a_sample_comes_from_proven_distributors_alone(tmp_path: Path) -> None:
             assert not any(got[start:end])  # never fetched: a hole
 
 
+def test_a_distributor_that_hangs_up_is_asked_again(tmp_path: Path) -> None:
+    """A distributor that closes the connection after a few blocks, every time: libtorrent alone would not dial it
+    again for a minute; the sample reconnects at once, keeps the pieces it has, and completes."""
+    payload = os.urandom(3_000_000)
+    with LoopbackSwarm(payload) as swarm:
+        flaky = swarm.flaky("127.0.0.6", blocks_per_connection=12)
+        sample = acquire_sample(swarm.torrent, [flaky], tmp_path / "s", address="127.0.0.9", max_bytes=1_000_000,
+                                timeout_seconds=20)
+        info = read_torrent(swarm.torrent)
+    _, _, pieces = sample_pieces(info, max_bytes=1_000_000)
+    assert sample.pieces_wanted == len(pieces) and len(pieces) * 4 > 2 * 12  # it takes several connections
+    assert sample.complete
+    got, piece = sample.path.read_bytes(), info.piece_length()
+    assert all(got[i * piece:(i + 1) * piece] == payload[i * piece:(i + 1) * piece] for i in pieces)
+
+
 def test_a_sample_with_no_distributor_is_refused(tmp_path: Path) -> None:
     with LoopbackSwarm(os.urandom(100_000)) as swarm, pytest.raises(InvalidInput, match="proven distributor"):
         acquire_sample(swarm.torrent, [], tmp_path, address="127.0.0.9", max_bytes=1 << 20, timeout_seconds=1)

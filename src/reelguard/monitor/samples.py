@@ -95,25 +95,45 @@ def acquire_sample(torrent: bytes, distributors: Sequence[CandidatePeer], out_di
     for peer in distributors:
         admitted.add_rule(peer.ip, peer.ip, 0)
     session.set_ip_filter(admitted)
-    params = lt.add_torrent_params()
-    params.ti, params.save_path = lt.torrent_info(info), str(out_dir)
-    params.file_priorities = [4 if i == chosen else 0 for i in range(info.num_files())]
-    handle = session.add_torrent(params)
-    wanted = set(pieces)
-    handle.prioritize_pieces([7 if i in wanted else 0 for i in range(info.num_pieces())])
-    for peer in distributors:
-        handle.connect_peer((peer.ip, peer.port))
     deadline = time.monotonic() + timeout_seconds
-    try:
-        while time.monotonic() < deadline and not all(handle.have_piece(p) for p in pieces):
-            session.pop_alerts()
-            time.sleep(0.1)
-        received = sum(1 for p in pieces if handle.have_piece(p))
-    finally:
-        session.remove_torrent(handle)
-    if received == 0:
+    have: set[int] = set()
+    while len(have) < len(pieces) and time.monotonic() < deadline:
+        have = _fetch_round(session, info, chosen, pieces, have, distributors, out_dir, deadline)
+    if not have:
         raise SourceError(f"no piece of the sample arrived from {len(distributors)} proven distributors within "
                           f"{timeout_seconds:g} s", retryable=True)
     name = _layout(info).file_path(chosen)
-    return Sample(out_dir / name, name, int(_layout(info).file_size(chosen)), len(pieces), received, ranges,
+    return Sample(out_dir / name, name, int(_layout(info).file_size(chosen)), len(pieces), len(have), ranges,
                   [f"{p.ip}:{p.port}" for p in distributors])
+
+
+def _fetch_round(session: Any, info: Any, chosen: int, pieces: list[int], have: set[int],
+                 distributors: Sequence[CandidatePeer], out_dir: Path, deadline: float) -> set[int]:
+    """One round of fetching; returns the pieces had at its end (``have`` and those it added).
+
+    A round ends when every piece is in, at the deadline, or when every distributor's
+    connection has gone. The last matters because libtorrent bans a peer for a piece that
+    failed its hash when that peer is the only one *left on record* for it: a corrupt peer
+    banned first is forgotten, and an honest one that sent the rest of the same piece is
+    banned in its place and never reconnected. A new round is a new torrent with a new
+    peer list — no bans carried over — that starts from the pieces already checked.
+    """
+    params = lt.add_torrent_params()
+    params.ti, params.save_path = lt.torrent_info(info), str(out_dir)
+    params.file_priorities = [4 if i == chosen else 0 for i in range(info.num_files())]
+    params.have_pieces = [i in have for i in range(info.num_pieces())]
+    handle = session.add_torrent(params)
+    handle.prioritize_pieces([7 if i in pieces and i not in have else 0 for i in range(info.num_pieces())])
+    for peer in distributors:
+        handle.connect_peer((peer.ip, peer.port))
+    dropped = False
+    try:
+        while time.monotonic() < deadline and not all(handle.have_piece(p) for p in pieces):
+            dropped = dropped or any(isinstance(alert, lt.peer_disconnected_alert) for alert in session.pop_alerts())
+            if dropped and handle.status().num_peers == 0:
+                time.sleep(0.5)  # a distributor that closed on us is not asked again at once
+                break
+            time.sleep(0.1)
+        return {p for p in pieces if handle.have_piece(p)}
+    finally:
+        session.remove_torrent(handle)
