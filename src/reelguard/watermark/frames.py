@@ -15,7 +15,7 @@ from reelguard.errors import InvalidMedia
 from reelguard.media.decoding import DecodeLog, decoded, describe, opened
 from reelguard.media.sampling import luma_plane
 
-__all__ = ["VideoFacts", "gray_frames", "video_facts"]
+__all__ = ["VideoFacts", "gray_frames", "gray_picture", "video_facts", "video_frames"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,22 @@ def _gray(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.uint8]:
 
 def gray_frames(path: Path, width: int, height: int, start: float = 0.0, *,
                 log: DecodeLog | None = None) -> Iterator[tuple[float, NDArray[np.uint8]]]:
-    """(time, gray picture of width×height) for every frame from ``start`` seconds on.
+    """(time, gray picture of width×height) for every frame from ``start`` seconds on (see ``video_frames``)."""
+    for when, frame in video_frames(path, start, log=log):
+        yield when, gray_picture(frame, width, height)
+
+
+def gray_picture(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.uint8]:
+    """One decoded frame's luma at width×height."""
+    try:
+        return _gray(frame, width, height)
+    except av.FFmpegError as exc:
+        raise InvalidMedia(f"could not convert a decoded frame to gray: {exc}") from exc
+
+
+def video_frames(path: Path, start: float = 0.0, *,
+                 log: DecodeLog | None = None) -> Iterator[tuple[float, av.VideoFrame]]:
+    """(time, decoded frame) for every frame from ``start`` seconds on.
 
     Without ``log`` the file must decode whole: a master's damage is an error, not something
     to read around. With it (a suspect: often a partial download) damaged packets are skipped
@@ -86,6 +101,6 @@ def gray_frames(path: Path, width: int, height: int, start: float = 0.0, *,
                     continue
                 if log is not None:
                     log.moments.append((when, when + frame_seconds))
-                yield when, _gray(frame, width, height)
+                yield when, frame
     except av.FFmpegError as exc:
         raise InvalidMedia(f"could not decode {path.name}: {exc}") from exc

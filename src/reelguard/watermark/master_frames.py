@@ -1,41 +1,83 @@
-"""A title's master frames at one size, by index: a few found by seeking, many decoded forward once.
+"""A title's master frames by index: decoded once where it can be, kept while memory allows, at each size asked.
 
 Trace compares the suspect's pictures with the master's frames it was marked on, in the
-master's decode order (the order the A/B variants were encoded in)::
+master's decode order (the order the A/B variants were encoded in), at two sizes
+(registration's and detection's)::
 
-    frames = MasterFrames(master_path, reference, (320, 180))
-    frames.at(1200)           # one frame by a seek (its neighbours kept: offsets are tried next to it)
+    decoder = MasterDecoder(master_path, reference)
+    frames = MasterFrames(decoder, (320, 180))
+    frames.at(1200)           # one frame (its neighbours decoded and kept: offsets are tried next to it)
     frames.window(1194, 1206) # a run of frames
-    frames.frame(1201)        # frames for increasing indices: decoded forward, the last few kept
+    frames.frame(1201)        # as float32, for the tracker's many look-ups of the same frames
+    read_around([1200, 1460], (frames, other_size))  # many moments at both sizes, in one walk
+
+A master may hold a key frame only every 10 s (x264's default), so reaching one frame by a
+seek can cost 250 decoded frames. Alignment asks for the same moments again (each
+candidate offset, coarse then fine, at both sizes) and the tracker looks back when it
+searches for a lost block. So each size keeps the pictures it was given, least recently
+used first out; the one decoder both sizes share reaches a frame a little ahead of where
+it stands by decoding on rather than seeking; and ``read_around`` reads many moments at
+every size in one walk.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
+import av
 import numpy as np
 from numpy.typing import NDArray
 
-from reelguard.watermark.frames import gray_frames
+from reelguard.watermark.frames import gray_picture, video_frames
 from reelguard.watermark.variants import MasterReference
 
-__all__ = ["KEPT_FRAMES", "MasterFrames"]
+__all__ = ["NEIGHBOURS", "MasterDecoder", "MasterFrames", "read_around"]
 
-KEPT_FRAMES = 10  # frames kept behind the forward decoder: the tracker looks up to ±2 frames around 4 blocks
-_NEIGHBOURS = 8  # frames kept either side of one found by seeking (the offsets tried are that close)
+_PICTURE_BYTES = 160 << 20  # pictures kept per size: 690 at 640x360, 2,770 at 320x180
+NEIGHBOURS = 8  # frames read either side of one asked for alone (the offsets tried are that close)
+_AHEAD = 250  # a frame at most this many past the last one decoded is reached forward (a key-frame interval)
+_KEPT_FLOAT = 32  # float32 copies kept for the tracker (±2 frames around a 25-frame block)
 
 
-class MasterFrames:
-    """Master frames at one size by index (decode order, as the variants were encoded), found by seeking."""
+class MasterDecoder:
+    """Walks the master: forward from where it stands when the frames asked for are just ahead, else by a seek."""
 
-    def __init__(self, master: Path, reference: MasterReference, size: tuple[int, int]) -> None:
-        self._master, self._pts, self._size = master, reference.pts, size
-        self._frames: Iterator[tuple[int, NDArray[np.uint8]]] | None = None
-        self._index = -1
-        self._recent: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
-        self._near: dict[int, NDArray[np.uint8]] = {}
+    def __init__(self, master: Path, reference: MasterReference) -> None:
+        self._master, self._pts = master, reference.pts
+        self._walk: Iterator[tuple[int, av.VideoFrame]] | None = None
+        self._decoded_to = -1  # the last index the walk gave
+
+    @property
+    def count(self) -> int:
+        return len(self._pts)
+
+    def read(self, indices: Iterable[int], into: Sequence[MasterFrames]) -> None:
+        """Decode the frames at ``indices`` (those in the title), in order, and hand each to every one of ``into``."""
+        wanted = sorted({index for index in indices if 0 <= index < self.count})
+        position = 0
+        while position < len(wanted):
+            if self._walk is None or not self._decoded_to < wanted[position] <= self._decoded_to + _AHEAD:
+                self._walk = self._decode_from(wanted[position])
+            for index, frame in self._walk:
+                self._decoded_to = index
+                while position < len(wanted) and wanted[position] < index:
+                    position += 1  # a frame the master does not give (not one of its timestamps)
+                if position < len(wanted) and wanted[position] == index:
+                    for frames in into:
+                        frames.keep(index, frame)
+                    position += 1
+                if position == len(wanted) or wanted[position] > index + _AHEAD:
+                    break  # done, or the next is further than a seek costs
+            else:
+                self._walk = None  # the master ended
+                return
+
+    def _decode_from(self, index: int) -> Iterator[tuple[int, av.VideoFrame]]:
+        start = float(self._pts[index]) - 1e-3
+        for when, frame in video_frames(self._master, start=max(0.0, start)):
+            yield self._index_of(when), frame
 
     def _index_of(self, when: float) -> int:
         right = int(np.searchsorted(self._pts, when))
@@ -43,48 +85,74 @@ class MasterFrames:
             return right - 1
         return right
 
-    def _decode_from(self, index: int) -> Iterator[tuple[int, NDArray[np.uint8]]]:
-        start = float(self._pts[max(0, min(index, len(self._pts) - 1))]) - 1e-3
-        for when, picture in gray_frames(self._master, *self._size, start=max(0.0, start)):
-            yield self._index_of(when), picture
+
+class MasterFrames:
+    """Master frames at one size by index (decode order, as the variants were encoded)."""
+
+    def __init__(self, decoder: MasterDecoder, size: tuple[int, int]) -> None:
+        self.decoder, self._size = decoder, size
+        self._kept: OrderedDict[int, NDArray[np.uint8]] = OrderedDict()
+        self._capacity = max(2 * _AHEAD, _PICTURE_BYTES // (size[0] * size[1]))
+        self._floats: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
 
     def at(self, index: int) -> NDArray[np.uint8] | None:
-        """One frame, by a seek; its neighbours are kept, for the offsets tried next to it."""
-        if not 0 <= index < len(self._pts):
+        """One frame; its neighbours are read with it, for the offsets tried next to it."""
+        if not 0 <= index < self.decoder.count:
             return None
-        if index not in self._near:
-            for found, picture in self._decode_from(max(0, index - _NEIGHBOURS)):
-                if found > index + _NEIGHBOURS:
-                    break
-                if found >= index - _NEIGHBOURS:
-                    self._near[found] = picture
-        return self._near.get(index)
+        if index not in self._kept:
+            self._read(range(index - NEIGHBOURS, index + NEIGHBOURS + 1))
+        return self._get(index)
 
     def window(self, first: int, last: int) -> dict[int, NDArray[np.uint8]]:
         """Frames first..last (clipped to the title)."""
-        frames: dict[int, NDArray[np.uint8]] = {}
-        for found, picture in self._decode_from(max(0, first)):
-            if found > last:
-                break
-            frames[found] = picture
-        return frames
+        self._read(range(first, last + 1))
+        frames = {index: self._get(index) for index in range(max(0, first), min(last, self.decoder.count - 1) + 1)}
+        return {index: frame for index, frame in frames.items() if frame is not None}
 
     def frame(self, index: int) -> NDArray[np.float32] | None:
-        """Frames for (mostly) increasing indices: decoded forward once, the last few kept."""
-        if index >= len(self._pts) or index < 0:
+        """One frame as float32 (the last few kept: the tracker asks for each several times)."""
+        if not 0 <= index < self.decoder.count:
             return None
-        if index in self._recent:
-            return self._recent[index]
-        if self._frames is None or index < self._index:
-            self._frames = self._decode_from(max(0, index - 1))
-            self._index = -1
-            self._recent.clear()
-        while self._index < index:
-            try:
-                self._index, picture = next(self._frames)
-            except StopIteration:
-                return None
-            self._recent[self._index] = picture.astype(np.float32)
-            if len(self._recent) > KEPT_FRAMES:
-                self._recent.popitem(last=False)
-        return self._recent.get(index)
+        if index in self._floats:
+            self._floats.move_to_end(index)
+            return self._floats[index]
+        if index not in self._kept:
+            self._read((index,))  # forward, as the tracker walks the master in order
+        picture = self._get(index)
+        if picture is None:
+            return None
+        converted = self._floats[index] = picture.astype(np.float32)
+        if len(self._floats) > _KEPT_FLOAT:
+            self._floats.popitem(last=False)
+        return converted
+
+    def keep(self, index: int, frame: av.VideoFrame) -> None:
+        """Keep a decoded frame's picture at this size (the decoder hands them in)."""
+        if index in self._kept:
+            self._kept.move_to_end(index)
+            return
+        self._kept[index] = gray_picture(frame, *self._size)
+        if len(self._kept) > self._capacity:
+            self._kept.popitem(last=False)
+
+    def _read(self, indices: Iterable[int]) -> None:
+        self.decoder.read([index for index in indices if index not in self._kept], into=(self,))
+
+    def _get(self, index: int) -> NDArray[np.uint8] | None:
+        picture = self._kept.get(index)
+        if picture is not None:
+            self._kept.move_to_end(index)
+        return picture
+
+
+def read_around(centres: Iterable[int], sizes: Sequence[MasterFrames], reach: int = NEIGHBOURS) -> None:
+    """Read the frames within ``reach`` of each centre at every one of ``sizes`` (one decoder) in one walk.
+
+    Alignment tries several candidate offsets, each at a handful of moments spread over the
+    suspect; asked one by one, each candidate walks the whole stretch again.
+    """
+    decoders = {id(frames.decoder) for frames in sizes}
+    if len(decoders) != 1:
+        raise ValueError(f"expected master frames of one decoder, got {len(decoders)}")
+    around = {centre + step for centre in centres for step in range(-reach, reach + 1)}
+    sizes[0].decoder.read(around, into=sizes)

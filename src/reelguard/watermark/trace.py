@@ -62,7 +62,7 @@ from reelguard.watermark.code import AccusationScore, SessionCode, accuse
 from reelguard.watermark.detection import SegmentEvidence, background_reach, pool_segments, soft_symbol
 from reelguard.watermark.embedding import MaskRule
 from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
-from reelguard.watermark.master_frames import MasterFrames
+from reelguard.watermark.master_frames import MasterDecoder, MasterFrames, read_around
 from reelguard.watermark.orientation import AS_SHOWN, MIRRORED, ORIENTATIONS, Orientation, describe
 from reelguard.watermark.packaging import reference_blob
 from reelguard.watermark.secrets import WatermarkSecret
@@ -210,8 +210,9 @@ class TraceService:
         on_progress("recognise", 1, 1)
         on_progress("align", 0, 1)
         # the master read at two sizes: registration's, and detection's (also refinement's)
-        register_frames = MasterFrames(master, reference, _size_at(REGISTER_WIDTH, row.width, row.height))
-        work_frames = MasterFrames(master, reference, _size_at(WORK_WIDTH, row.width, row.height))
+        decoder = MasterDecoder(master, reference)  # one decode, shared by both sizes
+        register_frames = MasterFrames(decoder, _size_at(REGISTER_WIDTH, row.width, row.height))
+        work_frames = MasterFrames(decoder, _size_at(WORK_WIDTH, row.width, row.height))
         alignment = self._align(suspect, reference, row, register_frames, work_frames, recognised)
         on_progress("align", 1, 1)
         if alignment is None:
@@ -278,18 +279,20 @@ class TraceService:
         candidates += [r for r in recognised if all(abs(r.start - c.start) > 2.0 for c in candidates)]
         if not candidates:
             return None
+        # each step reads every candidate's moments in one walk of the master: one by one, each walks it again
+        read_around(self._moments(suspect, reference, candidates), (masters,))
+        coarse = [self._register(suspect, masters, reference, candidate, ORIENTATIONS)  # mirrored or not, too
+                  for candidate in candidates]
+        orientations = [found.orientation if found else AS_SHOWN for found in coarse]
+        candidates = [_to_thumbnail_offset(suspect, reference, candidate, orientation)
+                      for candidate, orientation in zip(candidates, orientations, strict=True)]
+        read_around(self._moments(suspect, reference, candidates), (masters, work_frames))
         best: tuple[float, TimeMap, Registration | None] | None = None  # (likeness, time map, registration)
-        for candidate in candidates:  # the one whose registered pictures match the master best
-            coarse = self._register(suspect, masters, reference, candidate, ORIENTATIONS)  # mirrored or not, too
-            orientation = coarse.orientation if coarse else AS_SHOWN
-            if not candidate.jumps:  # one offset: to the master frame the thumbnails agree with
-                thumbs = [orientation.apply(t) for t in suspect.thumbs]
-                candidate = TimeMap.constant(refine_picture_offset(
-                    reference.thumbs, reference.frame_rate, thumbs, suspect.times, candidate.start))
-            registration = self._register(suspect, masters, reference, candidate, (orientation,)) or coarse
+        for candidate, orientation, found in zip(candidates, orientations, coarse, strict=True):
+            registration = self._register(suspect, masters, reference, candidate, (orientation,)) or found
             candidate, likeness = self._refine_to_frame(suspect, row, work_frames, reference, candidate,
                                                         registration)
-            if best is None or likeness > best[0]:
+            if best is None or likeness > best[0]:  # the one whose registered pictures match the master best
                 best = (likeness, candidate, registration)
         assert best is not None
         likeness, time_map, registration = best
@@ -361,12 +364,17 @@ class TraceService:
         return time_map.shifted(shifts[best] * step), float(totals[best] / max(1.0, counts[best]))
 
     @staticmethod
+    def _moments(suspect: _Suspect, reference: MasterReference, candidates: list[TimeMap]) -> list[int]:
+        """The master frames registration compares with the suspect's, for every candidate."""
+        return [_master_index(suspect, reference, candidate, index) for candidate in candidates
+                for index in suspect.register_frames]
+
+    @staticmethod
     def _register(suspect: _Suspect, frames: MasterFrames, reference: MasterReference, time_map: TimeMap,
                   orientations: Sequence[Orientation]) -> Registration | None:
         pairs = []
         for index, picture in suspect.register_frames.items():
-            when = suspect.times[index]
-            master = frames.at(round((when + time_map.offset_at(when)) * reference.frame_rate))
+            master = frames.at(_master_index(suspect, reference, time_map, index))
             if master is not None:
                 pairs.append((master, picture))
         if not pairs:
@@ -425,6 +433,22 @@ class TraceService:
         with self._db.session() as session:
             rows = session.scalars(select(WatermarkSessionRow).where(WatermarkSessionRow.title_id == title_id))
             return list(rows)
+
+
+def _to_thumbnail_offset(suspect: _Suspect, reference: MasterReference, candidate: TimeMap,
+                         orientation: Orientation) -> TimeMap:
+    """A one-offset candidate moved to the master frame the thumbnails agree with (one that jumps, kept)."""
+    if candidate.jumps:
+        return candidate
+    thumbs = [orientation.apply(t) for t in suspect.thumbs]
+    return TimeMap.constant(refine_picture_offset(reference.thumbs, reference.frame_rate, thumbs, suspect.times,
+                                                  candidate.start))
+
+
+def _master_index(suspect: _Suspect, reference: MasterReference, time_map: TimeMap, index: int) -> int:
+    """The master frame the suspect's frame ``index`` shows, by ``time_map``."""
+    when = suspect.times[index]
+    return round((when + time_map.offset_at(when)) * reference.frame_rate)
 
 
 def _reporting(frames: Iterator[tuple[float, NDArray[np.uint8]]],

@@ -5,7 +5,7 @@ pairs every suspect frame with the master frame it shows, block by block, so tha
 whose clock drifts (re-timed, screen-captured, camcorded) or stalls is still read against
 the right frames::
 
-    tracker = FrameTracker(MasterFrames(master, reference, work), valid_pixels, wide=75)
+    tracker = FrameTracker(MasterFrames(MasterDecoder(master, reference), work), valid_pixels, wide=75)
     for index, picture, master_frame in tracker.pairs(timed_suspect_frames): ...
 """
 

@@ -1,0 +1,82 @@
+"""The master's frames by index: the same pictures however they are asked for, and each decoded once if it can be."""
+
+from __future__ import annotations
+
+import random
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import reelguard.watermark.master_frames as master_frames
+from reelguard.media.tools import MediaTools
+from reelguard.settings import MediaSettings
+from reelguard.watermark.frames import gray_frames
+from reelguard.watermark.master_frames import MasterDecoder, MasterFrames, read_around
+from reelguard.watermark.variants import MasterReference
+
+SIZES = ((320, 180), (160, 90))
+
+
+@pytest.fixture(scope="module")
+def long_gop_master(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, MasterReference]:
+    """12 s of a moving test pattern with a key frame every 5 s (x264's default is 10 s): seeks are dear."""
+    path = tmp_path_factory.mktemp("master") / "master.mp4"
+    subprocess.run([MediaTools.locate(MediaSettings()).ffmpeg, "-nostdin", "-v", "error", "-y", "-f", "lavfi",
+                    "-i", "testsrc2=size=640x360:rate=25:duration=12", "-c:v", "libx264", "-preset", "veryfast",
+                    "-g", "125", "-keyint_min", "125", "-sc_threshold", "0", "-pix_fmt", "yuv420p", str(path)],
+                   check=True)
+    times = [when for when, _ in gray_frames(path, 16, 9)]
+    reference = MasterReference(np.arange(len(times)) / 25.0, np.zeros((len(times), 36, 64), np.uint8), 25.0,
+                                np.asarray(times))
+    return path, reference
+
+
+def test_every_way_of_asking_gives_the_frame_a_straight_decode_gives(long_gop_master) -> None:  # type: ignore[no-untyped-def]
+    path, reference = long_gop_master
+    truth = {size: [picture for _, picture in gray_frames(path, *size)] for size in SIZES}
+    decoder = MasterDecoder(path, reference)
+    frames = {size: MasterFrames(decoder, size) for size in SIZES}
+    rng = random.Random(7)
+    for _ in range(60):  # seeks back and forth, runs forward, at both sizes, in a random order
+        size = rng.choice(SIZES)
+        index = rng.randrange(-3, len(reference.pts) + 3)
+        way = rng.choice(("at", "window", "frame"))
+        if way == "at":
+            got = frames[size].at(index)
+            assert (got is None) == (not 0 <= index < len(reference.pts))
+            assert got is None or np.array_equal(got, truth[size][index])
+        elif way == "window":
+            run = frames[size].window(index - 4, index + 4)
+            assert sorted(run) == [i for i in range(index - 4, index + 5) if 0 <= i < len(reference.pts)]
+            assert all(np.array_equal(picture, truth[size][i]) for i, picture in run.items())
+        else:
+            for step in range(index, index + 30):  # the tracker's walk
+                walked = frames[size].frame(step)
+                assert walked is None or np.array_equal(walked, truth[size][step].astype(np.float32))
+
+
+def test_a_walk_forward_decodes_once_and_a_look_back_is_not_decoded_again(  # type: ignore[no-untyped-def]
+        long_gop_master, monkeypatch: pytest.MonkeyPatch) -> None:
+    path, reference = long_gop_master
+    real = master_frames.video_frames
+    decoded: list[int] = []
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for when, frame in real(*args, **kwargs):
+            decoded.append(round(when * 25))
+            yield when, frame
+
+    monkeypatch.setattr(master_frames, "video_frames", counting)
+    decoder = MasterDecoder(path, reference)
+    work, register = MasterFrames(decoder, SIZES[0]), MasterFrames(decoder, SIZES[1])
+    for index in range(100, 200):
+        assert work.frame(index) is not None
+    assert sorted(decoded) == list(range(100, 200))  # one seek, then forward: each frame once
+    work.window(120, 180)  # looked back at: kept
+    assert register.at(230) is not None  # a little ahead: decoding goes on rather than seeking
+    assert sorted(decoded) == list(range(100, 239))
+    read_around([280, 290], (work, register))  # both sizes from one decode
+    assert work.at(280) is not None and register.window(272, 298) and work.window(272, 298)
+    assert sorted(decoded) == list(range(100, 299))
