@@ -371,7 +371,7 @@ def register_copy(pairs: Sequence[tuple[Gray, Gray]],
 
 
 def likeness(pairs: Sequence[tuple[Gray, Gray]], registration: Registration) -> float:
-    """Mean correlation of the suspects, warped by the registration, with their masters."""
+    """Mean correlation of the suspects, warped by the registration, with their masters (grain left out)."""
     return float(np.mean([_warped_correlation(master, suspect, registration.homography)
                           for master, suspect in pairs]))
 
@@ -382,6 +382,9 @@ _ECC_MIN_LIKENESS = 0.6  # mean correlation of the registered pairs: ECC chose t
 _ECC_MAX_TURN = 10.0  # degrees
 _ECC_MAX_SCALE = 2.5  # a crop to 40 % or a shrink to 40 % of the picture
 _ECC_MAX_ASPECT = 1.6  # a letterbox or an anamorphic squeeze
+# where ECC starts: the copy shows the master's centre at this share of its width and height. ECC
+# converges only from near the answer; a crop to 70 % is 1.43x from the stretch, too far on its own.
+_ECC_START_ZOOMS = (1.0, 0.8, 0.64)
 
 
 def register_by_intensity(pairs: Sequence[tuple[Gray, Gray]],
@@ -391,22 +394,25 @@ def register_by_intensity(pairs: Sequence[tuple[Gray, Gray]],
     Flat animation, slides and heavily compressed copies of them have too few corners for
     ORB to register, while their edges and areas still line up. ECC maximises the
     pictures' correlation directly, coarse to fine, starting from the copy stretched over
-    the whole master (a re-encode or rescale); a moderate crop or letterbox converges
-    from there. Each of a few pairs proposes a map; the one whose warped suspects
-    correlate best with their masters over every pair wins (``inliers`` 0: no features).
+    the whole master (a re-encode or rescale) and from centred crops of it (a tighter
+    crop does not converge from the stretch). Each of a few pairs proposes the map of the
+    start it fits best; the one whose warped suspects correlate best with their masters
+    over every pair wins (``inliers`` 0: no features).
     """
     height, width = pairs[0][1].shape if pairs else (0, 0)
     best: tuple[float, Registration] | None = None
     for orientation in orientations:
         oriented = [(master, orientation.apply(suspect)) for master, suspect in pairs]
         for master, suspect in oriented[:: max(1, len(oriented) // _ECC_PAIRS)][:_ECC_PAIRS]:
-            to_master = _ecc(master, suspect)
-            if to_master is None or not _plausible_copy(to_master, suspect.shape, master.shape):
+            maps = [found for found in (_ecc(master, suspect, zoom) for zoom in _ECC_START_ZOOMS)
+                    if found is not None and _plausible_copy(found, suspect.shape, master.shape)]
+            if not maps:
                 continue
-            found = Registration(to_master @ orientation.matrix(width, height), 0, orientation)
-            score = likeness(pairs, found)
+            to_master = max(maps, key=lambda found: _warped_correlation(master, suspect, found))
+            registration = Registration(to_master @ orientation.matrix(width, height), 0, orientation)
+            score = likeness(pairs, registration)
             if score >= _ECC_MIN_LIKENESS and (best is None or score > best[0]):
-                best = (score, found)
+                best = (score, registration)
     return best[1] if best else None
 
 
@@ -427,12 +433,14 @@ def _plausible_copy(to_master: NDArray[np.float64], suspect_shape: tuple[int, ..
             and scales[0] / scales[1] <= _ECC_MAX_ASPECT)
 
 
-def _ecc(master: Gray, suspect: Gray) -> NDArray[np.float64] | None:
-    """Suspect pixel → master pixel (3×3, affine), by ECC from the stretch of one picture over the other."""
+def _ecc(master: Gray, suspect: Gray, zoom: float = 1.0) -> NDArray[np.float64] | None:
+    """Suspect pixel → master pixel (3×3, affine), by ECC from the suspect showing the master's centre ``zoom``."""
     m_h, m_w = master.shape
     s_h, s_w = suspect.shape
     # ECC's warp maps template (master) coordinates to input (suspect) coordinates
-    warp = np.array([[s_w / m_w, 0.0, 0.0], [0.0, s_h / m_h, 0.0]], dtype=np.float32)
+    margin = (1 - zoom) / 2
+    warp = np.array([[s_w / (zoom * m_w), 0.0, -margin * s_w / zoom], [0.0, s_h / (zoom * m_h), -margin * s_h / zoom]],
+                    dtype=np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4)
     for width in _ECC_WIDTHS:
         scale = width / m_w  # both pictures shrink alike: the warp's linear part holds at every level
@@ -451,12 +459,27 @@ def _ecc(master: Gray, suspect: Gray) -> NDArray[np.float64] | None:
     return np.asarray(np.linalg.inv(master_to_suspect), dtype=np.float64)
 
 
+_GRAIN_WIDTH = 320  # pictures are compared as if this wide: finer detail is mostly grain and coding noise
+
+
 def _warped_correlation(master: Gray, suspect: Gray, to_master: NDArray[np.float64]) -> float:
-    """Correlation of the suspect warped into the master's frame with the master, where the warp covers it."""
+    """Correlation of the suspect warped into the master's frame with the master, where the warp covers it.
+
+    Both are low-passed first (a Gaussian of 1 px at 320 wide): a grainy master's grain is
+    its own — a delivered copy lost most of it to the ladder's encode — and at full
+    resolution it outweighs the picture (a dark copy registered exactly correlated 0.35).
+    """
     size = (master.shape[1], master.shape[0])
     warped = cv2.warpPerspective(suspect, to_master, size, flags=cv2.INTER_LINEAR).astype(np.float32)
-    covered = cv2.warpPerspective(np.ones_like(suspect), to_master, size, flags=cv2.INTER_NEAREST) > 0
-    if covered.mean() < 0.2:
+    coverage = cv2.warpPerspective(np.ones_like(suspect), to_master, size, flags=cv2.INTER_NEAREST)
+    if (coverage > 0).mean() < 0.2:
         return 0.0
-    rows = unit_rows(np.stack([warped[covered], master.astype(np.float32)[covered]]))
+    sigma = max(1.0, master.shape[1] / _GRAIN_WIDTH)
+    reach = math.ceil(2 * sigma)
+    covered = cv2.erode(coverage, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0  # clear of the edge
+    if not covered.any():
+        return 0.0
+    smooth_warped = cv2.GaussianBlur(warped, (0, 0), sigma)
+    smooth_master = cv2.GaussianBlur(master.astype(np.float32), (0, 0), sigma)
+    rows = unit_rows(np.stack([smooth_warped[covered], smooth_master[covered]]))
     return float(rows[0] @ rows[1])
