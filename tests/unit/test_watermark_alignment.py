@@ -200,5 +200,5 @@ def test_a_map_on_few_chance_inliers_gives_way_to_one_that_matches_better(monkey
     assert likeness(pairs, kept) > 0.9 > likeness(pairs, wrong)
     confident = Registration(wrong.homography, 500)  # many inliers: taken as it is, ECC not asked
     monkeypatch.setattr(alignment, "register", lambda pairs, orientations: confident)
-    monkeypatch.setattr(alignment, "register_by_intensity", lambda *args: pytest.fail("ECC asked"))
+    monkeypatch.setattr(alignment, "_ecc", lambda *args: pytest.fail("ECC asked"))
     assert register_copy(pairs, ORIENTATIONS) is confident

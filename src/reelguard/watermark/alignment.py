@@ -364,16 +364,63 @@ def register_copy(pairs: Sequence[tuple[Gray, Gray]],
     by_features = register(pairs, orientations)
     if by_features is not None and by_features.inliers >= _CONFIDENT_INLIERS:
         return by_features
-    by_intensity = register_by_intensity(pairs, orientations)
-    if by_features is None or by_intensity is None:
-        return by_features or by_intensity
-    return max((by_features, by_intensity), key=lambda found: likeness(pairs, found))
+    comparison = _Comparison(pairs)
+    by_intensity = _register_by_intensity(comparison, orientations)
+    if by_intensity is None:
+        return by_features
+    score, registration = by_intensity
+    if by_features is None or score > comparison.likeness(by_features.homography):
+        return registration
+    return by_features
 
 
 def likeness(pairs: Sequence[tuple[Gray, Gray]], registration: Registration) -> float:
     """Mean correlation of the suspects, warped by the registration, with their masters (grain left out)."""
-    return float(np.mean([_warped_correlation(master, suspect, registration.homography)
-                          for master, suspect in pairs]))
+    return _Comparison(pairs).likeness(registration.homography)
+
+
+_GRAIN_WIDTH = 320  # pictures are compared as if this wide: finer detail is mostly grain and coding noise
+
+
+class _Comparison:
+    """(master, suspect) pairs as registration compares them: each master low-passed once.
+
+    Pictures are compared low-passed (a Gaussian of 1 px at 320 wide): a grainy master's
+    grain is its own — a delivered copy lost most of it to the ladder's encode — and at
+    full resolution it outweighs the picture (a dark copy registered exactly correlated
+    0.35). One registration scores many maps against the same masters.
+    """
+
+    def __init__(self, pairs: Sequence[tuple[Gray, Gray]]) -> None:
+        self.pairs = list(pairs)
+        width = self.pairs[0][0].shape[1] if self.pairs else _GRAIN_WIDTH
+        self._sigma = max(1.0, width / _GRAIN_WIDTH)
+        self._smooth_masters = [cv2.GaussianBlur(master.astype(np.float32), (0, 0), self._sigma)
+                                for master, _ in self.pairs]
+
+    def likeness(self, to_master: NDArray[np.float64]) -> float:
+        """Mean correlation over every pair of the suspect warped by ``to_master`` with its master."""
+        return float(np.mean([self.correlation(index, suspect, to_master)
+                              for index, (_, suspect) in enumerate(self.pairs)]))
+
+    def correlation(self, index: int, suspect: Gray, to_master: NDArray[np.float64]) -> float:
+        """Correlation of ``suspect`` warped into pair ``index``'s master frame with that master where it covers.
+
+        ``suspect`` is the pair's own, or it turned the way registration is trying.
+        """
+        master = self.pairs[index][0]
+        size = (master.shape[1], master.shape[0])
+        warped = cv2.warpPerspective(suspect, to_master, size, flags=cv2.INTER_LINEAR).astype(np.float32)
+        coverage = cv2.warpPerspective(np.ones_like(suspect), to_master, size, flags=cv2.INTER_NEAREST)
+        if (coverage > 0).mean() < 0.2:
+            return 0.0
+        reach = math.ceil(2 * self._sigma)
+        covered = cv2.erode(coverage, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0  # clear of the edge
+        if not covered.any():
+            return 0.0
+        smooth_warped = cv2.GaussianBlur(warped, (0, 0), self._sigma)
+        rows = unit_rows(np.stack([smooth_warped[covered], self._smooth_masters[index][covered]]))
+        return float(rows[0] @ rows[1])
 
 
 _ECC_WIDTHS = (80, 160, 320)  # coarse to fine: the pictures' widths ECC runs at
@@ -393,26 +440,53 @@ def register_by_intensity(pairs: Sequence[tuple[Gray, Gray]],
 
     Flat animation, slides and heavily compressed copies of them have too few corners for
     ORB to register, while their edges and areas still line up. ECC maximises the
-    pictures' correlation directly, coarse to fine, starting from the copy stretched over
-    the whole master (a re-encode or rescale) and from centred crops of it (a tighter
-    crop does not converge from the stretch). Each of a few pairs proposes the map of the
-    start it fits best; the one whose warped suspects correlate best with their masters
-    over every pair wins (``inliers`` 0: no features).
+    pictures' correlation directly, coarse to fine (``inliers`` 0: no features).
     """
+    found = _register_by_intensity(_Comparison(pairs), orientations)
+    return found[1] if found else None
+
+
+def _register_by_intensity(comparison: _Comparison,
+                           orientations: Sequence[Orientation]) -> tuple[float, Registration] | None:
+    """ECC's best map and its likeness over every pair, if it reaches ``_ECC_MIN_LIKENESS``.
+
+    Each of a few pairs proposes a map; the one whose warped suspects correlate best with
+    their masters over every pair wins.
+    """
+    pairs = comparison.pairs
     height, width = pairs[0][1].shape if pairs else (0, 0)
     best: tuple[float, Registration] | None = None
+    step = max(1, len(pairs) // _ECC_PAIRS)
     for orientation in orientations:
-        oriented = [(master, orientation.apply(suspect)) for master, suspect in pairs]
-        for master, suspect in oriented[:: max(1, len(oriented) // _ECC_PAIRS)][:_ECC_PAIRS]:
-            maps = [found for found in (_ecc(master, suspect, zoom) for zoom in _ECC_START_ZOOMS)
-                    if found is not None and _plausible_copy(found, suspect.shape, master.shape)]
-            if not maps:
+        for index in range(0, len(pairs), step)[:_ECC_PAIRS]:
+            to_master = _ecc_from_starts(comparison, index, orientation.apply(pairs[index][1]))
+            if to_master is None:
                 continue
-            to_master = max(maps, key=lambda found: _warped_correlation(master, suspect, found))
-            registration = Registration(to_master @ orientation.matrix(width, height), 0, orientation)
-            score = likeness(pairs, registration)
+            homography = to_master @ orientation.matrix(width, height)
+            score = comparison.likeness(homography)
             if score >= _ECC_MIN_LIKENESS and (best is None or score > best[0]):
-                best = (score, registration)
+                best = (score, Registration(homography, 0, orientation))
+    return best
+
+
+def _ecc_from_starts(comparison: _Comparison, index: int, oriented: Gray) -> NDArray[np.float64] | None:
+    """ECC's map for one pair from the stretch, and from centred crops only while that does not fit.
+
+    The stretch is tried first (a re-encode, a rescale, a mild crop converge from it);
+    tighter starts cost ECC runs and are tried only when the stretch's map is implausible
+    or its pair correlates under ``_ECC_MIN_LIKENESS``. The best-fitting map seen is kept.
+    """
+    master = comparison.pairs[index][0]
+    best: tuple[float, NDArray[np.float64]] | None = None
+    for zoom in _ECC_START_ZOOMS:
+        found = _ecc(master, oriented, zoom)
+        if found is None or not _plausible_copy(found, oriented.shape, master.shape):
+            continue
+        score = comparison.correlation(index, oriented, found)
+        if best is None or score > best[0]:
+            best = (score, found)
+        if score >= _ECC_MIN_LIKENESS:
+            break
     return best[1] if best else None
 
 
@@ -457,29 +531,3 @@ def _ecc(master: Gray, suspect: Gray, zoom: float = 1.0) -> NDArray[np.float64] 
         warp[:, 2] /= scale
     master_to_suspect = np.vstack([warp.astype(np.float64), [0.0, 0.0, 1.0]])
     return np.asarray(np.linalg.inv(master_to_suspect), dtype=np.float64)
-
-
-_GRAIN_WIDTH = 320  # pictures are compared as if this wide: finer detail is mostly grain and coding noise
-
-
-def _warped_correlation(master: Gray, suspect: Gray, to_master: NDArray[np.float64]) -> float:
-    """Correlation of the suspect warped into the master's frame with the master, where the warp covers it.
-
-    Both are low-passed first (a Gaussian of 1 px at 320 wide): a grainy master's grain is
-    its own — a delivered copy lost most of it to the ladder's encode — and at full
-    resolution it outweighs the picture (a dark copy registered exactly correlated 0.35).
-    """
-    size = (master.shape[1], master.shape[0])
-    warped = cv2.warpPerspective(suspect, to_master, size, flags=cv2.INTER_LINEAR).astype(np.float32)
-    coverage = cv2.warpPerspective(np.ones_like(suspect), to_master, size, flags=cv2.INTER_NEAREST)
-    if (coverage > 0).mean() < 0.2:
-        return 0.0
-    sigma = max(1.0, master.shape[1] / _GRAIN_WIDTH)
-    reach = math.ceil(2 * sigma)
-    covered = cv2.erode(coverage, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)) > 0  # clear of the edge
-    if not covered.any():
-        return 0.0
-    smooth_warped = cv2.GaussianBlur(warped, (0, 0), sigma)
-    smooth_master = cv2.GaussianBlur(master.astype(np.float32), (0, 0), sigma)
-    rows = unit_rows(np.stack([smooth_warped[covered], smooth_master[covered]]))
-    return float(rows[0] @ rows[1])

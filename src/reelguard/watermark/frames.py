@@ -15,7 +15,7 @@ from reelguard.errors import InvalidMedia
 from reelguard.media.decoding import DecodeLog, decoded, describe, opened
 from reelguard.media.sampling import luma_plane
 
-__all__ = ["VideoFacts", "gray_frames", "gray_picture", "video_facts", "video_frames"]
+__all__ = ["SEEK_MARGIN", "VideoFacts", "gray_frames", "gray_picture", "key_frame_times", "video_facts", "video_frames"]
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,18 @@ def _gray(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.uint8]:
     return np.asarray(cv2.convertScaleAbs(luma, alpha=255 / 219, beta=-16 * 255 / 219), dtype=np.uint8)
 
 
+def key_frame_times(path: Path) -> NDArray[np.float64]:
+    """The times of the first video stream's key frames, ascending, from its packets (nothing decoded)."""
+    try:
+        with opened(path, "a video file") as container:
+            stream = container.streams.video[0]
+            times = [float(packet.pts * stream.time_base) for packet in container.demux(stream)
+                     if packet.is_keyframe and packet.pts is not None and stream.time_base]
+    except av.FFmpegError as exc:
+        raise InvalidMedia(f"could not read {path.name}'s packets: {exc}") from exc
+    return np.sort(np.asarray(times, dtype=np.float64))
+
+
 def gray_frames(path: Path, width: int, height: int, start: float = 0.0, *,
                 log: DecodeLog | None = None) -> Iterator[tuple[float, NDArray[np.uint8]]]:
     """(time, gray picture of width×height) for every frame from ``start`` seconds on (see ``video_frames``)."""
@@ -77,6 +89,9 @@ def gray_picture(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.ui
         raise InvalidMedia(f"could not convert a decoded frame to gray: {exc}") from exc
 
 
+SEEK_MARGIN = 1.0  # seconds: a seek aims this far before the frame wanted (a seek by time may land past it)
+
+
 def video_frames(path: Path, start: float = 0.0, *,
                  log: DecodeLog | None = None) -> Iterator[tuple[float, av.VideoFrame]]:
     """(time, decoded frame) for every frame from ``start`` seconds on.
@@ -89,8 +104,8 @@ def video_frames(path: Path, start: float = 0.0, *,
         with opened(path, "a video file") as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
-            if start > 1.0 and stream.time_base:
-                container.seek(int(max(0.0, start - 1.0) / stream.time_base), stream=stream, backward=True)
+            if start > SEEK_MARGIN and stream.time_base:  # to the key frame before, a margin early
+                container.seek(int((start - SEEK_MARGIN) / stream.time_base), stream=stream, backward=True)
             if log is not None:
                 log.streams, log.declared = describe(container)
             frames = container.decode(stream) if log is None else decoded(container, stream, log)

@@ -15,8 +15,9 @@ A master may hold a key frame only every 10 s (x264's default), so reaching one 
 seek can cost 250 decoded frames. Alignment asks for the same moments again (each
 candidate offset, coarse then fine, at both sizes) and the tracker looks back when it
 searches for a lost block. So each size keeps the pictures it was given, least recently
-used first out; the one decoder both sizes share reaches a frame a little ahead of where
-it stands by decoding on rather than seeking; and ``read_around`` reads many moments at
+used first out; the one decoder both sizes share decodes on to a frame ahead of where it
+stands unless a seek would start decoding further on (a key frame lies between: the
+master's key frames are read from its packets); and ``read_around`` reads many moments at
 every size in one walk.
 """
 
@@ -30,14 +31,14 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-from reelguard.watermark.frames import gray_picture, video_frames
+from reelguard.watermark.frames import SEEK_MARGIN, gray_picture, key_frame_times, video_frames
 from reelguard.watermark.variants import MasterReference
 
-__all__ = ["NEIGHBOURS", "MasterDecoder", "MasterFrames", "read_around"]
+__all__ = ["MasterDecoder", "MasterFrames", "read_around"]
 
 _PICTURE_BYTES = 160 << 20  # pictures kept per size: 690 at 640x360, 2,770 at 320x180
-NEIGHBOURS = 8  # frames read either side of one asked for alone (the offsets tried are that close)
-_AHEAD = 250  # a frame at most this many past the last one decoded is reached forward (a key-frame interval)
+_NEIGHBOURS = 8  # frames read either side of one asked for alone (the offsets tried are that close)
+_SEEK_FRAMES = 12  # a seek (a new demuxer and decoder) costs about as much as decoding this many frames
 _KEPT_FLOAT = 32  # float32 copies kept for the tracker (±2 frames around a 25-frame block)
 
 
@@ -48,6 +49,7 @@ class MasterDecoder:
         self._master, self._pts = master, reference.pts
         self._walk: Iterator[tuple[int, av.VideoFrame]] | None = None
         self._decoded_to = -1  # the last index the walk gave
+        self._key_times: NDArray[np.float64] | None = None  # read when first needed
 
     @property
     def count(self) -> int:
@@ -58,9 +60,10 @@ class MasterDecoder:
         wanted = sorted({index for index in indices if 0 <= index < self.count})
         position = 0
         while position < len(wanted):
-            if self._walk is None or not self._decoded_to < wanted[position] <= self._decoded_to + _AHEAD:
+            if self._walk is None or not self._walk_reaches(wanted[position]):
                 self._walk = self._decode_from(wanted[position])
-            for index, frame in self._walk:
+            walk = self._walk
+            for index, frame in walk:
                 self._decoded_to = index
                 while position < len(wanted) and wanted[position] < index:
                     position += 1  # a frame the master does not give (not one of its timestamps)
@@ -68,11 +71,27 @@ class MasterDecoder:
                     for frames in into:
                         frames.keep(index, frame)
                     position += 1
-                if position == len(wanted) or wanted[position] > index + _AHEAD:
-                    break  # done, or the next is further than a seek costs
+                if position == len(wanted) or not self._walk_reaches(wanted[position]):
+                    break  # done, or a seek reaches the next for less
             else:
                 self._walk = None  # the master ended
                 return
+
+    def _walk_reaches(self, index: int) -> bool:
+        """Whether decoding on from where the walk stands costs no more than seeking to ``index``."""
+        if self._walk is None or index <= self._decoded_to:
+            return False
+        return self._seek_lands(index) <= self._decoded_to + _SEEK_FRAMES
+
+    def _seek_lands(self, index: int) -> int:
+        """The frame a seek to ``index`` starts decoding at: the key frame before it (as ``video_frames`` seeks)."""
+        start = float(self._pts[index]) - 1e-3
+        if start <= SEEK_MARGIN:
+            return 0
+        if self._key_times is None:
+            self._key_times = key_frame_times(self._master)
+        before = int(np.searchsorted(self._key_times, start - SEEK_MARGIN, side="right")) - 1
+        return self._index_of(float(self._key_times[before])) if before >= 0 else 0
 
     def _decode_from(self, index: int) -> Iterator[tuple[int, av.VideoFrame]]:
         start = float(self._pts[index]) - 1e-3
@@ -92,7 +111,7 @@ class MasterFrames:
     def __init__(self, decoder: MasterDecoder, size: tuple[int, int]) -> None:
         self.decoder, self._size = decoder, size
         self._kept: OrderedDict[int, NDArray[np.uint8]] = OrderedDict()
-        self._capacity = max(2 * _AHEAD, _PICTURE_BYTES // (size[0] * size[1]))
+        self._capacity = _PICTURE_BYTES // (size[0] * size[1])
         self._floats: OrderedDict[int, NDArray[np.float32]] = OrderedDict()
 
     def at(self, index: int) -> NDArray[np.uint8] | None:
@@ -100,7 +119,7 @@ class MasterFrames:
         if not 0 <= index < self.decoder.count:
             return None
         if index not in self._kept:
-            self._read(range(index - NEIGHBOURS, index + NEIGHBOURS + 1))
+            self._read(range(index - _NEIGHBOURS, index + _NEIGHBOURS + 1))
         return self._get(index)
 
     def window(self, first: int, last: int) -> dict[int, NDArray[np.uint8]]:
@@ -145,7 +164,7 @@ class MasterFrames:
         return picture
 
 
-def read_around(centres: Iterable[int], sizes: Sequence[MasterFrames], reach: int = NEIGHBOURS) -> None:
+def read_around(centres: Iterable[int], sizes: Sequence[MasterFrames], reach: int = _NEIGHBOURS) -> None:
     """Read the frames within ``reach`` of each centre at every one of ``sizes`` (one decoder) in one walk.
 
     Alignment tries several candidate offsets, each at a handful of moments spread over the

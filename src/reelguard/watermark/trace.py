@@ -350,8 +350,7 @@ class TraceService:
         counts = np.zeros(len(shifts))
         for index, picture in suspect.register_frames.items():
             warped = cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32)[valid]
-            when = suspect.times[index]
-            centre = round((when + time_map.offset_at(when)) / step)
+            centre = _master_index(suspect, reference, time_map, index)
             window = frames.window(centre - _REFINE_FRAMES, centre + _REFINE_FRAMES)
             for k, shift in enumerate(shifts):
                 frame = window.get(centre + shift)
