@@ -54,7 +54,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _content_classes import FPS, HEIGHT, WIDTH, class_frames
 from _report import report
 from screen_capture import record_player
-from watermark_trace import NullMarker, error_rates, made, once, segments_needed, trace_job
+from watermark_trace import NullMarker, error_rates, made, measure_quality, once, segments_needed, trace_job
 
 from reelguard.accounts.service import AccountService
 from reelguard.composition import Runtime
@@ -267,7 +267,7 @@ def coalition_model(sessions: int, bound: float, trials: int = 5, longest: int =
 
 def _segments_for_coalition(code: SessionCode, k: int, strategy: str, sessions: int, bound: float,
                             longest: int) -> int | None:
-    from reelguard.watermark.code import InnocentBound, family_p_value
+    from reelguard.watermark.code import InnocentBound, family_p_value, tardos_score
     group = [f"colluder-{i}" for i in range(k)]
     bits = np.array([code.bits(s, longest) for s in group], dtype=float)
     biases = np.array([code.bias(n) for n in range(longest)])
@@ -276,13 +276,10 @@ def _segments_for_coalition(code: SessionCode, k: int, strategy: str, sessions: 
     else:
         soft = 1 - 2 * bits[np.arange(longest) % k, np.arange(longest)]
     seen_b = soft < 0
-    p_seen = np.where(seen_b, biases, 1 - biases)
-    gain, loss = np.sqrt((1 - p_seen) / p_seen), np.sqrt(p_seen / (1 - p_seen))
     for m in range(5, longest + 1, 5):
         innocent = InnocentBound(biases[:m], seen_b[:m], np.abs(soft[:m]))
         for row in bits:
-            score = float(np.sum(np.abs(soft[:m]) * np.where(row[:m].astype(bool) == seen_b[:m], gain[:m],
-                                                             -loss[:m])))
+            score = tardos_score(row[:m].astype(bool), biases[:m], soft[:m])
             if family_p_value(innocent.p_value(score), sessions) <= bound:
                 return m
     return None
@@ -408,15 +405,8 @@ def mark_energy(video: Path, strength: float) -> tuple[float, float, float]:
 
 def compare(runtime: Runtime, distorted: Path, reference: Path) -> tuple[str, str]:
     """(PSNR Y, SSIM Y) of two videos of the same size, frame by frame from their starts."""
-    import re
-    graph = ("[0:v]setpts=PTS-STARTPTS,format=yuv420p[d];[1:v]setpts=PTS-STARTPTS,format=yuv420p[r];"
-             "[d]split[d1][d2];[r]split[r1][r2];[d1][r1]psnr;[d2][r2]ssim")
-    text = subprocess.run([runtime.tools.ffmpeg, "-nostdin", "-hide_banner", "-i", str(distorted), "-i",
-                           str(reference), "-filter_complex", graph, "-f", "null", "-"],
-                          capture_output=True, text=True, check=False).stderr
-    psnr = re.search(r"PSNR y:([\d.]+|inf)", text)
-    ssim = re.search(r"SSIM Y:([\d.]+)", text)
-    return (f"{float(psnr.group(1)):.2f}" if psnr else "?"), (f"{float(ssim.group(1)):.4f}" if ssim else "?")
+    psnr, ssim = measure_quality(runtime, distorted, reference, reference_size=None, xpsnr=False)
+    return (f"{float(psnr):.2f}" if psnr != "?" else psnr), (f"{float(ssim):.4f}" if ssim != "?" else ssim)
 
 
 def tabulate(runtime: Runtime, jobs: list[dict[str, Any]], reports: list[dict[str, Any]], classes: list[str],

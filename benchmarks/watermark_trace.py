@@ -50,7 +50,7 @@ from reelguard.composition import Runtime
 from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transcode
 from reelguard.settings import Settings
 from reelguard.store.models import WatermarkSessionRow
-from reelguard.watermark.code import InnocentBound, SessionCode, family_p_value
+from reelguard.watermark.code import InnocentBound, SessionCode, family_p_value, tardos_score
 from reelguard.watermark.detection import DECIDED_Z, soft_symbol
 from reelguard.watermark.embedding import FrameMarker
 from reelguard.watermark.sessions import SessionService, StartedSession
@@ -166,13 +166,11 @@ def segments_needed(report_json: dict[str, Any], guilty_bits: list[list[int]], c
     soft = np.array([soft_symbol(s["z"]) for s in segments])
     biases = np.array([code.bias(n) for n in positions])
     seen_b = soft < 0
-    p_seen = np.where(seen_b, biases, 1 - biases)
-    gain, loss = np.sqrt((1 - p_seen) / p_seen), np.sqrt(p_seen / (1 - p_seen))
     for m in range(1, len(segments) + 1):
         bound_m = InnocentBound(biases[:m], seen_b[:m], np.abs(soft[:m]))
         for bits in guilty_bits:
             mine = np.array([bits[n] for n in positions[:m]], dtype=bool)
-            score = float(np.sum(np.abs(soft[:m]) * np.where(mine == seen_b[:m], gain[:m], -loss[:m])))
+            score = tardos_score(mine, biases[:m], soft[:m])
             if soft[:m].any() and family_p_value(bound_m.p_value(score), sessions) <= bound:
                 return m
     return None
@@ -452,18 +450,25 @@ def mark_alone_quality(source: Path, strength: float) -> list[str]:
     return [f"{np.mean(psnrs):.2f}", f"{np.mean(ssims):.5f}", "n/a"]
 
 
-def measure_quality(runtime: Runtime, distorted: Path, reference: Path) -> list[str]:
+def measure_quality(runtime: Runtime, distorted: Path, reference: Path,
+                    reference_size: tuple[int, int] | None = (1280, 720), xpsnr: bool = True) -> list[str]:
+    """PSNR Y, SSIM Y (and XPSNR Y) of two videos frame by frame from their starts, as ffmpeg prints them.
+
+    The reference is scaled to ``reference_size`` first (None: the two are the same size).
+    """
     import re
-    graph = ("[0:v]setpts=PTS-STARTPTS,format=yuv420p[d];[1:v]setpts=PTS-STARTPTS,scale=1280:720,format=yuv420p[r];"
-             "[d]split=3[d1][d2][d3];[r]split=3[r1][r2][r3];[d1][r1]psnr;[d2][r2]ssim;[d3][r3]xpsnr")
+    scale = f"scale={reference_size[0]}:{reference_size[1]}," if reference_size else ""
+    ways = ["psnr", "ssim", *(["xpsnr"] if xpsnr else [])]
+    split = len(ways)
+    graph = (f"[0:v]setpts=PTS-STARTPTS,format=yuv420p[d];[1:v]setpts=PTS-STARTPTS,{scale}format=yuv420p[r];"
+             f"[d]split={split}{''.join(f'[d{i}]' for i in range(split))};"
+             f"[r]split={split}{''.join(f'[r{i}]' for i in range(split))};"
+             + ";".join(f"[d{i}][r{i}]{way}" for i, way in enumerate(ways)))
     result = subprocess.run([runtime.tools.ffmpeg, "-nostdin", "-hide_banner", "-i", str(distorted), "-i",
                              str(reference), "-filter_complex", graph, "-f", "null", "-"],
                             capture_output=True, text=True, check=False)
-    text = result.stderr
-    luma = re.search(r"PSNR y:([\d.]+|inf)", text)
-    ssim = re.search(r"SSIM Y:([\d.]+)", text)
-    xpsnr = re.search(r"XPSNR\s+y:\s*([\d.]+|inf)", text)
-    return [m.group(1) if m else "?" for m in (luma, ssim, xpsnr)]
+    patterns = [r"PSNR y:([\d.]+|inf)", r"SSIM Y:([\d.]+)", r"XPSNR\s+y:\s*([\d.]+|inf)"][:split]
+    return [m.group(1) if (m := re.search(pattern, result.stderr)) else "?" for pattern in patterns]
 
 
 def _title_id(runtime: Runtime) -> str:

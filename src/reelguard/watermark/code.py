@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["MAX_SUSPECTED", "AccusationScore", "InnocentBound", "SessionCode", "Verdict", "accuse", "bias_distribution",
-           "family_p_value", "innocent_p_value"]
+           "family_p_value", "innocent_p_value", "tardos_score"]
 
 _BITS_LABEL = b"reelguard-wm-bit/"
 _BIAS_LABEL = b"reelguard-wm-bias/"
@@ -141,19 +141,27 @@ class SessionCode:
             return [AccusationScore(s, 0.0, 1.0, 0, 1.0) for s in session_ids]
         biases = np.array([self.bias(n) for n in positions])
         soft = np.array([observed[n] for n in positions])
-        seen_b = soft < 0
-        weight = np.abs(soft)
-        agree_gain, disagree_loss = _tardos_terms(biases, seen_b)
-        bound = InnocentBound(biases, seen_b, weight)
+        bound = InnocentBound(biases, soft < 0, np.abs(soft))
         results = []
         for session in session_ids:
             bits = np.array([self.bit(session, n) for n in positions], dtype=bool)
-            terms = np.where(bits == seen_b, agree_gain, -disagree_loss)
-            score = float(np.sum(weight * terms))
+            score = tardos_score(bits, biases, soft)
             p_value = bound.p_value(score)
             results.append(AccusationScore(session, score, p_value, len(positions),
                                            family_p_value(p_value, len(session_ids))))
         return results
+
+
+def tardos_score(bits: NDArray[np.bool_], biases: NDArray[np.float64], soft: NDArray[np.float64]) -> float:
+    """A session's symmetric Tardos score: its bits (True = B) against soft symbols seen at the same positions.
+
+    Each position adds its confidence ``|soft|`` times a gain where the session's bit is the
+    one seen, and takes a loss where it is not; both weigh how unlikely an innocent is to
+    hold the bit seen.
+    """
+    seen_b = soft < 0
+    gain, loss = _tardos_terms(biases, seen_b)
+    return float(np.sum(np.abs(soft) * np.where(bits == seen_b, gain, -loss)))
 
 
 def _tardos_terms(biases: NDArray[np.float64], seen_b: NDArray[np.bool_]) -> tuple[NDArray[np.float64], ...]:
