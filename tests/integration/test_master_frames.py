@@ -57,18 +57,24 @@ def test_every_way_of_asking_gives_the_frame_a_straight_decode_gives(long_gop_ma
                 assert walked is None or np.array_equal(walked, truth[size][step].astype(np.float32))
 
 
-def test_a_walk_forward_decodes_once_and_a_look_back_is_not_decoded_again(  # type: ignore[no-untyped-def]
-        long_gop_master, monkeypatch: pytest.MonkeyPatch) -> None:
-    path, reference = long_gop_master
+@pytest.fixture
+def decoded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The indices of the master frames the decoder hands out (from where each seek or walk starts), in order."""
     real = master_frames.video_frames
-    decoded: list[int] = []
+    handed: list[int] = []
 
     def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
         for when, frame in real(*args, **kwargs):
-            decoded.append(round(when * 25))
+            handed.append(round(when * 25))
             yield when, frame
 
     monkeypatch.setattr(master_frames, "video_frames", counting)
+    return handed
+
+
+def test_a_walk_forward_decodes_once_and_a_look_back_is_not_decoded_again(  # type: ignore[no-untyped-def]
+        long_gop_master, decoded: list[int]) -> None:
+    path, reference = long_gop_master
     decoder = MasterDecoder(path, reference)
     work, register = MasterFrames(decoder, SIZES[0]), MasterFrames(decoder, SIZES[1])
     for index in range(100, 200):
@@ -77,25 +83,16 @@ def test_a_walk_forward_decodes_once_and_a_look_back_is_not_decoded_again(  # ty
     work.window(120, 180)  # looked back at: kept
     assert register.at(230) is not None  # a little ahead: decoding goes on rather than seeking
     assert sorted(decoded) == list(range(100, 239))
-    read_around([280, 290], (work, register))  # both sizes from one decode
+    read_around([280, 290], [(work, 8), (register, 8)])  # both sizes from one decode
     assert work.at(280) is not None and register.window(272, 298) and work.window(272, 298)
     assert sorted(decoded) == list(range(100, 299))
 
 
 def test_a_frame_past_a_key_frame_is_reached_by_a_seek(  # type: ignore[no-untyped-def]
-        long_gop_master, monkeypatch: pytest.MonkeyPatch) -> None:
+        long_gop_master, decoded: list[int]) -> None:
     """Key frames at 0, 5 and 10 s: from frame 199 (8 s), frame 230 is decoded on to, frame 295 (11.8 s) is sought
     (a seek starts at the 10 s key frame, 50 frames on from where the walk stands)."""
     path, reference = long_gop_master
-    real = master_frames.video_frames
-    decoded: list[int] = []
-
-    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
-        for when, frame in real(*args, **kwargs):
-            decoded.append(round(when * 25))
-            yield when, frame
-
-    monkeypatch.setattr(master_frames, "video_frames", counting)
     frames = MasterFrames(MasterDecoder(path, reference), SIZES[1])
     assert frames.frame(199) is not None and decoded == [199]
     assert frames.frame(230) is not None and decoded == list(range(199, 231))  # decoded on

@@ -18,6 +18,7 @@ master frame it shows and where the master's picture lies in it:
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,7 @@ from reelguard.watermark.orientation import AS_SHOWN, Orientation
 __all__ = [
     "SIGNATURE_HZ",
     "THUMB_SIZE",
+    "Features",
     "PictureLikeness",
     "Registration",
     "TimeMap",
@@ -304,20 +306,46 @@ class Registration:
     orientation: Orientation = AS_SHOWN
 
 
+class Features:
+    """ORB's keypoints and descriptors of pictures, each found once while the picture lives.
+
+    A trace registers the same suspect frames (as shown and mirrored) against the master
+    at every candidate offset, and often the same master frame more than once (coarse,
+    then fine, then on the exact frame); finding features is most of registration's cost.
+    Pictures are known by identity (they are not changed once decoded), held weakly.
+    """
+
+    def __init__(self) -> None:
+        self.orb = cv2.ORB_create(nfeatures=1500, fastThreshold=10)  # type: ignore[attr-defined]
+        self._found: dict[tuple[int, Orientation], tuple[weakref.ref[Gray], Any, Any]] = {}
+
+    def of(self, picture: Gray, orientation: Orientation = AS_SHOWN) -> tuple[Any, Any]:
+        """(keypoints, descriptors) of ``picture`` as ``orientation`` shows it."""
+        key = (id(picture), orientation)
+        known = self._found.get(key)
+        if known is not None and known[0]() is picture:
+            return known[1], known[2]
+        keypoints, descriptors = self.orb.detectAndCompute(orientation.apply(picture), None)
+        self._found[key] = (weakref.ref(picture), keypoints, descriptors)
+        return keypoints, descriptors
+
+
 def register(pairs: Sequence[tuple[Gray, Gray]],
-             orientations: Sequence[Orientation] = (AS_SHOWN,)) -> Registration | None:
+             orientations: Sequence[Orientation] = (AS_SHOWN,),
+             features: Features | None = None) -> Registration | None:
     """A homography from suspect to master, pooled over (master, suspect) frame pairs.
 
     The suspect is registered as shown and, when asked, mirrored (ORB features turn with
     the picture but do not mirror); the orientation with the most inliers is kept. The
-    master's features are found once.
+    master's features are found once; with ``features`` kept across calls, each picture's
+    are.
     """
-    orb = cv2.ORB_create(nfeatures=1500, fastThreshold=10)  # type: ignore[attr-defined]
-    masters = [orb.detectAndCompute(master, None) for master, _ in pairs]
+    features = features or Features()
+    masters = [features.of(master) for master, _ in pairs]
     height, width = pairs[0][1].shape if pairs else (0, 0)
     best: Registration | None = None
     for orientation in orientations:
-        found = _register_oriented(orb, masters, [orientation.apply(suspect) for _, suspect in pairs])
+        found = _register_oriented(masters, [features.of(suspect, orientation) for _, suspect in pairs])
         if found is None:
             continue
         found = Registration(found.homography @ orientation.matrix(width, height), found.inliers, orientation)
@@ -326,13 +354,11 @@ def register(pairs: Sequence[tuple[Gray, Gray]],
     return best
 
 
-def _register_oriented(orb: Any, masters: Sequence[tuple[Any, Any]],
-                       suspects: Sequence[NDArray[np.generic]]) -> Registration | None:
+def _register_oriented(masters: Sequence[tuple[Any, Any]], suspects: Sequence[tuple[Any, Any]]) -> Registration | None:
     matcher = cv2.BFMatcher(cv2.NORM_HAMMING, crossCheck=True)
     source: list[tuple[float, float]] = []
     target: list[tuple[float, float]] = []
-    for (kp_m, des_m), suspect in zip(masters, suspects, strict=True):
-        kp_s, des_s = orb.detectAndCompute(suspect, None)
+    for (kp_m, des_m), (kp_s, des_s) in zip(masters, suspects, strict=True):
         if des_m is None or des_s is None:
             continue
         for match in matcher.match(des_s, des_m):
@@ -353,7 +379,8 @@ _CONFIDENT_INLIERS = 4 * _MIN_INLIERS
 
 
 def register_copy(pairs: Sequence[tuple[Gray, Gray]],
-                  orientations: Sequence[Orientation] = (AS_SHOWN,)) -> Registration | None:
+                  orientations: Sequence[Orientation] = (AS_SHOWN,),
+                  features: Features | None = None) -> Registration | None:
     """The suspect's map to the master: ORB's, unless it rests on few inliers and ECC's matches better.
 
     ORB's features fail two ways: too few (flat pictures), and a handful matched by chance
@@ -361,7 +388,7 @@ def register_copy(pairs: Sequence[tuple[Gray, Gray]],
     inliers, ECC registers too, and the map whose warped suspects correlate better with
     their masters is kept.
     """
-    by_features = register(pairs, orientations)
+    by_features = register(pairs, orientations, features)
     if by_features is not None and by_features.inliers >= _CONFIDENT_INLIERS:
         return by_features
     comparison = _Comparison(pairs)

@@ -9,7 +9,7 @@ master's decode order (the order the A/B variants were encoded in), at two sizes
     frames.at(1200)           # one frame (its neighbours decoded and kept: offsets are tried next to it)
     frames.window(1194, 1206) # a run of frames
     frames.frame(1201)        # as float32, for the tracker's many look-ups of the same frames
-    read_around([1200, 1460], (frames, other_size))  # many moments at both sizes, in one walk
+    read_around([1200, 1460], [(frames, 0), (other_size, 6)])  # many moments (±6 at the other size), one walk
 
 A master may hold a key frame only every 10 s (x264's default), so reaching one frame by a
 seek can cost 250 decoded frames. Alignment asks for the same moments again (each
@@ -55,9 +55,14 @@ class MasterDecoder:
     def count(self) -> int:
         return len(self._pts)
 
-    def read(self, indices: Iterable[int], into: Sequence[MasterFrames]) -> None:
-        """Decode the frames at ``indices`` (those in the title), in order, and hand each to every one of ``into``."""
-        wanted = sorted({index for index in indices if 0 <= index < self.count})
+    def read(self, wanted_by: Sequence[tuple[MasterFrames, Iterable[int]]]) -> None:
+        """Decode, in order, the frames (in the title) each size wants, and hand each size the ones it wants."""
+        by_index: dict[int, list[MasterFrames]] = {}
+        for frames, indices in wanted_by:
+            for index in indices:
+                if 0 <= index < self.count:
+                    by_index.setdefault(index, []).append(frames)
+        wanted = sorted(by_index)
         position = 0
         while position < len(wanted):
             if self._walk is None or not self._walk_reaches(wanted[position]):
@@ -68,7 +73,7 @@ class MasterDecoder:
                 while position < len(wanted) and wanted[position] < index:
                     position += 1  # a frame the master does not give (not one of its timestamps)
                 if position < len(wanted) and wanted[position] == index:
-                    for frames in into:
+                    for frames in by_index[index]:
                         frames.keep(index, frame)
                     position += 1
                 if position == len(wanted) or not self._walk_reaches(wanted[position]):
@@ -155,7 +160,7 @@ class MasterFrames:
             self._kept.popitem(last=False)
 
     def _read(self, indices: Iterable[int]) -> None:
-        self.decoder.read([index for index in indices if index not in self._kept], into=(self,))
+        self.decoder.read([(self, [index for index in indices if index not in self._kept])])
 
     def _get(self, index: int) -> NDArray[np.uint8] | None:
         picture = self._kept.get(index)
@@ -164,14 +169,17 @@ class MasterFrames:
         return picture
 
 
-def read_around(centres: Iterable[int], sizes: Sequence[MasterFrames], reach: int = _NEIGHBOURS) -> None:
-    """Read the frames within ``reach`` of each centre at every one of ``sizes`` (one decoder) in one walk.
+def read_around(centres: Iterable[int], reaches: Sequence[tuple[MasterFrames, int]]) -> None:
+    """Read, in one walk of one decoder, the frames within each size's reach of every centre, at that size.
 
     Alignment tries several candidate offsets, each at a handful of moments spread over the
-    suspect; asked one by one, each candidate walks the whole stretch again.
+    suspect; asked one by one, each candidate walks the whole stretch again. A size that
+    registers needs the moments themselves (reach 0); one that refines the offset, the
+    frames either side.
     """
-    decoders = {id(frames.decoder) for frames in sizes}
+    decoders = {id(frames.decoder) for frames, _ in reaches}
     if len(decoders) != 1:
         raise ValueError(f"expected master frames of one decoder, got {len(decoders)}")
-    around = {centre + step for centre in centres for step in range(-reach, reach + 1)}
-    sizes[0].decoder.read(around, into=sizes)
+    moments = sorted(set(centres))
+    reaches[0][0].decoder.read([(frames, {centre + step for centre in moments for step in range(-reach, reach + 1)})
+                                for frames, reach in reaches])

@@ -46,6 +46,7 @@ from reelguard.store.database import Database
 from reelguard.store.models import WatermarkSessionRow
 from reelguard.titles import Title, WatermarkParams
 from reelguard.watermark.alignment import (
+    Features,
     PictureLikeness,
     Registration,
     TimeMap,
@@ -279,17 +280,19 @@ class TraceService:
         candidates += [r for r in recognised if all(abs(r.start - c.start) > 2.0 for c in candidates)]
         if not candidates:
             return None
-        # each step reads every candidate's moments in one walk of the master: one by one, each walks it again
-        read_around(self._moments(suspect, reference, candidates), (masters,))
-        coarse = [self._register(suspect, masters, reference, candidate, ORIENTATIONS)  # mirrored or not, too
+        # each step reads every candidate's moments in one walk of the master (one by one, each walks it again):
+        # registration compares the moments themselves, refinement the frames either side
+        read_around(self._moments(suspect, reference, candidates), [(masters, 0)])
+        features = Features()  # the suspect's frames are registered at every candidate: their features found once
+        coarse = [self._register(suspect, masters, reference, candidate, ORIENTATIONS, features)  # mirrored too
                   for candidate in candidates]
         orientations = [found.orientation if found else AS_SHOWN for found in coarse]
         candidates = [_to_thumbnail_offset(suspect, reference, candidate, orientation)
                       for candidate, orientation in zip(candidates, orientations, strict=True)]
-        read_around(self._moments(suspect, reference, candidates), (masters, work_frames))
+        read_around(self._moments(suspect, reference, candidates), [(masters, 0), (work_frames, _REFINE_FRAMES)])
         best: tuple[float, TimeMap, Registration | None] | None = None  # (likeness, time map, registration)
         for candidate, orientation, found in zip(candidates, orientations, coarse, strict=True):
-            registration = self._register(suspect, masters, reference, candidate, (orientation,)) or found
+            registration = self._register(suspect, masters, reference, candidate, (orientation,), features) or found
             candidate, likeness = self._refine_to_frame(suspect, row, work_frames, reference, candidate,
                                                         registration)
             if best is None or likeness > best[0]:  # the one whose registered pictures match the master best
@@ -300,7 +303,8 @@ class TraceService:
             return time_map, None  # features matched by chance: the pictures themselves differ
         # register again on the exact frames: a homography fitted a frame off is a poorer one
         orientation = registration.orientation if registration else AS_SHOWN
-        return time_map, self._register(suspect, masters, reference, time_map, (orientation,)) or registration
+        read_around(self._moments(suspect, reference, [time_map]), [(masters, 0)])
+        return time_map, self._register(suspect, masters, reference, time_map, (orientation,), features) or registration
 
     @staticmethod
     def _time_candidates(suspect: _Suspect, reference: MasterReference) -> list[TimeMap]:
@@ -370,7 +374,7 @@ class TraceService:
 
     @staticmethod
     def _register(suspect: _Suspect, frames: MasterFrames, reference: MasterReference, time_map: TimeMap,
-                  orientations: Sequence[Orientation]) -> Registration | None:
+                  orientations: Sequence[Orientation], features: Features) -> Registration | None:
         pairs = []
         for index, picture in suspect.register_frames.items():
             master = frames.at(_master_index(suspect, reference, time_map, index))
@@ -378,7 +382,7 @@ class TraceService:
                 pairs.append((master, picture))
         if not pairs:
             return None
-        return register_copy(pairs, orientations)
+        return register_copy(pairs, orientations, features)
 
     def _detect(self, suspect: _Suspect, row: Title, master_frames: MasterFrames, reference: MasterReference,
                 offset: float, registration: Registration | None, watermark: WatermarkParams,
