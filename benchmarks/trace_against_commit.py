@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import ROOT, report
@@ -41,11 +42,17 @@ print(json.dumps({"seconds": seconds, "report": kept}))
 """
 
 
-def trace_with(source: Path, data: Path, suspect: Path, title: str) -> tuple[float, dict[str, object]]:
+def trace_with(source: Path, data: Path, suspect: Path, title: str) -> tuple[float, dict[str, Any]]:
     done = subprocess.run([sys.executable, "-c", _TRACE, str(data), str(suspect), title], capture_output=True,
                           text=True, check=True, env={**os.environ, "PYTHONPATH": str(source)})
     answer = json.loads(done.stdout.strip().splitlines()[-1])
     return float(answer["seconds"]), answer["report"]
+
+
+def _evidence(kept: dict[str, Any]) -> str:
+    """What a report found, in short: segments read, mean |z|, sessions accused."""
+    z = [abs(value) for value in kept["z"]]
+    return f"{len(z)} seg, |z| {sum(z) / max(1, len(z)):.2f}, {len(kept['accused'])} accused"
 
 
 def suspect_minutes(suspect: Path) -> float:
@@ -76,13 +83,15 @@ def main() -> None:
                 now, before = min(s for s, _ in here) / minutes, min(s for s, _ in there) / minutes
                 same = all(r == there[0][1] for _, r in here + there)
                 rows.append([suspect.name, f"{now:.1f} s", f"{before:.1f} s", f"{now / before:.2f}",
-                             "yes" if same else "NO"])
+                             "yes" if same else "NO", f"{_evidence(here[0][1])} / {_evidence(there[0][1])}"])
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(baseline)], cwd=ROOT, check=False)
     report(f"Trace speed against commit {args.baseline}", ["suspect", "per minute, this commit",
-                                                          f"per minute, {args.baseline}", "ratio", "same report"],
+                                                          f"per minute, {args.baseline}", "ratio", "same report",
+                                                          f"evidence, this commit / {args.baseline}"],
            rows, [f"title {args.title}; best of {args.rounds} round(s), the two versions alternating, each trace in "
-                  "a fresh process; same report: offset, every segment's z, the accused and their p-values"])
+                  "a fresh process; same report: offset, every segment's z, the accused and their p-values",
+                  "evidence: segments read, their mean |z|, and how many sessions were accused"])
 
 
 if __name__ == "__main__":
