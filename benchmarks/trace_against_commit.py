@@ -52,7 +52,7 @@ def trace_with(source: Path, data: Path, suspect: Path, title: str) -> tuple[flo
 def _evidence(kept: dict[str, Any]) -> str:
     """What a report found, in short: segments read, mean |z|, sessions accused."""
     z = [abs(value) for value in kept["z"]]
-    return f"{len(z)} seg, |z| {sum(z) / max(1, len(z)):.2f}, {len(kept['accused'])} accused"
+    return f"{len(z)} seg, mean abs z {sum(z) / max(1, len(z)):.2f}, {len(kept['accused'])} accused"
 
 
 def suspect_minutes(suspect: Path) -> float:
