@@ -267,7 +267,7 @@ def coalition_model(sessions: int, bound: float, trials: int = 5, longest: int =
 
 def _segments_for_coalition(code: SessionCode, k: int, strategy: str, sessions: int, bound: float,
                             longest: int) -> int | None:
-    from reelguard.watermark.code import InnocentBound, family_p_value, tardos_score
+    from reelguard.watermark.code import InnocentBound, family_p_value, tardos_scores
     group = [f"colluder-{i}" for i in range(k)]
     bits = np.array([code.bits(s, longest) for s in group], dtype=float)
     biases = np.array([code.bias(n) for n in range(longest)])
@@ -278,8 +278,7 @@ def _segments_for_coalition(code: SessionCode, k: int, strategy: str, sessions: 
     seen_b = soft < 0
     for m in range(5, longest + 1, 5):
         innocent = InnocentBound(biases[:m], seen_b[:m], np.abs(soft[:m]))
-        for row in bits:
-            score = tardos_score(row[:m].astype(bool), biases[:m], soft[:m])
+        for score in tardos_scores(bits[:, :m].astype(bool), biases[:m], soft[:m]):
             if family_p_value(innocent.p_value(score), sessions) <= bound:
                 return m
     return None

@@ -50,7 +50,7 @@ from reelguard.composition import Runtime
 from reelguard.media import TranscodePlan, plan_ladder, probe_master, run_transcode
 from reelguard.settings import Settings
 from reelguard.store.models import WatermarkSessionRow
-from reelguard.watermark.code import InnocentBound, SessionCode, family_p_value, tardos_score
+from reelguard.watermark.code import InnocentBound, SessionCode, family_p_value, tardos_scores
 from reelguard.watermark.detection import DECIDED_Z, soft_symbol
 from reelguard.watermark.embedding import FrameMarker
 from reelguard.watermark.sessions import SessionService, StartedSession
@@ -168,9 +168,8 @@ def segments_needed(report_json: dict[str, Any], guilty_bits: list[list[int]], c
     seen_b = soft < 0
     for m in range(1, len(segments) + 1):
         bound_m = InnocentBound(biases[:m], seen_b[:m], np.abs(soft[:m]))
-        for bits in guilty_bits:
-            mine = np.array([bits[n] for n in positions[:m]], dtype=bool)
-            score = tardos_score(mine, biases[:m], soft[:m])
+        mine = np.array([[bits[n] for n in positions[:m]] for bits in guilty_bits], dtype=bool)
+        for score in tardos_scores(mine.reshape(len(guilty_bits), m), biases[:m], soft[:m]):
             if soft[:m].any() and family_p_value(bound_m.p_value(score), sessions) <= bound:
                 return m
     return None

@@ -34,7 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 __all__ = ["MAX_SUSPECTED", "AccusationScore", "InnocentBound", "SessionCode", "Verdict", "accuse", "bias_distribution",
-           "family_p_value", "innocent_p_value", "tardos_score"]
+           "family_p_value", "innocent_p_value", "tardos_scores"]
 
 _BITS_LABEL = b"reelguard-wm-bit/"
 _BIAS_LABEL = b"reelguard-wm-bias/"
@@ -142,26 +142,26 @@ class SessionCode:
         biases = np.array([self.bias(n) for n in positions])
         soft = np.array([observed[n] for n in positions])
         bound = InnocentBound(biases, soft < 0, np.abs(soft))
+        bits = np.array([[self.bit(session, n) for n in positions] for session in session_ids], dtype=bool)
         results = []
-        for session in session_ids:
-            bits = np.array([self.bit(session, n) for n in positions], dtype=bool)
-            score = tardos_score(bits, biases, soft)
+        for session, score in zip(session_ids, tardos_scores(bits.reshape(len(session_ids), len(positions)),
+                                                             biases, soft), strict=True):
             p_value = bound.p_value(score)
             results.append(AccusationScore(session, score, p_value, len(positions),
                                            family_p_value(p_value, len(session_ids))))
         return results
 
 
-def tardos_score(bits: NDArray[np.bool_], biases: NDArray[np.float64], soft: NDArray[np.float64]) -> float:
-    """A session's symmetric Tardos score: its bits (True = B) against soft symbols seen at the same positions.
+def tardos_scores(bits: NDArray[np.bool_], biases: NDArray[np.float64], soft: NDArray[np.float64]) -> list[float]:
+    """Each session's symmetric Tardos score: its bits (a row, True = B) against soft symbols seen there.
 
     Each position adds its confidence ``|soft|`` times a gain where the session's bit is the
     one seen, and takes a loss where it is not; both weigh how unlikely an innocent is to
-    hold the bit seen.
+    hold the bit seen (worked out once for every session).
     """
     seen_b = soft < 0
     gain, loss = _tardos_terms(biases, seen_b)
-    return float(np.sum(np.abs(soft) * np.where(bits == seen_b, gain, -loss)))
+    return [float(score) for score in np.sum(np.abs(soft) * np.where(bits == seen_b, gain, -loss), axis=1)]
 
 
 def _tardos_terms(biases: NDArray[np.float64], seen_b: NDArray[np.bool_]) -> tuple[NDArray[np.float64], ...]:

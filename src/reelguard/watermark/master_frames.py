@@ -67,8 +67,7 @@ class MasterDecoder:
         while position < len(wanted):
             if self._walk is None or not self._walk_reaches(wanted[position]):
                 self._walk = self._decode_from(wanted[position])
-            walk = self._walk
-            for index, frame in walk:
+            for index, frame in self._walk:
                 self._decoded_to = index
                 while position < len(wanted) and wanted[position] < index:
                     position += 1  # a frame the master does not give (not one of its timestamps)
@@ -90,7 +89,7 @@ class MasterDecoder:
 
     def _seek_lands(self, index: int) -> int:
         """The frame a seek to ``index`` starts decoding at: the key frame before it (as ``video_frames`` seeks)."""
-        start = float(self._pts[index]) - 1e-3
+        start = self._start_of(index)
         if start <= SEEK_MARGIN:
             return 0
         if self._key_times is None:
@@ -99,9 +98,12 @@ class MasterDecoder:
         return self._index_of(float(self._key_times[before])) if before >= 0 else 0
 
     def _decode_from(self, index: int) -> Iterator[tuple[int, av.VideoFrame]]:
-        start = float(self._pts[index]) - 1e-3
-        for when, frame in video_frames(self._master, start=max(0.0, start)):
+        for when, frame in video_frames(self._master, start=max(0.0, self._start_of(index))):
             yield self._index_of(when), frame
+
+    def _start_of(self, index: int) -> float:
+        """Where decoding for frame ``index`` starts yielding: just before its timestamp."""
+        return float(self._pts[index]) - 1e-3
 
     def _index_of(self, when: float) -> int:
         right = int(np.searchsorted(self._pts, when))
@@ -180,6 +182,6 @@ def read_around(centres: Iterable[int], reaches: Sequence[tuple[MasterFrames, in
     decoders = {id(frames.decoder) for frames, _ in reaches}
     if len(decoders) != 1:
         raise ValueError(f"expected master frames of one decoder, got {len(decoders)}")
-    moments = sorted(set(centres))
+    moments = set(centres)
     reaches[0][0].decoder.read([(frames, {centre + step for centre in moments for step in range(-reach, reach + 1)})
                                 for frames, reach in reaches])
