@@ -202,3 +202,20 @@ def test_a_map_on_few_chance_inliers_gives_way_to_one_that_matches_better(monkey
     monkeypatch.setattr(alignment, "register", lambda *args: confident)
     monkeypatch.setattr(alignment, "_ecc", lambda *args: pytest.fail("ECC asked"))
     assert register_copy(pairs, ORIENTATIONS) is confident
+
+
+def test_likeness_at_an_offset_is_the_score_picture_offsets_rank_by() -> None:
+    """What ranks recognition's alternatives: the true pass of a repeating clip scores best, off the end scores low."""
+    rng = np.random.default_rng(11)
+    clip = _smooth_thumbs(rng, 150).astype(np.int32) // 2
+    passes = [clip + np.round(cv2.GaussianBlur(rng.normal(size=clip.shape[1:]).astype(np.float32), (0, 0), 6)
+                              * 400).clip(-60, 60).astype(np.int32) + 70 for _ in range(4)]
+    master = np.concatenate(passes).astype(np.uint8)
+    truth = 2 * 150 + 20
+    pictures = PictureLikeness.measure(master, FPS, list(master[truth:truth + 100]), _times(100))
+    (best, score), *_ = picture_offsets(pictures)
+    assert pictures.at_offset(best) == pytest.approx(score, abs=1e-6)
+    per_pass = [pictures.at_offset((p * 150 + 20) / FPS) for p in range(4)]
+    assert int(np.argmax(per_pass)) == 2
+    assert per_pass[2] == pytest.approx(1.0, abs=1e-3)
+    assert pictures.at_offset((len(master) - 50) / FPS) < 0.6  # half the samples fall off the master

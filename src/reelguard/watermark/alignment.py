@@ -138,6 +138,17 @@ class PictureLikeness:
     def master_frames(self) -> int:
         return int(self.likeness.shape[1])
 
+    def at_offset(self, offset: float) -> float:
+        """The samples' mean likeness where ``offset`` (master - suspect seconds) puts them.
+
+        ``picture_offsets``' score for that offset; a sample it puts outside the master
+        counts as unlike (0), so an offset that runs the suspect off the title scores low.
+        """
+        frames = self.frames + round(offset * self.frame_rate)
+        inside = (frames >= 0) & (frames < self.master_frames)
+        rows = np.flatnonzero(inside)
+        return float(self.likeness[rows, frames[inside]].sum() / len(frames))
+
 
 def picture_offsets(pictures: PictureLikeness, count: int = 2) -> list[tuple[float, float]]:
     """The best ``count`` (offset seconds, mean thumbnail correlation), over every master frame.

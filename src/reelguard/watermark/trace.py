@@ -85,6 +85,7 @@ _PATH_GAIN = 0.05  # a picture path with jumps is a candidate when it beats the 
 _REFINE_FRAMES = 6
 _MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master frames, on average
 _RECOGNISED_CANDIDATES = 3  # the title's strongest recognised lines tried as placements
+_RECOGNISED_TRIED = 3  # of their placements and alternatives, at most this many are registered
 _SAME_SPEED = 0.015  # a recognised passage this close to speed 1 proposes an offset to the tracker
 
 
@@ -260,7 +261,8 @@ class TraceService:
         copies whose motion signature is too short or too garbled to propose an offset.
         Only passages at the title's own speed qualify: the tracker follows one clock. A
         placement recognition could not choose among (a looping title) gives every one of
-        them; registration against the master picks the one that fits. The title is known
+        them; the likeliest by their pictures are registered (``_likeliest_recognised``), and
+        registration against the master picks the one that fits. The title is known
         here, so a placement need not clear identify's false-match bar (that bar answers
         "which title?"): the title's strongest lines are candidates, and registration judges.
         """
@@ -276,8 +278,8 @@ class TraceService:
 
     def _align(self, suspect: _Suspect, reference: MasterReference, row: Title, masters: MasterFrames,
                work_frames: MasterFrames, recognised: list[TimeMap]) -> tuple[TimeMap, Registration | None] | None:
-        candidates = self._time_candidates(suspect, reference)
-        candidates += [r for r in recognised if all(abs(r.start - c.start) > 2.0 for c in candidates)]
+        candidates, pictures = self._time_candidates(suspect, reference)
+        candidates += _likeliest_recognised(recognised, candidates, pictures)
         if not candidates:
             return None
         # each step reads every candidate's moments in one walk of the master (one by one, each walks it again):
@@ -307,7 +309,7 @@ class TraceService:
         return time_map, self._register(suspect, masters, reference, time_map, (orientation,), features) or registration
 
     @staticmethod
-    def _time_candidates(suspect: _Suspect, reference: MasterReference) -> list[TimeMap]:
+    def _time_candidates(suspect: _Suspect, reference: MasterReference) -> tuple[list[TimeMap], PictureLikeness]:
         """Where in the master the suspect may lie: by motion, by pictures, and by a picture path.
 
         Motion proposes offsets (a crop defeats thumbnails, not motion). Where motion repeats
@@ -315,7 +317,8 @@ class TraceService:
         thumbnails match best join, if new. A screen capture of a player that rebuffered fits
         no one offset; the picture path follows its clock through the stalls and joins when
         it matches clearly better than any one offset does. Pictures are compared as shown
-        and mirrored (motion does not see a mirror), and the way that matches better is used.
+        and mirrored (motion does not see a mirror), and the way that matches better is used;
+        its likeness comes back with the candidates, to rank recognition's placements by.
         """
         duration = suspect.times[-1] + 1 / suspect.facts.frame_rate
         suspect_sig = activity_signature(suspect.thumbs, suspect.times, duration)
@@ -338,7 +341,7 @@ class TraceService:
         if path is not None and path.jumps and path.score >= max(_MIN_THUMBNAIL_CORRELATION,
                                                                  one_offset + _PATH_GAIN):
             candidates.append(path)
-        return candidates
+        return candidates, pictures
 
     def _refine_to_frame(self, suspect: _Suspect, row: Title, frames: MasterFrames, reference: MasterReference,
                          time_map: TimeMap, registration: Registration | None) -> tuple[TimeMap, float]:
@@ -436,6 +439,27 @@ class TraceService:
         with self._db.session() as session:
             rows = session.scalars(select(WatermarkSessionRow).where(WatermarkSessionRow.title_id == title_id))
             return list(rows)
+
+
+def _likeliest_recognised(recognised: Sequence[TimeMap], candidates: Sequence[TimeMap],
+                          pictures: PictureLikeness) -> list[TimeMap]:
+    """Recognition's placements not yet among the candidates: its first, and the others whose pictures match best.
+
+    A title whose passages recur (a looping programme, a recurring opening) makes
+    recognition offer each recurrence as an alternative, and registering every one is the
+    costliest part of a trace. Recognition's own first choice always stays (it places a
+    cropped copy whose thumbnails match nowhere); of the rest, the ones whose thumbnails
+    match the suspect's best at their offset (as shown or mirrored, as the copy is) do.
+    """
+    fresh: list[TimeMap] = []
+    for found in recognised:
+        if all(abs(found.start - c.start) > 2.0 for c in (*candidates, *fresh)):
+            fresh.append(found)
+    if not fresh:
+        return []
+    first, others = fresh[0], fresh[1:]
+    others.sort(key=lambda found: pictures.at_offset(found.start), reverse=True)
+    return [first, *others[:_RECOGNISED_TRIED - 1]]
 
 
 def _to_thumbnail_offset(suspect: _Suspect, reference: MasterReference, candidate: TimeMap,
