@@ -120,6 +120,31 @@ def test_identify_placements_handed_in_are_used_and_the_suspect_is_decoded_once(
     assert [a.p_value for a in handed.accused] == [a.p_value for a in own.accused]
 
 
+def test_a_placement_explaining_only_the_copy_s_end_loses_to_one_explaining_all_of_it(  # type: ignore[no-untyped-def]
+        wm, tmp_path: Path) -> None:
+    """A copy that ends on the title's opening (a capture whose player went back to the start, a recap).
+
+    Recognition placed such a capture's last seconds at the opening too: an offset that
+    puts the rest of the copy before the master's start. Its one register frame inside the
+    master matched better (0.94) than the right offset's frames did on average (0.93), so
+    it won and the trace read 6 segments. Candidates are ranked by how much of the copy
+    they explain.
+    """
+    from dataclasses import replace
+
+    runtime, sessions, leak = wm
+    suspect = tmp_path / "ends-on-the-opening.mp4"
+    subprocess.run([runtime.tools.ffmpeg, "-nostdin", "-v", "error", "-y", "-ss", "5", "-t", "45", "-i", str(leak),
+                    "-ss", "0", "-t", "3", "-i", str(leak), "-filter_complex", "[0:v][1:v]concat=n=2:v=1:a=0",
+                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", str(suspect)], check=True)
+    opening = runtime.fingerprint_service().identify(leak).segments[0]
+    at_the_end = replace(opening, suspect_start=45.0, suspect_end=48.0, title_start=0.0, title_end=3.0,
+                         title_alternatives=())
+    report = runtime.trace_service().trace(suspect, title=WM_TITLE, placements=[at_the_end])
+    assert abs((report.offset_seconds or 0) - 5.0) < 0.1, report.reason
+    assert [a.session for a in report.accused] == [sessions[1]], report.reason
+
+
 @pytest.mark.parametrize("rate", ["30", "24"])
 def test_a_copy_at_another_frame_rate_is_traced(wm, tmp_path: Path, rate: str) -> None:  # type: ignore[no-untyped-def]
     """25 → 30 duplicates frames, 25 → 24 drops them: the tracker keeps each on its master frame."""
