@@ -298,7 +298,7 @@ class TraceService:
             registration = self._register(suspect, masters, reference, candidate, (orientation,), features) or found
             candidate, likeness, explained = self._refine_to_frame(suspect, row, work_frames, reference, candidate,
                                                                    registration)
-            if best is None or explained > best[0]:  # the one whose registered pictures match the master best
+            if best is None or explained > best[0]:  # the one whose registered pictures explain the most of the copy
                 best = (explained, likeness, candidate, registration)
         assert best is not None
         _explained, likeness, time_map, registration = best
@@ -374,7 +374,7 @@ class TraceService:
                     counts[k] += 1
         if not counts.any():
             return time_map, 0.0, 0.0
-        best = int(np.argmax(totals))
+        best = int(np.argmax(np.where(counts > 0, totals, -np.inf)))  # a shift with frames to compare
         return (time_map.shifted(shifts[best] * step), float(totals[best] / counts[best]),
                 float(totals[best] / len(suspect.register_frames)))
 
