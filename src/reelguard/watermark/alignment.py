@@ -138,33 +138,36 @@ class PictureLikeness:
     def master_frames(self) -> int:
         return int(self.likeness.shape[1])
 
-    def at_offset(self, offset: float) -> float:
-        """The samples' mean likeness where ``offset`` (master - suspect seconds) puts them.
+    def mean_at(self, shifts: NDArray[np.int64]) -> NDArray[np.float64]:
+        """The samples' mean likeness at each shift (master frame - sample frame).
 
-        ``picture_offsets``' score for that offset; a sample it puts outside the master
-        counts as unlike (0), so an offset that runs the suspect off the title scores low.
+        The one score both offset searches use; a sample a shift puts outside the master
+        counts as unlike (0), so a shift that runs the suspect off the title scores low.
         """
-        frames = self.frames + round(offset * self.frame_rate)
-        inside = (frames >= 0) & (frames < self.master_frames)
-        rows = np.flatnonzero(inside)
-        return float(self.likeness[rows, frames[inside]].sum() / len(frames))
+        totals = np.zeros(len(shifts), dtype=np.float64)
+        for row, frame in enumerate(self.frames):
+            placed = frame + shifts
+            inside = (placed >= 0) & (placed < self.master_frames)
+            totals[inside] += self.likeness[row, placed[inside]]
+        return totals / len(self.frames)
+
+    def at_offset(self, offset: float) -> float:
+        """The samples' mean likeness where ``offset`` (master - suspect seconds) puts them."""
+        return float(self.mean_at(np.array([round(offset * self.frame_rate)], dtype=np.int64))[0])
 
 
 def picture_offsets(pictures: PictureLikeness, count: int = 2) -> list[tuple[float, float]]:
     """The best ``count`` (offset seconds, mean thumbnail correlation), over every master frame.
 
-    An offset's score is its samples' mean likeness at the frames it puts them on. The
-    suspect's thumbnails must be letterbox-stripped; a cropped copy scores low here and is
-    left to the motion candidates.
+    Only offsets that put every sample inside the master are searched. The suspect's
+    thumbnails must be letterbox-stripped; a cropped copy scores low here and is left to
+    the motion candidates.
     """
-    frames, likeness, frame_rate = pictures.frames - pictures.frames[0], pictures.likeness, pictures.frame_rate
-    span = pictures.master_frames - int(frames[-1])
+    first, frame_rate = int(pictures.frames[0]), pictures.frame_rate
+    span = pictures.master_frames - (int(pictures.frames[-1]) - first)
     if span <= 0:
         return []
-    scores = np.zeros(span, dtype=np.float64)
-    for row, frame in enumerate(frames):
-        scores += likeness[row, frame:frame + span]
-    scores /= len(frames)
+    scores = pictures.mean_at(np.arange(span, dtype=np.int64) - first)  # index: the first sample's master frame
     order = np.argsort(scores)[::-1]
     picked: list[int] = []
     for index in order:

@@ -86,6 +86,7 @@ _REFINE_FRAMES = 6
 _MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master frames, on average
 _RECOGNISED_CANDIDATES = 3  # the title's strongest recognised lines tried as placements
 _RECOGNISED_TRIED = 3  # of their placements and alternatives, at most this many are registered
+_SAME_OFFSET_S = 2.0  # candidate offsets closer than this are one placement, tried once
 _SAME_SPEED = 0.015  # a recognised passage this close to speed 1 proposes an offset to the tracker
 
 
@@ -335,7 +336,7 @@ class TraceService:
             key=lambda measured: measured[1][0][1] if measured[1] else -1.0)
         for offset, score in pictured:
             if score >= max(_MIN_THUMBNAIL_CORRELATION, pictured[0][1] - _PICTURE_MARGIN) and all(
-                    abs(offset - c.start) > 2.0 for c in candidates):
+                    abs(offset - c.start) > _SAME_OFFSET_S for c in candidates):
                 candidates.append(TimeMap.constant(offset, score))
         path = picture_path(pictures)
         one_offset = pictured[0][1] if pictured else 0.0
@@ -462,7 +463,7 @@ def _likeliest_recognised(recognised: Sequence[TimeMap], candidates: Sequence[Ti
     """
     fresh: list[TimeMap] = []
     for found in recognised:
-        if all(abs(found.start - c.start) > 2.0 for c in (*candidates, *fresh)):
+        if all(abs(found.start - c.start) > _SAME_OFFSET_S for c in (*candidates, *fresh)):
             fresh.append(found)
     if not fresh:
         return []
