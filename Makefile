@@ -16,12 +16,13 @@ APT_PACKAGES := chromium fonts-liberation opentracker
 run: setup
 	$(BIN)/reelguard demo
 
-# Two stages: the quick tests first, then those marked slow (real media, accuracy and scale
-# trials). Both always run; a stage that collects nothing is fine, a run that collects
-# nothing at all fails (pytest's exit code 5 must not pass silently).
+# Three stages, each well under 15 minutes: the quick tests first, then those marked slow
+# (real media, accuracy and scale trials), the traces of attacked copies apart from the rest.
+# All always run; a stage that collects nothing is fine, a run that collects nothing at all
+# fails (pytest's exit code 5 must not pass silently).
 test: setup system-deps
 	@status=0; ran=0; \
-	for stage in "not slow" "slow"; do \
+	for stage in "not slow" "slow and not trace" "slow and trace"; do \
 		echo "== make test: tests marked '$$stage'"; \
 		$(BIN)/pytest -m "$$stage" $(PYTEST_ARGS); code=$$?; \
 		if [ $$code -eq 0 ]; then ran=1; elif [ $$code -ne 5 ]; then status=$$code; fi; \

@@ -28,7 +28,7 @@ from tests.conftest import make_settings, subscribe
 from tests.integration.bad_media import make_partial_downloads
 from tests.watermark_fixtures import WM_TITLE, ingest_watermarked, make_test_pattern, watermark_settings
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.trace]
 
 
 @pytest.fixture(scope="module")
