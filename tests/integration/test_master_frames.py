@@ -37,7 +37,7 @@ def test_every_way_of_asking_gives_the_frame_a_straight_decode_gives(long_gop_ma
     path, reference = long_gop_master
     truth = {size: [picture for _, picture in gray_frames(path, *size)] for size in SIZES}
     decoder = MasterDecoder(path, reference)
-    frames = {size: MasterFrames(decoder, size) for size in SIZES}
+    frames = {size: MasterFrames(decoder, size, keep_passing=size == SIZES[0]) for size in SIZES}  # as trace's
     rng = random.Random(7)
     for _ in range(60):  # seeks back and forth, runs forward, at both sizes, in a random order
         size = rng.choice(SIZES)
@@ -86,6 +86,8 @@ def test_a_walk_forward_decodes_once_and_a_look_back_is_not_decoded_again(  # ty
     read_around([280, 290], [(work, 8), (register, 8)])  # both sizes from one decode
     assert work.at(280) is not None and register.window(272, 298) and work.window(272, 298)
     assert sorted(decoded) == list(range(100, 299))
+    read_around([280, 290], [(work, 8), (register, 8)])  # all kept: nothing decoded again
+    assert sorted(decoded) == list(range(100, 299))
 
 
 def test_a_frame_past_a_key_frame_is_reached_by_a_seek(  # type: ignore[no-untyped-def]
@@ -97,3 +99,24 @@ def test_a_frame_past_a_key_frame_is_reached_by_a_seek(  # type: ignore[no-untyp
     assert frames.frame(199) is not None and decoded == [199]
     assert frames.frame(230) is not None and decoded == list(range(199, 231))  # decoded on
     assert frames.frame(295) is not None and decoded[-1] == 295 and 260 not in decoded  # sought
+
+
+def test_a_size_that_keeps_passing_frames_keeps_the_ones_decoded_on_the_way_without_pushing_out_asked_ones(  # type: ignore[no-untyped-def]
+        long_gop_master, decoded: list[int], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Key frames at 0, 5 and 10 s. Registration asks for frame 240 (9.6 s): the seek lands on the 5 s key frame and
+    decodes 125-239 on the way. Detection's size keeps those too, so reading them later decodes nothing; but only
+    while it has room, first out: frames it asked for are never pushed out by ones merely passing."""
+    path, reference = long_gop_master
+    truth = [picture for _, picture in gray_frames(path, *SIZES[0])]
+    monkeypatch.setattr(master_frames, "_PICTURE_BYTES", 150 * SIZES[0][0] * SIZES[0][1])  # room for 150 frames
+    decoder = MasterDecoder(path, reference)
+    work, register = MasterFrames(decoder, SIZES[0], keep_passing=True), MasterFrames(decoder, SIZES[1])
+    asked = work.window(10, 59)  # 50 asked for
+    assert register.at(240) is not None
+    assert sorted(decoded) == [*range(60), *range(125, 249)]  # 240 ± 8, and the ways there from 0 and 125
+    decoded.clear()
+    passing = work.window(125, 214)  # room for 90 more after the 60 from the first walk (0-9 passed on the way)
+    assert decoded == []
+    assert all(np.array_equal(picture, truth[i]) for i, picture in {**asked, **passing}.items())
+    assert work.window(10, 59) and decoded == []  # the asked ones stayed
+    assert work.at(240) is not None and decoded  # no room was left for these: decoded again

@@ -92,13 +92,15 @@ def gray_picture(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.ui
 SEEK_MARGIN = 1.0  # seconds: a seek aims this far before the frame wanted (a seek by time may land past it)
 
 
-def video_frames(path: Path, start: float = 0.0, *,
-                 log: DecodeLog | None = None) -> Iterator[tuple[float, av.VideoFrame]]:
+def video_frames(path: Path, start: float = 0.0, *, log: DecodeLog | None = None,
+                 lead_in: bool = False) -> Iterator[tuple[float, av.VideoFrame]]:
     """(time, decoded frame) for every frame from ``start`` seconds on.
 
     Without ``log`` the file must decode whole: a master's damage is an error, not something
     to read around. With it (a suspect: often a partial download) damaged packets are skipped
     and a file that breaks off ends the frames, and ``log`` records which moments were read.
+    ``lead_in`` also gives the frames decoded on the way to ``start`` (from the key frame the
+    seek lands on): decoded anyway, a caller may keep them.
     """
     try:
         with opened(path, "a video file") as container:
@@ -112,7 +114,7 @@ def video_frames(path: Path, start: float = 0.0, *,
             frame_seconds = 1.0 / float(stream.average_rate or 25)
             for index, frame in enumerate(frames):
                 when = float(frame.time) if frame.time is not None else index / 25.0
-                if when + 1e-6 < start:
+                if when + 1e-6 < start and not lead_in:
                     continue
                 if log is not None:
                     log.moments.append((when, when + frame_seconds))

@@ -215,7 +215,8 @@ class TraceService:
         # the master read at two sizes: registration's, and detection's (also refinement's)
         decoder = MasterDecoder(master, reference)  # one decode, shared by both sizes
         register_frames = MasterFrames(decoder, _size_at(REGISTER_WIDTH, row.width, row.height))
-        work_frames = MasterFrames(decoder, _size_at(WORK_WIDTH, row.width, row.height))
+        work_frames = MasterFrames(decoder, _size_at(WORK_WIDTH, row.width, row.height),
+                                   keep_passing=True)  # detection reads most of what alignment's walks pass
         alignment = self._align(suspect, reference, row, register_frames, work_frames, recognised)
         on_progress("align", 1, 1)
         if alignment is None:
@@ -283,16 +284,21 @@ class TraceService:
         candidates += _likeliest_recognised(recognised, candidates, pictures)
         if not candidates:
             return None
-        # each step reads every candidate's moments in one walk of the master (one by one, each walks it again):
-        # registration compares the moments themselves, refinement the frames either side
-        read_around(self._moments(suspect, reference, candidates), [(masters, 0)])
+        # where the thumbnails move each candidate to, seen as shown and mirrored (registration then says which)
+        moved = {orientation: [_to_thumbnail_offset(suspect, reference, candidate, orientation)
+                               for candidate in candidates] for orientation in ORIENTATIONS}
+        # one walk of the master reads every moment the steps below compare, at every offset they may take:
+        # registration the moments themselves, refinement the frames either side. A seek's way from its key frame
+        # is the cost, and moments a few frames apart share it (read step by step, each walked it again).
+        read_around(self._moments(suspect, reference, [*candidates, *(c for cs in moved.values() for c in cs)]),
+                    [(masters, 0), (work_frames, _REFINE_FRAMES)])
         features = Features()  # the suspect's frames are registered at every candidate: their features found once
         coarse = [self._register(suspect, masters, reference, candidate, ORIENTATIONS, features)  # mirrored too
                   for candidate in candidates]
         orientations = [found.orientation if found else AS_SHOWN for found in coarse]
-        candidates = [_to_thumbnail_offset(suspect, reference, candidate, orientation)
-                      for candidate, orientation in zip(candidates, orientations, strict=True)]
-        read_around(self._moments(suspect, reference, candidates), [(masters, 0), (work_frames, _REFINE_FRAMES)])
+        candidates = [moved[orientation][i] for i, orientation in enumerate(orientations)]
+        read_around(self._moments(suspect, reference, candidates),  # what was pushed out since, if anything
+                    [(masters, 0), (work_frames, _REFINE_FRAMES)])
         # (share of the copy explained, likeness, time map, registration)
         best: tuple[float, float, TimeMap, Registration | None] | None = None
         for candidate, orientation, found in zip(candidates, orientations, coarse, strict=True):
