@@ -403,9 +403,9 @@ def register_copy(pairs: Sequence[tuple[Gray, Gray]],
     their masters is kept.
     """
     by_features = register(pairs, orientations, features)
-    if by_features is not None and by_features.inliers >= _CONFIDENT_INLIERS:
-        return by_features
     comparison = _Comparison(pairs)
+    if by_features is not None and by_features.inliers >= _CONFIDENT_INLIERS:
+        return polished(comparison, by_features)
     by_intensity = _register_by_intensity(comparison, orientations)
     if by_intensity is None:
         return by_features
@@ -413,6 +413,36 @@ def register_copy(pairs: Sequence[tuple[Gray, Gray]],
     if by_features is None or score > comparison.likeness(by_features.homography):
         return registration
     return by_features
+
+
+def polished(comparison: _Comparison, found: Registration) -> Registration:
+    """ORB's map, or ECC's from it where that lines the pictures up better.
+
+    RANSAC keeps the map most matches agree with to within 3 px, and on a fixed camera's
+    copy (a static room, a clock in a corner) the matches crowd where the corners are: a
+    map 1.3 % too small passed 618 of them, and its pictures, compared at detection's size,
+    matched worse (0.90) than a wrong offset's better-fitted ones (0.94), which won. ECC,
+    started from ORB's map, fits every pixel; the map whose warped suspects correlate best
+    with their masters is kept (ORB's if none beats it).
+    """
+    best = (comparison.likeness(found.homography), found.homography)
+    step = max(1, len(comparison.pairs) // _ECC_PAIRS)
+    for master, suspect in comparison.pairs[::step][:_ECC_PAIRS]:
+        start = np.linalg.inv(found.homography)  # ECC maps master pixels to the suspect's
+        try:
+            _, fitted = cv2.findTransformECC(master, suspect,
+                                             (start / start[2, 2]).astype(np.float32), cv2.MOTION_HOMOGRAPHY,
+                                             _POLISH_CRITERIA, None)
+        except cv2.error:
+            continue  # did not converge from ORB's map
+        homography = np.asarray(np.linalg.inv(fitted.astype(np.float64)), dtype=np.float64)
+        score = comparison.likeness(homography)
+        if score > best[0]:
+            best = (score, homography)
+    return Registration(best[1], found.inliers, found.orientation)
+
+
+_POLISH_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4)
 
 
 def likeness(pairs: Sequence[tuple[Gray, Gray]], registration: Registration) -> float:
