@@ -426,13 +426,13 @@ def polished(comparison: _Comparison, found: Registration) -> Registration:
     with their masters is kept (ORB's if none beats it).
     """
     best = (comparison.likeness(found.homography), found.homography)
+    start = np.linalg.inv(found.homography)  # ECC maps master pixels to the suspect's
+    start = (start / start[2, 2]).astype(np.float32)
     step = max(1, len(comparison.pairs) // _ECC_PAIRS)
     for master, suspect in comparison.pairs[::step][:_ECC_PAIRS]:
-        start = np.linalg.inv(found.homography)  # ECC maps master pixels to the suspect's
         try:
-            _, fitted = cv2.findTransformECC(master, suspect,
-                                             (start / start[2, 2]).astype(np.float32), cv2.MOTION_HOMOGRAPHY,
-                                             _POLISH_CRITERIA, None)
+            _, fitted = cv2.findTransformECC(master, suspect, start.copy(), cv2.MOTION_HOMOGRAPHY,
+                                             _ECC_CRITERIA, None)
         except cv2.error:
             continue  # did not converge from ORB's map
         homography = np.asarray(np.linalg.inv(fitted.astype(np.float64)), dtype=np.float64)
@@ -441,8 +441,6 @@ def polished(comparison: _Comparison, found: Registration) -> Registration:
             best = (score, homography)
     return Registration(best[1], found.inliers, found.orientation)
 
-
-_POLISH_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4)
 
 
 def likeness(pairs: Sequence[tuple[Gray, Gray]], registration: Registration) -> float:
@@ -496,6 +494,7 @@ class _Comparison:
 
 _ECC_WIDTHS = (80, 160, 320)  # coarse to fine: the pictures' widths ECC runs at
 _ECC_PAIRS = 4
+_ECC_CRITERIA = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4)  # each ECC run stops here
 _ECC_MIN_LIKENESS = 0.6  # mean correlation of the registered pairs: ECC chose the map to raise it, so ask more
 _ECC_MAX_TURN = 10.0  # degrees
 _ECC_MAX_SCALE = 2.5  # a crop to 40 % or a shrink to 40 % of the picture
@@ -586,7 +585,6 @@ def _ecc(master: Gray, suspect: Gray, zoom: float = 1.0) -> NDArray[np.float64] 
     margin = (1 - zoom) / 2
     warp = np.array([[s_w / (zoom * m_w), 0.0, -margin * s_w / zoom], [0.0, s_h / (zoom * m_h), -margin * s_h / zoom]],
                     dtype=np.float32)
-    criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-4)
     for width in _ECC_WIDTHS:
         scale = width / m_w  # both pictures shrink alike: the warp's linear part holds at every level
         small_m = cv2.resize(master, (width, max(2, round(m_h * scale))), interpolation=cv2.INTER_AREA)
@@ -595,7 +593,7 @@ def _ecc(master: Gray, suspect: Gray, zoom: float = 1.0) -> NDArray[np.float64] 
         level = warp.copy()
         level[:, 2] *= scale  # ... and its translation scales with the pictures
         try:
-            _, found = cv2.findTransformECC(small_m, small_s, level, cv2.MOTION_AFFINE, criteria, None)
+            _, found = cv2.findTransformECC(small_m, small_s, level, cv2.MOTION_AFFINE, _ECC_CRITERIA, None)
         except cv2.error:
             return None  # did not converge: the pictures do not line up from there
         warp = np.array(found, dtype=np.float32)
