@@ -394,18 +394,19 @@ _CONFIDENT_INLIERS = 4 * _MIN_INLIERS
 
 def register_copy(pairs: Sequence[tuple[Gray, Gray]],
                   orientations: Sequence[Orientation] = (AS_SHOWN,),
-                  features: Features | None = None) -> Registration | None:
+                  features: Features | None = None, *, polish: bool = True) -> Registration | None:
     """The suspect's map to the master: ORB's, unless it rests on few inliers and ECC's matches better.
 
     ORB's features fail two ways: too few (flat pictures), and a handful matched by chance
     (grain, heavy compression), which RANSAC can fit a wrong map to. So when ORB has few
     inliers, ECC registers too, and the map whose warped suspects correlate better with
-    their masters is kept.
+    their masters is kept. ``polish=False`` takes a confident ORB map as RANSAC fitted it
+    (``polished``): for a first look that only asks which orientation the copy has.
     """
     by_features = register(pairs, orientations, features)
     comparison = _Comparison(pairs)
     if by_features is not None and by_features.inliers >= _CONFIDENT_INLIERS:
-        return polished(comparison, by_features)
+        return polished(comparison, by_features) if polish else by_features
     by_intensity = _register_by_intensity(comparison, orientations)
     if by_intensity is None:
         return by_features

@@ -293,7 +293,8 @@ class TraceService:
         read_around(self._moments(suspect, reference, [*candidates, *(c for cs in moved.values() for c in cs)]),
                     [(masters, 0), (work_frames, _REFINE_FRAMES)])
         features = Features()  # the suspect's frames are registered at every candidate: their features found once
-        coarse = [self._register(suspect, masters, reference, candidate, ORIENTATIONS, features)  # mirrored too
+        # as shown or mirrored: which has more inliers (a polish would not change them, so none is asked for)
+        coarse = [self._register(suspect, masters, reference, candidate, ORIENTATIONS, features, polish=False)
                   for candidate in candidates]
         orientations = [found.orientation if found else AS_SHOWN for found in coarse]
         candidates = [moved[orientation][i] for i, orientation in enumerate(orientations)]
@@ -393,7 +394,8 @@ class TraceService:
 
     @staticmethod
     def _register(suspect: _Suspect, frames: MasterFrames, reference: MasterReference, time_map: TimeMap,
-                  orientations: Sequence[Orientation], features: Features) -> Registration | None:
+                  orientations: Sequence[Orientation], features: Features, *,
+                  polish: bool = True) -> Registration | None:
         pairs = []
         for index, picture in suspect.register_frames.items():
             master = frames.at(_master_index(suspect, reference, time_map, index))
@@ -401,7 +403,7 @@ class TraceService:
                 pairs.append((master, picture))
         if not pairs:
             return None
-        return register_copy(pairs, orientations, features)
+        return register_copy(pairs, orientations, features, polish=polish)
 
     def _detect(self, suspect: _Suspect, row: Title, master_frames: MasterFrames, reference: MasterReference,
                 offset: float, registration: Registration | None, watermark: WatermarkParams,
