@@ -9,6 +9,10 @@ seconds per minute of suspect for both, their ratio, and whether the reports agr
 (offset, segments' z, the accused and their p-values).
 
     python benchmarks/trace_against_commit.py --work DIR --title wm-dark --baseline a97ab02 SUSPECT...
+
+``--write-proxy`` first writes the title's master proxy (``variants.write_proxy``) if it has
+none — a title ingested before proxies — so that this commit reads it; a commit from before
+proxies reads the master as it always did.
 """
 
 from __future__ import annotations
@@ -60,14 +64,36 @@ def suspect_minutes(suspect: Path) -> float:
     return video_facts(suspect).duration / 60
 
 
+def write_missing_proxy(data: Path, title: str) -> None:
+    from reelguard.composition import Runtime
+    from reelguard.settings import Settings
+    from reelguard.store import repositories
+    from reelguard.watermark.packaging import proxy_blob, reference_blob
+    from reelguard.watermark.variants import MasterReference, write_proxy
+
+    runtime = Runtime.open(Settings.load(config_file=data / "none.toml", data_dir=data, store={"database_url": ""}))
+    with runtime.db.session() as session:
+        row = repositories.load_title(session, title)
+    if not runtime.blobs.exists(proxy_blob(row.id)):
+        with runtime.blobs.open_local(reference_blob(row.id)) as path:
+            reference = MasterReference.load(path)
+        with tempfile.TemporaryDirectory() as folder, runtime.blobs.open_local(row.master_blob) as master:
+            write_proxy(runtime.tools, master, reference.frame_rate, Path(folder) / "proxy.mp4")
+            runtime.blobs.put_file(proxy_blob(row.id), Path(folder) / "proxy.mp4")
+    runtime.close()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, required=True, help="the benchmark's work folder (holds data/)")
     parser.add_argument("--title", required=True)
     parser.add_argument("--baseline", required=True, help="the commit to compare with")
     parser.add_argument("--rounds", type=int, default=1)
+    parser.add_argument("--write-proxy", action="store_true", help="write the title's proxy first if it has none")
     parser.add_argument("suspects", type=Path, nargs="+")
     args = parser.parse_args()
+    if args.write_proxy:
+        write_missing_proxy(args.work / "data", args.title)
     rows = []
     with tempfile.TemporaryDirectory(prefix="rg-baseline-") as folder:
         baseline = Path(folder) / "tree"

@@ -17,12 +17,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from screen_capture import record_player
 
 from reelguard.composition import Runtime
 from reelguard.errors import Conflict, InvalidInput, InvalidMedia
+from reelguard.store import repositories
+from reelguard.watermark import trace as trace_module
+from reelguard.watermark.frames import gray_frames, key_frame_times, video_facts
+from reelguard.watermark.master_frames import MasterDecoder
+from reelguard.watermark.packaging import proxy_blob, reference_blob
+from reelguard.watermark.variants import MasterReference, write_proxy
 from reelguard.web.app import create_app
 from tests.conftest import make_settings, subscribe
 from tests.integration.bad_media import make_partial_downloads
@@ -61,6 +68,55 @@ def test_the_rendered_leak_is_traced_to_its_session_and_no_one_else(wm) -> None:
     assert (accused.account, accused.device, accused.ip) == ("alice", "phone", "203.0.113.1")
     assert accused.p_value <= 1e-6
     assert report.sessions_scored == 3
+
+
+def test_trace_reads_the_master_s_proxy_and_a_title_ingested_before_proxies_from_its_master(  # type: ignore[no-untyped-def]
+        wm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ingest writes the master's proxy: every master frame's luma at registration's width, nearly lossless, a key
+    frame at least every second. Trace decodes it instead of the master; a title without one is read from its master."""
+    runtime, sessions, leak = wm
+    with runtime.db.session() as session:
+        title = repositories.load_title(session, WM_TITLE)
+    proxy_key = proxy_blob(title.id)
+    with runtime.blobs.open_local(reference_blob(title.id)) as path:
+        reference = MasterReference.load(path)
+    with runtime.blobs.open_local(proxy_key) as proxy, runtime.blobs.open_local(title.master_blob) as master:
+        facts = video_facts(proxy)
+        assert (facts.width, facts.height) == (640, 360)
+        assert np.diff(key_frame_times(proxy)).max() <= 1.0 + 1e-6  # a seek decodes at most a second of it
+        proxy_frames = list(gray_frames(proxy, 640, 360))
+        master_frames = [picture for _, picture in gray_frames(master, 640, 360)]
+    assert len(proxy_frames) == len(master_frames) == len(reference.times)
+    assert np.allclose([when for when, _ in proxy_frames], reference.times, atol=1e-3)
+    for index in range(0, len(master_frames), 97):
+        difference = proxy_frames[index][1].astype(np.float64) - master_frames[index]
+        assert 10 * np.log10(255 ** 2 / np.mean(difference ** 2)) > 40  # PSNR, dB: the same pictures
+    with runtime.blobs.open_local(title.master_blob) as master:  # written alone, for a title from before proxies
+        write_proxy(runtime.tools, master, reference.frame_rate, tmp_path / "again.mp4")
+    again = list(gray_frames(tmp_path / "again.mp4", 640, 360))
+    assert len(again) == len(proxy_frames)
+    assert all(np.array_equal(a[1], p[1]) for a, p in zip(again, proxy_frames, strict=True))
+
+    opened: list[tuple[str, bool]] = []
+    real_decoder = trace_module.MasterDecoder
+
+    def spy(path: Path, reference: MasterReference, *, proxy: bool = False) -> MasterDecoder:
+        opened.append((path.name, proxy))
+        return real_decoder(path, reference, proxy=proxy)
+
+    monkeypatch.setattr(trace_module, "MasterDecoder", spy)
+    excerpt = _attack(runtime, leak, tmp_path / "excerpt.mp4", "-ss", "10.3", "-t", "24", "-crf", "23")
+    traced = runtime.trace_service().trace(excerpt, title=WM_TITLE)
+    saved = runtime.blobs.get_bytes(proxy_key)
+    runtime.blobs.delete_prefix(proxy_key)  # as a title ingested before proxies
+    try:
+        before_proxies = runtime.trace_service().trace(excerpt, title=WM_TITLE)
+    finally:
+        runtime.blobs.put_bytes(proxy_key, saved)
+    assert opened == [("proxy.mp4", True), (Path(title.master_blob).name, False)]
+    for report in (traced, before_proxies):
+        assert [a.session for a in report.accused] == [sessions[1]], report.reason
+        assert abs((report.offset_seconds or 0) - 10.3) < 0.1
 
 
 def test_a_trimmed_rescaled_reencoded_copy_is_still_traced(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

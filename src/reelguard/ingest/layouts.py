@@ -26,7 +26,15 @@ from reelguard.store.blobs import BlobStore
 from reelguard.titles import PackagedWatermark, Title
 from reelguard.watermark.embedding import FrameMarker, MaskRule
 from reelguard.watermark.pace import segment_count
-from reelguard.watermark.packaging import PACE_FILE, REFERENCE_FILE, package_variants, reference_blob, variant_streams
+from reelguard.watermark.packaging import (
+    PACE_FILE,
+    PROXY_FILE,
+    REFERENCE_FILE,
+    package_variants,
+    proxy_blob,
+    reference_blob,
+    variant_streams,
+)
 from reelguard.watermark.secrets import WatermarkSecret
 from reelguard.watermark.variants import encode_variants
 
@@ -78,7 +86,8 @@ class PlainLadder:
 
 @dataclass(frozen=True)
 class WatermarkVariants:
-    """Every segment encoded twice (variants A and B, marked with the title's key); the reference kept for trace."""
+    """Every segment encoded twice (variants A and B, marked with the title's key); the reference and the master's
+    proxy kept for trace."""
 
     tools: MediaTools
     marker: FrameMarker
@@ -91,7 +100,8 @@ class WatermarkVariants:
     def complete(self, renditions: list[Rendition], out_dir: Path, has_audio: bool) -> bool:
         both = variant_streams(renditions, out_dir, has_audio, "b") + variant_streams(renditions, out_dir, has_audio,
                                                                                        "a")
-        return (out_dir / REFERENCE_FILE).is_file() and _all_whole(both)
+        return ((out_dir / REFERENCE_FILE).is_file() and (out_dir / PROXY_FILE).is_file()
+                and _all_whole(both))
 
     def fingerprint_streams(self, renditions: list[Rendition], out_dir: Path, has_audio: bool) -> list[PackageStream]:
         return variant_streams(renditions, out_dir, has_audio, "a")
@@ -102,6 +112,7 @@ class WatermarkVariants:
                                    segment_seconds=segment_seconds, has_audio=title.has_audio,
                                    duration_seconds=title.duration_seconds)
         self.blobs.put_file(reference_blob(title.id), transcode_dir / REFERENCE_FILE)
+        self.blobs.put_file(proxy_blob(title.id), transcode_dir / PROXY_FILE)
         return Packaged(streams, PackagedWatermark(variant_b="variants/b/", pace_info=PACE_FILE,
                                                   positions=segment_count(title.duration_seconds, segment_seconds)))
 

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 from reelguard.watermark.orientation import AS_SHOWN, Orientation
 
 __all__ = [
+    "REGISTER_WIDTH",
     "SIGNATURE_HZ",
     "THUMB_SIZE",
     "Features",
@@ -50,6 +51,7 @@ __all__ = [
     "unit_rows",
 ]
 
+REGISTER_WIDTH = 640  # suspect and master frames are registered at this width
 SIGNATURE_HZ = 10.0
 THUMB_SIZE = (64, 36)
 _ACTIVITY_LAG_SECONDS = 0.4

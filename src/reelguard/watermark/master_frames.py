@@ -4,15 +4,17 @@ Trace compares the suspect's pictures with the master's frames it was marked on,
 master's decode order (the order the A/B variants were encoded in), at two sizes
 (registration's and detection's)::
 
-    decoder = MasterDecoder(master_path, reference)
+    decoder = MasterDecoder(proxy_path, reference, proxy=True)   # or (master_path, reference): titles before proxies
     frames = MasterFrames(decoder, (320, 180))
     frames.at(1200)           # one frame (its neighbours decoded and kept: offsets are tried next to it)
     frames.window(1194, 1206) # a run of frames
     frames.frame(1201)        # as float32, for the tracker's many look-ups of the same frames
     read_around([1200, 1460], [(frames, 0), (other_size, 6)])  # many moments (±6 at the other size), one walk
 
-A master may hold a key frame only every 10 s (x264's default), so reaching one frame by a
-seek can cost 250 decoded frames. Alignment asks for the same moments again (each
+A title ingested since proxies is read from its proxy (``variants.py``: 640 px luma, a
+key frame every second); one ingested before, from its master, which may hold a key frame
+only every 10 s (x264's default), so reaching one frame by a seek can cost 250 decoded
+frames. Alignment asks for the same moments again (each
 candidate offset, coarse then fine, at both sizes) and the tracker looks back when it
 searches for a lost block. So each size keeps the pictures it was given, least recently
 used first out; the one decoder both sizes share decodes on to a frame ahead of where it
@@ -48,8 +50,10 @@ _KEPT_FLOAT = 32  # float32 copies kept for the tracker (±2 frames around a 25-
 class MasterDecoder:
     """Walks the master: forward from where it stands when the frames asked for are just ahead, else by a seek."""
 
-    def __init__(self, master: Path, reference: MasterReference) -> None:
-        self._master, self._pts = master, reference.pts
+    def __init__(self, master: Path, reference: MasterReference, *, proxy: bool = False) -> None:
+        """``proxy``: ``master`` is the title's proxy, whose frames lie at the delivered times (the master's own
+        timestamps may have gaps), not the master itself."""
+        self._master, self._pts = master, reference.times if proxy else reference.pts
         self._walk: Iterator[tuple[int, av.VideoFrame]] | None = None
         self._decoded_to = -1  # the last index the walk gave
         self._key_times: NDArray[np.float64] | None = None  # read when first needed

@@ -24,16 +24,24 @@ from reelguard.media.tools import MediaTools
 from reelguard.media.transcode import AUDIO_OUTPUT
 from reelguard.watermark.pace import pace_info
 
-__all__ = ["PACE_FILE", "REFERENCE_FILE", "VARIANT_B_DIR", "package_variants", "reference_blob", "variant_streams"]
+__all__ = ["PACE_FILE", "PROXY_FILE", "REFERENCE_FILE", "VARIANT_B_DIR", "package_variants", "proxy_blob",
+           "reference_blob", "variant_streams"]
 
 PACE_FILE = "wmpaceinfo.json"
 REFERENCE_FILE = "reference.npz"
+PROXY_FILE = "proxy.mp4"
 VARIANT_B_DIR = "variants/b"
 
 
 def reference_blob(title_id: str) -> str:
     """Where a title's master reference (frame thumbnails for alignment) is kept; never served."""
     return f"watermark/{title_id}/{REFERENCE_FILE}"
+
+
+def proxy_blob(title_id: str) -> str:
+    """Where a title's master proxy (what trace decodes instead of the master, see variants.py) is kept; never
+    served."""
+    return f"watermark/{title_id}/{PROXY_FILE}"
 
 
 def variant_streams(renditions: Sequence[Rendition], transcode_dir: Path, has_audio: bool,

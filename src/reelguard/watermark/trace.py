@@ -46,6 +46,7 @@ from reelguard.store.database import Database
 from reelguard.store.models import WatermarkSessionRow
 from reelguard.titles import Title, WatermarkParams
 from reelguard.watermark.alignment import (
+    REGISTER_WIDTH,
     Features,
     PictureLikeness,
     Registration,
@@ -65,7 +66,7 @@ from reelguard.watermark.embedding import MaskRule
 from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
 from reelguard.watermark.master_frames import MasterDecoder, MasterFrames, read_around
 from reelguard.watermark.orientation import AS_SHOWN, MIRRORED, ORIENTATIONS, Orientation, describe
-from reelguard.watermark.packaging import reference_blob
+from reelguard.watermark.packaging import proxy_blob, reference_blob
 from reelguard.watermark.secrets import WatermarkSecret
 from reelguard.watermark.sessions import require_watermarked
 from reelguard.watermark.spool import FrameSpool
@@ -75,7 +76,6 @@ from reelguard.watermark.variants import MasterReference, segment_of_frame
 __all__ = ["Accusation", "Suspicion", "TraceReport", "TraceService"]
 
 WORK_WIDTH = 320  # detection runs in the master's geometry at this width
-REGISTER_WIDTH = 640
 _SMALL_WIDTH = 160
 _REGISTER_FRAMES = 8
 _MIN_SIGNATURE_CORRELATION = 0.25
@@ -191,7 +191,7 @@ class TraceService:
                                f"{suspect_path.name} lasts {facts.duration:.2f} s")
         register_size = _size_at(REGISTER_WIDTH, facts.width, facts.height)
         expected_frames = round((facts.duration or 0) * facts.frame_rate * 1.1) + 1
-        with self._title_files(row) as (reference, master), FrameSpool.create(
+        with self._title_files(row) as (reference, master, proxy), FrameSpool.create(
                 self._work_dir, register_size, budget_bytes=self._spool_bytes,
                 expected_frames=expected_frames) as spool:
             on_progress("read", 0, 1)
@@ -201,19 +201,20 @@ class TraceService:
                 partial = "" if suspect.read.complete else f" ({suspect.read.describe()})"
                 raise InvalidInput(f"expected a suspect of at least one segment ({segment_seconds} s); "
                                    f"{suspect_path.name} has {len(suspect.times)} frames{partial}")
-            report = self._judge(suspect, row, watermark, reference, master, placements, on_progress)
+            report = self._judge(suspect, row, watermark, reference, MasterDecoder(master, reference, proxy=proxy),
+                                 placements, on_progress)
             report.read = suspect.read.to_json()
             return report
 
     def _judge(self, suspect: _Suspect, row: Title, watermark: WatermarkParams, reference: MasterReference,
-               master: Path, placements: Sequence[MatchedSegment] | None, on_progress: Progress) -> TraceReport:
+               decoder: MasterDecoder, placements: Sequence[MatchedSegment] | None,
+               on_progress: Progress) -> TraceReport:
         """Recognise, align, detect and accuse: the suspect's frames (as far as they decoded) against the master."""
         on_progress("recognise", 0, 1)
         recognised = self._recognised_offsets(suspect.path, row, placements)
         on_progress("recognise", 1, 1)
         on_progress("align", 0, 1)
-        # the master read at two sizes: registration's, and detection's (also refinement's)
-        decoder = MasterDecoder(master, reference)  # one decode, shared by both sizes
+        # the master read at two sizes, by one decoder: registration's, and detection's (also refinement's)
         register_frames = MasterFrames(decoder, _size_at(REGISTER_WIDTH, row.width, row.height))
         work_frames = MasterFrames(decoder, _size_at(WORK_WIDTH, row.width, row.height),
                                    keep_passing=True)  # detection reads most of what alignment's walks pass
@@ -245,15 +246,17 @@ class TraceService:
             return repositories.load_title(session, title)
 
     @contextmanager
-    def _title_files(self, row: Title) -> Iterator[tuple[MasterReference, Path]]:
-        """The title's watermark reference, and its master as a file (a copy, from a store without files)."""
+    def _title_files(self, row: Title) -> Iterator[tuple[MasterReference, Path, bool]]:
+        """The title's watermark reference, and what to decode for master frames, as a file (a copy, from a store
+        without files): its proxy (True), or the master itself for a title ingested before proxies (False)."""
         try:
             with self._blobs.open_local(reference_blob(row.id)) as path:
                 reference = MasterReference.load(path)
         except NotFound:
             raise NotFound(f"title {row.name!r} has no watermark reference; re-ingest it with --watermark") from None
-        with self._blobs.open_local(row.master_blob) as master:
-            yield reference, master
+        proxy = self._blobs.exists(proxy_blob(row.id))
+        with self._blobs.open_local(proxy_blob(row.id) if proxy else row.master_blob) as master:
+            yield reference, master, proxy
 
     def _recognised_offsets(self, suspect_path: Path, row: Title,
                             placements: Sequence[MatchedSegment] | None) -> list[TimeMap]:

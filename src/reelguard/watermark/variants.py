@@ -7,11 +7,17 @@ rendition with exactly the unmarked ladder's settings (``video_encoder_args``): 
 closed GOP of ``segment_seconds``, keyframes forced at the same instants. So segment ``n``
 of A and of B start and end on the same frames, and a player may take any mix of them.
 
-While decoding, it also keeps the master's *reference*: a 64×36 thumbnail and time of
-every frame, which the tracer uses to find where in the title a suspect excerpt lies::
+While decoding, it also keeps what trace needs of the master: its *reference* (a 64×36
+thumbnail and time of every frame, to find where in the title a suspect excerpt lies) and
+its *proxy* (``proxy.mp4``): every frame's luma at registration's width (640 px, never
+upscaled), H.264 at x264's visually lossless CRF 18, a key frame every second. Trace
+decodes the proxy instead of the master: a master may be a 1080p or 4K mezzanine with a
+key frame every 10 s, and trace reads hundreds of frames around a few dozen moments at
+640 and 320 px, so most of that decoding was pixels it scaled away and frames on the way
+from a distant key frame::
 
     reference = encode_variants(tools, plan, master, out_dir, marker=FrameMarker(...))
-    # out_dir/a/video_720p.mp4, out_dir/b/video_720p.mp4, ..., out_dir/a/audio.mp4
+    # out_dir/a/video_720p.mp4, out_dir/b/video_720p.mp4, ..., out_dir/a/audio.mp4, out_dir/proxy.mp4
 """
 
 from __future__ import annotations
@@ -36,13 +42,17 @@ from reelguard.media.ladder import Rendition
 from reelguard.media.processes import DIE_WITH_PARENT
 from reelguard.media.tools import MediaTools
 from reelguard.media.transcode import AUDIO_OUTPUT, TranscodePlan, run_ffmpeg, video_encoder_args
-from reelguard.watermark.alignment import thumbnail
+from reelguard.watermark.alignment import REGISTER_WIDTH, thumbnail
 from reelguard.watermark.embedding import FrameMarker, embed_mark
+from reelguard.watermark.frames import gray_picture, video_facts
+from reelguard.watermark.packaging import PROXY_FILE
 
-__all__ = ["VARIANTS", "MasterReference", "encode_variants", "segment_of_frame"]
+__all__ = ["PROXY_CRF", "VARIANTS", "MasterReference", "encode_variants", "proxy_size", "segment_of_frame",
+           "write_proxy"]
 
 VARIANTS = ("a", "b")
 _SYMBOL = {"a": 1, "b": -1}
+PROXY_CRF = 18  # x264's "visually lossless": the proxy stands in for the master in every comparison trace makes
 
 
 @dataclass(frozen=True)
@@ -71,24 +81,44 @@ class MasterReference:
             return cls(data["times"], data["thumbs"], float(data["frame_rate"]), data["pts"])
 
 
+def proxy_size(width: int, height: int) -> tuple[int, int]:
+    """The proxy's picture: registration's width, or the master's own if narrower (even sides, as x264 wants)."""
+    proxy_width = min(REGISTER_WIDTH, width) // 2 * 2
+    return proxy_width, max(2, round(height * proxy_width / width / 2) * 2)
+
+
 def segment_of_frame(index: int, frame_rate: float, segment_seconds: int) -> int:
     """The segment holding frame ``index``: keyframes are forced at t ≥ n·segment_seconds."""
     return math.floor(index / frame_rate / segment_seconds + 1e-9)
 
 
 class _Encoder:
-    """One ffmpeg/x264 process reading raw yuv420p frames on stdin."""
+    """One ffmpeg process encoding raw frames (``pixel_format`` at ``size``, one after another) read on stdin."""
 
-    def __init__(self, tools: MediaTools, plan: TranscodePlan, rendition: Rendition, output: Path) -> None:
+    def __init__(self, tools: MediaTools, plan: TranscodePlan, pixel_format: str, size: tuple[int, int],
+                 encoder_args: list[str], output: Path) -> None:
         self._log: IO[bytes] = tempfile.TemporaryFile()
         rate = Fraction(plan.frame_rate).limit_denominator(1001)
         command = [tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y",
-                   "-f", "rawvideo", "-pix_fmt", "yuv420p", "-s", f"{rendition.width}x{rendition.height}",
-                   "-r", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0",
-                   *video_encoder_args(plan, rendition), str(output)]
+                   "-f", "rawvideo", "-pix_fmt", pixel_format, "-s", f"{size[0]}x{size[1]}",
+                   "-r", f"{rate.numerator}/{rate.denominator}", "-i", "pipe:0", *encoder_args, str(output)]
         self._process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log,
                                          preexec_fn=DIE_WITH_PARENT)  # killed by encode_variants on any failure
-        self._output = output
+        self._output, self.size = output, size
+
+    @classmethod
+    def rendition(cls, tools: MediaTools, plan: TranscodePlan, rendition: Rendition, output: Path) -> _Encoder:
+        """A variant of one rendition, with exactly the unmarked ladder's settings."""
+        return cls(tools, plan, "yuv420p", (rendition.width, rendition.height), video_encoder_args(plan, rendition),
+                   output)
+
+    @classmethod
+    def proxy(cls, tools: MediaTools, plan: TranscodePlan, size: tuple[int, int], output: Path) -> _Encoder:
+        """The master's proxy: luma only, a key frame every second (a seek decodes at most a second of it)."""
+        every = str(max(1, round(plan.frame_rate)))
+        return cls(tools, plan, "gray", size, ["-c:v", "libx264", "-preset", "veryfast", "-crf", str(PROXY_CRF),
+                                               "-g", every, "-keyint_min", every, "-pix_fmt", "gray",
+                                               "-movflags", "+faststart"], output)
 
     def write(self, frame: memoryview) -> None:
         assert self._process.stdin is not None
@@ -117,25 +147,45 @@ class _Encoder:
 
 def encode_variants(tools: MediaTools, plan: TranscodePlan, master: Path, out_dir: Path, *,
                     marker: FrameMarker, on_progress: Callable[[float], None] | None = None) -> MasterReference:
-    """Write out_dir/{a,b}/<rendition>.mp4 (and a/audio.mp4); return the master reference."""
+    """Write out_dir/{a,b}/<rendition>.mp4 (and a/audio.mp4) and out_dir/proxy.mp4; return the master reference."""
     for variant in VARIANTS:
         (out_dir / variant).mkdir(parents=True, exist_ok=True)
     if plan.has_audio:
         run_ffmpeg([tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(master),
                     "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", f"{plan.audio_bitrate_kbps}k", "-ac", "2",
                     "-map_metadata", "-1", str(out_dir / "a" / AUDIO_OUTPUT)], f"encoding the audio of {master.name}")
-    encoders = {(r.name, v): _Encoder(tools, plan, r, out_dir / v / f"{r.name}.mp4")
+    encoders = {(r.name, v): _Encoder.rendition(tools, plan, r, out_dir / v / f"{r.name}.mp4")
                 for r in plan.renditions for v in VARIANTS}
+    facts = video_facts(master)
+    proxy = _Encoder.proxy(tools, plan, proxy_size(facts.width, facts.height), out_dir / PROXY_FILE)
     try:
         with _single_threaded_opencv():
-            reference = _mark_frames(plan, master, marker, encoders, on_progress)
-        for encoder in encoders.values():
+            reference = _mark_frames(plan, master, marker, encoders, proxy, on_progress)
+        for encoder in [*encoders.values(), proxy]:
             encoder.close()
     except BaseException:
-        for encoder in encoders.values():
+        for encoder in [*encoders.values(), proxy]:
             encoder.kill()
         raise
     return reference
+
+
+def write_proxy(tools: MediaTools, master: Path, frame_rate: float, output: Path) -> None:
+    """The master's proxy alone, as ``encode_variants`` writes it beside the variants: for a title ingested before
+    proxies (one more decode of its master)."""
+    facts = video_facts(master)
+    plan = TranscodePlan(renditions=(), segment_seconds=1, frame_rate=frame_rate, has_audio=False)
+    proxy = _Encoder.proxy(tools, plan, proxy_size(facts.width, facts.height), output)
+    try:
+        with av.open(str(master)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            for frame in container.decode(stream):
+                proxy.write(np.ascontiguousarray(gray_picture(frame, *proxy.size)).data)
+        proxy.close()
+    except BaseException:
+        proxy.kill()
+        raise
 
 
 @contextmanager
@@ -155,7 +205,7 @@ def _single_threaded_opencv() -> Iterator[None]:
 
 
 def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
-                 encoders: dict[tuple[str, str], _Encoder],
+                 encoders: dict[tuple[str, str], _Encoder], proxy: _Encoder,
                  on_progress: Callable[[float], None] | None) -> MasterReference:
     thumbs: list[NDArray[np.uint8]] = []
     pts: list[float] = []
@@ -168,6 +218,7 @@ def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
                 pts.append(float(frame.time) if frame.time is not None else index / plan.frame_rate)
                 segment = segment_of_frame(index, plan.frame_rate, plan.segment_seconds)
                 _write_frame(frame, plan.renditions, segment, marker, encoders)
+                proxy.write(np.ascontiguousarray(gray_picture(frame, *proxy.size)).data)
                 if on_progress is not None and index % 25 == 0:
                     on_progress(index / plan.frame_rate)
     except av.FFmpegError as exc:
