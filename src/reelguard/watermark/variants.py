@@ -154,10 +154,10 @@ def encode_variants(tools: MediaTools, plan: TranscodePlan, master: Path, out_di
         run_ffmpeg([tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-i", str(master),
                     "-map", "0:a:0", "-vn", "-c:a", "aac", "-b:a", f"{plan.audio_bitrate_kbps}k", "-ac", "2",
                     "-map_metadata", "-1", str(out_dir / "a" / AUDIO_OUTPUT)], f"encoding the audio of {master.name}")
-    encoders = {(r.name, v): _Encoder.rendition(tools, plan, r, out_dir / v / f"{r.name}.mp4")
-                for r in plan.renditions for v in VARIANTS}
     facts = video_facts(master)
     proxy = _Encoder.proxy(tools, plan, proxy_size(facts.width, facts.height), out_dir / PROXY_FILE)
+    encoders = {(r.name, v): _Encoder.rendition(tools, plan, r, out_dir / v / f"{r.name}.mp4")
+                for r in plan.renditions for v in VARIANTS}
     try:
         with _single_threaded_opencv():
             reference = _mark_frames(plan, master, marker, encoders, proxy, on_progress)
@@ -177,11 +177,14 @@ def write_proxy(tools: MediaTools, master: Path, frame_rate: float, output: Path
     plan = TranscodePlan(renditions=(), segment_seconds=1, frame_rate=frame_rate, has_audio=False)
     proxy = _Encoder.proxy(tools, plan, proxy_size(facts.width, facts.height), output)
     try:
-        with av.open(str(master)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for frame in container.decode(stream):
-                proxy.write(np.ascontiguousarray(gray_picture(frame, *proxy.size)).data)
+        try:
+            with av.open(str(master)) as container:
+                stream = container.streams.video[0]
+                stream.thread_type = "AUTO"
+                for frame in container.decode(stream):
+                    proxy.write(np.ascontiguousarray(gray_picture(frame, *proxy.size)).data)
+        except av.FFmpegError as exc:
+            raise InvalidMedia(f"could not decode {master.name}: {exc}") from exc
         proxy.close()
     except BaseException:
         proxy.kill()
