@@ -177,18 +177,25 @@ def write_proxy(tools: MediaTools, master: Path, frame_rate: float, output: Path
     plan = TranscodePlan(renditions=(), segment_seconds=1, frame_rate=frame_rate, has_audio=False)
     proxy = _Encoder.proxy(tools, plan, proxy_size(facts.width, facts.height), output)
     try:
-        try:
-            with av.open(str(master)) as container:
-                stream = container.streams.video[0]
-                stream.thread_type = "AUTO"
-                for frame in container.decode(stream):
-                    proxy.write(np.ascontiguousarray(gray_picture(frame, *proxy.size)).data)
-        except av.FFmpegError as exc:
-            raise InvalidMedia(f"could not decode {master.name}: {exc}") from exc
+        with _decoded(master) as frames:
+            for frame in frames:
+                proxy.write(np.ascontiguousarray(gray_picture(frame, *proxy.size)).data)
         proxy.close()
     except BaseException:
         proxy.kill()
         raise
+
+
+@contextmanager
+def _decoded(master: Path) -> Iterator[Iterator[av.VideoFrame]]:
+    """The master's video frames in decode order; a decoding failure inside the block is InvalidMedia."""
+    try:
+        with av.open(str(master)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            yield container.decode(stream)
+    except av.FFmpegError as exc:
+        raise InvalidMedia(f"could not decode {master.name}: {exc}") from exc
 
 
 @contextmanager
@@ -212,20 +219,15 @@ def _mark_frames(plan: TranscodePlan, master: Path, marker: FrameMarker,
                  on_progress: Callable[[float], None] | None) -> MasterReference:
     thumbs: list[NDArray[np.uint8]] = []
     pts: list[float] = []
-    try:
-        with av.open(str(master)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            for index, frame in enumerate(container.decode(stream)):
-                thumbs.append(thumbnail(np.asarray(frame.to_ndarray(format="gray"), dtype=np.uint8)))
-                pts.append(float(frame.time) if frame.time is not None else index / plan.frame_rate)
-                segment = segment_of_frame(index, plan.frame_rate, plan.segment_seconds)
-                _write_frame(frame, plan.renditions, segment, marker, encoders)
-                proxy.write(np.ascontiguousarray(gray_picture(frame, *proxy.size)).data)
-                if on_progress is not None and index % 25 == 0:
-                    on_progress(index / plan.frame_rate)
-    except av.FFmpegError as exc:
-        raise InvalidMedia(f"could not decode {master.name}: {exc}") from exc
+    with _decoded(master) as frames:
+        for index, frame in enumerate(frames):
+            thumbs.append(thumbnail(np.asarray(frame.to_ndarray(format="gray"), dtype=np.uint8)))
+            pts.append(float(frame.time) if frame.time is not None else index / plan.frame_rate)
+            segment = segment_of_frame(index, plan.frame_rate, plan.segment_seconds)
+            _write_frame(frame, plan.renditions, segment, marker, encoders)
+            proxy.write(np.ascontiguousarray(gray_picture(frame, *proxy.size)).data)
+            if on_progress is not None and index % 25 == 0:
+                on_progress(index / plan.frame_rate)
     times = np.arange(len(thumbs), dtype=np.float64) / plan.frame_rate
     return MasterReference(times, np.stack(thumbs), plan.frame_rate, np.asarray(pts, dtype=np.float64))
 
