@@ -135,7 +135,22 @@ class OpenTracker:
         raise RuntimeError("opentracker did not start listening within 10 s")
 
     def announce(self, ip: str, port: int, infohash: str) -> None:
-        """Announce as a peer at ``ip``:``port`` (the tracker lists the address the request came from)."""
+        """Announce as a peer at ``ip``:``port`` (the tracker lists the address the request came from).
+
+        opentracker reads its whitelist in a thread of its own after it starts listening; on a
+        loaded machine an announce can come first and be refused as "not authorized". That
+        refusal is asked again until the whitelist has had 10 s to load; any other is final.
+        """
+        deadline = time.monotonic() + 10
+        while True:
+            answer = self._announce_once(ip, port, infohash)
+            if b"failure" not in answer:
+                return
+            if b"not authorized" not in answer or time.monotonic() > deadline:
+                raise RuntimeError(f"opentracker refused the announce: {answer!r}")
+            time.sleep(0.1)
+
+    def _announce_once(self, ip: str, port: int, infohash: str) -> bytes:
         query = urllib.parse.urlencode({"peer_id": b"-XX0001-" + os.urandom(6).hex().encode()[:12], "port": port,
                                         "uploaded": 0, "downloaded": 0, "left": 0, "compact": 1,
                                         "event": "started"})
@@ -143,8 +158,7 @@ class OpenTracker:
         connection.request("GET", f"/announce?info_hash={urllib.parse.quote(bytes.fromhex(infohash))}&{query}")
         answer = connection.getresponse().read()
         connection.close()
-        if b"failure" in answer:
-            raise RuntimeError(f"opentracker refused the announce: {answer!r}")
+        return answer
 
     def close(self) -> None:
         self._process.terminate()
