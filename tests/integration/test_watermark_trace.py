@@ -211,6 +211,18 @@ def test_a_copy_at_another_frame_rate_is_traced(wm, tmp_path: Path, rate: str) -
     assert abs((report.offset_seconds or 0) - 7.1) < 0.1
 
 
+def test_a_copy_played_faster_is_traced_at_its_speed(wm, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Sped up 5 % (to dodge recognition): one offset fits the copy only around its middle; the copy is placed at its
+    start and speed, and every frame read against the master frame it shows."""
+    runtime, sessions, leak = wm
+    suspect = _attack(runtime, leak, tmp_path / "faster.mp4", "-ss", "4.3", "-vf", "setpts=PTS/1.05", "-t", "40",
+                      "-crf", "23")
+    report = runtime.trace_service().trace(suspect, title=WM_TITLE)
+    assert [a.session for a in report.accused] == [sessions[1]], report.reason
+    assert report.speed == pytest.approx(1.05, abs=0.003)
+    assert abs((report.offset_seconds or 0) - 4.3) < 0.1
+
+
 @pytest.mark.parametrize(("picture", "said"), [
     ("hflip,scale=480:270", "mirrored"),  # the first thing a pirate does to dodge recognition
     ("hflip,crop=iw*0.8:ih*0.8", "mirrored"),

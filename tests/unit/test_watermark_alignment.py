@@ -16,6 +16,7 @@ from reelguard.watermark.alignment import (
     likeness,
     picture_offsets,
     picture_path,
+    picture_rate,
     refine_picture_offset,
     register_by_intensity,
     register_copy,
@@ -124,7 +125,47 @@ def test_the_picture_path_follows_a_capture_whose_clock_stalls() -> None:
     for when in (5.0, 30.0, 65.0):  # master frame shown at ``when`` = where the path puts it
         k = round(when * FPS)
         shown_at = 400 + k - 30 * (k // 375) - max(0, k % 375 - 345)
-        assert when + path.offset_at(when) == pytest.approx(shown_at / FPS, abs=0.7)
+        assert path.master_time(when) == pytest.approx(shown_at / FPS, abs=0.7)
+
+
+@pytest.mark.parametrize("rate", [1.05, 25 / 24, 24 / 25])
+def test_a_copy_played_faster_or_slower_is_placed_at_its_speed_and_its_start(rate: float) -> None:
+    """A pirate's 1.05× and PAL's 25/24 (and back): one offset at rate 1 fits only the copy's middle."""
+    rng = np.random.default_rng(round(rate * 100))
+    master = _smooth_thumbs(rng, 6000)
+    count = 3000  # two minutes of copy: at 1.05× its ends lie 3 s from where one offset puts them
+    shown = [master[400 + round(k * rate)] for k in range(count)]
+    suspect = [np.clip(t.astype(np.float32) * 0.8 + 20 + rng.normal(0, 5, t.shape), 0, 255).astype(np.uint8)
+               for t in shown]
+    pictures = PictureLikeness.measure(master, FPS, suspect, _times(count))
+    found = picture_rate(pictures)
+    assert found is not None
+    offset, speed, score = found
+    assert speed == pytest.approx(rate, abs=0.0026)  # the nearest of the searched speeds
+    assert offset == pytest.approx(400 / FPS, abs=0.5)
+    assert score > picture_offsets(pictures)[0][1] + 0.05  # clearly better than any one offset at rate 1
+    time_map = alignment.TimeMap.constant(offset, score, speed)
+    for when in (10.0, 60.0, 110.0):  # master time shown at ``when`` = where the map puts it
+        assert time_map.master_time(when) == pytest.approx((400 + round(when * FPS * rate)) / FPS, abs=0.4)
+
+
+def test_a_copy_at_the_master_s_speed_is_placed_at_rate_1() -> None:
+    rng = np.random.default_rng(31)
+    master = _smooth_thumbs(rng, 4000)
+    suspect = [np.clip(t.astype(np.float32) + rng.normal(0, 5, t.shape), 0, 255).astype(np.uint8)
+               for t in master[700:3200]]
+    found = picture_rate(PictureLikeness.measure(master, FPS, suspect, _times(len(suspect))))
+    assert found is not None
+    assert found[1] == 1.0
+    assert found[0] == pytest.approx(700 / FPS, abs=1 / FPS)
+
+
+def test_time_maps_are_one_placement_while_they_stay_close_over_the_copy() -> None:
+    plain = alignment.TimeMap.constant(20.0)
+    assert plain.same_placement(alignment.TimeMap.constant(21.5), 2.0, 120.0)
+    assert not plain.same_placement(alignment.TimeMap.constant(20.0, rate=1.05), 2.0, 120.0)  # 6 s apart at the end
+    assert plain.same_placement(alignment.TimeMap.constant(20.0, rate=1.01), 2.0, 120.0)
+    assert not plain.same_placement(alignment.TimeMap.constant(23.0), 2.0, 120.0)
 
 
 def test_a_copy_that_keeps_the_clock_has_a_path_without_jumps() -> None:

@@ -18,6 +18,8 @@ def _render_report(data: dict[str, Any]) -> None:
     if note := read_note(data["read"]):
         console.print(note, markup=False)
     shown = "" if data["orientation"] == "as shown" else f" (the copy is {data['orientation']})"
+    if data["speed"] != 1.0:
+        shown += f", played at {data['speed']:g}× the master's speed"
     console.print(f"aligned at {data['offset_seconds']} s of the master{shown}, {len(data['segments'])} segments "
                   f"read, {data['sessions_scored']} sessions scored")
     if data["accused"]:

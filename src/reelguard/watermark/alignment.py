@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -43,6 +43,7 @@ __all__ = [
     "likeness",
     "picture_offsets",
     "picture_path",
+    "picture_rate",
     "refine_picture_offset",
     "register",
     "register_by_intensity",
@@ -61,6 +62,10 @@ _PICTURE_CHUNK = 4096  # master thumbnails normalised at a time (memory stays fl
 _STALL_SECONDS = 3.0  # the most the clock may jump between two picture samples
 _STALL_COST = 0.15  # likeness a path gives up per jump: a true stall pays it back on every later sample
 _SLIP_COST = 0.03  # ... and per one-frame slip (a capture's clock may run a little slow or fast)
+# playback speeds a copy is searched at (master seconds per copy second): PAL's 25/24 speed-up (1.042) and its
+# undoing (0.96), a pirate's 1.05× to dodge recognition; the tracker follows what is left between two steps
+_RATES = tuple(round(0.94 + 0.005 * step, 3) for step in range(25))
+_RATE_EVIDENCE = 3.0  # standard errors by which the samples must match better at a speed than at 1 to say it
 
 Gray = NDArray[np.uint8]
 Floats = NDArray[np.float32]
@@ -140,36 +145,51 @@ class PictureLikeness:
     def master_frames(self) -> int:
         return int(self.likeness.shape[1])
 
-    def mean_at(self, shifts: NDArray[np.int64]) -> NDArray[np.float64]:
-        """The samples' mean likeness at each shift (master frame - sample frame).
+    def frames_at(self, rate: float) -> NDArray[np.int64]:
+        """The samples' times in master frames, for a copy played at ``rate`` (master seconds per copy second)."""
+        if rate == 1.0:
+            return self.frames
+        return np.round(self.times * rate * self.frame_rate).astype(np.int64)
 
-        The one score both offset searches use; a sample a shift puts outside the master
+    def mean_at(self, shifts: NDArray[np.int64], rate: float = 1.0) -> NDArray[np.float64]:
+        """The samples' mean likeness at each shift (master frame - sample frame at ``rate``).
+
+        The one score every offset search uses; a sample a shift puts outside the master
         counts as unlike (0), so a shift that runs the suspect off the title scores low.
         """
         totals = np.zeros(len(shifts), dtype=np.float64)
-        for row, frame in enumerate(self.frames):
+        for row, frame in enumerate(self.frames_at(rate)):
             placed = frame + shifts
             inside = (placed >= 0) & (placed < self.master_frames)
             totals[inside] += self.likeness[row, placed[inside]]
         return totals / len(self.frames)
 
-    def at_offset(self, offset: float) -> float:
-        """The samples' mean likeness where ``offset`` (master - suspect seconds) puts them."""
-        return float(self.mean_at(np.array([round(offset * self.frame_rate)], dtype=np.int64))[0])
+    def per_sample(self, offset: float, rate: float = 1.0) -> NDArray[np.float64]:
+        """Each sample's likeness where ``offset`` and ``rate`` put it (0 outside the master)."""
+        placed = self.frames_at(rate) + round(offset * self.frame_rate)
+        inside = (placed >= 0) & (placed < self.master_frames)
+        values = np.zeros(len(placed), dtype=np.float64)
+        values[inside] = self.likeness[np.flatnonzero(inside), placed[inside]]
+        return values
+
+    def at_offset(self, offset: float, rate: float = 1.0) -> float:
+        """The samples' mean likeness where ``offset`` (master time at the copy's start) and ``rate`` put them."""
+        return float(self.mean_at(np.array([round(offset * self.frame_rate)], dtype=np.int64), rate)[0])
 
 
-def picture_offsets(pictures: PictureLikeness, count: int = 2) -> list[tuple[float, float]]:
+def picture_offsets(pictures: PictureLikeness, count: int = 2, rate: float = 1.0) -> list[tuple[float, float]]:
     """The best ``count`` (offset seconds, mean thumbnail correlation), over every master frame.
 
     Only offsets that put every sample inside the master are searched. The suspect's
     thumbnails must be letterbox-stripped; a cropped copy scores low here and is left to
-    the motion candidates.
+    the motion candidates. ``rate``: the copy's playback speed the samples are placed at.
     """
-    first, frame_rate = int(pictures.frames[0]), pictures.frame_rate
-    span = pictures.master_frames - (int(pictures.frames[-1]) - first)
+    frames, frame_rate = pictures.frames_at(rate), pictures.frame_rate
+    first = int(frames[0])
+    span = pictures.master_frames - (int(frames[-1]) - first)
     if span <= 0:
         return []
-    scores = pictures.mean_at(np.arange(span, dtype=np.int64) - first)  # index: the first sample's master frame
+    scores = pictures.mean_at(np.arange(span, dtype=np.int64) - first, rate)  # index: the first sample's frame
     order = np.argsort(scores)[::-1]
     picked: list[int] = []
     for index in order:
@@ -177,41 +197,84 @@ def picture_offsets(pictures: PictureLikeness, count: int = 2) -> list[tuple[flo
             picked.append(int(index))
         if len(picked) == count:
             break
-    return [(p / frame_rate - float(pictures.times[0]), float(scores[p])) for p in picked]
+    return [((p - first) / frame_rate, float(scores[p])) for p in picked]
+
+
+def picture_rate(pictures: PictureLikeness) -> tuple[float, float, float] | None:
+    """(offset seconds, rate, mean thumbnail correlation) at the playback speed whose thumbnails match best.
+
+    A copy sped up by 5 % and placed at one offset matches the master only around its
+    middle: its start lies (rate - 1) × half its length from the offset found, further
+    than the frame tracker searches on a long copy, and the tracker then finds the copy's
+    clock only where the drift brings it by. Searched at every ``_RATES`` speed on the
+    same likeness matrix. A speed other than 1 is said only when the samples match
+    better there than at the best offset at speed 1 by ``_RATE_EVIDENCE`` standard errors
+    of their paired differences: on a copy the thumbnails hardly recognise (a crop), the
+    best speed is otherwise whichever chance favours. ``None`` when no offset fits.
+    """
+    at_one = picture_offsets(pictures, 1)
+    if not at_one:
+        return None
+    best = (at_one[0][0], 1.0, at_one[0][1])
+    for rate in _RATES:
+        found = picture_offsets(pictures, 1, rate)
+        if found and found[0][1] > best[2]:
+            best = (found[0][0], rate, found[0][1])
+    if best[1] == 1.0:
+        return best
+    gains = pictures.per_sample(best[0], best[1]) - pictures.per_sample(at_one[0][0])
+    spread = float(gains.std(ddof=1)) / math.sqrt(len(gains)) if len(gains) > 1 else math.inf
+    return best if float(gains.mean()) > _RATE_EVIDENCE * spread else (at_one[0][0], 1.0, at_one[0][1])
 
 
 @dataclass(frozen=True)
 class TimeMap:
-    """Suspect time → master time, as the offset (master - suspect seconds) at sample times.
+    """Suspect time → master time: ``rate`` × suspect time + the offset at sample times.
 
-    A file that keeps the master's clock has one offset. A screen capture of a player that
-    rebuffered does not: each stall lets the capture's clock run on while the picture
-    stands, so the offset falls by the stall's length, and over minutes it drifts by many
-    seconds. Between samples the nearest sample's offset holds.
+    A file that keeps the master's clock has one offset and rate 1; a copy played faster
+    (PAL's 25/24, a pirate's 1.05×) has one offset and its rate. A screen capture of a
+    player that rebuffered has neither: each stall lets the capture's clock run on while
+    the picture stands, so the offset falls by the stall's length, and over minutes it
+    drifts by many seconds. Between samples the nearest sample's offset holds.
     """
 
     times: NDArray[np.float64]
     offsets: NDArray[np.float64]
     score: float = 0.0
+    rate: float = 1.0  # master seconds per suspect second
 
     @classmethod
-    def constant(cls, offset: float, score: float = 0.0) -> TimeMap:
-        return cls(np.zeros(1), np.array([offset]), score)
+    def constant(cls, offset: float, score: float = 0.0, rate: float = 1.0) -> TimeMap:
+        return cls(np.zeros(1), np.array([offset]), score, rate)
 
     @property
     def start(self) -> float:
-        """The offset at the suspect's first sample: where the frame tracker begins."""
+        """The master time at the suspect's start: where the frame tracker begins."""
         return float(self.offsets[0])
 
     @property
     def jumps(self) -> int:
         return int(np.count_nonzero(np.diff(self.offsets)))
 
-    def offset_at(self, when: float) -> float:
-        return float(self.offsets[int(np.argmin(np.abs(self.times - when)))])
+    def master_time(self, when: float) -> float:
+        """The master time the suspect shows at ``when`` (seconds from its start)."""
+        return self.rate * when + float(self.offsets[int(np.argmin(np.abs(self.times - when)))])
 
     def shifted(self, seconds: float) -> TimeMap:
-        return TimeMap(self.times, self.offsets + seconds, self.score)
+        return replace(self, offsets=self.offsets + seconds)
+
+    def on_frames(self, frame_rate: float) -> TimeMap:
+        """The same map with every offset on a whole master frame: no frame maps half-way."""
+        step = 1 / frame_rate
+        return replace(self, offsets=np.round(self.offsets / step) * step)
+
+    def same_placement(self, other: TimeMap, seconds: float, duration: float) -> bool:
+        """Whether the two maps stay within ``seconds`` of each other over ``duration`` of suspect (from its start
+        only, where one jumps)."""
+        apart = self.start - other.start
+        if self.jumps or other.jumps:
+            return abs(apart) <= seconds
+        return abs(apart) <= seconds and abs(apart + (self.rate - other.rate) * duration) <= seconds
 
 
 def picture_path(pictures: PictureLikeness) -> TimeMap | None:
@@ -272,14 +335,17 @@ def _sliding_max(values: Floats, radius: int) -> Floats:
 
 
 def refine_picture_offset(master_thumbs: NDArray[np.uint8], frame_rate: float, suspect_thumbs: Sequence[Gray],
-                          suspect_times: Sequence[float], offset: float, reach: float = 0.3) -> float:
+                          suspect_times: Sequence[float], offset: float, reach: float = 0.3,
+                          rate: float = 1.0) -> float:
     """The offset within ±``reach`` seconds of ``offset``, in master frames, whose thumbnails match best.
 
     A motion candidate is only as fine as the signature's 0.1 s grid; this puts it on the
     master frame the suspect's pictures agree with, scored as ``picture_offsets`` scores.
+    ``rate``: the copy's playback speed (master seconds per suspect second).
     """
     picks = _sample_indices(len(suspect_thumbs))
-    base = np.round((np.asarray(suspect_times, dtype=np.float64)[picks] + offset) * frame_rate).astype(int)
+    times = np.asarray(suspect_times, dtype=np.float64)[picks]
+    base = np.round((times * rate + offset) * frame_rate).astype(int)
     shifts = np.arange(-round(reach * frame_rate), round(reach * frame_rate) + 1)
     frames = base[:, None] + shifts[None, :]
     inside = (frames >= 0) & (frames < len(master_thumbs))

@@ -56,6 +56,7 @@ from reelguard.watermark.alignment import (
     letterbox_box,
     picture_offsets,
     picture_path,
+    picture_rate,
     refine_picture_offset,
     register_copy,
     thumbnail,
@@ -87,7 +88,6 @@ _MIN_PICTURE_CORRELATION = 0.4  # registered suspect frames vs their master fram
 _RECOGNISED_CANDIDATES = 3  # the title's strongest recognised lines tried as placements
 _RECOGNISED_TRIED = 3  # of their placements and alternatives, at most this many are registered
 _SAME_OFFSET_S = 2.0  # candidate offsets closer than this are one placement, tried once
-_SAME_SPEED = 0.015  # a recognised passage this close to speed 1 proposes an offset to the tracker
 
 
 @dataclass(frozen=True)
@@ -126,6 +126,7 @@ class TraceReport:
     accused: list[Accusation] = field(default_factory=list)
     suspected: list[Suspicion] = field(default_factory=list)  # not accused: leads, never acted on
     offset_seconds: float | None = None
+    speed: float = 1.0  # the copy's playback speed against the master's (1.05: sped up by 5 %)
     registration_inliers: int = 0
     segments: list[dict[str, Any]] = field(default_factory=list)  # {"position", "z", "frames"}
     sessions_scored: int = 0
@@ -224,17 +225,18 @@ class TraceService:
             return TraceReport(row.name, False, "no session identified: the suspect does not match this title's "
                                "master in time (wrong title, or too little of it)")
         time_map, registration = alignment
-        offset = time_map.start  # the tracker follows the copy's clock from here, frame by frame
+        offset = time_map.start
         if registration is None:
             return TraceReport(row.name, False, "no session identified: the suspect's pictures do not match this "
                                "title's master (another title, or too distorted to register)",
                                offset_seconds=round(offset, 3))
         duration = float(suspect.times[-1])  # times start at 0
-        evidence = self._detect(suspect, row, work_frames, reference, offset, registration, watermark,
+        evidence = self._detect(suspect, row, work_frames, reference, time_map, registration, watermark,
                                 lambda when: on_progress("detect", min(when, duration), duration))
         on_progress("detect", duration, duration)
         on_progress("accuse", 0, 1)
         report = self._accuse(row, watermark, evidence, offset, registration)
+        report.speed = time_map.rate
         report.orientation = describe(registration.homography,
                                       *_size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height))
         on_progress("accuse", 1, 1)
@@ -263,8 +265,8 @@ class TraceService:
         """Where content recognition places the suspect in this title (master - suspect seconds), if indexed.
 
         Recognition searches the whole catalog with pictures and sound, so it also places
-        copies whose motion signature is too short or too garbled to propose an offset.
-        Only passages at the title's own speed qualify: the tracker follows one clock. A
+        copies whose motion signature is too short or too garbled to propose an offset, and
+        says at what speed the copy plays (its rate). A
         placement recognition could not choose among (a looping title) gives every one of
         them; the likeliest by their pictures are registered (``_likeliest_recognised``), and
         registration against the master picks the one that fits. The title is known
@@ -276,15 +278,15 @@ class TraceService:
             if row.id not in {t.title_id for t in recognition.index.titles()}:
                 return []
             placements = recognition.identify(suspect_path, keep_weak=True).segments
-        strongest = sorted((s for s in placements if s.title_id == row.id and abs(s.speed - 1.0) < _SAME_SPEED),
+        strongest = sorted((s for s in placements if s.title_id == row.id),
                            key=lambda s: s.false_match_probability)[:_RECOGNISED_CANDIDATES]
-        return [TimeMap.constant(start - s.suspect_start, s.score) for s in strongest
+        return [TimeMap.constant(start - s.speed * s.suspect_start, s.score, s.speed) for s in strongest
                 for start in (s.title_start, *(alternative for alternative, _ in s.title_alternatives))]
 
     def _align(self, suspect: _Suspect, reference: MasterReference, row: Title, masters: MasterFrames,
                work_frames: MasterFrames, recognised: list[TimeMap]) -> tuple[TimeMap, Registration | None] | None:
         candidates, pictures = self._time_candidates(suspect, reference)
-        candidates += _likeliest_recognised(recognised, candidates, pictures)
+        candidates += _likeliest_recognised(recognised, candidates, pictures, suspect.times[-1])
         if not candidates:
             return None
         # where the thumbnails move each candidate to, seen as shown and mirrored (registration then says which)
@@ -326,9 +328,13 @@ class TraceService:
 
         Motion proposes offsets (a crop defeats thumbnails, not motion). Where motion repeats
         (or a stalling capture garbles it) the pictures differ, so the offsets whose
-        thumbnails match best join, if new. A screen capture of a player that rebuffered fits
-        no one offset; the picture path follows its clock through the stalls and joins when
-        it matches clearly better than any one offset does. Pictures are compared as shown
+        thumbnails match best join, if new. A copy played faster or slower than the master
+        fits one offset only around its middle; the best offset at the speed whose
+        thumbnails match best joins when that speed is not 1. A screen capture of a player
+        that rebuffered fits no one offset; the picture path follows its clock through the
+        stalls and joins when it matches clearly better than any one offset at any one speed
+        does: a path's slips can follow a sped-up copy too, and a line is its better model.
+        A registration of each candidate judges them all. Pictures are compared as shown
         and mirrored (motion does not see a mirror), and the way that matches better is used;
         its likeness comes back with the candidates, to rank recognition's placements by.
         """
@@ -348,10 +354,13 @@ class TraceService:
             if score >= max(_MIN_THUMBNAIL_CORRELATION, pictured[0][1] - _PICTURE_MARGIN) and all(
                     abs(offset - c.start) > _SAME_OFFSET_S for c in candidates):
                 candidates.append(TimeMap.constant(offset, score))
+        rated = picture_rate(pictures)
+        if rated is not None and rated[1] != 1.0:
+            candidates.append(TimeMap.constant(rated[0], rated[2], rated[1]))
         path = picture_path(pictures)
-        one_offset = pictured[0][1] if pictured else 0.0
+        one_line = max(pictured[0][1] if pictured else 0.0, rated[2] if rated else 0.0)  # one offset, at one speed
         if path is not None and path.jumps and path.score >= max(_MIN_THUMBNAIL_CORRELATION,
-                                                                 one_offset + _PATH_GAIN):
+                                                                 one_line + _PATH_GAIN):
             candidates.append(path)
         return candidates, pictures
 
@@ -370,7 +379,7 @@ class TraceService:
         warp = _warp_to_work(registration, reg_suspect, row, work)
         valid = cv2.warpPerspective(np.ones(reg_suspect[::-1], np.uint8), warp, work, flags=cv2.INTER_NEAREST) > 0
         step = 1 / reference.frame_rate
-        time_map = TimeMap(time_map.times, np.round(time_map.offsets / step) * step)  # no frame maps half-way
+        time_map = time_map.on_frames(reference.frame_rate)
         shifts = range(-_REFINE_FRAMES, _REFINE_FRAMES + 1)
         totals = np.zeros(len(shifts))
         counts = np.zeros(len(shifts))
@@ -409,15 +418,22 @@ class TraceService:
         return register_copy(pairs, orientations, features, polish=polish)
 
     def _detect(self, suspect: _Suspect, row: Title, master_frames: MasterFrames, reference: MasterReference,
-                offset: float, registration: Registration | None, watermark: WatermarkParams,
+                time_map: TimeMap, registration: Registration | None, watermark: WatermarkParams,
                 read_up_to: Callable[[float], None]) -> list[SegmentEvidence]:
+        """Each segment's evidence, from every suspect frame paired with the master frame it shows.
+
+        The map's start and rate predict each frame's master frame; the tracker follows the
+        copy's clock from there, frame by frame (through a capture's stalls, which a picture
+        path only samples).
+        """
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
         key = self._watermark.title_keys(row.id).embed
         ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
         valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
-        timed = ((round((when - suspect.origin + offset) * reference.frame_rate),
+        start, rate = time_map.start, time_map.rate
+        timed = ((round(((when - suspect.origin) * rate + start) * reference.frame_rate),
                   cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32))
                  for when, picture in _reporting(suspect.frames(), lambda when: read_up_to(when - suspect.origin)))
         wide = round(TRACK_WIDE_SECONDS * reference.frame_rate)
@@ -463,7 +479,7 @@ class TraceService:
 
 
 def _likeliest_recognised(recognised: Sequence[TimeMap], candidates: Sequence[TimeMap],
-                          pictures: PictureLikeness) -> list[TimeMap]:
+                          pictures: PictureLikeness, duration: float) -> list[TimeMap]:
     """Recognition's placements not yet among the candidates: its first, and the others whose pictures match best.
 
     A title whose passages recur (a looping programme, a recurring opening) makes
@@ -471,15 +487,16 @@ def _likeliest_recognised(recognised: Sequence[TimeMap], candidates: Sequence[Ti
     costliest part of a trace. Recognition's own first choice always stays (it places a
     cropped copy whose thumbnails match nowhere); of the rest, the ones whose thumbnails
     match the suspect's best at their offset (as shown or mirrored, as the copy is) do.
+    ``duration``: the suspect's, over which two placements at different speeds drift apart.
     """
     fresh: list[TimeMap] = []
     for found in recognised:
-        if all(abs(found.start - c.start) > _SAME_OFFSET_S for c in (*candidates, *fresh)):
+        if not any(found.same_placement(c, _SAME_OFFSET_S, duration) for c in (*candidates, *fresh)):
             fresh.append(found)
     if not fresh:
         return []
     first, others = fresh[0], fresh[1:]
-    others.sort(key=lambda found: pictures.at_offset(found.start), reverse=True)
+    others.sort(key=lambda found: pictures.at_offset(found.start, found.rate), reverse=True)
     return [first, *others[:_RECOGNISED_TRIED - 1]]
 
 
@@ -490,13 +507,12 @@ def _to_thumbnail_offset(suspect: _Suspect, reference: MasterReference, candidat
         return candidate
     thumbs = [orientation.apply(t) for t in suspect.thumbs]
     return TimeMap.constant(refine_picture_offset(reference.thumbs, reference.frame_rate, thumbs, suspect.times,
-                                                  candidate.start))
+                                                  candidate.start, rate=candidate.rate), rate=candidate.rate)
 
 
 def _master_index(suspect: _Suspect, reference: MasterReference, time_map: TimeMap, index: int) -> int:
     """The master frame the suspect's frame ``index`` shows, by ``time_map``."""
-    when = suspect.times[index]
-    return round((when + time_map.offset_at(when)) * reference.frame_rate)
+    return round(time_map.master_time(suspect.times[index]) * reference.frame_rate)
 
 
 def _reporting(frames: Iterator[tuple[float, NDArray[np.uint8]]],
