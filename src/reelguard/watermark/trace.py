@@ -305,22 +305,43 @@ class TraceService:
         candidates = [moved[orientation][i] for i, orientation in enumerate(orientations)]
         read_around(self._moments(suspect, reference, candidates),  # what was pushed out since, if anything
                     [(masters, 0), (work_frames, _REFINE_FRAMES)])
-        # (share of the copy explained, likeness, time map, registration)
-        best: tuple[float, float, TimeMap, Registration | None] | None = None
-        for candidate, orientation, found in zip(candidates, orientations, coarse, strict=True):
-            registration = self._register(suspect, masters, reference, candidate, (orientation,), features) or found
-            candidate, likeness, explained = self._refine_to_frame(suspect, row, work_frames, reference, candidate,
-                                                                   registration)
-            if best is None or explained > best[0]:  # the one whose registered pictures explain the most of the copy
-                best = (explained, likeness, candidate, registration)
-        assert best is not None
-        _explained, likeness, time_map, registration = best
+        registrations = [self._register(suspect, masters, reference, candidate, (orientation,), features) or found
+                         for candidate, orientation, found in zip(candidates, orientations, coarse, strict=True)]
+        _explained, likeness, time_map, registration = max(
+            (self._best_registration(suspect, row, work_frames, reference, candidate, registrations)
+             for candidate in candidates), key=lambda judged: judged[0])
         if likeness < _MIN_PICTURE_CORRELATION:
             return time_map, None  # features matched by chance: the pictures themselves differ
         # register again on the exact frames: a homography fitted a frame off is a poorer one
         orientation = registration.orientation if registration else AS_SHOWN
         read_around(self._moments(suspect, reference, [time_map]), [(masters, 0)])
-        return time_map, self._register(suspect, masters, reference, time_map, (orientation,), features) or registration
+        exact = self._register(suspect, masters, reference, time_map, (orientation,), features)
+        _explained, _likeness, time_map, registration = self._best_registration(
+            suspect, row, work_frames, reference, time_map, [registration, exact])
+        return time_map, registration
+
+    def _best_registration(self, suspect: _Suspect, row: Title, frames: MasterFrames, reference: MasterReference,
+                           time_map: TimeMap, registrations: Sequence[Registration | None]
+                           ) -> tuple[float, float, TimeMap, Registration | None]:
+        """(share of the copy explained, likeness, time map on the exact frame, registration): the registration
+        under which the map's pictures explain the most of the copy.
+
+        A copy has one geometry whatever the time, so every candidate's registration is a
+        guess at it, and each candidate time is judged under the best of them. ORB's map at
+        the right time is not always the best one: on a fixed camera, where wrong times show
+        nearly the same picture, a skewed map at the right time (0.72 against 0.94 for good
+        maps at wrong times) lost the right time to a wrong one.
+        """
+        found: list[Registration | None] = [r for i, r in enumerate(registrations)
+                                            if r is not None and all(r is not q for q in registrations[:i])]
+        judged: tuple[float, float, TimeMap, Registration | None] | None = None
+        for registration in found or [None]:  # each once; with none found, the suspect stretched onto the master
+            placed, likeness, explained = self._refine_to_frame(suspect, row, frames, reference, time_map,
+                                                                registration)
+            if judged is None or explained > judged[0]:
+                judged = (explained, likeness, placed, registration)
+        assert judged is not None
+        return judged
 
     @staticmethod
     def _time_candidates(suspect: _Suspect, reference: MasterReference) -> tuple[list[TimeMap], PictureLikeness]:
