@@ -54,7 +54,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
 from _content_classes import FPS, HEIGHT, WIDTH, class_frames
 from _report import report
 from screen_capture import record_player
-from watermark_trace import NullMarker, error_rates, made, measure_quality, once, segments_needed, trace_job
+from watermark_trace import (
+    DitherMarker,
+    NullMarker,
+    error_rates,
+    made,
+    measure_quality,
+    once,
+    segments_needed,
+    trace_job,
+)
 
 from reelguard.accounts.service import AccountService
 from reelguard.composition import Runtime
@@ -297,6 +306,7 @@ def main() -> None:
     parser.add_argument("--collusion-minutes", type=float, default=16.0, help="0 leaves the coalitions out")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated parts of attack names to run (a trial run)")
+    parser.add_argument("--quality-only", action="store_true", help="only the quality table (no traces)")
     parser.add_argument("--coalition-model", action="store_true",
                         help="only the simulated segments a coalition needs (exact symbols), and report them")
     args = parser.parse_args()
@@ -320,6 +330,8 @@ def main() -> None:
         title = title_name(kind)
         ids, programme, leak = prepare_title(runtime, work, kind, seed, args.minutes, args.sessions, title)
         titles[kind] = (ids, programme, leak)
+        if args.quality_only:
+            continue
         for group, name, suspect in attack_jobs(runtime, work, title, leak, args):
             jobs.append({"suspect": suspect, "title": title, "class": kind, "group": group, "name": name,
                          "guilty": [ids[1]]})
@@ -328,6 +340,11 @@ def main() -> None:
             jobs.append({"suspect": capture, "title": title, "class": kind, "group": "capture",
                          "name": "screen capture (Chromium player)", "guilty": [session]})
         print(f"{kind}: {title} ready, {len(ids)} sessions", flush=True)
+    quality = once(work / "quality-with-dither.json", lambda: quality_rows(runtime, work, classes, titles))
+    if args.quality_only:
+        report_quality(quality)
+        runtime.close()
+        return
     for index, kind in enumerate(classes):  # innocent copies: the unmarked master, and another class's programme
         title = title_name(kind)
         _ids, programme, _leak = titles[kind]
@@ -346,7 +363,6 @@ def main() -> None:
         for name, group, suspect in coalition_jobs(runtime, work, "wm-coalition", ids):
             jobs.append({"suspect": suspect, "title": "wm-coalition", "class": "fixed-camera", "group": "coalition",
                          "name": name, "guilty": group})
-    quality = once(work / "quality-with-source.json", lambda: quality_rows(runtime, work, classes, titles))
     # one trace alone (its speed), then the rest ``--workers`` at a time; each report is kept beside its suspect
     solo = trace_job((str(data_dir), str(jobs[0]["suspect"]), jobs[0]["title"]))
     with ProcessPoolExecutor(max_workers=args.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -357,7 +373,8 @@ def main() -> None:
 
 def quality_rows(runtime: Runtime, work: Path, classes: list[str],
                  titles: dict[str, tuple[list[str], Path, Path]]) -> list[list[str]]:
-    """Per class: the mask's mean and flat share, the mark's RMS, and variant A against the unmarked encode."""
+    """Per class: the mask's mean and flat share, the mark's RMS, and variant A against the unmarked encode, beside
+    what a one-level dither of the mark's energy (not a mark) does to the same encode."""
     rows = []
     strength = runtime.settings.watermark.strength
     for kind in classes:
@@ -369,20 +386,39 @@ def quality_rows(runtime: Runtime, work: Path, classes: list[str],
         plan = TranscodePlan(tuple(plan_ladder(info.width, info.height, (480,))), SEGMENT_SECONDS, info.frame_rate,
                              info.has_audio, runtime.settings.media.x264_preset,
                              runtime.settings.media.audio_bitrate_kbps)
-        plain, null, marked = (work / f"quality-{kind}-{name}" for name in ("plain", "null", "marked"))
+        plain, null, marked, dither = (work / f"quality-{kind}-{name}" for name in ("plain", "null", "marked",
+                                                                                     "dither"))
         if not (plain / "video_480p.mp4").exists():
             run_transcode(runtime.tools, plan, excerpt, plain)
             encode_variants(runtime.tools, plan, excerpt, null, marker=NullMarker(key=b"q" * 24, strength=strength))
             encode_variants(runtime.tools, plan, excerpt, marked, marker=FrameMarker(key=b"q" * 24, strength=strength))
+        if not (dither / "a" / "video_480p.mp4").exists():
+            encode_variants(runtime.tools, plan, excerpt, dither, marker=DitherMarker(key=b"q" * 24,
+                                                                                      strength=strength))
         mask_mean, flat, mark_rms = mark_energy(excerpt, strength)
         a_plain = compare(runtime, marked / "a" / "video_480p.mp4", plain / "video_480p.mp4")
         a_null = compare(runtime, marked / "a" / "video_480p.mp4", null / "a" / "video_480p.mp4")
+        dithered = compare(runtime, dither / "a" / "video_480p.mp4", plain / "video_480p.mp4")
         own = compare(runtime, plain / "video_480p.mp4", excerpt)
         a_source = compare(runtime, marked / "a" / "video_480p.mp4", excerpt)
         rows.append([kind, f"{mask_mean:.2f}", f"{100 * flat:.0f} %", f"{mark_rms:.3f}",
-                     f"{a_plain[0]} / {a_plain[1]}", f"{a_null[0]} / {a_null[1]}", f"{own[0]} / {own[1]}",
+                     f"{a_plain[0]} / {a_plain[1]}", f"{a_null[0]} / {a_null[1]}", f"{dithered[0]} / {dithered[1]}",
+                     f"{own[0]} / {own[1]}",
                      f"{a_source[0]} / {a_source[1]}"])
     return rows
+
+
+def report_quality(quality: list[list[str]]) -> None:
+    report("Forensic watermark robustness: quality and mark energy per class",
+           ["class", "mean mask", "flat (activity < 0.2)", "mark RMS (levels)", "A vs unmarked encode: PSNR / SSIM",
+            "A vs null-mark A/B encode", "dither (not a mark) vs unmarked encode", "unmarked encode vs source",
+            "A vs source"], quality,
+           ["20 s of each programme, 480p at the ladder's bitrate, x264 veryfast; targets PSNR ≥ 45 dB and "
+            "SSIM ≥ 0.99 against the unmarked encode",
+            "dither: the same A/B pipeline with ±1 level on a quarter of the pixels, drawn afresh each frame (RMS "
+            "0.5, the mark's energy, no pattern): the comparator for what any change of the mark's size does",
+            "where the unmarked encode is itself far from its source (grain the bitrate cannot hold), any change "
+            "to x264's input moves its decisions: A vs source beside unmarked vs source says what the mark adds"])
 
 
 def mark_energy(video: Path, strength: float) -> tuple[float, float, float]:
@@ -474,13 +510,7 @@ def emit(cells: dict[tuple[str, str, str], str], classes: list[str], floor: floa
                                                                "colluders accused", "innocents accused"],
                coalition_rows, [f"{args.collusion_minutes:g} minutes of fixed-camera footage, 2 s segments, "
                                 f"{args.sessions} sessions; collusion 2 (biases 1/2)", bound_note])
-    report("Forensic watermark robustness: quality and mark energy per class",
-           ["class", "mean mask", "flat (activity < 0.2)", "mark RMS (levels)", "A vs unmarked encode: PSNR / SSIM",
-            "A vs null-mark A/B encode", "unmarked encode vs source", "A vs source"], quality,
-           ["20 s of each programme, 480p at the ladder's bitrate, x264 veryfast; targets PSNR ≥ 45 dB and "
-            "SSIM ≥ 0.99 against the unmarked encode",
-            "where the unmarked encode is itself far from its source (grain the bitrate cannot hold), any change "
-            "to x264's input moves its decisions: A vs source beside unmarked vs source says what the mark adds"])
+    report_quality(quality)
     solo = reports[0]
     minutes = len(solo["segments"]) * SEGMENT_SECONDS / 60
     report("Forensic watermark robustness: trace speed", ["suspect", "seconds", "per minute of suspect"],

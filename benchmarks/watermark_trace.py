@@ -108,6 +108,26 @@ class NullMarker(FrameMarker):
         return np.zeros(luma.shape, dtype=np.float32)
 
 
+class DitherMarker(FrameMarker):
+    """Benchmark comparator only, not a mark: ±1 level on a quarter of the pixels, drawn afresh for every frame.
+
+    Its RMS (0.5 levels) is the mark's at the default strength, with no pattern to it: what
+    any change of that size to the encoder's input does to the encode. On grain the
+    bitrate cannot hold, x264's decisions move with the smallest change.
+    """
+
+    share = 0.25
+
+    def activity(self, luma: Any) -> Any:
+        return None
+
+    def mark(self, luma: Any, segment: int, activity: Any = None) -> Any:
+        rng = np.random.default_rng([segment, int(luma[::37, ::41].astype(np.int64).sum())])
+        picked = rng.random(luma.shape) < self.share
+        return np.where(picked, rng.choice(np.array([-1.0, 1.0], dtype=np.float32), luma.shape), 0.0).astype(
+            np.float32)
+
+
 def speed_of_encoding(runtime: Runtime, programme: Path, work: Path, seconds: float,
                       rounds: int = 2) -> list[list[str]]:
     """Plain ladder, null-mark A/B and marked A/B on one excerpt, ``rounds`` times in alternating order.
