@@ -174,7 +174,7 @@ class PictureLikeness:
 
     def at_offset(self, offset: float, rate: float = 1.0) -> float:
         """The samples' mean likeness where ``offset`` (master time at the copy's start) and ``rate`` put them."""
-        return float(self.mean_at(np.array([round(offset * self.frame_rate)], dtype=np.int64), rate)[0])
+        return float(self.per_sample(offset, rate).mean())
 
 
 def picture_offsets(pictures: PictureLikeness, count: int = 2, rate: float = 1.0) -> list[tuple[float, float]]:
@@ -217,6 +217,8 @@ def picture_rate(pictures: PictureLikeness) -> tuple[float, float, float] | None
         return None
     best = (at_one[0][0], 1.0, at_one[0][1])
     for rate in _RATES:
+        if rate == 1.0:
+            continue  # searched above
         found = picture_offsets(pictures, 1, rate)
         if found and found[0][1] > best[2]:
             best = (found[0][0], rate, found[0][1])

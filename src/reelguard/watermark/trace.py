@@ -262,7 +262,7 @@ class TraceService:
 
     def _recognised_offsets(self, suspect_path: Path, row: Title,
                             placements: Sequence[MatchedSegment] | None) -> list[TimeMap]:
-        """Where content recognition places the suspect in this title (master - suspect seconds), if indexed.
+        """Where content recognition places the suspect in this title (its start and speed), if indexed.
 
         Recognition searches the whole catalog with pictures and sound, so it also places
         copies whose motion signature is too short or too garbled to propose an offset, and
