@@ -79,10 +79,10 @@ bench: setup
 	$(BIN)/python benchmarks/access_log.py
 
 # The forensic watermark benchmarks: strength against quality and robustness (about 15
-# minutes), what a strong re-encode keeps of a segment boundary's change (about 10), the attack suite on a 10-minute programme (3 hours or more on 2 cores), then
-# robustness on content classes the detector was not tuned on, with attack chains,
-# mirrored copies and coalitions (hours per class; give each --work DIR and a stopped
-# run resumes there).
+# minutes), what a strong re-encode keeps of a segment boundary's change (about 10), the
+# attack suite on a 10-minute programme (3 hours or more on 2 cores), then robustness on
+# content classes the detector was not tuned on, with attack chains, mirrored copies and
+# coalitions (hours per class; give each --work DIR and a stopped run resumes there).
 bench-watermark: setup
 	$(BIN)/python benchmarks/watermark_strength.py
 	$(BIN)/python benchmarks/watermark_boundary.py --marks luma,shift
