@@ -49,6 +49,21 @@ def video_facts(path: Path) -> VideoFacts:
 _FULL_RANGE = 2  # AVCOL_RANGE_JPEG
 
 
+def _limited_to_full() -> NDArray[np.uint8]:
+    """Limited-range luma (16-235) → 0-255 as swscale's gray conversion maps it: below 16 is black, above 235 white.
+
+    A table, because the scaling alone (``convertScaleAbs``) takes the absolute value: a
+    copy darkened below black (a brightness cut on a dark picture) came back mirrored about
+    16, its mark inverted — dark slides read strongly wrong after ``eq=brightness=-0.15``.
+    """
+    table = cv2.convertScaleAbs(np.arange(256, dtype=np.uint8)[None, :], alpha=255 / 219, beta=-16 * 255 / 219)
+    table[0, :16] = 0
+    return np.asarray(table, dtype=np.uint8)
+
+
+_LIMITED_TO_FULL = _limited_to_full()
+
+
 def _gray(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.uint8]:
     """The frame's luma at width×height: the Y plane itself, area-resized (2× faster than swscale's gray)."""
     luma = luma_plane(frame)
@@ -58,8 +73,7 @@ def _gray(frame: av.VideoFrame, width: int, height: int) -> NDArray[np.uint8]:
         luma = np.asarray(cv2.resize(luma, (width, height), interpolation=cv2.INTER_AREA), dtype=np.uint8)
     if frame.format.name.startswith("yuvj") or frame.format.name == "gray" or frame.color_range == _FULL_RANGE:
         return np.array(luma, dtype=np.uint8)
-    # limited range (16-235) stretched to 0-255, as swscale's gray conversion does
-    return np.asarray(cv2.convertScaleAbs(luma, alpha=255 / 219, beta=-16 * 255 / 219), dtype=np.uint8)
+    return np.asarray(cv2.LUT(luma, _LIMITED_TO_FULL), dtype=np.uint8)  # limited range stretched to 0-255
 
 
 def key_frame_times(path: Path) -> NDArray[np.float64]:
