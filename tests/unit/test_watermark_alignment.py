@@ -14,6 +14,7 @@ from reelguard.watermark.alignment import (
     Registration,
     activity_signature,
     likeness,
+    picture_area,
     picture_offsets,
     picture_path,
     picture_rate,
@@ -224,6 +225,53 @@ def test_a_tight_crop_of_a_grainy_night_picture_is_registered() -> None:
     assert found is not None and found.orientation is AS_SHOWN
     corners = found.homography @ np.array([[0.0, 0.0, 1.0], [639.0, 359.0, 1.0]]).T
     np.testing.assert_allclose((corners[:2] / corners[2]).T, [[96, 54], [543, 305]], atol=3.0)
+
+
+def _letterboxed_night(seed: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Grainy night masters, and copies that show them at 640x270 between black bars (what a letterbox does)."""
+    rng = np.random.default_rng(seed)
+    masters, suspects = [], []
+    for _ in range(4):
+        field = cv2.GaussianBlur(rng.normal(0, 1, (360, 640)).astype(np.float32), (0, 0), 12)
+        scene = 17 + field / field.std() * 8
+        masters.append(np.clip(scene + rng.normal(0, 14, scene.shape), 0, 255).astype(np.uint8))
+        suspect = np.zeros((360, 640), np.float32)
+        suspect[45:315] = cv2.resize(scene, (640, 270), interpolation=cv2.INTER_AREA) + rng.normal(0, 2, (270, 640))
+        suspects.append(np.clip(suspect, 0, 255).astype(np.uint8))
+    return masters, suspects
+
+
+def test_the_picture_inside_black_bars_is_found_and_a_dark_grainy_picture_has_none() -> None:
+    masters, suspects = _letterboxed_night(5)
+    assert picture_area(suspects[0]) == (0, 45, 640, 315)
+    pillarbox = np.ascontiguousarray(np.zeros((360, 640), np.uint8))
+    pillarbox[:, 80:560] = masters[0][:, 80:560]
+    assert picture_area(pillarbox) == (80, 0, 560, 360)
+    assert picture_area(masters[0]) is None  # dark, but grain in every row: no bar
+    card = np.full((360, 640), 16, np.uint8)
+    cv2.putText(card, "THE END", (250, 190), cv2.FONT_HERSHEY_SIMPLEX, 1.0, 235, 2)
+    assert picture_area(card) is None  # mostly flat: a title card, not bars
+    thin = masters[0].copy()
+    thin[:3] = 0  # a few dark rows at the edge are the picture's own
+    assert picture_area(thin) is None
+
+
+def test_ecc_starts_from_the_picture_inside_the_bars_when_the_stretch_does_not_converge(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """On the benchmark's dark fixed camera, letterboxed, ORB found no corners and ECC did not converge from the
+    stretch (the picture is 25 % off vertically there); started on the picture inside the bars, it does. The
+    non-convergence is simulated here: these synthetic pictures converge from either start."""
+    masters, suspects = _letterboxed_night(5)
+    real_ecc = alignment._ecc
+
+    def stretch_fails(master, suspect, zoom=1.0, shown=None):  # type: ignore[no-untyped-def]
+        return None if shown is None else real_ecc(master, suspect, zoom, shown)
+
+    monkeypatch.setattr(alignment, "_ecc", stretch_fails)
+    found = register_by_intensity(list(zip(masters, suspects, strict=True)), ORIENTATIONS)
+    assert found is not None and found.orientation is AS_SHOWN
+    corners = found.homography @ np.array([[0.0, 45.0, 1.0], [639.0, 314.0, 1.0]]).T
+    np.testing.assert_allclose((corners[:2] / corners[2]).T, [[0, 0], [639, 359]], atol=3.0)
 
 
 def test_a_map_on_few_chance_inliers_gives_way_to_one_that_matches_better(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -573,6 +573,8 @@ _ECC_MAX_ASPECT = 1.6  # a letterbox or an anamorphic squeeze
 # where ECC starts: the copy shows the master's centre at this share of its width and height. ECC
 # converges only from near the answer; a crop to 70 % is 1.43x from the stretch, too far on its own.
 _ECC_START_ZOOMS = (1.0, 0.8, 0.64)
+_BAR_FLATNESS = 1.0  # levels: padding is one colour; a level of spread leaves room for an encoder's ringing
+_BAR_LEAST = 0.02  # of the side: thinner flat runs at an edge are the picture's own
 
 
 def register_by_intensity(pairs: Sequence[tuple[Gray, Gray]],
@@ -614,13 +616,18 @@ def _ecc_from_starts(comparison: _Comparison, index: int, oriented: Gray) -> NDA
     """ECC's map for one pair from the stretch, and from centred crops only while that does not fit.
 
     The stretch is tried first (a re-encode, a rescale, a mild crop converge from it);
-    tighter starts cost ECC runs and are tried only when the stretch's map is implausible
-    or its pair correlates under ``_ECC_MIN_LIKENESS``. The best-fitting map seen is kept.
+    other starts cost ECC runs and are tried only when the stretch's map is implausible
+    or its pair correlates under ``_ECC_MIN_LIKENESS``: the master on the suspect's picture
+    inside its black bars (a letterbox on a dark picture, where ORB finds no corners and ECC
+    did not converge from the stretch, 25 % off vertically), then centred crops. The
+    best-fitting map seen is kept.
     """
     master = comparison.pairs[index][0]
     best: tuple[float, NDArray[np.float64]] | None = None
-    for zoom in _ECC_START_ZOOMS:
-        found = _ecc(master, oriented, zoom)
+    area = picture_area(oriented)
+    starts = [(1.0, None), *([(1.0, area)] if area else []), *((zoom, None) for zoom in _ECC_START_ZOOMS[1:])]
+    for zoom, shown in starts:
+        found = _ecc(master, oriented, zoom, shown)
         if found is None or not _plausible_copy(found, oriented.shape, master.shape):
             continue
         score = comparison.correlation(index, oriented, found)
@@ -629,6 +636,34 @@ def _ecc_from_starts(comparison: _Comparison, index: int, oriented: Gray) -> NDA
         if score >= _ECC_MIN_LIKENESS:
             break
     return best[1] if best else None
+
+
+def picture_area(picture: Gray) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1) of the picture inside flat bars at its edges (letterbox, pillarbox), or None without bars.
+
+    A bar is a run of rows (columns) from an edge that hold one level each (spread under
+    ``_BAR_FLATNESS``): padding is one colour, while a picture, however dark, has grain
+    or detail. A run under ``_BAR_LEAST`` of the side is not taken for a bar.
+    """
+    height, width = picture.shape
+    flat_rows = picture.std(axis=1) < _BAR_FLATNESS
+    flat_cols = picture.std(axis=0) < _BAR_FLATNESS
+    y0, y1 = _inside(flat_rows)
+    x0, x1 = _inside(flat_cols)
+    if y1 - y0 < height / 4 or x1 - x0 < width / 4:
+        return None  # mostly flat: a fade or a title card, not bars
+    if (x0, y0, x1, y1) == (0, 0, width, height):
+        return None
+    return x0, y0, x1, y1
+
+
+def _inside(flat: NDArray[np.bool_]) -> tuple[int, int]:
+    """The span between the flat runs at both ends, each kept only if at least ``_BAR_LEAST`` of the length."""
+    size = len(flat)
+    least = math.ceil(_BAR_LEAST * size)
+    start = int(np.argmin(flat)) if not flat.all() else size
+    end = size - int(np.argmin(flat[::-1])) if not flat.all() else 0
+    return (start if start >= least else 0), (end if size - end >= least else size)
 
 
 def _plausible_copy(to_master: NDArray[np.float64], suspect_shape: tuple[int, ...],
@@ -648,13 +683,17 @@ def _plausible_copy(to_master: NDArray[np.float64], suspect_shape: tuple[int, ..
             and scales[0] / scales[1] <= _ECC_MAX_ASPECT)
 
 
-def _ecc(master: Gray, suspect: Gray, zoom: float = 1.0) -> NDArray[np.float64] | None:
-    """Suspect pixel → master pixel (3×3, affine), by ECC from the suspect showing the master's centre ``zoom``."""
+def _ecc(master: Gray, suspect: Gray, zoom: float = 1.0,
+         shown: tuple[int, int, int, int] | None = None) -> NDArray[np.float64] | None:
+    """Suspect pixel → master pixel (3×3, affine), by ECC from the suspect's area ``shown`` (x0, y0, x1, y1; the
+    whole picture by default) showing the master's centre ``zoom``."""
     m_h, m_w = master.shape
     s_h, s_w = suspect.shape
+    x0, y0, x1, y1 = shown or (0, 0, s_w, s_h)
     # ECC's warp maps template (master) coordinates to input (suspect) coordinates
     margin = (1 - zoom) / 2
-    warp = np.array([[s_w / (zoom * m_w), 0.0, -margin * s_w / zoom], [0.0, s_h / (zoom * m_h), -margin * s_h / zoom]],
+    across, down = (x1 - x0) / (zoom * m_w), (y1 - y0) / (zoom * m_h)
+    warp = np.array([[across, 0.0, x0 - margin * m_w * across], [0.0, down, y0 - margin * m_h * down]],
                     dtype=np.float32)
     for width in _ECC_WIDTHS:
         scale = width / m_w  # both pictures shrink alike: the warp's linear part holds at every level
