@@ -170,6 +170,36 @@ def _decode(ffmpeg: str, path: Path) -> NDArray[np.float32]:
     return np.frombuffer(raw, np.uint8).reshape(-1, HEIGHT, WIDTH).astype(np.float32)
 
 
+# mark → (the share an encode keeps, the change itself): the kinds of move, beside the luma pattern
+MOVES: dict[str, tuple[Callable[[str, list[Picture], float, int, Path], list[float]],
+                       Callable[[Picture, float], Picture]]] = {
+    "shift": (kept_shift, _moved),
+    "field": (kept_field, _field_moved),
+}
+# mark → (table title, its size column, what a cell is, what limits it)
+TABLES = {
+    "luma": ("Forensic watermark: a segment boundary's change kept by a strong re-encode",
+             "mark RMS, levels (its PSNR)",
+             "+a·P_0 before the boundary, then ±a·P_1 (the keyed segment patterns, no mask); a cell is the share of "
+             "a·P_1 the decoded copy holds in each window after the boundary",
+             "the mark today is about 0.5 levels RMS, and PSNR ≥ 45 dB against the unmarked encode allows at most "
+             "1.43"),
+    "shift": ("Forensic watermark: a picture move at a segment boundary kept by a strong re-encode",
+              "move δ, pixels (its PSNR)",
+              "the picture as it is before the boundary, then moved sideways by ±δ (bicubic); a cell is the move "
+              "between the two decoded copies (phase correlation) as a share of 2δ",
+              "where the comparator reads no move, phase correlation cannot measure one on that picture (sensor "
+              "noise over weak edges), whatever the encode kept; not a mark reelguard embeds"),
+    "field": ("Forensic watermark: a keyed move at a segment boundary kept by a strong re-encode",
+              "field δ, pixels (its PSNR)",
+              "the picture as it is before the boundary, then each part moved by ±δ times two keyed segment "
+              "patterns (across, down; unit RMS, smooth); a cell is the decoded copies' half difference projected "
+              "on the change that move makes to the unmarked picture (-∇I · d), as a share of it",
+              "on noisy pictures the sensor noise's gradients make most of -∇I · d, which no encode keeps; not a "
+              "mark reelguard embeds"),
+}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--marks", default="luma",
@@ -185,48 +215,24 @@ def main() -> None:
     windows = [f"x264 CRF {c}: 0-1 / 1-2 / 2-4 s" for c in crfs]
     setting = (f"synthetic {WIDTH}x{HEIGHT} probes at {FPS} fps (not report classes); x264 veryfast, default GOP (key "
                "frame at 0 only); the boundary at 2 s")
-    comparator = f"comparator: CRF {crfs[0]}, measured in the same run"
-    luma, shift, field = [], [], []
+    rows: dict[str, list[list[str]]] = {mark: [] for mark in marks}
     with tempfile.TemporaryDirectory(prefix="rg-bench-boundary-") as folder:
         for name, make in probes(args.seed).items():
             pictures = list(make())
             for amplitude in ([float(a) for a in args.amplitudes.split(",")] if "luma" in marks else []):
                 cells = [_cells(kept_share(ffmpeg, pictures, amplitude, crf, Path(folder))) for crf in crfs]
-                luma.append([name, f"{amplitude:g} ({20 * math.log10(255 / amplitude):.1f} dB)", *cells])
-                print(luma[-1], flush=True)
-            for delta in ([float(m) for m in args.moves.split(",")] if "shift" in marks else []):
-                cells = [_cells(kept_shift(ffmpeg, pictures, delta, crf, Path(folder))) for crf in crfs]
-                quality = _psnr(pictures[BOUNDARY], _moved(pictures[BOUNDARY], delta))
-                shift.append([name, f"{delta:g} ({quality:.1f} dB)", *cells])
-                print(shift[-1], flush=True)
-            for delta in ([float(m) for m in args.moves.split(",")] if "field" in marks else []):
-                cells = [_cells(kept_field(ffmpeg, pictures, delta, crf, Path(folder))) for crf in crfs]
-                quality = _psnr(pictures[BOUNDARY], _field_moved(pictures[BOUNDARY], delta))
-                field.append([name, f"{delta:g} ({quality:.1f} dB)", *cells])
-                print(field[-1], flush=True)
-    if luma:
-        report("Forensic watermark: a segment boundary's change kept by a strong re-encode",
-               ["probe", "mark RMS, levels (its PSNR)", *windows], luma,
-               [f"{setting}; +a·P_0 before the boundary, then ±a·P_1 (the keyed segment patterns, no mask); a cell "
-                "is the share of a·P_1 the decoded copy holds in each window after the boundary",
-                f"{comparator}; the mark today is about 0.5 levels RMS, and PSNR ≥ 45 dB against the unmarked "
-                "encode allows at most 1.43"])
-    if shift:
-        report("Forensic watermark: a picture move at a segment boundary kept by a strong re-encode",
-               ["probe", "move δ, pixels (its PSNR)", *windows], shift,
-               [f"{setting}; the picture as it is before the boundary, then moved sideways by ±δ (bicubic); a cell "
-                "is the move between the two decoded copies (phase correlation) as a share of 2δ",
-                f"{comparator}; where the comparator reads no move, phase correlation cannot measure one on that "
-                "picture (sensor noise over weak edges), whatever the encode kept; not a mark reelguard embeds"])
-    if field:
-        report("Forensic watermark: a keyed move at a segment boundary kept by a strong re-encode",
-               ["probe", "field δ, pixels (its PSNR)", *windows], field,
-               [f"{setting}; the picture as it is before the boundary, then each part moved by ±δ times two keyed "
-                "segment patterns (across, down; unit RMS, smooth); a cell is the decoded copies' half difference "
-                "projected on the change that move makes to the unmarked picture (-∇I · d), as a share of it",
-                f"{comparator}; on noisy pictures the sensor noise's gradients make most of -∇I · d, which no "
-                "encode keeps; not a mark reelguard embeds"])
-
+                rows["luma"].append([name, f"{amplitude:g} ({20 * math.log10(255 / amplitude):.1f} dB)", *cells])
+                print(rows["luma"][-1], flush=True)
+            for mark, (kept, move) in MOVES.items():
+                for delta in ([float(m) for m in args.moves.split(",")] if mark in marks else []):
+                    cells = [_cells(kept(ffmpeg, pictures, delta, crf, Path(folder))) for crf in crfs]
+                    quality = _psnr(pictures[BOUNDARY], move(pictures[BOUNDARY], delta))
+                    rows[mark].append([name, f"{delta:g} ({quality:.1f} dB)", *cells])
+                    print(rows[mark][-1], flush=True)
+    for mark, (title, column, how, caveat) in TABLES.items():
+        if rows.get(mark):
+            report(title, ["probe", column, *windows], rows[mark],
+                   [f"{setting}; {how}", f"comparator: CRF {crfs[0]}, measured in the same run; {caveat}"])
 
 def _cells(shares: list[float]) -> str:
     return " / ".join(f"{s:.2f}" for s in shares)
