@@ -613,7 +613,7 @@ def _register_by_intensity(comparison: _Comparison,
 
 
 def _ecc_from_starts(comparison: _Comparison, index: int, oriented: Gray) -> NDArray[np.float64] | None:
-    """ECC's map for one pair from the stretch, and from centred crops only while that does not fit.
+    """ECC's map for one pair from the stretch, and from other starts only while that does not fit.
 
     The stretch is tried first (a re-encode, a rescale, a mild crop converge from it);
     other starts cost ECC runs and are tried only when the stretch's map is implausible
@@ -625,7 +625,8 @@ def _ecc_from_starts(comparison: _Comparison, index: int, oriented: Gray) -> NDA
     master = comparison.pairs[index][0]
     best: tuple[float, NDArray[np.float64]] | None = None
     area = picture_area(oriented)
-    starts = [(1.0, None), *([(1.0, area)] if area else []), *((zoom, None) for zoom in _ECC_START_ZOOMS[1:])]
+    stretch, *crops = _ECC_START_ZOOMS
+    starts = [(stretch, None), *([(1.0, area)] if area else []), *((zoom, None) for zoom in crops)]
     for zoom, shown in starts:
         found = _ecc(master, oriented, zoom, shown)
         if found is None or not _plausible_copy(found, oriented.shape, master.shape):
