@@ -85,7 +85,7 @@ bench: setup
 # coalitions (hours per class; give each --work DIR and a stopped run resumes there).
 bench-watermark: setup
 	$(BIN)/python benchmarks/watermark_strength.py
-	$(BIN)/python benchmarks/watermark_boundary.py --marks luma,shift
+	$(BIN)/python benchmarks/watermark_boundary.py --marks luma,shift,field
 	$(BIN)/python benchmarks/watermark_trace.py
 	$(BIN)/python benchmarks/watermark_robustness.py
 

@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -91,52 +92,69 @@ def probes(seed: int) -> dict[str, Callable[[], Iterator[Picture]]]:
 def kept_share(ffmpeg: str, pictures: list[Picture], amplitude: float, crf: int, work: Path) -> list[float]:
     """The share of ``amplitude·P_1`` an encode at ``crf`` keeps, per window after the boundary."""
     before, after = (upsample_pattern(segment_pattern(KEY, n), WIDTH, HEIGHT) for n in (0, 1))
-    decoded = {}
-    for sign in (1, -1):
-        marked = [p + amplitude * (before if t < BOUNDARY else sign * after) for t, p in enumerate(pictures)]
-        decoded[sign] = _decode(ffmpeg, _encode(ffmpeg, marked, crf, work / f"sign{sign}.mp4"))
-    difference = (decoded[1] - decoded[-1]) / 2
+    held = _held(ffmpeg, pictures, crf, work, lambda p, t, sign: p + amplitude * (before if t < BOUNDARY
+                                                                                      else sign * after))
     energy = float(np.mean(after * after))
-    shares = [float(np.mean(difference[t] * after)) / (amplitude * energy) for t in range(BOUNDARY, FRAMES)]
-    return [float(np.mean(shares[start:end])) for start, end in WINDOWS]
+    return _per_window([float(np.mean(held[t] * after)) / (amplitude * energy) for t in range(BOUNDARY, FRAMES)])
 
 
 def kept_shift(ffmpeg: str, pictures: list[Picture], delta: float, crf: int, work: Path) -> list[float]:
     """The share of a ``±delta``-pixel move after the boundary an encode at ``crf`` keeps, per window."""
-    decoded = {}
-    for sign in (1, -1):
-        moved = [p if t < BOUNDARY else _moved(p, sign * delta) for t, p in enumerate(pictures)]
-        decoded[sign] = _decode(ffmpeg, _encode(ffmpeg, moved, crf, work / f"move{sign}.mp4"))
+    decoded = _decoded(ffmpeg, pictures, crf, work, lambda p, t, sign: p if t < BOUNDARY else _moved(p, sign * delta))
     window = cv2.createHanningWindow((WIDTH, HEIGHT), cv2.CV_32F)
-    shares = [cv2.phaseCorrelate(decoded[-1][t], decoded[1][t], window)[0][0] / (2 * delta)
-              for t in range(BOUNDARY, FRAMES)]
-    return [float(np.mean(shares[start:end])) for start, end in WINDOWS]
+    return _per_window([cv2.phaseCorrelate(decoded[-1][t], decoded[1][t], window)[0][0] / (2 * delta)
+                        for t in range(BOUNDARY, FRAMES)])
 
 
 def kept_field(ffmpeg: str, pictures: list[Picture], delta: float, crf: int, work: Path) -> list[float]:
     """The share of a keyed ``±delta`` displacement field after the boundary an encode at ``crf`` keeps."""
-    decoded = {}
-    for sign in (1, -1):
-        moved = [p if t < BOUNDARY else _field_moved(p, sign * delta) for t, p in enumerate(pictures)]
-        decoded[sign] = _decode(ffmpeg, _encode(ffmpeg, moved, crf, work / f"field{sign}.mp4"))
+    held = _held(ffmpeg, pictures, crf, work,
+                 lambda p, t, sign: p if t < BOUNDARY else _field_moved(p, sign * delta))
     across, down = _field()
     shares = []
     for t in range(BOUNDARY, FRAMES):
         gx, gy = (cv2.Sobel(pictures[t], cv2.CV_32F, dx, dy, ksize=3) / 8 for dx, dy in ((1, 0), (0, 1)))
         expected = -delta * (gx * across + gy * down)  # what the move changes, to first order
-        held = (decoded[1][t] - decoded[-1][t]) / 2
-        shares.append(float(np.sum(held * expected) / np.sum(expected * expected)))
+        shares.append(float(np.sum(held[t] * expected) / np.sum(expected * expected)))
+    return _per_window(shares)
+
+
+def _decoded(ffmpeg: str, pictures: list[Picture], crf: int, work: Path,
+             change: Callable[[Picture, int, int], Picture]) -> dict[int, NDArray[np.float32]]:
+    """Each sign's copy (+1, -1), changed frame by frame (``change(picture, frame, sign)``), encoded and decoded."""
+    return {sign: _decode(ffmpeg, _encode(ffmpeg, [change(p, t, sign) for t, p in enumerate(pictures)], crf,
+                                          work / f"sign{sign}.mp4"))
+            for sign in (1, -1)}
+
+
+def _held(ffmpeg: str, pictures: list[Picture], crf: int, work: Path,
+          change: Callable[[Picture, int, int], Picture]) -> NDArray[np.float32]:
+    """Half the difference of the two signs' decoded copies: what the copy holds of the change."""
+    decoded = _decoded(ffmpeg, pictures, crf, work, change)
+    return np.asarray((decoded[1] - decoded[-1]) / 2, dtype=np.float32)
+
+
+def _per_window(shares: list[float]) -> list[float]:
+    """The mean share in each window after the boundary (``shares`` start at the boundary)."""
     return [float(np.mean(shares[start:end])) for start, end in WINDOWS]
 
 
+@cache
 def _field() -> tuple[Picture, Picture]:
+    """The keyed displacement patterns, across and down (unit RMS, smooth)."""
     return upsample_pattern(segment_pattern(KEY, 2), WIDTH, HEIGHT), upsample_pattern(segment_pattern(KEY, 3),
                                                                                      WIDTH, HEIGHT)
 
 
+@cache
+def _grid() -> tuple[Picture, Picture]:
+    xs, ys = np.meshgrid(np.arange(WIDTH, dtype=np.float32), np.arange(HEIGHT, dtype=np.float32))
+    return xs, ys
+
+
 def _field_moved(picture: Picture, delta: float) -> Picture:
     across, down = _field()
-    xs, ys = np.meshgrid(np.arange(WIDTH, dtype=np.float32), np.arange(HEIGHT, dtype=np.float32))
+    xs, ys = _grid()
     return np.asarray(cv2.remap(picture, xs - delta * across, ys - delta * down, cv2.INTER_CUBIC,
                                 borderMode=cv2.BORDER_REFLECT), dtype=np.float32)
 
@@ -233,6 +251,7 @@ def main() -> None:
         if rows.get(mark):
             report(title, ["probe", column, *windows], rows[mark],
                    [f"{setting}; {how}", f"comparator: CRF {crfs[0]}, measured in the same run; {caveat}"])
+
 
 def _cells(shares: list[float]) -> str:
     return " / ".join(f"{s:.2f}" for s in shares)
