@@ -344,3 +344,58 @@ def test_likeness_at_an_offset_is_the_score_picture_offsets_rank_by() -> None:
     assert int(np.argmax(per_pass)) == 2
     assert per_pass[2] == pytest.approx(1.0, abs=1e-3)
     assert pictures.at_offset((len(master) - 50) / FPS) < 0.6  # half the samples fall off the master
+
+
+_LOGO = (slice(18, 61), slice(26, 166))  # rows, columns: a white box at 70 % over the picture's top left
+
+
+def _night_with_a_logo(seed: int, *, mirror: bool = False, logo: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Grainy night masters, and copies with a logo burned in (``drawbox ... color=white@0.7``), perhaps mirrored."""
+    rng = np.random.default_rng(seed)
+    pairs = []
+    for _ in range(6):
+        field = cv2.GaussianBlur(rng.normal(0, 1, (360, 640)).astype(np.float32), (0, 0), 12)
+        scene = 17 + field / field.std() * 8
+        master = np.clip(scene + rng.normal(0, 14, scene.shape), 0, 255).astype(np.uint8)
+        copy = scene + rng.normal(0, 2, scene.shape)
+        if logo:
+            copy[_LOGO] = 0.3 * copy[_LOGO] + 0.7 * 255
+        copy = np.clip(copy, 0, 255).astype(np.uint8)
+        pairs.append((master, np.ascontiguousarray(np.fliplr(copy)) if mirror else copy))
+    return pairs
+
+
+@pytest.mark.parametrize("mirror", [False, True])
+def test_a_bright_logo_on_a_dark_picture_is_left_out_and_the_copy_registered(
+        mirror: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    pairs = _night_with_a_logo(1, mirror=mirror)
+    found = register_copy(pairs, ORIENTATIONS)
+    assert found is not None and found.orientation == (MIRRORED if mirror else AS_SHOWN)
+    assert found.hidden is not None
+    logo = np.zeros((360, 640), bool)
+    logo[_LOGO] = True
+    logo = np.fliplr(logo) if mirror else logo
+    assert found.hidden[logo].mean() > 0.99  # the whole logo left out ...
+    assert found.hidden.mean() < 2 * logo.mean()  # ... and little of the picture with it
+    corners = np.array([[0.0, 639.0, 0.0, 639.0], [0.0, 0.0, 359.0, 359.0], [1.0, 1.0, 1.0, 1.0]])
+    mapped = found.homography @ corners
+    expected = corners[:2].copy()
+    if mirror:
+        expected[0] = 639.0 - expected[0]
+    assert np.abs(mapped[:2] / mapped[2] - expected).max() < 1.0
+    assert alignment._Comparison(pairs).likeness(found.homography, found.shown((360, 640))) > 0.9
+    # without leaving the logo out, no map is found: the box outweighs the dark picture
+    monkeypatch.setattr(alignment, "_register_around_overlay", lambda *_: None)
+    assert register_copy(pairs, ORIENTATIONS) is None
+
+
+def test_a_plain_copy_and_an_unrelated_picture_have_no_overlay() -> None:
+    plain = _night_with_a_logo(2, logo=False)
+    stretch = np.eye(3)
+    assert alignment._overlay(alignment._Comparison(plain), AS_SHOWN, stretch) is None
+    unrelated = [(master, suspect) for (master, _), (_, suspect) in zip(plain, _night_with_a_logo(3, logo=False),
+                                                                         strict=True)]
+    unrelated = [(master, np.ascontiguousarray(suspect[::-1])) for master, suspect in unrelated]
+    assert alignment._overlay(alignment._Comparison(unrelated), AS_SHOWN, stretch) is None
+    found = register_copy(plain, ORIENTATIONS)
+    assert found is not None and found.hidden is None  # a copy without an overlay hides nothing

@@ -394,11 +394,14 @@ class TraceService:
         most of the copy before the master's start, matching only its last frame, explains
         little of it however well that frame matches (a screen capture that ended on the
         player's first pictures had such a map win at 0.94 over the right one's 0.93).
+        Pixels under an overlay the registration left out count as unexplained too: leaving
+        out more must not buy a registration a higher share.
         """
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
-        valid = cv2.warpPerspective(np.ones(reg_suspect[::-1], np.uint8), warp, work, flags=cv2.INTER_NEAREST) > 0
+        shown = _shown(registration, reg_suspect)
+        valid = cv2.warpPerspective(shown, warp, work, flags=cv2.INTER_NEAREST) > 0
         step = 1 / reference.frame_rate
         time_map = time_map.on_frames(reference.frame_rate)
         shifts = range(-_REFINE_FRAMES, _REFINE_FRAMES + 1)
@@ -417,7 +420,7 @@ class TraceService:
             return time_map, 0.0, 0.0
         best = int(np.argmax(np.where(counts > 0, totals, -np.inf)))  # a shift with frames to compare
         return (time_map.shifted(shifts[best] * step), float(totals[best] / counts[best]),
-                float(totals[best] / len(suspect.register_frames)))
+                float(totals[best] / len(suspect.register_frames) * shown.mean()))
 
     @staticmethod
     def _moments(suspect: _Suspect, reference: MasterReference, candidates: list[TimeMap]) -> list[int]:
@@ -451,8 +454,7 @@ class TraceService:
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
         key = self._watermark.title_keys(row.id).embed
-        ones = np.ones((reg_suspect[1], reg_suspect[0]), dtype=np.uint8)
-        valid = cv2.warpPerspective(ones, warp, work, flags=cv2.INTER_NEAREST) > 0
+        valid = cv2.warpPerspective(_shown(registration, reg_suspect), warp, work, flags=cv2.INTER_NEAREST) > 0
         start, rate = time_map.start, time_map.rate
         timed = ((round(((when - suspect.origin) * rate + start) * reference.frame_rate),
                   cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32))
@@ -587,6 +589,12 @@ def _read_suspect(path: Path, facts: VideoFacts, spool: FrameSpool) -> _Suspect:
     thumbs = [thumbnail(np.ascontiguousarray(p[y0:y1, x0:x1])) for p in smalls]
     start = times[0]
     return _Suspect(path, facts, [t - start for t in times], thumbs, register_frames, start, spool, log.coverage())
+
+
+def _shown(registration: Registration | None, reg_suspect: tuple[int, int]) -> NDArray[np.uint8]:
+    """1 for the suspect's (REGISTER_WIDTH) pixels that show the master, 0 under what the copy burned in."""
+    shape = (reg_suspect[1], reg_suspect[0])
+    return registration.shown(shape) if registration is not None else np.ones(shape, dtype=np.uint8)
 
 
 def _warp_to_work(registration: Registration | None, reg_suspect: tuple[int, int], row: Title,
