@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reelguard.watermark.detection import SegmentEvidence, pool_segments
+from reelguard.watermark.detection import MarkClock, SegmentEvidence, follow_the_mark, frame_grid, pool_segments
 from reelguard.watermark.embedding import (
     FLAT_BOOST,
     MASK_FLOOR,
@@ -179,3 +179,45 @@ def test_a_coding_error_that_lasts_across_segments_is_taken_off() -> None:
     assert np.mean([abs(e.z) for e in cleaned]) > 3 * np.mean([abs(e.z) for e in plain])  # it swamped the mark
     innocent = pool_segments(KEY, iter(unmarked), valid, segment_of, background_reach=2)
     assert max(abs(e.z) for e in innocent) < 4  # no mark: nothing is made up
+
+
+def _still_copy(late: int, *, marked: bool = True) -> tuple[list[tuple[int, np.ndarray, np.ndarray]], list[int]]:
+    """A still noisy picture marked segment by segment (12 frames each, 12 segments), and the symbols.
+
+    Frames 48-95 are paired ``late`` frames late, as a tracker that missed a capture's stall
+    on a still picture leaves them: the picture looks the same at either time.
+    """
+    segment_of = lambda index: index // 12  # noqa: E731
+    marker = FrameMarker(key=KEY, strength=0.6)
+    rng = np.random.default_rng(8)
+    master = _textured(31)
+    symbols = [int(s) for s in rng.choice([1, -1], 12)]
+    pairs = []
+    for index in range(144):
+        copy = marker.embed(master, segment_of(index), symbols[segment_of(index)]) if marked else master
+        noisy = copy.astype(np.float32) + rng.normal(0, 2, copy.shape).astype(np.float32)
+        pairs.append((index + (late if 48 <= index < 96 else 0), master.astype(np.float32), noisy))
+    return pairs, symbols
+
+
+def test_frames_timed_seconds_off_on_a_still_picture_count_where_their_mark_says() -> None:
+    segment_of = lambda index: index // 12  # noqa: E731
+    valid = np.ones((180, 320), dtype=bool)
+    pairs, symbols = _still_copy(late=20)
+    clock = MarkClock(block=6, reach=30)
+    lost = pool_segments(KEY, iter(pairs), valid, segment_of, background_reach=2)
+    followed = pool_segments(KEY, iter(pairs), valid, segment_of, background_reach=2, clock=clock)
+    right = lambda evidence: sum(np.sign(e.z) == symbols[e.segment] for e in evidence if e.segment < 12)  # noqa: E731
+    assert right(lost) <= 9  # the stretch read in the wrong segments
+    assert [e.segment for e in followed if e.frames] == list(range(12))
+    assert right(followed) == 12 and min(abs(e.z) for e in followed if e.segment < 12) > 4
+
+
+def test_a_copy_on_time_or_without_a_mark_is_not_moved() -> None:
+    segment_of = lambda index: index // 12  # noqa: E731
+    valid = np.ones((180, 320), dtype=bool)
+    clock = MarkClock(block=6, reach=30)
+    for marked in (True, False):
+        pairs, _ = _still_copy(late=0, marked=marked)
+        frames = [(index, frame_grid(master, suspect, valid)) for index, master, suspect in pairs]
+        assert follow_the_mark(KEY, [(i, g) for i, g in frames if g is not None], segment_of, clock) == list(range(144))

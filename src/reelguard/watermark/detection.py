@@ -31,8 +31,8 @@ from numpy.typing import NDArray
 
 from reelguard.watermark.embedding import GRID, MaskRule, perceptual_mask, segment_pattern, upsample_pattern
 
-__all__ = ["DECIDED_Z", "DECOYS", "PERSISTENT_ERROR_SECONDS", "SegmentEvidence", "background_reach",
-           "pool_segments", "remove_persistent_error", "soft_symbol"]
+__all__ = ["DECIDED_Z", "DECOYS", "PERSISTENT_ERROR_SECONDS", "MarkClock", "SegmentEvidence", "background_reach",
+           "follow_the_mark", "frame_grid", "pool_segments", "remove_persistent_error", "soft_symbol"]
 
 DECOYS = 32
 # How far either side a segment's neighbours are taken to show the copy's lasting coding error: well
@@ -79,6 +79,17 @@ def residual(master: Floats, suspect: Floats, valid: NDArray[np.bool_]) -> Float
     return np.clip(out, -3 * spread, 3 * spread)
 
 
+def frame_grid(master: Floats, suspect: Floats, valid: NDArray[np.bool_],
+               mask: MaskRule = MaskRule()) -> NDArray[np.float64] | None:
+    """One frame pair's residual, weighted by the master's mask, on the pattern grid (``Uᵀ R V``); None if unusable."""
+    r = residual(master, suspect, valid)
+    if r is None:
+        return None
+    weighted = r * perceptual_mask(master, mask)
+    rows, cols = _interpolation(weighted.shape[1], weighted.shape[0])
+    return np.asarray((rows.T @ weighted @ cols) / weighted.size, dtype=np.float64)
+
+
 def _quadratic_fit(x: NDArray[np.floating], y: NDArray[np.floating]) -> NDArray[np.float64]:
     """Least-squares ``a·x² + b·x + c`` (highest power first, as ``np.polyval`` takes it).
 
@@ -114,12 +125,13 @@ class SegmentEvidence:
 
     def add(self, master: Floats, suspect: Floats, valid: NDArray[np.bool_]) -> None:
         """Add one aligned frame pair (master and suspect at the same working size)."""
-        r = residual(master, suspect, valid)
-        if r is None:
-            return
-        weighted = r * perceptual_mask(master, self.mask)
-        rows, cols = _interpolation(weighted.shape[1], weighted.shape[0])
-        self.coarse += (rows.T @ weighted @ cols) / weighted.size
+        grid = frame_grid(master, suspect, valid, self.mask)
+        if grid is not None:
+            self.add_grid(grid)
+
+    def add_grid(self, grid: NDArray[np.float64]) -> None:
+        """Add one frame's weighted residual on the pattern grid (``frame_grid``)."""
+        self.coarse += grid
         self.frames += 1
 
     @property
@@ -145,27 +157,108 @@ class SegmentEvidence:
 
 def pool_segments(key: bytes, pairs: Iterable[tuple[int, Floats, Floats]], valid: NDArray[np.bool_],
                   segment_of: Callable[[int], int], mask: MaskRule = MaskRule(),
-                  background_reach: int = 0) -> list[SegmentEvidence]:
+                  background_reach: int = 0, clock: MarkClock | None = None) -> list[SegmentEvidence]:
     """Each segment's evidence, in segment order, from (master frame index, master, suspect) pairs.
 
     The first and last frame of a segment are left out: a copy re-timed by a frame or two
     (a frame-rate change, a capture) may show either segment's variant there.
 
-    With ``background_reach`` k > 0, each segment's background is the mean residual of
-    the segments up to k either side (``remove_persistent_error``).
+    With ``clock``, the segment each frame counts for follows the mark where it clearly
+    disagrees with the frame's index (``follow_the_mark``). With ``background_reach`` k > 0,
+    each segment's background is the mean residual of the segments up to k either side
+    (``remove_persistent_error``).
     """
+    frames = [(index, grid) for index, master, suspect in pairs
+              if (grid := frame_grid(master, suspect, valid, mask)) is not None]
+    indices = [index for index, _ in frames]
+    if clock is not None and frames:
+        indices = follow_the_mark(key, frames, segment_of, clock)
     evidence: dict[int, SegmentEvidence] = {}
-    for index, master, suspect in pairs:
+    for index, (_, grid) in zip(indices, frames, strict=True):
         segment = segment_of(index)
         if segment_of(index - 1) != segment or segment_of(index + 1) != segment:
             continue
         if segment not in evidence:
             evidence[segment] = SegmentEvidence.empty(key, segment=segment, mask=mask)
-        evidence[segment].add(master, suspect, valid)
+        evidence[segment].add_grid(grid)
     pooled = [evidence[n] for n in sorted(evidence)]
     if background_reach > 0:
         remove_persistent_error(pooled, background_reach)
     return pooled
+
+
+@dataclass(frozen=True)
+class MarkClock:
+    """How ``follow_the_mark`` reads the copy's clock off its mark, in frames."""
+
+    block: int  # frames read together (about a second)
+    reach: int  # the most a block's segment may move either way (the tracker's wide search)
+
+
+# chi-square of a block's frames on the segment patterns they would fall in: 25 is 5 standard deviations, which
+# noise reaches about once in a million blocks; and the tracker's placement must read four times less (z half)
+_CLOCK_SURE = 25.0
+_CLOCK_BETTER = 4.0
+
+
+def follow_the_mark(key: bytes, frames: list[tuple[int, NDArray[np.float64]]], segment_of: Callable[[int], int],
+                    clock: MarkClock) -> list[int]:
+    """Each frame's index, moved for every block of frames whose mark says it shows other segments.
+
+    The tracker times frames by their pictures; where the picture stands still (a fixed
+    camera at night, a slide) a wrong time looks as right as the right one, and a capture
+    that stalled there stays seconds off: its frames then count for their neighbours,
+    read nothing in their own segment and, through the lasting-error removal (whose
+    neighbours now hold the segment's own mark), read it inverted — the dark class's
+    screen capture, 56 of 96 segments wrong. The mark is a clock the pictures are not:
+    each segment has its own pattern. So every block of frames is read on the patterns
+    of the segments it would fall in at each shift within ``reach``, and it moves to the
+    shift where its frames carry them at ``_CLOCK_SURE``, if where the tracker put it reads
+    ``_CLOCK_BETTER`` times less. A block that reads no clear clock takes its neighbours'
+    shift when both sides agree. The shift is chosen on the patterns alone, never a
+    session's bits, so the accusation's bound holds; a correctly timed copy reads best
+    where it is and moves nowhere.
+    """
+    indices = np.array([index for index, _ in frames])
+    grids = np.stack([grid for _, grid in frames])
+    first = max(0, segment_of(int(indices.min()) - clock.reach))  # before the title's start there is no mark
+    last = segment_of(int(indices.max()) + clock.reach)
+    patterns = {n: _patterns(key, n) for n in range(first, last + 1)}
+    shifts: list[int | None] = []
+    for start in range(0, len(frames), clock.block):
+        block = slice(start, start + clock.block)
+        scores = {delta: _clock_reading(patterns, grids[block], [segment_of(int(i) + delta) for i in indices[block]])
+                  for delta in range(-clock.reach, clock.reach + 1)}
+        best = max(scores, key=lambda delta: scores[delta])
+        sure = scores[best] >= _CLOCK_SURE and scores[0] * _CLOCK_BETTER <= scores[best]
+        shifts.append(best if sure else None)
+    agreed = _fill_between(shifts)
+    return [int(index) + agreed[position // clock.block] for position, index in enumerate(indices)]
+
+
+def _clock_reading(patterns: dict[int, Floats], grids: NDArray[np.float64], segments: list[int]) -> float:
+    """Σ z² over the segments a block's frames fall in: each part's sum projected on its pattern, in decoy units."""
+    reading = 0.0
+    labels = np.array(segments)
+    for segment in np.unique(labels):
+        if int(segment) not in patterns:
+            continue  # before the title: nothing to read
+        projections = np.tensordot(patterns[int(segment)], grids[labels == segment].sum(axis=0), axes=([1, 2], [0, 1]))
+        spread = math.sqrt(float(np.mean(projections[1:] ** 2))) or 1e-12
+        reading += float(projections[0] / spread) ** 2
+    return reading
+
+
+def _fill_between(shifts: list[int | None]) -> list[int]:
+    """Sure shifts as they are; an unsure block takes the shift of the sure blocks either side if they agree, else 0."""
+    filled = []
+    for position, shift in enumerate(shifts):
+        if shift is None:
+            before = next((s for s in reversed(shifts[:position]) if s is not None), None)
+            after = next((s for s in shifts[position + 1:] if s is not None), None)
+            shift = before if before is not None and before == after else 0
+        filled.append(shift)
+    return filled
 
 
 def background_reach(segment_seconds: float) -> int:

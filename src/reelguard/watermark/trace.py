@@ -62,7 +62,13 @@ from reelguard.watermark.alignment import (
     thumbnail,
 )
 from reelguard.watermark.code import AccusationScore, SessionCode, accuse
-from reelguard.watermark.detection import SegmentEvidence, background_reach, pool_segments, soft_symbol
+from reelguard.watermark.detection import (
+    MarkClock,
+    SegmentEvidence,
+    background_reach,
+    pool_segments,
+    soft_symbol,
+)
 from reelguard.watermark.embedding import MaskRule
 from reelguard.watermark.frames import VideoFacts, gray_frames, video_facts
 from reelguard.watermark.master_frames import MasterDecoder, MasterFrames, read_around
@@ -461,9 +467,10 @@ class TraceService:
                  for when, picture in _reporting(suspect.frames(), lambda when: read_up_to(when - suspect.origin)))
         wide = round(TRACK_WIDE_SECONDS * reference.frame_rate)
         pairs = FrameTracker(master_frames, valid, wide).pairs(timed)
+        clock = MarkClock(block=max(1, round(reference.frame_rate)), reach=wide)
         return pool_segments(key, pairs, valid,
                              lambda index: segment_of_frame(index, reference.frame_rate, watermark.segment_seconds),
-                             MaskRule.of(watermark), background_reach(watermark.segment_seconds))
+                             MaskRule.of(watermark), background_reach(watermark.segment_seconds), clock)
 
     def _accuse(self, row: Title, watermark: WatermarkParams, evidence: list[SegmentEvidence], offset: float,
                 registration: Registration | None) -> TraceReport:
