@@ -240,6 +240,27 @@ def test_a_mirrored_or_turned_copy_is_traced_and_said_to_be(  # type: ignore[no-
     assert abs((report.offset_seconds or 0) - 3.3) < 0.1
 
 
+def test_a_time_registration_lined_up_at_stays_a_candidate_when_the_thumbnails_move_it_away(  # type: ignore[no-untyped-def]
+        wm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A crop defeats thumbnails: on a mirrored crop of a still night picture they moved the right time 0.28 s off,
+    beyond the refinement's reach, and the copy 'did not match'. Here they move the right time 0.5 s off."""
+    runtime, sessions, leak = wm
+    moved = trace_module._to_thumbnail_offset
+
+    def misled(*args: Any) -> Any:
+        placed = moved(*args)
+        if placed.jumps or abs(placed.start - 3.3) > 0.3:
+            return placed
+        return trace_module.TimeMap.constant(placed.start + 0.5, rate=placed.rate)
+
+    monkeypatch.setattr(trace_module, "_to_thumbnail_offset", misled)
+    suspect = _attack(runtime, leak, tmp_path / "cropped.mp4", "-ss", "3.3", "-vf", "hflip,crop=iw*0.8:ih*0.8",
+                      "-crf", "28")
+    report = runtime.trace_service().trace(suspect, title=WM_TITLE)
+    assert [a.session for a in report.accused] == [sessions[1]], report.reason
+    assert abs((report.offset_seconds or 0) - 3.3) < 0.1
+
+
 def test_evidence_short_of_an_accusation_names_suspects_and_accuses_no_one(  # type: ignore[no-untyped-def]
         wm, tmp_path: Path) -> None:
     """Held to a bound no copy can meet (10⁻³⁰), the leak's evidence (p about 10⁻¹⁵) makes its session a lead:

@@ -308,14 +308,20 @@ class TraceService:
         coarse = [self._register(suspect, masters, reference, candidate, ORIENTATIONS, features, polish=False)
                   for candidate in candidates]
         orientations = [found.orientation if found else AS_SHOWN for found in coarse]
+        first_guesses = candidates
         candidates = [moved[orientation][i] for i, orientation in enumerate(orientations)]
         read_around(self._moments(suspect, reference, candidates),  # what was pushed out since, if anything
                     [(masters, 0), (work_frames, _REFINE_FRAMES)])
         registrations = [self._register(suspect, masters, reference, candidate, (orientation,), features) or found
                          for candidate, orientation, found in zip(candidates, orientations, coarse, strict=True)]
+        # a time the pictures registered at stays a candidate where its thumbnails moved it away: a crop defeats
+        # thumbnails (a mirrored crop of the dark class was moved 0.28 s off, beyond the refinement's reach)
+        judged_at = candidates + [
+            unmoved for unmoved, placed, found in zip(first_guesses, candidates, coarse, strict=True)
+            if found is not None and abs(unmoved.start - placed.start) * reference.frame_rate > _REFINE_FRAMES]
         _explained, likeness, time_map, registration = max(
             (self._best_registration(suspect, row, work_frames, reference, candidate, registrations)
-             for candidate in candidates), key=lambda judged: judged[0])
+             for candidate in judged_at), key=lambda judged: judged[0])
         if likeness < _MIN_PICTURE_CORRELATION:
             return time_map, None  # features matched by chance: the pictures themselves differ
         # register again on the exact frames: a homography fitted a frame off is a poorer one
