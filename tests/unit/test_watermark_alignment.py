@@ -399,3 +399,25 @@ def test_a_plain_copy_and_an_unrelated_picture_have_no_overlay() -> None:
     assert alignment._overlay(alignment._Comparison(unrelated), AS_SHOWN, stretch) is None
     found = register_copy(plain, ORIENTATIONS)
     assert found is not None and found.hidden is None  # a copy without an overlay hides nothing
+
+
+def test_where_ecc_converges_from_no_start_the_centred_crops_are_scored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A dark copy whose contrast was cut: ECC converged from no start there, not even the right one (simulated:
+    synthetic pictures converge). The mirrored crop to 85 % is found on the crops' 5 % grid; unrelated pictures
+    reach no crop's bar."""
+    monkeypatch.setattr(alignment, "_ecc_from", lambda *_args, **_kwargs: None)
+    plain = _night_with_a_logo(4, logo=False)
+    pairs = []
+    for master, copy in plain:
+        inner = copy[27:333, 48:592]  # the centre 85 %
+        shown = cv2.resize(inner, (640, 360), interpolation=cv2.INTER_AREA).astype(np.float32)
+        low = np.clip(60 + 0.3 * (shown - 20), 0, 255).astype(np.uint8)  # contrast cut, lifted
+        pairs.append((master, np.ascontiguousarray(np.fliplr(low))))
+    found = register_copy(pairs, ORIENTATIONS)
+    assert found is not None and found.orientation == MIRRORED
+    centre = found.homography @ np.array([320.0, 180.0, 1.0])
+    corner = found.homography @ np.array([639.0, 0.0, 1.0])  # the copy's top right shows the master's top left crop
+    assert np.allclose(centre[:2] / centre[2], [320, 180], atol=2.0)
+    assert np.allclose(corner[:2] / corner[2], [48, 27], atol=8.0)  # within the grid's 2.5 %
+    unrelated = [(master, suspect) for (master, _), (_, suspect) in zip(plain, pairs[::-1], strict=True)]
+    assert alignment._register_by_centred_crops(alignment._Comparison(unrelated), ORIENTATIONS) is None
