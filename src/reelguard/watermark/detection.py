@@ -220,15 +220,23 @@ def follow_the_mark(key: bytes, frames: list[tuple[int, NDArray[np.float64]]], s
     where it is and moves nowhere.
     """
     indices = np.array([index for index, _ in frames])
-    grids = np.stack([grid for _, grid in frames])
+    grids = np.stack([grid for _, grid in frames]).reshape(len(frames), -1)
     first = max(0, segment_of(int(indices.min()) - clock.reach))  # before the title's start there is no mark
     last = segment_of(int(indices.max()) + clock.reach)
-    patterns = {n: _patterns(key, n) for n in range(first, last + 1)}
+    patterns = {n: _patterns(key, n).reshape(1 + DECOYS, -1) for n in range(first, last + 1)}
+    deltas = range(-clock.reach, clock.reach + 1)
     shifts: list[int | None] = []
     for start in range(0, len(frames), clock.block):
         block = slice(start, start + clock.block)
-        scores = {delta: _clock_reading(patterns, grids[block], [segment_of(int(i) + delta) for i in indices[block]])
-                  for delta in range(-clock.reach, clock.reach + 1)}
+        labels = np.array([[segment_of(int(index) + delta) for index in indices[block]] for delta in deltas])
+        # each frame's projection on every pattern it may fall in, once: a shift only regroups them
+        projected = {int(n): grids[block] @ patterns[int(n)].T for n in np.unique(labels) if int(n) in patterns}
+        readings: dict[bytes, float] = {}
+        scores = {}
+        for delta, row in zip(deltas, labels, strict=True):
+            if row.tobytes() not in readings:
+                readings[row.tobytes()] = _clock_reading(projected, row)
+            scores[delta] = readings[row.tobytes()]
         best = max(scores, key=lambda delta: scores[delta])
         sure = scores[best] >= _CLOCK_SURE and scores[0] * _CLOCK_BETTER <= scores[best]
         shifts.append(best if sure else None)
@@ -236,14 +244,14 @@ def follow_the_mark(key: bytes, frames: list[tuple[int, NDArray[np.float64]]], s
     return [int(index) + agreed[position // clock.block] for position, index in enumerate(indices)]
 
 
-def _clock_reading(patterns: dict[int, Floats], grids: NDArray[np.float64], segments: list[int]) -> float:
-    """Σ z² over the segments a block's frames fall in: each part's sum projected on its pattern, in decoy units."""
+def _clock_reading(projected: dict[int, NDArray[np.float64]], labels: NDArray[np.int64]) -> float:
+    """Σ z² over the segments a block's frames fall in (``labels``): each part's summed projections on its
+    pattern, in units of its decoys'."""
     reading = 0.0
-    labels = np.array(segments)
     for segment in np.unique(labels):
-        if int(segment) not in patterns:
+        if int(segment) not in projected:
             continue  # before the title: nothing to read
-        projections = np.tensordot(patterns[int(segment)], grids[labels == segment].sum(axis=0), axes=([1, 2], [0, 1]))
+        projections = projected[int(segment)][labels == segment].sum(axis=0)
         spread = math.sqrt(float(np.mean(projections[1:] ** 2))) or 1e-12
         reading += float(projections[0] / spread) ** 2
     return reading
