@@ -216,8 +216,10 @@ def follow_the_mark(key: bytes, frames: list[tuple[int, NDArray[np.float64]]], s
     shift where its frames carry them at ``_CLOCK_SURE``, if where the tracker put it reads
     ``_CLOCK_BETTER`` times less. A block that reads no clear clock takes its neighbours'
     shift when both sides agree. The shift is chosen on the patterns alone, never a
-    session's bits, so the accusation's bound holds; a correctly timed copy reads best
-    where it is and moves nowhere.
+    session's bits, so the accusation's bound holds. It is for copies whose clock is not
+    the master's: on one that keeps it, a block showing the segment before's mark is an
+    encoder's stale picture (a still area skipped until its next key frame), and moving it
+    thins the evidence — trace asks for it only on re-timed copies.
     """
     indices = np.array([index for index, _ in frames])
     grids = np.stack([grid for _, grid in frames]).reshape(len(frames), -1)

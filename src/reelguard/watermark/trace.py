@@ -473,7 +473,10 @@ class TraceService:
                  for when, picture in _reporting(suspect.frames(), lambda when: read_up_to(when - suspect.origin)))
         wide = round(TRACK_WIDE_SECONDS * reference.frame_rate)
         pairs = FrameTracker(master_frames, valid, wide).pairs(timed)
-        clock = MarkClock(block=max(1, round(reference.frame_rate)), reach=wide)
+        # only a copy whose clock differs from the master's (a capture, a camcorder, a speed change) reads it off
+        # the mark: on a copy that keeps it, a block showing the segment before's mark is an encoder's stale picture,
+        # not a late clock (a 30 fps copy of the test pattern had 950 of 1586 frames moved so, its evidence thinned)
+        clock = MarkClock(block=max(1, round(reference.frame_rate)), reach=wide) if _retimed(time_map) else None
         return pool_segments(key, pairs, valid,
                              lambda index: segment_of_frame(index, reference.frame_rate, watermark.segment_seconds),
                              MaskRule.of(watermark), background_reach(watermark.segment_seconds), clock)
@@ -602,6 +605,11 @@ def _read_suspect(path: Path, facts: VideoFacts, spool: FrameSpool) -> _Suspect:
     thumbs = [thumbnail(np.ascontiguousarray(p[y0:y1, x0:x1])) for p in smalls]
     start = times[0]
     return _Suspect(path, facts, [t - start for t in times], thumbs, register_frames, start, spool, log.coverage())
+
+
+def _retimed(time_map: TimeMap) -> bool:
+    """Whether the copy's clock differs from the master's: played at another speed, or stalling (a path's jumps)."""
+    return time_map.rate != 1.0 or time_map.jumps > 0
 
 
 def _shown(registration: Registration | None, reg_suspect: tuple[int, int]) -> NDArray[np.uint8]:
