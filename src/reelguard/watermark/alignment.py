@@ -707,15 +707,28 @@ def _ecc(master: Gray, suspect: Gray, zoom: float = 1.0,
          shown: tuple[int, int, int, int] | None = None) -> NDArray[np.float64] | None:
     """Suspect pixel → master pixel (3×3, affine), by ECC from the suspect's area ``shown`` (x0, y0, x1, y1; the
     whole picture by default) showing the master's centre ``zoom``."""
-    m_h, m_w = master.shape
-    s_h, s_w = suspect.shape
-    x0, y0, x1, y1 = shown or (0, 0, s_w, s_h)
     # ECC's warp maps template (master) coordinates to input (suspect) coordinates
+    warp = _centred_crop(master.shape, suspect.shape, zoom, shown)[:2].astype(np.float32)
+    return _ecc_from(master, suspect, warp)
+
+
+def _crop_to_master(master_shape: tuple[int, ...], suspect_shape: tuple[int, ...],
+                    zoom: float = 1.0) -> NDArray[np.float64]:
+    """Suspect pixel → master pixel (3×3) of a whole copy showing the master's centre ``zoom`` (1: the stretch)."""
+    return np.asarray(np.linalg.inv(_centred_crop(master_shape, suspect_shape, zoom)), dtype=np.float64)
+
+
+def _centred_crop(master_shape: tuple[int, ...], suspect_shape: tuple[int, ...], zoom: float = 1.0,
+                  shown: tuple[int, int, int, int] | None = None) -> NDArray[np.float64]:
+    """Master pixel → suspect pixel (3×3) of a copy whose area ``shown`` (x0, y0, x1, y1; the whole picture by
+    default) shows the master's centre ``zoom``: where ECC starts, and the maps the crops' grid scores."""
+    m_h, m_w = master_shape[:2]
+    s_h, s_w = suspect_shape[:2]
+    x0, y0, x1, y1 = shown or (0, 0, s_w, s_h)
     margin = (1 - zoom) / 2
     across, down = (x1 - x0) / (zoom * m_w), (y1 - y0) / (zoom * m_h)
-    warp = np.array([[across, 0.0, x0 - margin * m_w * across], [0.0, down, y0 - margin * m_h * down]],
-                    dtype=np.float32)
-    return _ecc_from(master, suspect, warp)
+    return np.array([[across, 0.0, x0 - margin * m_w * across], [0.0, down, y0 - margin * m_h * down],
+                     [0.0, 0.0, 1.0]])
 
 
 def _ecc_from(master: Gray, suspect: Gray, warp: NDArray[np.float32],
@@ -764,8 +777,7 @@ def _register_around_overlay(comparison: _Comparison, orientations: Sequence[Ori
     step = max(1, len(pairs) // _ECC_PAIRS)
     for orientation in orientations:
         to_oriented = orientation.matrix(width, height)  # its own inverse: a mirror, or nothing
-        stretch = np.diag([pairs[0][0].shape[1] / width, pairs[0][0].shape[0] / height, 1.0])
-        starts = [stretch]
+        starts = [_crop_to_master(pairs[0][0].shape, (height, width))]  # the stretch
         if by_features is not None and by_features.orientation == orientation:
             starts.insert(0, by_features.homography @ to_oriented)  # oriented pixel → master pixel
         for start in starts:
@@ -809,9 +821,7 @@ def _register_by_centred_crops(comparison: _Comparison,
     best: tuple[float, Registration] | None = None
     for orientation in orientations:
         for zoom in _CROP_GRID:
-            m_h, m_w = pairs[0][0].shape
-            to_master = np.array([[zoom * m_w / width, 0.0, (1 - zoom) / 2 * m_w],
-                                  [0.0, zoom * m_h / height, (1 - zoom) / 2 * m_h], [0.0, 0.0, 1.0]])
+            to_master = _crop_to_master(pairs[0][0].shape, (height, width), zoom)
             registration = Registration(to_master @ orientation.matrix(width, height), 0, orientation)
             score = comparison.likeness(registration.homography)
             if score >= _ECC_MIN_LIKENESS and (best is None or score > best[0]):
