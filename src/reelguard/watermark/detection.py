@@ -168,16 +168,18 @@ def pool_segments(key: bytes, pairs: Iterable[tuple[int, Floats, Floats]], valid
     each segment's background is the mean residual of the segments up to k either side
     (``remove_persistent_error``).
     """
+    # a frame the clock may move is read whatever its index; otherwise only frames inside a segment are
     frames = [(index, grid) for index, master, suspect in pairs
-              if (grid := frame_grid(master, suspect, valid, mask)) is not None]
+              if (clock is not None or _inside_segment(index, segment_of))
+              and (grid := frame_grid(master, suspect, valid, mask)) is not None]
     indices = [index for index, _ in frames]
     if clock is not None and frames:
         indices = follow_the_mark(key, frames, segment_of, clock)
     evidence: dict[int, SegmentEvidence] = {}
     for index, (_, grid) in zip(indices, frames, strict=True):
-        segment = segment_of(index)
-        if segment_of(index - 1) != segment or segment_of(index + 1) != segment:
+        if not _inside_segment(index, segment_of):
             continue
+        segment = segment_of(index)
         if segment not in evidence:
             evidence[segment] = SegmentEvidence.empty(key, segment=segment, mask=mask)
         evidence[segment].add_grid(grid)
@@ -185,6 +187,11 @@ def pool_segments(key: bytes, pairs: Iterable[tuple[int, Floats, Floats]], valid
     if background_reach > 0:
         remove_persistent_error(pooled, background_reach)
     return pooled
+
+
+def _inside_segment(index: int, segment_of: Callable[[int], int]) -> bool:
+    """Whether frame ``index`` is neither the first nor the last of its segment."""
+    return segment_of(index - 1) == segment_of(index) == segment_of(index + 1)
 
 
 @dataclass(frozen=True)
