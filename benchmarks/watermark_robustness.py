@@ -143,6 +143,14 @@ def ffmpeg(runtime: Runtime, *args: str) -> None:
     subprocess.run([runtime.tools.ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", *args], check=True)
 
 
+def key_frames(runtime: Runtime, path: Path) -> int:
+    """How many key frames the copy's video holds: on a still picture a strong encode keeps a segment's mark
+    only at its key frames (docs/watermarking.md), so they bound what such a copy can say."""
+    listed = subprocess.run([runtime.tools.ffprobe, "-v", "error", "-select_streams", "v:0", "-show_entries",
+                             "packet=flags", "-of", "csv=p=0", str(path)], check=True, capture_output=True, text=True)
+    return sum("K" in line for line in listed.stdout.splitlines())
+
+
 def build_class_programme(runtime: Runtime, kind: str, seed: int, seconds: float, out: Path) -> None:
     """``seconds`` of the class's generated pictures at 854x480, 25 fps, with a tone track (ingest wants sound)."""
     frames = round(seconds * FPS)
@@ -480,7 +488,8 @@ def tabulate(runtime: Runtime, jobs: list[dict[str, Any]], reports: list[dict[st
         if need is None or need > target:
             lead = "leaker suspected" if any(s["session"] in guilty for s in rep["suspected"]) else "not suspected"
             misses.append(f"{job['class']}: {job['name']} — {need or 'not'} identified within {read} segments "
-                          f"(target {target}); {lead}; {100 * wrong:.0f} % wrong, {100 * undecided:.0f} % undecided")
+                          f"(target {target}); {lead}; {100 * wrong:.0f} % wrong, {100 * undecided:.0f} % undecided; "
+                          f"the copy holds {key_frames(runtime, Path(job['suspect']))} key frames")
     emit(cells, classes, floor, trials, wrongly, misses, innocent_rows, coalition_rows, quality, reports, jobs, args)
 
 
