@@ -240,6 +240,28 @@ def test_a_mirrored_or_turned_copy_is_traced_and_said_to_be(  # type: ignore[no-
     assert abs((report.offset_seconds or 0) - 3.3) < 0.1
 
 
+@pytest.mark.parametrize("inserted", [False, True])
+def test_a_copy_with_a_stretch_cut_out_and_other_pictures_put_in_is_traced_through_both_pieces(  # type: ignore[no-untyped-def]
+        wm, tmp_path: Path, inserted: bool) -> None:
+    """A pirate cuts a stretch out (and may put an advert or an intro in its place): neither piece alone holds
+    enough segments to name the leaker, so trace must read both, each at its own offset."""
+    runtime, sessions, leak = wm
+    pieces = "[0:v]trim=3.3:19.3,setpts=PTS-STARTPTS,setsar=1[a];[0:v]trim=35.3:51.3,setpts=PTS-STARTPTS,setsar=1[b];"
+    if inserted:  # six seconds of another picture between them
+        pieces += "testsrc2=d=6:r=25[t];[t][a]scale2ref[t2][a2];[t2]setsar=1[t3];[a2][t3][b]concat=n=3[v]"
+    else:
+        pieces += "[a][b]concat=n=2[v]"
+    suspect = tmp_path / "pieces.mp4"
+    subprocess.run([runtime.tools.ffmpeg, "-nostdin", "-v", "error", "-y", "-i", str(leak), "-filter_complex", pieces,
+                    "-map", "[v]", "-c:v", "libx264", "-preset", "veryfast", "-crf", "23", str(suspect)], check=True)
+    report = runtime.trace_service().trace(suspect, title=WM_TITLE)
+    assert [a.session for a in report.accused] == [sessions[1]], report.reason
+    assert abs((report.offset_seconds or 0) - 3.3) < 0.1
+    bits = runtime.session_service().bits(sessions[1])
+    right = {s["position"] for s in report.segments if abs(s["z"]) > 3 and (s["z"] < 0) == bool(bits[s["position"]])}
+    assert len(right & set(range(4, 19))) >= 12 and len(right & set(range(36, 51))) >= 12, report.segments
+
+
 def test_a_time_registration_lined_up_at_stays_a_candidate_when_the_thumbnails_move_it_away(  # type: ignore[no-untyped-def]
         wm, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A crop defeats thumbnails: on a mirrored crop of a still night picture they moved the right time 0.28 s off,

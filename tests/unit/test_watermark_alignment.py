@@ -129,6 +129,33 @@ def test_the_picture_path_follows_a_capture_whose_clock_stalls() -> None:
         assert path.master_time(when) == pytest.approx(shown_at / FPS, abs=0.7)
 
 
+@pytest.mark.parametrize("inserted", [0, 150])
+def test_the_picture_path_follows_a_cut_and_other_pictures_put_in_as_pieces(inserted: int) -> None:
+    """A pirate cut 20 s out (and may have put 6 s of an advert in its place): two pieces of the master."""
+    rng = np.random.default_rng(23 + inserted)
+    master = _smooth_thumbs(rng, 3000)
+    advert = list(_smooth_thumbs(np.random.default_rng(99), inserted)) if inserted else []
+    shown = [*master[400:1150], *advert, *master[1650:2400]]
+    suspect = [np.clip(t.astype(np.float32) + rng.normal(0, 4, t.shape), 0, 255).astype(np.uint8) for t in shown]
+    path = picture_path(PictureLikeness.measure(master, FPS, suspect, _times(len(suspect))))
+    assert path is not None and path.score > 0.8
+    starts = path.piece_starts(3.0)
+    assert len(starts) >= 2
+    assert path.piece_offset(10.0, 3.0) == pytest.approx(400 / FPS, abs=1 / FPS)
+    after = (750 + inserted) / FPS + 10.0  # 10 s into the second piece
+    assert path.piece_offset(after, 3.0) == pytest.approx((1650 - 750 - inserted) / FPS, abs=1 / FPS)
+    assert path.stalls(3.0) <= path.jumps
+
+
+def test_time_map_pieces_part_where_the_offset_moves_past_what_the_tracker_follows() -> None:
+    stalling = alignment.TimeMap(np.arange(6.0), np.array([10.0, 10.0, 9.0, 8.5, 8.5, 7.9]))
+    assert stalling.piece_starts(3.0) == [0] and stalling.stalls(3.0) == 3
+    assert stalling.piece_offset(4.4, 3.0) == 10.0  # the tracker follows 2.1 s of stalls itself
+    cut = alignment.TimeMap(np.arange(6.0), np.array([10.0, 10.0, 10.0, 40.0, 40.0, 40.0]))
+    assert cut.piece_starts(3.0) == [0, 3] and cut.stalls(3.0) == 0 and cut.jumps == 1
+    assert cut.piece_offset(2.4, 3.0) == 10.0 and cut.piece_offset(2.6, 3.0) == 40.0  # the nearest sample's piece
+
+
 @pytest.mark.parametrize("rate", [1.05, 25 / 24, 24 / 25])
 def test_a_copy_played_faster_or_slower_is_placed_at_its_speed_and_its_start(rate: float) -> None:
     """A pirate's 1.05× and PAL's 25/24 (and back): one offset at rate 1 fits only the copy's middle."""

@@ -62,6 +62,10 @@ _PICTURE_CHUNK = 4096  # master thumbnails normalised at a time (memory stays fl
 _STALL_SECONDS = 3.0  # the most the clock may jump between two picture samples
 _STALL_COST = 0.15  # likeness a path gives up per jump: a true stall pays it back on every later sample
 _SLIP_COST = 0.03  # ... and per one-frame slip (a capture's clock may run a little slow or fast)
+# ... and per cut: a jump anywhere in the master (a stretch cut out, or another picture put in). Dearer than a
+# stall, so short jumps stay stalls; paid back by a few samples that match the master where the copy went on.
+_CUT_COST = 0.5
+_LEAST_PIECE = 3  # picture samples: a shorter piece of a path is a pass over inserted pictures
 # playback speeds a copy is searched at (master seconds per copy second): PAL's 25/24 speed-up (1.042) and its
 # undoing (0.96), a pirate's 1.05× to dodge recognition; the tracker follows what is left between two steps
 _RATES = tuple(round(0.94 + 0.005 * step, 3) for step in range(25))
@@ -258,6 +262,51 @@ class TimeMap:
     def jumps(self) -> int:
         return int(np.count_nonzero(np.diff(self.offsets)))
 
+    def stalls(self, longest: float) -> int:
+        """The jumps of at most ``longest`` seconds: a clock that stalls or slips, not a cut."""
+        steps = np.abs(np.diff(self.offsets))
+        return int(np.count_nonzero((steps > 0) & (steps <= longest)))
+
+    def piece_starts(self, longest: float) -> list[int]:
+        """The samples where each piece of the copy begins (the first is 0).
+
+        A copy cut, or with other pictures put in (an advert, an intro), is pieces of the
+        master, each at its own offset. A piece goes on while the offset stays within
+        ``longest`` seconds of where it began (the frame tracker follows that much itself);
+        the next begins at the first sample beyond.
+        """
+        starts = [0]
+        for sample in range(1, len(self.offsets)):
+            if abs(float(self.offsets[sample]) - float(self.offsets[starts[-1]])) > longest:
+                starts.append(sample)
+        # a piece of a sample or two is the path passing over pictures put in, not a stretch of the master: it
+        # belongs to the piece after it (where the copy goes on)
+        kept, carried = [0], None
+        for start, end in zip(starts[1:], [*starts[2:], len(self.offsets)], strict=False):
+            begins = start if carried is None else carried
+            if end - start >= _LEAST_PIECE or end == len(self.offsets):
+                kept.append(begins)
+                carried = None
+            else:
+                carried = begins
+        return kept
+
+    def piece_offset(self, when: float, longest: float) -> float:
+        """The offset of the piece that ``when`` lies in (between samples the nearest one's piece).
+
+        The first piece's is the map's start. A later one's is the offset it holds longest:
+        its first samples may still be on the pictures put in before it, which match
+        nowhere and place the path anywhere.
+        """
+        nearest = int(np.argmin(np.abs(self.times - when)))
+        starts = self.piece_starts(longest)
+        first = max(start for start in starts if start <= nearest)
+        if first == 0:
+            return self.start
+        end = next((start for start in starts if start > first), len(self.offsets))
+        values, counts = np.unique(self.offsets[first:end], return_counts=True)
+        return float(values[int(np.argmax(counts))])
+
     def master_time(self, when: float) -> float:
         """The master time the suspect shows at ``when`` (seconds from its start)."""
         return self.rate * when + float(self.offsets[int(np.argmin(np.abs(self.times - when)))])
@@ -284,8 +333,9 @@ def picture_path(pictures: PictureLikeness) -> TimeMap | None:
 
     Dynamic programming over (sample, offset in master frames): each sample adds its likeness
     at the master frame its offset puts it on; from one sample to the next the offset may
-    stay (free), slip a frame (``_SLIP_COST``) or jump by up to ``_STALL_SECONDS`` either way
-    (``_STALL_COST``).
+    stay (free), slip a frame (``_SLIP_COST``), jump by up to ``_STALL_SECONDS`` either way
+    (``_STALL_COST``) or go anywhere (``_CUT_COST``: a pirate cut a stretch out, or put an
+    advert or an intro in).
     The cost keeps a copy that keeps the master's clock on one offset and makes wandering
     between chance matches of another title a poor path. ``score`` is the path's mean
     likeness after costs, comparable with ``picture_offsets``' scores.
@@ -302,7 +352,8 @@ def picture_path(pictures: PictureLikeness) -> TimeMap | None:
     for row in range(1, len(frames)):
         slip = _sliding_max(totals, 1) - _SLIP_COST
         jump = _sliding_max(totals, reach) - _STALL_COST
-        totals = np.maximum(np.maximum(totals, slip), jump) + rows[row]
+        cut = np.float32(totals.max() - _CUT_COST)
+        totals = np.maximum(np.maximum(np.maximum(totals, slip), jump), cut) + rows[row]
         path_totals.append(totals)
     end = int(np.argmax(totals))
     if not np.isfinite(totals[end]):
@@ -320,7 +371,9 @@ def _best_step(before: Floats, here: int, reach: int) -> int:
     near_lo, far_lo = max(0, here - 1), max(0, here - reach)
     near = near_lo + int(np.argmax(before[near_lo:here + 2]))
     far = far_lo + int(np.argmax(before[far_lo:here + reach + 1]))
-    options = [(before[here], here), (before[near] - _SLIP_COST, near), (before[far] - _STALL_COST, far)]
+    anywhere = int(np.argmax(before))
+    options = [(before[here], here), (before[near] - _SLIP_COST, near), (before[far] - _STALL_COST, far),
+               (before[anywhere] - _CUT_COST, anywhere)]
     return max(options, key=lambda option: option[0])[1]
 
 

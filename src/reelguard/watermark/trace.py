@@ -392,8 +392,12 @@ class TraceService:
             candidates.append(TimeMap.constant(rated[0], rated[2], rated[1]))
         path = picture_path(pictures)
         one_line = max(pictured[0][1] if pictured else 0.0, rated[2] if rated else 0.0)  # one offset, at one speed
-        if path is not None and path.jumps and path.score >= max(_MIN_THUMBNAIL_CORRELATION,
-                                                                 one_line + _PATH_GAIN):
+        # a path the tracker can follow from one line (its stalls) must beat the line clearly; one that moves
+        # further (a cut, inserted footage: more than one piece) has paid for its jumps already, and a still
+        # picture looks alike on both sides of them, so a line nearly fits it too (a fixed camera: 0.99 to 0.98)
+        pieces = path is not None and len(path.piece_starts(TRACK_WIDE_SECONDS)) > 1
+        gain = 0.0 if pieces else _PATH_GAIN
+        if path is not None and path.jumps and path.score > max(_MIN_THUMBNAIL_CORRELATION, one_line + gain):
             candidates.append(path)
         return candidates, pictures
 
@@ -458,17 +462,20 @@ class TraceService:
                 read_up_to: Callable[[float], None]) -> list[SegmentEvidence]:
         """Each segment's evidence, from every suspect frame paired with the master frame it shows.
 
-        The map's start and rate predict each frame's master frame; the tracker follows the
-        copy's clock from there, frame by frame (through a capture's stalls, which a picture
-        path only samples).
+        The map's rate and the offset of the piece each frame lies in (a cut or inserted
+        footage starts a new piece) predict its master frame; the tracker follows the copy's
+        clock from there, frame by frame (through a capture's stalls, which a picture path
+        only samples).
         """
         work = _size_at(WORK_WIDTH, row.width, row.height)
         reg_suspect = _size_at(REGISTER_WIDTH, suspect.facts.width, suspect.facts.height)
         warp = _warp_to_work(registration, reg_suspect, row, work)
         key = self._watermark.title_keys(row.id).embed
         valid = cv2.warpPerspective(_shown(registration, reg_suspect), warp, work, flags=cv2.INTER_NEAREST) > 0
-        start, rate = time_map.start, time_map.rate
-        timed = ((round(((when - suspect.origin) * rate + start) * reference.frame_rate),
+        rate = time_map.rate
+        timed = ((round(((when - suspect.origin) * rate + time_map.piece_offset(when - suspect.origin,
+                                                                               TRACK_WIDE_SECONDS))
+                        * reference.frame_rate),
                   cv2.warpPerspective(picture, warp, work, flags=cv2.INTER_LINEAR).astype(np.float32))
                  for when, picture in _reporting(suspect.frames(), lambda when: read_up_to(when - suspect.origin)))
         wide = round(TRACK_WIDE_SECONDS * reference.frame_rate)
@@ -608,8 +615,9 @@ def _read_suspect(path: Path, facts: VideoFacts, spool: FrameSpool) -> _Suspect:
 
 
 def _retimed(time_map: TimeMap) -> bool:
-    """Whether the copy's clock differs from the master's: played at another speed, or stalling (a path's jumps)."""
-    return time_map.rate != 1.0 or time_map.jumps > 0
+    """Whether the copy's clock differs from the master's: played at another speed, or stalling (a path's short
+    jumps; a cut starts a piece that keeps the master's clock)."""
+    return time_map.rate != 1.0 or time_map.stalls(TRACK_WIDE_SECONDS) > 0
 
 
 def _shown(registration: Registration | None, reg_suspect: tuple[int, int]) -> NDArray[np.uint8]:

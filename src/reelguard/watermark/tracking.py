@@ -29,6 +29,9 @@ _TRACK_AGREEMENT = 2 / 3  # share of a block's frames that must prefer a new off
 _LOST_BY = 0.08  # a block matching this much worse (correlation) than the ones before it is lost
 _JUMP_GAIN = 0.04  # and jumps only to an offset that matches it at least this much better
 _WIDE_SAMPLE_STEP = 5  # every 5th frame of a lost block takes part in the wide search
+# a lost block that matches under half as well as the copy's blocks did, here or anywhere near, shows another
+# picture (an advert or an intro put in): its frames are not the master's and carry no mark to read
+_FOREIGN_SHARE = 0.5
 
 
 class FrameTracker:
@@ -54,12 +57,24 @@ class FrameTracker:
         self._shifts = range(-_TRACK_FRAMES, _TRACK_FRAMES + 1)
         self._vectors: OrderedDict[int, NDArray[np.float32]] = OrderedDict()  # master index → normalised pixels
         self._typical: float | None = None  # how well blocks have matched so far
+        self._restart = False  # the prediction jumped to a new piece: its first block is searched wide
 
     def pairs(self, timed: Iterator[tuple[int, NDArray[np.float32]]]
               ) -> Iterator[tuple[int, NDArray[np.float32], NDArray[np.float32]]]:
-        """(master index, master frame, suspect frame) for (predicted master index, suspect frame)."""
+        """(master index, master frame, suspect frame) for (predicted master index, suspect frame).
+
+        Where the prediction itself jumps (the time map's next piece: a cut, inserted
+        footage) the tracker starts afresh there: what it followed before was the last
+        piece's clock. A block that matches no master frame near where it should and
+        under half as well as the copy's blocks did is another picture put in, and is left
+        out.
+        """
         block: list[tuple[int, NDArray[np.float32]]] = []
         for item in timed:
+            if block and abs(item[0] - block[-1][0]) > self._wide:
+                yield from self._settle(block)
+                block = []
+                self._drift, self._restart = 0, True
             block.append(item)
             if len(block) == _TRACK_WINDOW:
                 yield from self._settle(block)
@@ -72,25 +87,34 @@ class FrameTracker:
         likeness, candidates = self._try(block, suspects)
         quality = _block_quality(likeness)
         # the first block is searched too: one offset for a whole drifting copy may be off at its start
-        lost = quality is not None and (self._typical is None or quality < self._typical - _LOST_BY)
+        lost = quality is not None and (self._typical is None or self._restart or quality < self._typical - _LOST_BY)
+        self._restart = False
         if lost:
             jump = self._search_wide(block, suspects)
-            if jump:  # the block straddles the jump: each frame keeps the side it matches
-                before = (likeness, candidates)
-                self._drift += jump
-                likeness, candidates = self._try(block, suspects)
+            self._drift += jump
+            after = self._try(block, suspects) if jump else None
+            if self._foreign(quality) and (after is None or self._foreign(_block_quality(after[0]))):
+                self._drift -= jump
+                return  # another picture, not a stall: nothing of the master's to pair it with
+            if after is not None:  # the block straddles the jump: each frame keeps the side it matches
                 if self._typical is None:
-                    self._typical = _block_quality(likeness)
-                yield from self._straddle(block, before, (likeness, candidates), jump)
+                    self._typical = _block_quality(after[0])
+                yield from self._straddle(block, (likeness, candidates), after, jump)
                 return
         if quality is not None:  # a lost block moves the reference only slowly: a stall must not redefine it
             weight = 0.05 if lost else 0.2
             self._typical = quality if self._typical is None else (1 - weight) * self._typical + weight * quality
         moved = self._agreed_shift(likeness)
         self._drift += moved
-        for (predicted, warped), found in zip(block, candidates, strict=True):
-            if moved in found:  # the settled offset is among the tried ones
+        column = self._shifts.index(moved)
+        for row, ((predicted, warped), found) in enumerate(zip(block, candidates, strict=True)):
+            # the settled offset is among the tried ones; in a lost block, a frame of another picture is left out
+            if moved in found and not (lost and self._foreign(float(likeness[row, column]))):
                 yield predicted + self._drift, found[moved], warped
+
+    def _foreign(self, quality: float | None) -> bool:
+        """Whether a block matching this well shows another picture than the master's (see ``_FOREIGN_SHARE``)."""
+        return quality is not None and self._typical is not None and quality < self._typical * _FOREIGN_SHARE
 
     def _straddle(self, block: list[tuple[int, NDArray[np.float32]]],
                   before: tuple[NDArray[np.float64], list[dict[int, NDArray[np.float32]]]],
@@ -105,8 +129,9 @@ class FrameTracker:
                     shift = self._shifts[column]
                     sides.append((float(likeness[row, column]), predicted + base + shift, candidates[row][shift]))
             if sides:
-                _score, index, master = max(sides, key=lambda side: side[0])
-                yield index, master, warped
+                score, index, master = max(sides, key=lambda side: side[0])
+                if not self._foreign(score):  # a frame of another picture put in beside the jump is left out
+                    yield index, master, warped
 
     def _try(self, block: list[tuple[int, NDArray[np.float32]]], suspects: list[NDArray[np.float32]]
              ) -> tuple[NDArray[np.float64], list[dict[int, NDArray[np.float32]]]]:
