@@ -101,6 +101,11 @@ SINGLE: dict[str, list[str]] = {
     "frame rate 25→30": ["-vf", "fps=30", *REENCODE],
     "speed 1.05×": ["-vf", "setpts=PTS/1.05", *REENCODE],
     "dropped frames (1 in 6)": ["-vf", "select=not(eq(mod(n\\,6)\\,5))", "-fps_mode", "vfr", *REENCODE],
+    # edits: 20 s cut out of the middle (an 80 s copy), and a 10 s advert put in at 40 s (110 s)
+    "a stretch cut out (20 s)": ["-vf", "select='not(between(t\\,40\\,60))',setpts=N/25/TB", *REENCODE],
+    "an advert put in (10 s)": ["-vf", "split[x][y];[x]trim=0:40,setpts=PTS-STARTPTS[a];"
+                                "[y]trim=40,setpts=PTS-STARTPTS[b];testsrc2=s=854x480:r=25:d=10,format=yuv420p[t];"
+                                "[a][t][b]concat=n=3", *REENCODE],
 }
 # chains of 3-4 steps: the filters, then the encoder of the last step
 CHAINS: dict[str, list[str]] = {

@@ -392,12 +392,7 @@ class TraceService:
             candidates.append(TimeMap.constant(rated[0], rated[2], rated[1]))
         path = picture_path(pictures)
         one_line = max(pictured[0][1] if pictured else 0.0, rated[2] if rated else 0.0)  # one offset, at one speed
-        # a path the tracker can follow from one line (its stalls) must beat the line clearly; one that moves
-        # further (a cut, inserted footage: more than one piece) has paid for its jumps already, and a still
-        # picture looks alike on both sides of them, so a line nearly fits it too (a fixed camera: 0.99 to 0.98)
-        pieces = path is not None and len(path.piece_starts(TRACK_WIDE_SECONDS)) > 1
-        gain = 0.0 if pieces else _PATH_GAIN
-        if path is not None and path.jumps and path.score > max(_MIN_THUMBNAIL_CORRELATION, one_line + gain):
+        if path is not None and path.jumps and _path_joins(path, one_line, pictures):
             candidates.append(path)
         return candidates, pictures
 
@@ -612,6 +607,20 @@ def _read_suspect(path: Path, facts: VideoFacts, spool: FrameSpool) -> _Suspect:
     thumbs = [thumbnail(np.ascontiguousarray(p[y0:y1, x0:x1])) for p in smalls]
     start = times[0]
     return _Suspect(path, facts, [t - start for t in times], thumbs, register_frames, start, spool, log.coverage())
+
+
+def _path_joins(path: TimeMap, one_line: float, pictures: PictureLikeness) -> bool:
+    """Whether a picture path with jumps is a candidate beside the lines (one offset at one speed).
+
+    A path the tracker can follow from one line (its stalls) must match clearly better than
+    the best line, and well. One that goes further (a cut, pictures put in: more than one
+    piece) has paid for its jumps already and need only beat every line, the one at its own
+    start too: a still picture looks alike on both sides of a cut (a fixed camera: 0.99
+    against 0.98), and a dark one is far from any thumbnail (0.39 against 0.37).
+    """
+    if len(path.piece_starts(TRACK_WIDE_SECONDS)) > 1:
+        return path.score > max(one_line, pictures.at_offset(path.start, path.rate))
+    return path.score >= max(_MIN_THUMBNAIL_CORRELATION, one_line + _PATH_GAIN)
 
 
 def _retimed(time_map: TimeMap) -> bool:
